@@ -1,0 +1,93 @@
+import type * as grpc from '@grpc/grpc-js';
+import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
+
+import type { Timestamp as _google_protobuf_Timestamp, Timestamp__Output as _google_protobuf_Timestamp__Output } from './google/protobuf/Timestamp';
+import type { BuildLogLine as _kiln_v1_BuildLogLine, BuildLogLine__Output as _kiln_v1_BuildLogLine__Output } from './kiln/v1/BuildLogLine';
+import type { Contract as _kiln_v1_Contract, Contract__Output as _kiln_v1_Contract__Output } from './kiln/v1/Contract';
+import type { DeleteModelVersionRequest as _kiln_v1_DeleteModelVersionRequest, DeleteModelVersionRequest__Output as _kiln_v1_DeleteModelVersionRequest__Output } from './kiln/v1/DeleteModelVersionRequest';
+import type { Dim as _kiln_v1_Dim, Dim__Output as _kiln_v1_Dim__Output } from './kiln/v1/Dim';
+import type { DownloadModelVersionRequest as _kiln_v1_DownloadModelVersionRequest, DownloadModelVersionRequest__Output as _kiln_v1_DownloadModelVersionRequest__Output } from './kiln/v1/DownloadModelVersionRequest';
+import type { DownloadModelVersionResponse as _kiln_v1_DownloadModelVersionResponse, DownloadModelVersionResponse__Output as _kiln_v1_DownloadModelVersionResponse__Output } from './kiln/v1/DownloadModelVersionResponse';
+import type { Field as _kiln_v1_Field, Field__Output as _kiln_v1_Field__Output } from './kiln/v1/Field';
+import type { GetModelVersionRequest as _kiln_v1_GetModelVersionRequest, GetModelVersionRequest__Output as _kiln_v1_GetModelVersionRequest__Output } from './kiln/v1/GetModelVersionRequest';
+import type { InferContractFromUploadRequest as _kiln_v1_InferContractFromUploadRequest, InferContractFromUploadRequest__Output as _kiln_v1_InferContractFromUploadRequest__Output } from './kiln/v1/InferContractFromUploadRequest';
+import type { InferContractRequest as _kiln_v1_InferContractRequest, InferContractRequest__Output as _kiln_v1_InferContractRequest__Output } from './kiln/v1/InferContractRequest';
+import type { InferContractResponse as _kiln_v1_InferContractResponse, InferContractResponse__Output as _kiln_v1_InferContractResponse__Output } from './kiln/v1/InferContractResponse';
+import type { InferenceClient as _kiln_v1_InferenceClient, InferenceDefinition as _kiln_v1_InferenceDefinition } from './kiln/v1/Inference';
+import type { ListModelVersionsRequest as _kiln_v1_ListModelVersionsRequest, ListModelVersionsRequest__Output as _kiln_v1_ListModelVersionsRequest__Output } from './kiln/v1/ListModelVersionsRequest';
+import type { ListModelVersionsResponse as _kiln_v1_ListModelVersionsResponse, ListModelVersionsResponse__Output as _kiln_v1_ListModelVersionsResponse__Output } from './kiln/v1/ListModelVersionsResponse';
+import type { ListModelsRequest as _kiln_v1_ListModelsRequest, ListModelsRequest__Output as _kiln_v1_ListModelsRequest__Output } from './kiln/v1/ListModelsRequest';
+import type { ListModelsResponse as _kiln_v1_ListModelsResponse, ListModelsResponse__Output as _kiln_v1_ListModelsResponse__Output } from './kiln/v1/ListModelsResponse';
+import type { MapType as _kiln_v1_MapType, MapType__Output as _kiln_v1_MapType__Output } from './kiln/v1/MapType';
+import type { Model as _kiln_v1_Model, Model__Output as _kiln_v1_Model__Output } from './kiln/v1/Model';
+import type { ModelFile as _kiln_v1_ModelFile, ModelFile__Output as _kiln_v1_ModelFile__Output } from './kiln/v1/ModelFile';
+import type { ModelVersion as _kiln_v1_ModelVersion, ModelVersion__Output as _kiln_v1_ModelVersion__Output } from './kiln/v1/ModelVersion';
+import type { ModelVersionReference as _kiln_v1_ModelVersionReference, ModelVersionReference__Output as _kiln_v1_ModelVersionReference__Output } from './kiln/v1/ModelVersionReference';
+import type { OptionalType as _kiln_v1_OptionalType, OptionalType__Output as _kiln_v1_OptionalType__Output } from './kiln/v1/OptionalType';
+import type { RaggedTensorType as _kiln_v1_RaggedTensorType, RaggedTensorType__Output as _kiln_v1_RaggedTensorType__Output } from './kiln/v1/RaggedTensorType';
+import type { RegistryClient as _kiln_v1_RegistryClient, RegistryDefinition as _kiln_v1_RegistryDefinition } from './kiln/v1/Registry';
+import type { SequenceType as _kiln_v1_SequenceType, SequenceType__Output as _kiln_v1_SequenceType__Output } from './kiln/v1/SequenceType';
+import type { Shape as _kiln_v1_Shape, Shape__Output as _kiln_v1_Shape__Output } from './kiln/v1/Shape';
+import type { Signature as _kiln_v1_Signature, Signature__Output as _kiln_v1_Signature__Output } from './kiln/v1/Signature';
+import type { SparseTensorType as _kiln_v1_SparseTensorType, SparseTensorType__Output as _kiln_v1_SparseTensorType__Output } from './kiln/v1/SparseTensorType';
+import type { TensorType as _kiln_v1_TensorType, TensorType__Output as _kiln_v1_TensorType__Output } from './kiln/v1/TensorType';
+import type { UploadHeader as _kiln_v1_UploadHeader, UploadHeader__Output as _kiln_v1_UploadHeader__Output } from './kiln/v1/UploadHeader';
+import type { UploadModelRequest as _kiln_v1_UploadModelRequest, UploadModelRequest__Output as _kiln_v1_UploadModelRequest__Output } from './kiln/v1/UploadModelRequest';
+import type { ValueType as _kiln_v1_ValueType, ValueType__Output as _kiln_v1_ValueType__Output } from './kiln/v1/ValueType';
+import type { WatchModelVersionRequest as _kiln_v1_WatchModelVersionRequest, WatchModelVersionRequest__Output as _kiln_v1_WatchModelVersionRequest__Output } from './kiln/v1/WatchModelVersionRequest';
+import type { WatchModelVersionResponse as _kiln_v1_WatchModelVersionResponse, WatchModelVersionResponse__Output as _kiln_v1_WatchModelVersionResponse__Output } from './kiln/v1/WatchModelVersionResponse';
+
+type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
+  new(...args: ConstructorParameters<Constructor>): Subtype;
+};
+
+export interface ProtoGrpcType {
+  google: {
+    protobuf: {
+      Timestamp: MessageTypeDefinition<_google_protobuf_Timestamp, _google_protobuf_Timestamp__Output>
+    }
+  }
+  kiln: {
+    v1: {
+      ArchiveFormat: EnumTypeDefinition
+      BuildLogLine: MessageTypeDefinition<_kiln_v1_BuildLogLine, _kiln_v1_BuildLogLine__Output>
+      Contract: MessageTypeDefinition<_kiln_v1_Contract, _kiln_v1_Contract__Output>
+      DataProfile: EnumTypeDefinition
+      DataType: EnumTypeDefinition
+      DeleteModelVersionRequest: MessageTypeDefinition<_kiln_v1_DeleteModelVersionRequest, _kiln_v1_DeleteModelVersionRequest__Output>
+      Dim: MessageTypeDefinition<_kiln_v1_Dim, _kiln_v1_Dim__Output>
+      DownloadModelVersionRequest: MessageTypeDefinition<_kiln_v1_DownloadModelVersionRequest, _kiln_v1_DownloadModelVersionRequest__Output>
+      DownloadModelVersionResponse: MessageTypeDefinition<_kiln_v1_DownloadModelVersionResponse, _kiln_v1_DownloadModelVersionResponse__Output>
+      Field: MessageTypeDefinition<_kiln_v1_Field, _kiln_v1_Field__Output>
+      GetModelVersionRequest: MessageTypeDefinition<_kiln_v1_GetModelVersionRequest, _kiln_v1_GetModelVersionRequest__Output>
+      InferContractFromUploadRequest: MessageTypeDefinition<_kiln_v1_InferContractFromUploadRequest, _kiln_v1_InferContractFromUploadRequest__Output>
+      InferContractRequest: MessageTypeDefinition<_kiln_v1_InferContractRequest, _kiln_v1_InferContractRequest__Output>
+      InferContractResponse: MessageTypeDefinition<_kiln_v1_InferContractResponse, _kiln_v1_InferContractResponse__Output>
+      Inference: SubtypeConstructor<typeof grpc.Client, _kiln_v1_InferenceClient> & { service: _kiln_v1_InferenceDefinition }
+      ListModelVersionsRequest: MessageTypeDefinition<_kiln_v1_ListModelVersionsRequest, _kiln_v1_ListModelVersionsRequest__Output>
+      ListModelVersionsResponse: MessageTypeDefinition<_kiln_v1_ListModelVersionsResponse, _kiln_v1_ListModelVersionsResponse__Output>
+      ListModelsRequest: MessageTypeDefinition<_kiln_v1_ListModelsRequest, _kiln_v1_ListModelsRequest__Output>
+      ListModelsResponse: MessageTypeDefinition<_kiln_v1_ListModelsResponse, _kiln_v1_ListModelsResponse__Output>
+      MapType: MessageTypeDefinition<_kiln_v1_MapType, _kiln_v1_MapType__Output>
+      Model: MessageTypeDefinition<_kiln_v1_Model, _kiln_v1_Model__Output>
+      ModelFile: MessageTypeDefinition<_kiln_v1_ModelFile, _kiln_v1_ModelFile__Output>
+      ModelVersion: MessageTypeDefinition<_kiln_v1_ModelVersion, _kiln_v1_ModelVersion__Output>
+      ModelVersionReference: MessageTypeDefinition<_kiln_v1_ModelVersionReference, _kiln_v1_ModelVersionReference__Output>
+      ModelVersionStatus: EnumTypeDefinition
+      OptionalType: MessageTypeDefinition<_kiln_v1_OptionalType, _kiln_v1_OptionalType__Output>
+      RaggedTensorType: MessageTypeDefinition<_kiln_v1_RaggedTensorType, _kiln_v1_RaggedTensorType__Output>
+      Registry: SubtypeConstructor<typeof grpc.Client, _kiln_v1_RegistryClient> & { service: _kiln_v1_RegistryDefinition }
+      SequenceType: MessageTypeDefinition<_kiln_v1_SequenceType, _kiln_v1_SequenceType__Output>
+      Shape: MessageTypeDefinition<_kiln_v1_Shape, _kiln_v1_Shape__Output>
+      Signature: MessageTypeDefinition<_kiln_v1_Signature, _kiln_v1_Signature__Output>
+      SparseTensorType: MessageTypeDefinition<_kiln_v1_SparseTensorType, _kiln_v1_SparseTensorType__Output>
+      TensorType: MessageTypeDefinition<_kiln_v1_TensorType, _kiln_v1_TensorType__Output>
+      UploadHeader: MessageTypeDefinition<_kiln_v1_UploadHeader, _kiln_v1_UploadHeader__Output>
+      UploadModelRequest: MessageTypeDefinition<_kiln_v1_UploadModelRequest, _kiln_v1_UploadModelRequest__Output>
+      ValueType: MessageTypeDefinition<_kiln_v1_ValueType, _kiln_v1_ValueType__Output>
+      WatchModelVersionRequest: MessageTypeDefinition<_kiln_v1_WatchModelVersionRequest, _kiln_v1_WatchModelVersionRequest__Output>
+      WatchModelVersionResponse: MessageTypeDefinition<_kiln_v1_WatchModelVersionResponse, _kiln_v1_WatchModelVersionResponse__Output>
+    }
+  }
+}
+

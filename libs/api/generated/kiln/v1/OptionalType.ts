@@ -1,0 +1,11 @@
+// Original file: proto/kiln/v1/contract.proto
+
+import type { ValueType as _kiln_v1_ValueType, ValueType__Output as _kiln_v1_ValueType__Output } from '../../kiln/v1/ValueType';
+
+export interface OptionalType {
+  'elementType'?: (_kiln_v1_ValueType | null);
+}
+
+export interface OptionalType__Output {
+  'elementType': (_kiln_v1_ValueType__Output | null);
+}

@@ -1,0 +1,101 @@
+// Original file: proto/kiln/v1/registry.proto
+
+import type * as grpc from '@grpc/grpc-js'
+import type { MethodDefinition } from '@grpc/proto-loader'
+import type { DeleteModelVersionRequest as _kiln_v1_DeleteModelVersionRequest, DeleteModelVersionRequest__Output as _kiln_v1_DeleteModelVersionRequest__Output } from '../../kiln/v1/DeleteModelVersionRequest';
+import type { DownloadModelVersionRequest as _kiln_v1_DownloadModelVersionRequest, DownloadModelVersionRequest__Output as _kiln_v1_DownloadModelVersionRequest__Output } from '../../kiln/v1/DownloadModelVersionRequest';
+import type { DownloadModelVersionResponse as _kiln_v1_DownloadModelVersionResponse, DownloadModelVersionResponse__Output as _kiln_v1_DownloadModelVersionResponse__Output } from '../../kiln/v1/DownloadModelVersionResponse';
+import type { GetModelVersionRequest as _kiln_v1_GetModelVersionRequest, GetModelVersionRequest__Output as _kiln_v1_GetModelVersionRequest__Output } from '../../kiln/v1/GetModelVersionRequest';
+import type { ListModelVersionsRequest as _kiln_v1_ListModelVersionsRequest, ListModelVersionsRequest__Output as _kiln_v1_ListModelVersionsRequest__Output } from '../../kiln/v1/ListModelVersionsRequest';
+import type { ListModelVersionsResponse as _kiln_v1_ListModelVersionsResponse, ListModelVersionsResponse__Output as _kiln_v1_ListModelVersionsResponse__Output } from '../../kiln/v1/ListModelVersionsResponse';
+import type { ListModelsRequest as _kiln_v1_ListModelsRequest, ListModelsRequest__Output as _kiln_v1_ListModelsRequest__Output } from '../../kiln/v1/ListModelsRequest';
+import type { ListModelsResponse as _kiln_v1_ListModelsResponse, ListModelsResponse__Output as _kiln_v1_ListModelsResponse__Output } from '../../kiln/v1/ListModelsResponse';
+import type { ModelVersion as _kiln_v1_ModelVersion, ModelVersion__Output as _kiln_v1_ModelVersion__Output } from '../../kiln/v1/ModelVersion';
+import type { UploadModelRequest as _kiln_v1_UploadModelRequest, UploadModelRequest__Output as _kiln_v1_UploadModelRequest__Output } from '../../kiln/v1/UploadModelRequest';
+import type { WatchModelVersionRequest as _kiln_v1_WatchModelVersionRequest, WatchModelVersionRequest__Output as _kiln_v1_WatchModelVersionRequest__Output } from '../../kiln/v1/WatchModelVersionRequest';
+import type { WatchModelVersionResponse as _kiln_v1_WatchModelVersionResponse, WatchModelVersionResponse__Output as _kiln_v1_WatchModelVersionResponse__Output } from '../../kiln/v1/WatchModelVersionResponse';
+
+export interface RegistryClient extends grpc.Client {
+  DeleteModelVersion(argument: _kiln_v1_DeleteModelVersionRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ModelVersion__Output>): grpc.ClientUnaryCall;
+  DeleteModelVersion(argument: _kiln_v1_DeleteModelVersionRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kiln_v1_ModelVersion__Output>): grpc.ClientUnaryCall;
+  DeleteModelVersion(argument: _kiln_v1_DeleteModelVersionRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ModelVersion__Output>): grpc.ClientUnaryCall;
+  DeleteModelVersion(argument: _kiln_v1_DeleteModelVersionRequest, callback: grpc.requestCallback<_kiln_v1_ModelVersion__Output>): grpc.ClientUnaryCall;
+  deleteModelVersion(argument: _kiln_v1_DeleteModelVersionRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ModelVersion__Output>): grpc.ClientUnaryCall;
+  deleteModelVersion(argument: _kiln_v1_DeleteModelVersionRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kiln_v1_ModelVersion__Output>): grpc.ClientUnaryCall;
+  deleteModelVersion(argument: _kiln_v1_DeleteModelVersionRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ModelVersion__Output>): grpc.ClientUnaryCall;
+  deleteModelVersion(argument: _kiln_v1_DeleteModelVersionRequest, callback: grpc.requestCallback<_kiln_v1_ModelVersion__Output>): grpc.ClientUnaryCall;
+  
+  DownloadModelVersion(argument: _kiln_v1_DownloadModelVersionRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_kiln_v1_DownloadModelVersionResponse__Output>;
+  DownloadModelVersion(argument: _kiln_v1_DownloadModelVersionRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_kiln_v1_DownloadModelVersionResponse__Output>;
+  downloadModelVersion(argument: _kiln_v1_DownloadModelVersionRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_kiln_v1_DownloadModelVersionResponse__Output>;
+  downloadModelVersion(argument: _kiln_v1_DownloadModelVersionRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_kiln_v1_DownloadModelVersionResponse__Output>;
+  
+  GetModelVersion(argument: _kiln_v1_GetModelVersionRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ModelVersion__Output>): grpc.ClientUnaryCall;
+  GetModelVersion(argument: _kiln_v1_GetModelVersionRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kiln_v1_ModelVersion__Output>): grpc.ClientUnaryCall;
+  GetModelVersion(argument: _kiln_v1_GetModelVersionRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ModelVersion__Output>): grpc.ClientUnaryCall;
+  GetModelVersion(argument: _kiln_v1_GetModelVersionRequest, callback: grpc.requestCallback<_kiln_v1_ModelVersion__Output>): grpc.ClientUnaryCall;
+  getModelVersion(argument: _kiln_v1_GetModelVersionRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ModelVersion__Output>): grpc.ClientUnaryCall;
+  getModelVersion(argument: _kiln_v1_GetModelVersionRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kiln_v1_ModelVersion__Output>): grpc.ClientUnaryCall;
+  getModelVersion(argument: _kiln_v1_GetModelVersionRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ModelVersion__Output>): grpc.ClientUnaryCall;
+  getModelVersion(argument: _kiln_v1_GetModelVersionRequest, callback: grpc.requestCallback<_kiln_v1_ModelVersion__Output>): grpc.ClientUnaryCall;
+  
+  ListModelVersions(argument: _kiln_v1_ListModelVersionsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ListModelVersionsResponse__Output>): grpc.ClientUnaryCall;
+  ListModelVersions(argument: _kiln_v1_ListModelVersionsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kiln_v1_ListModelVersionsResponse__Output>): grpc.ClientUnaryCall;
+  ListModelVersions(argument: _kiln_v1_ListModelVersionsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ListModelVersionsResponse__Output>): grpc.ClientUnaryCall;
+  ListModelVersions(argument: _kiln_v1_ListModelVersionsRequest, callback: grpc.requestCallback<_kiln_v1_ListModelVersionsResponse__Output>): grpc.ClientUnaryCall;
+  listModelVersions(argument: _kiln_v1_ListModelVersionsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ListModelVersionsResponse__Output>): grpc.ClientUnaryCall;
+  listModelVersions(argument: _kiln_v1_ListModelVersionsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kiln_v1_ListModelVersionsResponse__Output>): grpc.ClientUnaryCall;
+  listModelVersions(argument: _kiln_v1_ListModelVersionsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ListModelVersionsResponse__Output>): grpc.ClientUnaryCall;
+  listModelVersions(argument: _kiln_v1_ListModelVersionsRequest, callback: grpc.requestCallback<_kiln_v1_ListModelVersionsResponse__Output>): grpc.ClientUnaryCall;
+  
+  ListModels(argument: _kiln_v1_ListModelsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ListModelsResponse__Output>): grpc.ClientUnaryCall;
+  ListModels(argument: _kiln_v1_ListModelsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kiln_v1_ListModelsResponse__Output>): grpc.ClientUnaryCall;
+  ListModels(argument: _kiln_v1_ListModelsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ListModelsResponse__Output>): grpc.ClientUnaryCall;
+  ListModels(argument: _kiln_v1_ListModelsRequest, callback: grpc.requestCallback<_kiln_v1_ListModelsResponse__Output>): grpc.ClientUnaryCall;
+  listModels(argument: _kiln_v1_ListModelsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ListModelsResponse__Output>): grpc.ClientUnaryCall;
+  listModels(argument: _kiln_v1_ListModelsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kiln_v1_ListModelsResponse__Output>): grpc.ClientUnaryCall;
+  listModels(argument: _kiln_v1_ListModelsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ListModelsResponse__Output>): grpc.ClientUnaryCall;
+  listModels(argument: _kiln_v1_ListModelsRequest, callback: grpc.requestCallback<_kiln_v1_ListModelsResponse__Output>): grpc.ClientUnaryCall;
+  
+  UploadModel(metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ModelVersion__Output>): grpc.ClientWritableStream<_kiln_v1_UploadModelRequest>;
+  UploadModel(metadata: grpc.Metadata, callback: grpc.requestCallback<_kiln_v1_ModelVersion__Output>): grpc.ClientWritableStream<_kiln_v1_UploadModelRequest>;
+  UploadModel(options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ModelVersion__Output>): grpc.ClientWritableStream<_kiln_v1_UploadModelRequest>;
+  UploadModel(callback: grpc.requestCallback<_kiln_v1_ModelVersion__Output>): grpc.ClientWritableStream<_kiln_v1_UploadModelRequest>;
+  uploadModel(metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ModelVersion__Output>): grpc.ClientWritableStream<_kiln_v1_UploadModelRequest>;
+  uploadModel(metadata: grpc.Metadata, callback: grpc.requestCallback<_kiln_v1_ModelVersion__Output>): grpc.ClientWritableStream<_kiln_v1_UploadModelRequest>;
+  uploadModel(options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ModelVersion__Output>): grpc.ClientWritableStream<_kiln_v1_UploadModelRequest>;
+  uploadModel(callback: grpc.requestCallback<_kiln_v1_ModelVersion__Output>): grpc.ClientWritableStream<_kiln_v1_UploadModelRequest>;
+  
+  WatchModelVersion(argument: _kiln_v1_WatchModelVersionRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_kiln_v1_WatchModelVersionResponse__Output>;
+  WatchModelVersion(argument: _kiln_v1_WatchModelVersionRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_kiln_v1_WatchModelVersionResponse__Output>;
+  watchModelVersion(argument: _kiln_v1_WatchModelVersionRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_kiln_v1_WatchModelVersionResponse__Output>;
+  watchModelVersion(argument: _kiln_v1_WatchModelVersionRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_kiln_v1_WatchModelVersionResponse__Output>;
+  
+}
+
+export interface RegistryHandlers extends grpc.UntypedServiceImplementation {
+  DeleteModelVersion: grpc.handleUnaryCall<_kiln_v1_DeleteModelVersionRequest__Output, _kiln_v1_ModelVersion>;
+  
+  DownloadModelVersion: grpc.handleServerStreamingCall<_kiln_v1_DownloadModelVersionRequest__Output, _kiln_v1_DownloadModelVersionResponse>;
+  
+  GetModelVersion: grpc.handleUnaryCall<_kiln_v1_GetModelVersionRequest__Output, _kiln_v1_ModelVersion>;
+  
+  ListModelVersions: grpc.handleUnaryCall<_kiln_v1_ListModelVersionsRequest__Output, _kiln_v1_ListModelVersionsResponse>;
+  
+  ListModels: grpc.handleUnaryCall<_kiln_v1_ListModelsRequest__Output, _kiln_v1_ListModelsResponse>;
+  
+  UploadModel: grpc.handleClientStreamingCall<_kiln_v1_UploadModelRequest__Output, _kiln_v1_ModelVersion>;
+  
+  WatchModelVersion: grpc.handleServerStreamingCall<_kiln_v1_WatchModelVersionRequest__Output, _kiln_v1_WatchModelVersionResponse>;
+  
+}
+
+export interface RegistryDefinition extends grpc.ServiceDefinition {
+  DeleteModelVersion: MethodDefinition<_kiln_v1_DeleteModelVersionRequest, _kiln_v1_ModelVersion, _kiln_v1_DeleteModelVersionRequest__Output, _kiln_v1_ModelVersion__Output>
+  DownloadModelVersion: MethodDefinition<_kiln_v1_DownloadModelVersionRequest, _kiln_v1_DownloadModelVersionResponse, _kiln_v1_DownloadModelVersionRequest__Output, _kiln_v1_DownloadModelVersionResponse__Output>
+  GetModelVersion: MethodDefinition<_kiln_v1_GetModelVersionRequest, _kiln_v1_ModelVersion, _kiln_v1_GetModelVersionRequest__Output, _kiln_v1_ModelVersion__Output>
+  ListModelVersions: MethodDefinition<_kiln_v1_ListModelVersionsRequest, _kiln_v1_ListModelVersionsResponse, _kiln_v1_ListModelVersionsRequest__Output, _kiln_v1_ListModelVersionsResponse__Output>
+  ListModels: MethodDefinition<_kiln_v1_ListModelsRequest, _kiln_v1_ListModelsResponse, _kiln_v1_ListModelsRequest__Output, _kiln_v1_ListModelsResponse__Output>
+  UploadModel: MethodDefinition<_kiln_v1_UploadModelRequest, _kiln_v1_ModelVersion, _kiln_v1_UploadModelRequest__Output, _kiln_v1_ModelVersion__Output>
+  WatchModelVersion: MethodDefinition<_kiln_v1_WatchModelVersionRequest, _kiln_v1_WatchModelVersionResponse, _kiln_v1_WatchModelVersionRequest__Output, _kiln_v1_WatchModelVersionResponse__Output>
+}
