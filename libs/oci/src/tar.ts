@@ -1,0 +1,141 @@
+// Reproducible tar streams: sorted entries, parent directories, mtime 0, root owner, fixed modes.
+import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
+import tar from 'tar-stream';
+import { KilnError, invalidArgument } from '@kiln/errors';
+
+export const FILE_MODE = 0o644;
+export const EXEC_MODE = 0o755;
+export const DIR_MODE = 0o755;
+
+/** A regular file to put in a tar. `sha256` (hex) and `size` are checked while its bytes stream. */
+export interface TarFile {
+  /** Path inside the image, relative to / (no leading slash): `model/weights.bin`. */
+  name: string;
+  size: number;
+  mode: number;
+  /** Hex sha256 of the content; checked while streaming when set. */
+  sha256?: string;
+  open(): Promise<Readable> | Readable;
+}
+
+/**
+ * Checks a relative POSIX path (no `.`, `..`, empty segments, backslashes or NULs) and returns it unchanged.
+ */
+export function checkRelativePath(path: string, location: string): string {
+  if (path.length === 0) throw invalidArgument('empty path', location);
+  if (path.startsWith('/')) throw invalidArgument(`path must be relative: ${path}`, location);
+  if (/[\\\0]/.test(path)) throw invalidArgument(`path has a backslash or NUL: ${JSON.stringify(path)}`, location);
+  for (const seg of path.split('/')) {
+    if (seg === '' || seg === '.' || seg === '..') throw invalidArgument(`bad path segment in ${path}`, location);
+  }
+  return path;
+}
+
+/** Every parent directory of the given file names, as `a/`, `a/b/` (sorted, unique). */
+export function parentDirectories(names: Iterable<string>): string[] {
+  const dirs = new Set<string>();
+  for (const name of names) {
+    const parts = name.split('/');
+    for (let i = 1; i < parts.length; i++) dirs.add(parts.slice(0, i).join('/') + '/');
+  }
+  return [...dirs].sort(compareBytes);
+}
+
+/** Byte order of the UTF-8 encodings: the same on every machine and locale. */
+export function compareBytes(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+const EPOCH = new Date(0);
+
+/**
+ * A tar stream of the files plus their parent directories, in byte order, with every variable field fixed. Files
+ * are opened one at a time, as the tar reaches them; nothing is buffered beyond stream chunks.
+ */
+export function reproducibleTar(files: readonly TarFile[]): Readable {
+  const seen = new Set<string>();
+  for (const f of files) {
+    if (seen.has(f.name)) throw invalidArgument(`duplicate path in layer: ${f.name}`, f.name);
+    seen.add(f.name);
+  }
+  const dirs = parentDirectories(files.map((f) => f.name));
+  for (const d of dirs) {
+    if (seen.has(d.slice(0, -1))) throw invalidArgument(`path is both a file and a directory: ${d}`, d);
+  }
+  type Entry = { name: string; file?: TarFile };
+  const entries: Entry[] = [...dirs.map((name) => ({ name })), ...files.map((file) => ({ name: file.name, file }))];
+  entries.sort((a, b) => compareBytes(a.name, b.name));
+
+  const pack = tar.pack();
+  const fill = async () => {
+    for (const entry of entries) {
+      const common = { mtime: EPOCH, uid: 0, gid: 0, uname: '', gname: '' };
+      if (!entry.file) {
+        await new Promise<void>((resolve, reject) =>
+          pack.entry({ ...common, name: entry.name, type: 'directory', mode: DIR_MODE }, (err) =>
+            err ? reject(err) : resolve(),
+          ),
+        );
+        continue;
+      }
+      const file = entry.file;
+      let done!: Promise<void>;
+      const sink = await new Promise<Writable>((resolve) => {
+        done = new Promise<void>((res, rej) => {
+          const w = pack.entry({ ...common, name: file.name, type: 'file', mode: file.mode, size: file.size }, (err) =>
+            err ? rej(err) : res(),
+          );
+          resolve(w as unknown as Writable);
+        });
+      });
+      done.catch(() => {}); // surfaced below
+      const source = await file.open();
+      const hash = file.sha256 ? createHash('sha256') : undefined;
+      let size = 0;
+      try {
+      for await (const chunk of source) {
+        const buf = chunk as Buffer;
+        size += buf.length;
+        if (size > file.size) {
+          source.destroy();
+          throw new KilnError('FAILED_PRECONDITION', `file is larger than its declared ${file.size} bytes`, file.name);
+        }
+        hash?.update(buf);
+        if (!sink.write(buf)) await once(sink, 'drain');
+      }
+      } finally {
+        source.destroy();
+      }
+      if (size !== file.size) {
+        throw new KilnError('FAILED_PRECONDITION', `file has ${size} bytes, declared ${file.size}`, file.name);
+      }
+      if (hash) {
+        const actual = hash.digest('hex');
+        if (actual !== file.sha256) {
+          throw new KilnError('FAILED_PRECONDITION', `sha256 is ${actual}, declared ${file.sha256}`, file.name);
+        }
+      }
+      sink.end();
+      await done;
+    }
+    pack.finalize();
+  };
+  // tar-stream's streams are streamx streams; hand callers a plain Node Readable with back-pressure and errors.
+  const out = new PassThrough();
+  pack.on('data', (chunk: Buffer) => {
+    if (!out.write(chunk)) pack.pause();
+  });
+  out.on('drain', () => pack.resume());
+  pack.on('end', () => out.end());
+  pack.on('error', (err: Error) => out.destroy(err));
+  out.on('close', () => {
+    if (!pack.destroyed) pack.destroy();
+  });
+  fill().catch((err) => {
+    out.destroy(err);
+    pack.destroy();
+  });
+  return out;
+}
