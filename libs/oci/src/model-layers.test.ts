@@ -32,7 +32,7 @@ async function readTar(stream: Readable): Promise<ReadEntry[]> {
   const done = new Promise<void>((resolve, reject) => {
     extract.on('entry', (header, body, next) => {
       const chunks: Buffer[] = [];
-      body.on('data', (c: Buffer) => chunks.push(c));
+      body.on('data', (c: unknown) => void chunks.push(c as Buffer));
       body.on('end', () => {
         entries.push({
           name: header.name,

@@ -124,8 +124,8 @@ export function reproducibleTar(files: readonly TarFile[]): Readable {
   };
   // tar-stream's streams are streamx streams; hand callers a plain Node Readable with back-pressure and errors.
   const out = new PassThrough();
-  pack.on('data', (chunk: Buffer) => {
-    if (!out.write(chunk)) pack.pause();
+  pack.on('data', (chunk: unknown) => {
+    if (!out.write(chunk as Buffer)) pack.pause();
   });
   out.on('drain', () => pack.resume());
   pack.on('end', () => out.end());

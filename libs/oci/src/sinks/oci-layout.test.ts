@@ -1,0 +1,60 @@
+// Unit tests for the OCI layout sink and source: layout files, ref annotations, blob reuse, round trip.
+import { strict as assert } from 'node:assert';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { digestStream, sha256Digest } from '../digest';
+import { buildModelImage } from '../image';
+import { readOciLayout } from '../sources/oci-layout';
+import { sampleModel, writeModelFiles } from '../testing/model-files';
+import { ociLayoutSink } from './oci-layout';
+
+let tmp: string;
+before(async () => {
+  tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'kiln-oci-layout-'));
+});
+after(async () => fs.rm(tmp, { recursive: true, force: true }));
+
+describe('OCI layout sink', () => {
+  it('writes oci-layout, index.json with the ref name, and every blob under its digest', async () => {
+    const files = await writeModelFiles(path.join(tmp, 'files'), sampleModel());
+    const { image } = await buildModelImage(files, { name: 'iris', version: 1, largeFileThreshold: 1 << 20 });
+    const dir = path.join(tmp, 'layout');
+    const result = await ociLayoutSink(dir).write(image, 'iris-1');
+    assert.equal(result.digest, image.digest);
+    assert.deepEqual(JSON.parse(await fs.readFile(path.join(dir, 'oci-layout'), 'utf8')), { imageLayoutVersion: '1.0.0' });
+    const index = JSON.parse(await fs.readFile(path.join(dir, 'index.json'), 'utf8'));
+    assert.equal(index.schemaVersion, 2);
+    assert.deepEqual(index.manifests, [
+      {
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        digest: image.digest,
+        size: image.rawManifest.length,
+        annotations: { 'org.opencontainers.image.ref.name': 'iris-1' },
+      },
+    ]);
+    for (const d of [image.digest, image.manifest.config.digest, ...image.layers.map((l) => l.digest)]) {
+      const bytes = await fs.readFile(path.join(dir, 'blobs/sha256', d.slice(7)));
+      assert.equal(sha256Digest(bytes), d);
+    }
+    assert.equal(result.uploaded.length, image.layers.length + 1);
+
+    // same image again: nothing written; a second ref adds an entry, the same ref replaces its entry
+    const again = await ociLayoutSink(dir).write(image, 'iris-1');
+    assert.equal(again.uploaded.length, 0);
+    await ociLayoutSink(dir).write(image, 'latest');
+    const index2 = JSON.parse(await fs.readFile(path.join(dir, 'index.json'), 'utf8'));
+    assert.deepEqual(index2.manifests.map((m: { annotations: Record<string, string> }) => m.annotations['org.opencontainers.image.ref.name']), ['iris-1', 'latest']);
+    const leftovers = (await fs.readdir(path.join(dir, 'blobs/sha256'))).filter((f) => f.endsWith('.tmp'));
+    assert.deepEqual(leftovers, []);
+
+    // and read back
+    const back = await readOciLayout(dir, 'iris-1');
+    assert.equal(back.digest, image.digest);
+    assert.deepEqual(back.config, image.config);
+    for (const [i, l] of back.layers.entries()) {
+      assert.deepEqual(await digestStream(l.open()), { digest: image.layers[i].digest, size: image.layers[i].size });
+    }
+  });
+});

@@ -1,0 +1,120 @@
+// Sink: an OCI image layout directory (oci-layout, index.json, blobs/sha256/...), readable by skopeo and umoci.
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream, promises as fs } from 'node:fs';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Transform } from 'node:stream';
+import { KilnError, invalidArgument } from '@kiln/errors';
+import { digestHex } from '../digest';
+import { MediaType, type Blob, type Descriptor, type Image, type ImageIndex, type ImageSink, type WriteResult } from '../types';
+
+export const REF_NAME_ANNOTATION = 'org.opencontainers.image.ref.name';
+
+export function blobPath(dir: string, digest: string): string {
+  return path.join(dir, 'blobs', 'sha256', digestHex(digest));
+}
+
+/**
+ * Writes images into an OCI layout at `dir`, tagging each with the ref-name annotation in index.json (an entry with
+ * the same ref is replaced). Blobs already present with the right size are not written again; a blob is written to a
+ * temporary name, its digest checked, and only then renamed into place, so a failed write leaves no bad blob.
+ */
+export function ociLayoutSink(dir: string): ImageSink {
+  return {
+    async write(image: Image, ref: string): Promise<WriteResult> {
+      if (!ref || /[\s]/.test(ref)) throw invalidArgument(`bad ref name ${JSON.stringify(ref)}`, dir);
+      await fs.mkdir(path.join(dir, 'blobs', 'sha256'), { recursive: true });
+      await writeIfMissing(path.join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+
+      const result: WriteResult = { digest: image.digest, uploaded: [], existing: [], mounted: [] };
+      const blobs: Blob[] = [...image.layers, image.configBlob];
+      const done = new Set<string>();
+      for (const blob of blobs) {
+        if (done.has(blob.digest)) continue;
+        done.add(blob.digest);
+        (await writeBlob(dir, blob)) ? result.uploaded.push(blob.digest) : result.existing.push(blob.digest);
+      }
+      await writeBytesBlob(dir, image.digest, image.rawManifest);
+
+      const indexPath = path.join(dir, 'index.json');
+      const index = await readIndex(indexPath);
+      const entry: Descriptor = {
+        mediaType: image.mediaType,
+        digest: image.digest,
+        size: image.rawManifest.length,
+        annotations: { [REF_NAME_ANNOTATION]: ref },
+      };
+      index.manifests = [...index.manifests.filter((m) => m.annotations?.[REF_NAME_ANNOTATION] !== ref), entry];
+      await atomicWrite(indexPath, JSON.stringify(index));
+      return result;
+    },
+  };
+}
+
+export async function readIndex(indexPath: string): Promise<ImageIndex> {
+  try {
+    const index = JSON.parse(await fs.readFile(indexPath, 'utf8')) as ImageIndex;
+    if (!Array.isArray(index.manifests)) throw new Error('no manifests array');
+    return index;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      return { schemaVersion: 2, mediaType: MediaType.OCI_INDEX, manifests: [] };
+    }
+    throw new KilnError('FAILED_PRECONDITION', `unreadable index.json: ${(err as Error).message}`, indexPath);
+  }
+}
+
+/** Streams a blob into place unless it is there with the right size. Returns true when bytes were written. */
+async function writeBlob(dir: string, blob: Blob): Promise<boolean> {
+  const dest = blobPath(dir, blob.digest);
+  if (await hasSize(dest, blob.size)) return false;
+  const tmp = `${dest}.${randomBytes(6).toString('hex')}.tmp`;
+  const hash = createHash('sha256');
+  let size = 0;
+  const tap = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      hash.update(chunk);
+      size += chunk.length;
+      cb(null, chunk);
+    },
+  });
+  try {
+    await pipeline(blob.open(), tap, createWriteStream(tmp));
+    const digest = `sha256:${hash.digest('hex')}`;
+    if (digest !== blob.digest || size !== blob.size) {
+      throw new KilnError('FAILED_PRECONDITION', `blob streamed as ${digest} (${size} bytes), expected ${blob.digest} (${blob.size})`, dest);
+    }
+    await fs.rename(tmp, dest);
+    return true;
+  } finally {
+    await fs.rm(tmp, { force: true });
+  }
+}
+
+async function writeBytesBlob(dir: string, digest: string, bytes: Buffer): Promise<void> {
+  const dest = blobPath(dir, digest);
+  if (await hasSize(dest, bytes.length)) return;
+  await atomicWrite(dest, bytes);
+}
+
+async function hasSize(file: string, size: number): Promise<boolean> {
+  try {
+    return (await fs.stat(file)).size === size;
+  } catch {
+    return false;
+  }
+}
+
+async function writeIfMissing(file: string, content: string): Promise<void> {
+  try {
+    await fs.access(file);
+  } catch {
+    await atomicWrite(file, content);
+  }
+}
+
+async function atomicWrite(file: string, content: string | Buffer): Promise<void> {
+  const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+  await fs.writeFile(tmp, content);
+  await fs.rename(tmp, file);
+}
