@@ -2,7 +2,7 @@
 // tell which archive files its payload selects.
 export { parseManifest, MAX_MANIFEST_BYTES } from './parse';
 export { payloadMatcher, unmatchedPayload } from './payload';
-export { ManifestError, type ManifestIssue } from './issues';
+export { formatPath, ManifestError, type ManifestIssue } from './issues';
 export { isImageReference } from './schema';
 export {
   MANIFEST_PROFILES,
