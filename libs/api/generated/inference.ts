@@ -30,6 +30,7 @@ import type { SequenceType as _kiln_v1_SequenceType, SequenceType__Output as _ki
 import type { Shape as _kiln_v1_Shape, Shape__Output as _kiln_v1_Shape__Output } from './kiln/v1/Shape';
 import type { Signature as _kiln_v1_Signature, Signature__Output as _kiln_v1_Signature__Output } from './kiln/v1/Signature';
 import type { SparseTensorType as _kiln_v1_SparseTensorType, SparseTensorType__Output as _kiln_v1_SparseTensorType__Output } from './kiln/v1/SparseTensorType';
+import type { StoredFiles as _kiln_v1_StoredFiles, StoredFiles__Output as _kiln_v1_StoredFiles__Output } from './kiln/v1/StoredFiles';
 import type { TensorType as _kiln_v1_TensorType, TensorType__Output as _kiln_v1_TensorType__Output } from './kiln/v1/TensorType';
 import type { UploadHeader as _kiln_v1_UploadHeader, UploadHeader__Output as _kiln_v1_UploadHeader__Output } from './kiln/v1/UploadHeader';
 import type { UploadModelRequest as _kiln_v1_UploadModelRequest, UploadModelRequest__Output as _kiln_v1_UploadModelRequest__Output } from './kiln/v1/UploadModelRequest';
@@ -81,6 +82,7 @@ export interface ProtoGrpcType {
       Shape: MessageTypeDefinition<_kiln_v1_Shape, _kiln_v1_Shape__Output>
       Signature: MessageTypeDefinition<_kiln_v1_Signature, _kiln_v1_Signature__Output>
       SparseTensorType: MessageTypeDefinition<_kiln_v1_SparseTensorType, _kiln_v1_SparseTensorType__Output>
+      StoredFiles: MessageTypeDefinition<_kiln_v1_StoredFiles, _kiln_v1_StoredFiles__Output>
       TensorType: MessageTypeDefinition<_kiln_v1_TensorType, _kiln_v1_TensorType__Output>
       UploadHeader: MessageTypeDefinition<_kiln_v1_UploadHeader, _kiln_v1_UploadHeader__Output>
       UploadModelRequest: MessageTypeDefinition<_kiln_v1_UploadModelRequest, _kiln_v1_UploadModelRequest__Output>

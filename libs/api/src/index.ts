@@ -1,0 +1,104 @@
+// The kiln.v1 API at runtime: the package definition loaded from proto/ with @grpc/proto-loader (the one way Kiln
+// talks gRPC), typed clients, and the mapping from KilnError values to gRPC statuses.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { KilnError, type ErrorCode } from '@kiln/errors';
+import type { ProtoGrpcType as RegistryProto } from '../generated/registry';
+import type { ProtoGrpcType as BuilderProto } from '../generated/builder';
+import type { ProtoGrpcType as InferenceProto } from '../generated/inference';
+import type { RegistryClient } from '../generated/kiln/v1/Registry';
+import type { BuilderClient } from '../generated/kiln/v1/Builder';
+import type { InferenceClient } from '../generated/kiln/v1/Inference';
+
+export const PROTO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../proto');
+export const PROTO_FILES = [
+  'kiln/v1/contract.proto',
+  'kiln/v1/model.proto',
+  'kiln/v1/registry.proto',
+  'kiln/v1/builder.proto',
+  'kiln/v1/inference.proto',
+];
+
+/** The options the generated types in libs/api/generated were made with (scripts/gen-types.sh): keep in step. */
+export const LOADER_OPTIONS: protoLoader.Options = {
+  longs: Number,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+  includeDirs: [PROTO_ROOT],
+};
+
+let cached: protoLoader.PackageDefinition | undefined;
+export function packageDefinition(): protoLoader.PackageDefinition {
+  cached ??= protoLoader.loadSync(PROTO_FILES, LOADER_OPTIONS);
+  return cached;
+}
+
+type KilnProto = RegistryProto & BuilderProto & InferenceProto;
+export function kilnProto(): KilnProto {
+  return grpc.loadPackageDefinition(packageDefinition()) as unknown as KilnProto;
+}
+
+/** Message size limit for every Kiln server and client: upload chunks may be up to this size. */
+export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+
+export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
+  'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+  'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+};
+
+export function registryClient(address: string): RegistryClient {
+  return new (kilnProto().kiln.v1.Registry)(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+}
+export function builderClient(address: string): BuilderClient {
+  return new (kilnProto().kiln.v1.Builder)(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+}
+export function inferenceClient(address: string): InferenceClient {
+  return new (kilnProto().kiln.v1.Inference)(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+}
+
+const CODE_TO_STATUS: Record<ErrorCode, grpc.status> = {
+  INVALID_ARGUMENT: grpc.status.INVALID_ARGUMENT,
+  NOT_FOUND: grpc.status.NOT_FOUND,
+  ALREADY_EXISTS: grpc.status.ALREADY_EXISTS,
+  FAILED_PRECONDITION: grpc.status.FAILED_PRECONDITION,
+  RESOURCE_EXHAUSTED: grpc.status.RESOURCE_EXHAUSTED,
+  UNAVAILABLE: grpc.status.UNAVAILABLE,
+  CANCELLED: grpc.status.CANCELLED,
+  DEADLINE_EXCEEDED: grpc.status.DEADLINE_EXCEEDED,
+  INTERNAL: grpc.status.INTERNAL,
+};
+const STATUS_TO_CODE = new Map<number, ErrorCode>(
+  Object.entries(CODE_TO_STATUS).map(([code, status]) => [status, code as ErrorCode]),
+);
+
+/** A gRPC error for a thrown value: KilnErrors keep their code and message; anything else is INTERNAL. */
+export function toGrpcError(err: unknown): Partial<grpc.StatusObject> & Error {
+  if (err instanceof KilnError) {
+    return Object.assign(new Error(err.message), { code: CODE_TO_STATUS[err.code], details: err.message });
+  }
+  if (isGrpcError(err)) return err as Partial<grpc.StatusObject> & Error;
+  const message = err instanceof Error ? err.message : String(err);
+  return Object.assign(new Error(message), { code: grpc.status.INTERNAL, details: `internal error: ${message}` });
+}
+
+/** The KilnError for an error a gRPC call returned, so a service calling another keeps the callee's code. */
+export function fromGrpcError(err: unknown, context?: string): KilnError {
+  if (err instanceof KilnError) return err;
+  if (isGrpcError(err)) {
+    const code = STATUS_TO_CODE.get(err.code) ?? 'INTERNAL';
+    const details = err.details || err.message;
+    return new KilnError(code, context ? `${context}: ${details}` : details);
+  }
+  return new KilnError('INTERNAL', context ? `${context}: ${String(err)}` : String(err));
+}
+
+export function isGrpcError(err: unknown): err is grpc.ServiceError {
+  return typeof err === 'object' && err !== null && typeof (err as grpc.ServiceError).code === 'number' &&
+    'details' in (err as object);
+}
+
+export type { RegistryClient, BuilderClient, InferenceClient };
+export * as grpc from '@grpc/grpc-js';

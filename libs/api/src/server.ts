@@ -1,0 +1,102 @@
+// Starting a Kiln gRPC server: the service handlers plus grpc.health.v1 and server reflection on every server, and a
+// graceful shutdown that drains in-flight calls.
+import * as grpc from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
+import { ReflectionService } from '@grpc/reflection';
+import type { Logger } from 'pino';
+import { CHANNEL_OPTIONS, packageDefinition, toGrpcError } from './index';
+
+export interface ServiceRegistration {
+  /** Fully qualified service name, e.g. kiln.v1.Registry (the health check key). */
+  name: string;
+  definition: grpc.ServiceDefinition;
+  implementation: grpc.UntypedServiceImplementation;
+}
+
+export interface RunningServer {
+  server: grpc.Server;
+  /** host:port actually bound (port 0 picks a free one). */
+  address: string;
+  port: number;
+  /** Stops accepting calls, waits for in-flight calls up to graceMs, then cancels the rest. */
+  shutdown(graceMs?: number): Promise<void>;
+}
+
+export async function startServer(
+  services: ServiceRegistration[],
+  address: string,
+  log: Logger,
+): Promise<RunningServer> {
+  const server = new grpc.Server(CHANNEL_OPTIONS);
+  const health = new HealthImplementation({ '': 'SERVING' });
+  for (const s of services) {
+    server.addService(s.definition, wrapHandlers(s.implementation, s.name, log));
+    health.setStatus(s.name, 'SERVING');
+  }
+  health.addToServer(server);
+  new ReflectionService(packageDefinition()).addToServer(server);
+
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+  );
+  const host = address.slice(0, address.lastIndexOf(':'));
+  const bound = `${host}:${port}`;
+  log.info({ address: bound, services: services.map((s) => s.name) }, 'grpc server listening');
+
+  return {
+    server,
+    address: bound,
+    port,
+    async shutdown(graceMs = 10_000) {
+      for (const s of services) health.setStatus(s.name, 'NOT_SERVING');
+      health.setStatus('', 'NOT_SERVING');
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          log.warn({ graceMs }, 'grace period over: cancelling remaining calls');
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    },
+  };
+}
+
+/** Every handler's thrown or rejected error becomes a gRPC status with our code and message, and is logged once. */
+function wrapHandlers(
+  impl: grpc.UntypedServiceImplementation,
+  serviceName: string,
+  log: Logger,
+): grpc.UntypedServiceImplementation {
+  const wrapped: grpc.UntypedServiceImplementation = {};
+  for (const [method, handler] of Object.entries(impl)) {
+    const fn = handler as (...args: unknown[]) => unknown;
+    wrapped[method] = ((call: unknown, callback?: (err: unknown, value?: unknown) => void) => {
+      const report = (err: unknown) => {
+        const status = toGrpcError(err);
+        const level = status.code === grpc.status.INTERNAL ? 'error' : 'info';
+        log[level]({ rpc: `${serviceName}/${method}`, code: grpc.status[status.code ?? 2], err: status.message },
+          'call failed');
+        return status;
+      };
+      try {
+        const result = fn(call, callback) as Promise<unknown> | undefined;
+        if (result && typeof result.then === 'function') {
+          result.catch((err) => {
+            const status = report(err);
+            if (callback) callback(status);
+            else (call as grpc.ServerWritableStream<unknown, unknown>).destroy(status);
+          });
+        }
+      } catch (err) {
+        const status = report(err);
+        if (callback) callback(status);
+        else (call as grpc.ServerWritableStream<unknown, unknown>).destroy(status);
+      }
+    }) as grpc.UntypedHandleCall;
+  }
+  return wrapped;
+}

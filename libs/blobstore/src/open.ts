@@ -1,0 +1,18 @@
+// Opens the blob store that the configuration names: a local folder (the embedded default) or an S3 bucket.
+import type { KilnConfig } from '@kiln/config';
+import type { BlobStore } from './index';
+import { LocalBlobStore } from './local';
+import { S3BlobStore } from './s3';
+
+export function openBlobStore(config: KilnConfig['blobs']): BlobStore {
+  if (config.kind === 'local') return new LocalBlobStore({ root: config.dir });
+  // Credentials come from the SDK's chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, profiles, instance roles).
+  return new S3BlobStore({
+    bucket: config.bucket,
+    endpoint: config.endpoint,
+    region: config.region,
+    prefix: config.prefix,
+    forcePathStyle: config.forcePathStyle,
+    partSize: config.partSize,
+  });
+}

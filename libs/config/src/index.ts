@@ -1,0 +1,120 @@
+// Kiln's configuration: every setting read from the environment in this one typed, validated module, with the
+// defaults that make `npm start` run on embedded parts (PGlite, a local blob folder, a local OCI layout).
+import path from 'node:path';
+import { z } from 'zod';
+
+const GiB = 1024 ** 3;
+
+const bool = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no'])
+  .transform((v) => v === '1' || v === 'true' || v === 'yes');
+const int = z.coerce.number().int().nonnegative();
+
+/** Every variable, its default, and what it means (the README's configuration table is this list). */
+export const ENV_SCHEMA = z.object({
+  KILN_DATA_DIR: z.string().default('.kiln').describe('Folder for embedded data: PGlite database, local blobs, OCI layout'),
+  DATABASE_URL: z.string().optional().describe('Postgres URL; unset runs an embedded PGlite in KILN_DATA_DIR/postgres'),
+  KILN_DB_POOL_SIZE: int.default(10).describe('Postgres connections per service (embedded PGlite: always 1)'),
+  KILN_S3_BUCKET: z.string().optional().describe('S3 bucket for blobs; unset stores blobs in KILN_DATA_DIR/blobs'),
+  KILN_S3_ENDPOINT: z.string().optional().describe('S3 endpoint URL for S3-compatible servers (MinIO, SeaweedFS)'),
+  KILN_S3_REGION: z.string().default('us-east-1').describe('S3 region'),
+  KILN_S3_PREFIX: z.string().default('').describe('Key prefix inside the bucket'),
+  KILN_S3_FORCE_PATH_STYLE: bool.default(true).describe('Path-style S3 URLs (needed by most S3-compatible servers)'),
+  KILN_S3_PART_SIZE: int.default(16 * 1024 * 1024).describe('Multipart upload part size in bytes'),
+  KILN_REGISTRY_LISTEN: z.string().default('127.0.0.1:50051').describe('Registry gRPC listen address'),
+  KILN_BUILDER_LISTEN: z.string().default('127.0.0.1:50052').describe('Builder gRPC listen address'),
+  KILN_INFERENCE_LISTEN: z.string().default('127.0.0.1:50053').describe('Inference gRPC listen address'),
+  KILN_REGISTRY_ADDRESS: z.string().optional().describe('Where the other services reach the registry (default: its listen address)'),
+  KILN_BUILDER_ADDRESS: z.string().optional().describe('Where the registry reaches the builder (default: its listen address)'),
+  KILN_INFERENCE_ADDRESS: z.string().optional().describe('Where the registry reaches inference (default: its listen address)'),
+  KILN_MAX_FILE_BYTES: int.default(256 * GiB).describe('Largest single file in an upload'),
+  KILN_MAX_UPLOAD_BYTES: int.default(1024 * GiB).describe('Largest upload (sum of file sizes, after decompression)'),
+  KILN_MAX_FILES: int.default(100_000).describe('Most files in one upload'),
+  KILN_IMAGE_SINK: z.enum(['layout', 'registry']).optional().describe('Where images go: a local OCI layout or a registry (default: registry when KILN_IMAGE_REGISTRY is set)'),
+  KILN_IMAGE_LAYOUT_DIR: z.string().optional().describe('OCI image layout folder (default KILN_DATA_DIR/images)'),
+  KILN_IMAGE_REGISTRY: z.string().optional().describe('Container registry host[:port] images are pushed to'),
+  KILN_IMAGE_REGISTRY_INSECURE: bool.default(false).describe('Plain HTTP to the registry (loopback test registries)'),
+  KILN_IMAGE_REGISTRY_USERNAME: z.string().optional().describe('Registry user (basic auth or token realm)'),
+  KILN_IMAGE_REGISTRY_PASSWORD: z.string().optional().describe('Registry password'),
+  KILN_IMAGE_PREFIX: z.string().default('kiln').describe('Repository prefix: images are <registry>/<prefix>/<model>:<version>'),
+  KILN_DOCKER_HOST: z.string().optional().describe('Docker engine for builds with an install-command (unix:///path or tcp://host:port)'),
+  KILN_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info').describe('Log level'),
+  KILN_SHUTDOWN_GRACE_MS: int.default(15_000).describe('How long SIGTERM waits for in-flight calls'),
+});
+
+export type Env = z.infer<typeof ENV_SCHEMA>;
+
+export interface KilnConfig {
+  dataDir: string;
+  database: { url?: string; embeddedDir: string; poolSize: number };
+  blobs: { kind: 'local'; dir: string } | {
+    kind: 's3';
+    bucket: string;
+    endpoint?: string;
+    region: string;
+    prefix: string;
+    forcePathStyle: boolean;
+    partSize: number;
+  };
+  listen: { registry: string; builder: string; inference: string };
+  addresses: { registry: string; builder: string; inference: string };
+  limits: { maxFileBytes: number; maxUploadBytes: number; maxFiles: number };
+  images: {
+    sink: 'layout' | 'registry';
+    layoutDir: string;
+    registry?: string;
+    insecure: boolean;
+    username?: string;
+    password?: string;
+    prefix: string;
+  };
+  dockerHost?: string;
+  logLevel: Env['KILN_LOG_LEVEL'];
+  shutdownGraceMs: number;
+}
+
+/** Reads and validates the configuration; a bad value throws one error naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): KilnConfig {
+  const parsed = ENV_SCHEMA.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`invalid configuration: ${problems}`);
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.KILN_DATA_DIR);
+  const listen = { registry: e.KILN_REGISTRY_LISTEN, builder: e.KILN_BUILDER_LISTEN, inference: e.KILN_INFERENCE_LISTEN };
+  return {
+    dataDir,
+    database: { url: e.DATABASE_URL, embeddedDir: path.join(dataDir, 'postgres'), poolSize: e.KILN_DB_POOL_SIZE },
+    blobs: e.KILN_S3_BUCKET
+      ? {
+          kind: 's3',
+          bucket: e.KILN_S3_BUCKET,
+          endpoint: e.KILN_S3_ENDPOINT,
+          region: e.KILN_S3_REGION,
+          prefix: e.KILN_S3_PREFIX,
+          forcePathStyle: e.KILN_S3_FORCE_PATH_STYLE,
+          partSize: e.KILN_S3_PART_SIZE,
+        }
+      : { kind: 'local', dir: path.join(dataDir, 'blobs') },
+    listen,
+    addresses: {
+      registry: e.KILN_REGISTRY_ADDRESS ?? listen.registry,
+      builder: e.KILN_BUILDER_ADDRESS ?? listen.builder,
+      inference: e.KILN_INFERENCE_ADDRESS ?? listen.inference,
+    },
+    limits: { maxFileBytes: e.KILN_MAX_FILE_BYTES, maxUploadBytes: e.KILN_MAX_UPLOAD_BYTES, maxFiles: e.KILN_MAX_FILES },
+    images: {
+      sink: e.KILN_IMAGE_SINK ?? (e.KILN_IMAGE_REGISTRY ? 'registry' : 'layout'),
+      layoutDir: path.resolve(e.KILN_IMAGE_LAYOUT_DIR ?? path.join(dataDir, 'images')),
+      registry: e.KILN_IMAGE_REGISTRY,
+      insecure: e.KILN_IMAGE_REGISTRY_INSECURE,
+      username: e.KILN_IMAGE_REGISTRY_USERNAME,
+      password: e.KILN_IMAGE_REGISTRY_PASSWORD,
+      prefix: e.KILN_IMAGE_PREFIX,
+    },
+    dockerHost: e.KILN_DOCKER_HOST,
+    logLevel: e.KILN_LOG_LEVEL,
+    shutdownGraceMs: e.KILN_SHUTDOWN_GRACE_MS,
+  };
+}

@@ -1,0 +1,13 @@
+// Structured logs: one pino logger per service, children carry the model name and version on every line.
+import { pino, type Logger } from 'pino';
+
+export type { Logger };
+
+export function createLogger(service: string, level = process.env.KILN_LOG_LEVEL ?? 'info'): Logger {
+  return pino({ name: service, level, base: { service } });
+}
+
+/** A child logger whose every line names the model version it is about. */
+export function forVersion(log: Logger, model: string, version?: number): Logger {
+  return log.child(version === undefined ? { model } : { model, version });
+}

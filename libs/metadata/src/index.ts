@@ -1,0 +1,89 @@
+// Kiln's metadata database: a `pg` pool on a real Postgres (DATABASE_URL) or on an embedded PGlite served on
+// loopback with pglite-socket, so the same `pg` code runs on both; and versioned migrations (node-pg-migrate).
+import { mkdir } from 'node:fs/promises';
+import pg from 'pg';
+import { runner } from 'node-pg-migrate';
+import type { Logger } from 'pino';
+
+export interface DatabaseOptions {
+  /** A Postgres URL; when absent an embedded PGlite keeps its data in embeddedDir. */
+  url?: string;
+  embeddedDir: string;
+  poolSize: number;
+}
+
+export interface Database {
+  pool: pg.Pool;
+  /** The URL the pool connects to (the embedded server's loopback address for PGlite). */
+  url: string;
+  embedded: boolean;
+  close(): Promise<void>;
+}
+
+// int8 (bigint) columns come back as JS numbers: versions, sizes and counts stay far below 2^53.
+pg.types.setTypeParser(20, (v: string) => Number(v));
+
+export async function openDatabase(options: DatabaseOptions, log: Logger): Promise<Database> {
+  if (options.url) {
+    const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize });
+    pool.on('error', (err) => log.error({ err }, 'idle postgres connection failed'));
+    return { pool, url: options.url, embedded: false, close: () => pool.end() };
+  }
+  // PGlite is one single-connection Postgres: one socket connection and a pool of one, so transactions never
+  // interleave on the shared backend.
+  const { PGlite } = await import('@electric-sql/pglite');
+  const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
+  await mkdir(options.embeddedDir, { recursive: true });
+  const db = await PGlite.create(options.embeddedDir);
+  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 1 });
+  await server.start();
+  const url = `postgres://postgres@${server.getServerConn()}/postgres`;
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  pool.on('error', (err) => log.error({ err }, 'embedded postgres connection failed'));
+  log.info({ dir: options.embeddedDir, url }, 'embedded PGlite started');
+  return {
+    pool,
+    url,
+    embedded: true,
+    async close() {
+      await pool.end();
+      await server.stop();
+      await db.close();
+    },
+  };
+}
+
+/** Applies the SQL migrations in `dir` (numbered files) that have not run yet; safe to call from every replica. */
+export async function migrate(db: Database, dir: string, log: Logger): Promise<void> {
+  const client = await db.pool.connect();
+  try {
+    const applied = await runner({
+      dbClient: client,
+      dir,
+      direction: 'up',
+      migrationsTable: 'kiln_migrations',
+      singleTransaction: true,
+      log: (msg: string) => log.debug(msg),
+      logger: { debug: () => {}, info: (m: string) => log.debug(m), warn: (m: string) => log.warn(m), error: (m: string) => log.error(m) },
+    });
+    if (applied.length) log.info({ migrations: applied.map((m) => m.name) }, 'migrations applied');
+  } finally {
+    client.release();
+  }
+}
+
+/** Runs fn in a transaction on one pooled client; rolls back on any error. */
+export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
+}

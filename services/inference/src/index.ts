@@ -1,0 +1,30 @@
+// Starts the inference service: contract inference over gRPC, reading the shared blob store.
+import type { KilnConfig } from '@kiln/config';
+import type { Logger } from '@kiln/log';
+import { kilnProto, registryClient, type RegistryClient } from '@kiln/api';
+import { startServer } from '@kiln/api/server';
+import { openBlobStore } from '@kiln/blobstore/open';
+import { inferenceHandlers } from './service';
+
+export async function startInference(config: KilnConfig, log: Logger): Promise<{ address: string; stop(): Promise<void> }> {
+  const blobs = openBlobStore(config.blobs);
+  let registry: RegistryClient | undefined;
+  const handlers = inferenceHandlers({
+    blobs,
+    registry: () => (registry ??= registryClient(config.addresses.registry)),
+    limits: { maxFileBytes: config.limits.maxFileBytes, maxTotalBytes: config.limits.maxUploadBytes, maxFiles: config.limits.maxFiles },
+    log,
+  });
+  const server = await startServer(
+    [{ name: 'kiln.v1.Inference', definition: kilnProto().kiln.v1.Inference.service, implementation: handlers }],
+    config.listen.inference,
+    log,
+  );
+  return {
+    address: server.address,
+    async stop() {
+      await server.shutdown(config.shutdownGraceMs);
+      registry?.close();
+    },
+  };
+}

@@ -1,0 +1,102 @@
+// The kiln.v1.Inference gRPC handlers: contracts of stored files (blob store), local paths, stored versions (asked of
+// the registry), or a streamed archive (unpacked to a temp folder, streamed).
+import { createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Logger } from 'pino';
+import type { InferenceHandlers } from '@kiln/api/generated/kiln/v1/Inference';
+import type { InferContractResponse } from '@kiln/api/generated/kiln/v1/InferContractResponse';
+import type { ModelVersion__Output } from '@kiln/api/generated/kiln/v1/ModelVersion';
+import { fromGrpcError, type RegistryClient } from '@kiln/api';
+import { inferContract, localModelFiles, type InferredContract } from '@kiln/contract';
+import { readArchive, type ArchiveLimits } from '@kiln/archive';
+import { invalidArgument, notFound } from '@kiln/errors';
+import { blobModelFiles, type RangeReader } from './blob-files';
+
+export interface InferenceDeps {
+  blobs: RangeReader;
+  /** The registry, for InferContract on a stored version. */
+  registry: () => RegistryClient;
+  limits: ArchiveLimits;
+  log: Logger;
+  /** Folder for unpacking streamed archives. */
+  tmpDir?: string;
+}
+
+function response(r: InferredContract): InferContractResponse {
+  return { contract: r.contract as InferContractResponse['contract'], metadata: r.metadata, format: r.format };
+}
+
+export function inferenceHandlers(deps: InferenceDeps): InferenceHandlers {
+  return {
+    async InferContract(call, callback) {
+      const req = call.request;
+      const where = 'InferContractRequest';
+      let result: InferredContract;
+      switch (req.source) {
+        case 'storedFiles':
+          result = await inferContract(blobModelFiles(req.storedFiles?.files ?? [], deps.blobs), req.manifest);
+          break;
+        case 'path': {
+          const p = path.resolve(req.path ?? '');
+          await stat(p).catch(() => {
+            throw notFound(`no file or directory ${p} on the inference service`, `${where}.path`);
+          });
+          result = await inferContract(await localModelFiles(p), req.manifest);
+          break;
+        }
+        case 'modelVersion': {
+          const ref = req.modelVersion!;
+          const version = await new Promise<ModelVersion__Output>((resolve, reject) =>
+            deps.registry().GetModelVersion({ model: ref.model, version: ref.version }, (err, v) =>
+              err ? reject(fromGrpcError(err, `${where}.model_version`)) : resolve(v!),
+            ),
+          );
+          result = await inferContract(blobModelFiles(version.files, deps.blobs), req.manifest || version.manifest);
+          break;
+        }
+        default:
+          throw invalidArgument('give stored_files, path or model_version', `${where}.source`);
+      }
+      callback(null, response(result));
+    },
+
+    async InferContractFromUpload(call, callback) {
+      const messages = call[Symbol.asyncIterator]();
+      const first = await messages.next();
+      if (first.done || !first.value.header) {
+        throw invalidArgument('the first message must be the header', 'InferContractFromUploadRequest.header');
+      }
+      const header = first.value.header;
+      const body = Readable.from(
+        (async function* () {
+          for (;;) {
+            const next = await messages.next();
+            if (next.done) return;
+            if (next.value.chunk?.length) yield next.value.chunk;
+          }
+        })(),
+      );
+      const dir = await mkdtemp(path.join(deps.tmpDir ?? os.tmpdir(), 'kiln-infer-'));
+      try {
+        const formats = { ARCHIVE_FORMAT_TAR: 'tar', ARCHIVE_FORMAT_TAR_GZ: 'tar.gz', ARCHIVE_FORMAT_FILE: 'file' } as const;
+        await readArchive(body, {
+          format: formats[String(header.format) as keyof typeof formats] ?? 'auto',
+          fileName: header.fileName || undefined,
+          limits: deps.limits,
+          async onFile(file, content) {
+            const target = path.join(dir, file.path);
+            await mkdir(path.dirname(target), { recursive: true });
+            await pipeline(content, createWriteStream(target));
+          },
+        });
+        callback(null, response(await inferContract(await localModelFiles(dir), header.manifest)));
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}

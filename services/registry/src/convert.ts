@@ -1,0 +1,79 @@
+// Conversions between the registry's records and kiln.v1 messages (proto-loader object form).
+import type { ModelVersion } from '@kiln/api/generated/kiln/v1/ModelVersion';
+import type { Model } from '@kiln/api/generated/kiln/v1/Model';
+import type { Timestamp } from '@kiln/api/generated/google/protobuf/Timestamp';
+import { invalidArgument } from '@kiln/errors';
+import type { ModelRecord, VersionRecord, VersionStatus } from './store';
+
+export function timestamp(date: Date | null): Timestamp | null {
+  if (!date) return null;
+  const ms = date.getTime();
+  return { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1_000_000 };
+}
+
+export function versionToProto(v: VersionRecord): ModelVersion {
+  return {
+    model: v.model,
+    version: v.version,
+    status: `MODEL_VERSION_STATUS_${v.status}`,
+    failureReason: v.failureReason,
+    createTime: timestamp(v.createTime),
+    files: v.files.map((f) => ({ path: f.path, size: f.size, sha256: f.sha256, executable: f.executable })),
+    totalSize: v.totalSize,
+    manifest: v.manifest,
+    labels: v.labels,
+    metadata: v.metadata,
+    contract: v.contract as ModelVersion['contract'],
+    imageReference: v.imageReference,
+    imageDigest: v.imageDigest,
+    buildStartTime: timestamp(v.buildStartTime),
+    buildEndTime: timestamp(v.buildEndTime),
+    deleteTime: timestamp(v.deleteTime),
+    runtime: v.runtime,
+  };
+}
+
+export function modelToProto(m: ModelRecord): Model {
+  return {
+    name: m.name,
+    latestVersion: m.latestVersion,
+    versionCount: m.versionCount,
+    createTime: timestamp(m.createTime),
+    updateTime: timestamp(m.updateTime),
+  };
+}
+
+const STATUSES: Record<string, VersionStatus> = {
+  MODEL_VERSION_STATUS_BUILDING: 'BUILDING',
+  MODEL_VERSION_STATUS_RELEASED: 'RELEASED',
+  MODEL_VERSION_STATUS_FAILED: 'FAILED',
+  MODEL_VERSION_STATUS_DELETED: 'DELETED',
+};
+
+export function statusFromProto(status: string, where: string): VersionStatus {
+  const s = STATUSES[status];
+  if (!s) throw invalidArgument(`${status} is not a status to filter by`, where);
+  return s;
+}
+
+/** Page tokens are opaque to clients: base64url of the last key returned. */
+export function encodePageToken(key: string | number): string {
+  return Buffer.from(JSON.stringify({ k: key })).toString('base64url');
+}
+
+export function decodePageToken<T extends string | number>(token: string, kind: 'string' | 'number', where: string): T | undefined {
+  if (!token) return undefined;
+  try {
+    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+    if (typeof parsed?.k === kind) return parsed.k as T;
+  } catch {
+    // fall through to the error below
+  }
+  throw invalidArgument('the page token is not one this service returned', where);
+}
+
+export function pageSize(requested: number, where: string): number {
+  if (requested < 0) throw invalidArgument('page_size must not be negative', where);
+  if (requested > 1000) throw invalidArgument('page_size is at most 1000', where);
+  return requested || 50;
+}

@@ -1,0 +1,76 @@
+// Starts the registry service: database and migrations, blob store, build queue, and the gRPC server.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { KilnConfig } from '@kiln/config';
+import type { Logger } from '@kiln/log';
+import { builderClient, fromGrpcError, inferenceClient, kilnProto } from '@kiln/api';
+import { startServer } from '@kiln/api/server';
+import { migrate, openDatabase } from '@kiln/metadata';
+import { openBlobStore } from '@kiln/blobstore/open';
+import type { InferContractResponse__Output } from '@kiln/api/generated/kiln/v1/InferContractResponse';
+import type { Contract } from '@kiln/contract/types';
+import { registryHandlers } from './service';
+import { BuildQueue } from './builds';
+import { VersionEvents } from './events';
+import { releaseUpload } from './upload';
+import * as store from './store';
+
+export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../migrations');
+
+/** Uploads older than this with pending blobs died with their process: collected at start. */
+const STALE_UPLOAD_MS = 6 * 3600 * 1000;
+
+export interface RunningService {
+  address: string;
+  stop(): Promise<void>;
+}
+
+export async function startRegistry(config: KilnConfig, log: Logger): Promise<RunningService & { queueDepth(): Promise<number> }> {
+  const db = await openDatabase(config.database, log);
+  await migrate(db, MIGRATIONS_DIR, log);
+  const blobs = openBlobStore(config.blobs);
+  const inference = inferenceClient(config.addresses.inference);
+  const builder = builderClient(config.addresses.builder);
+  const events = new VersionEvents();
+  const queue = new BuildQueue({ pool: db.pool, builder, events, log });
+  await queue.start();
+
+  // Crash recovery: temp objects of puts that never finished, and uploads that never committed.
+  await blobs.cleanupIncomplete(STALE_UPLOAD_MS);
+  for (const uploadId of await store.stalePendingUploads(db.pool, STALE_UPLOAD_MS)) {
+    await releaseUpload({ db: db.pool, blobs }, uploadId, log);
+  }
+
+  const handlers = registryHandlers({
+    db: db.pool,
+    blobs,
+    limits: { maxFileBytes: config.limits.maxFileBytes, maxTotalBytes: config.limits.maxUploadBytes, maxFiles: config.limits.maxFiles },
+    log,
+    events,
+    watchPollMs: 1000,
+    readBlob: (digest) => blobs.read(digest),
+    inferContract: (files, manifest) =>
+      new Promise((resolve, reject) =>
+        inference.InferContract({ storedFiles: { files }, manifest }, (err, res?: InferContractResponse__Output) =>
+          err ? reject(fromGrpcError(err, 'contract inference')) : resolve({ contract: (res!.contract ?? null) as Contract | null, metadata: res!.metadata }),
+        ),
+      ),
+    onVersionCreated: (tx, version) => queue.enqueue(tx, { model: version.model, version: version.version }),
+  });
+  const server = await startServer(
+    [{ name: 'kiln.v1.Registry', definition: kilnProto().kiln.v1.Registry.service, implementation: handlers }],
+    config.listen.registry,
+    log,
+  );
+  return {
+    address: server.address,
+    queueDepth: () => queue.depth(),
+    async stop() {
+      await server.shutdown(config.shutdownGraceMs);
+      await queue.stop();
+      inference.close();
+      builder.close();
+      await db.close();
+    },
+  };
+}

@@ -1,0 +1,5 @@
+// Runs the registry service alone.
+import { runServices } from '../../run';
+import { startRegistry } from './index';
+
+await runServices([['registry', startRegistry]]);

@@ -1,0 +1,22 @@
+// Rules for names users choose: model names (they become image repository names) and labels.
+import { invalidArgument } from '@kiln/errors';
+
+const MODEL_NAME = /^[a-z0-9](?:[a-z0-9._-]{0,126}[a-z0-9])?$/;
+const LABEL_KEY = /^[A-Za-z0-9](?:[A-Za-z0-9._/-]{0,126}[A-Za-z0-9])?$/;
+
+export function validateModelName(name: string, where: string): void {
+  if (!name) throw invalidArgument('the model name is empty', where);
+  if (!MODEL_NAME.test(name)) {
+    throw invalidArgument(
+      `model name ${JSON.stringify(name)} is not valid: use 1-128 lowercase letters, digits, '.', '_' or '-', starting and ending with a letter or digit`,
+      where,
+    );
+  }
+}
+
+export function validateLabels(labels: Record<string, string>, where: string): void {
+  for (const [key, value] of Object.entries(labels)) {
+    if (!LABEL_KEY.test(key)) throw invalidArgument(`label key ${JSON.stringify(key)} is not valid: letters, digits, '.', '_', '/', '-', at most 128`, `${where}.${key}`);
+    if (typeof value !== 'string' || value.length > 1024) throw invalidArgument('label values are strings of at most 1024 characters', `${where}.${key}`);
+  }
+}

@@ -1,0 +1,209 @@
+// The kiln.v1.Registry gRPC handlers: request validation and conversion at the edge, the work in upload.ts and
+// store.ts.
+import { once } from 'node:events';
+import { Readable } from 'node:stream';
+import type pg from 'pg';
+import tar from 'tar-stream';
+import type { Logger } from 'pino';
+import * as grpc from '@grpc/grpc-js';
+import type { RegistryHandlers } from '@kiln/api/generated/kiln/v1/Registry';
+import type { UploadHeader__Output } from '@kiln/api/generated/kiln/v1/UploadHeader';
+import { invalidArgument, notFound, KilnError } from '@kiln/errors';
+import { withTransaction } from '@kiln/metadata';
+import type { ArchiveFormat } from '@kiln/archive';
+import * as store from './store';
+import { collectBlobs, ingestUpload, type UploadDeps, type UploadHeaderInput } from './upload';
+import { decodePageToken, encodePageToken, modelToProto, pageSize, statusFromProto, versionToProto } from './convert';
+import { validateModelName } from './names';
+import type { VersionEvents } from './events';
+
+export interface RegistryDeps extends UploadDeps {
+  /** Streams a blob's bytes (for downloads). */
+  readBlob(digest: string): Promise<Readable>;
+  events: VersionEvents;
+  /** How often watchers look at the database when nothing woke them. */
+  watchPollMs: number;
+}
+
+const FORMATS: Record<string, ArchiveFormat> = {
+  ARCHIVE_FORMAT_UNSPECIFIED: 'auto',
+  ARCHIVE_FORMAT_TAR: 'tar',
+  ARCHIVE_FORMAT_TAR_GZ: 'tar.gz',
+  ARCHIVE_FORMAT_FILE: 'file',
+};
+
+const FINAL = new Set<store.VersionStatus>(['RELEASED', 'FAILED', 'DELETED']);
+
+export function registryHandlers(deps: RegistryDeps): RegistryHandlers {
+  const { db, log } = deps;
+
+  async function requireVersion(model: string, version: number, where: string): Promise<store.VersionRecord> {
+    validateModelName(model, `${where}.model`);
+    if (version < 0) throw invalidArgument('version must not be negative', `${where}.version`);
+    const record = await store.getVersion(db, model, version);
+    if (record) return record;
+    if (!(await store.modelExists(db, model))) throw notFound(`model ${model} does not exist`);
+    throw notFound(version ? `model ${model} has no version ${version}` : `model ${model} has no versions`);
+  }
+
+  return {
+    UploadModel(call, callback) {
+      const abort = new AbortController();
+      let finished = false;
+      call.on('cancelled', () => {
+        if (!finished) abort.abort(new KilnError('CANCELLED', 'the client cancelled the upload'));
+      });
+      const run = async () => {
+        const messages = call[Symbol.asyncIterator]();
+        const first = await messages.next();
+        if (first.done || !first.value.header) {
+          throw invalidArgument('the first message of an upload must be its header', 'UploadModelRequest.header');
+        }
+        const header = toHeader(first.value.header);
+        const body = Readable.from(
+          (async function* () {
+            for (;;) {
+              if (abort.signal.aborted) throw abort.signal.reason;
+              const next = await messages.next();
+              if (next.done) return;
+              if (next.value.header) throw invalidArgument('only the first message may be a header', 'UploadModelRequest.header');
+              if (next.value.chunk?.length) yield next.value.chunk;
+            }
+          })(),
+        );
+        abort.signal.addEventListener('abort', () => body.destroy(abort.signal.reason), { once: true });
+        const record = await ingestUpload(header, body, deps, abort.signal);
+        finished = true;
+        callback(null, versionToProto(record));
+      };
+      return run();
+    },
+
+    async GetModelVersion(call, callback) {
+      const record = await requireVersion(call.request.model, call.request.version, 'GetModelVersionRequest');
+      callback(null, versionToProto(record));
+    },
+
+    async ListModels(call, callback) {
+      const where = 'ListModelsRequest';
+      const size = pageSize(call.request.pageSize, `${where}.page_size`);
+      const after = decodePageToken<string>(call.request.pageToken, 'string', `${where}.page_token`);
+      const models = await store.listModels(db, { pageSize: size + 1, afterName: after, namePrefix: call.request.namePrefix });
+      const page = models.slice(0, size);
+      callback(null, {
+        models: page.map(modelToProto),
+        nextPageToken: models.length > size ? encodePageToken(page[page.length - 1].name) : '',
+      });
+    },
+
+    async ListModelVersions(call, callback) {
+      const where = 'ListModelVersionsRequest';
+      const r = call.request;
+      validateModelName(r.model, `${where}.model`);
+      const size = pageSize(r.pageSize, `${where}.page_size`);
+      const before = decodePageToken<number>(r.pageToken, 'number', `${where}.page_token`);
+      const statuses = r.statuses.map((s, i) => statusFromProto(String(s), `${where}.statuses[${i}]`));
+      if (!(await store.modelExists(db, r.model))) throw notFound(`model ${r.model} does not exist`);
+      const versions = await store.listVersions(db, { model: r.model, pageSize: size + 1, beforeVersion: before, statuses, labels: r.labels });
+      const page = versions.slice(0, size);
+      callback(null, {
+        versions: page.map(versionToProto),
+        nextPageToken: versions.length > size ? encodePageToken(page[page.length - 1].version) : '',
+      });
+    },
+
+    async DeleteModelVersion(call, callback) {
+      const { model, version } = call.request;
+      const where = 'DeleteModelVersionRequest';
+      validateModelName(model, `${where}.model`);
+      if (version <= 0) throw invalidArgument('give the version number to delete', `${where}.version`);
+      const deleted = await withTransaction(db, (tx) => store.markDeleted(tx, model, version));
+      if (!deleted) {
+        await requireVersion(model, version, where);
+        throw notFound(`model ${model} version ${version} is already deleted`);
+      }
+      const vlog = log.child({ model, version });
+      await collectBlobs(deps, deleted.digests, vlog);
+      vlog.info('version deleted');
+      deps.events.notify(model, version);
+      callback(null, versionToProto(deleted.record));
+    },
+
+    async DownloadModelVersion(call) {
+      const { model, version, paths } = call.request;
+      const record = await requireVersion(model, version, 'DownloadModelVersionRequest');
+      let files = record.files;
+      if (paths.length) {
+        const known = new Map(files.map((f) => [f.path, f]));
+        files = paths.map((p, i) => {
+          const f = known.get(p);
+          if (!f) throw notFound(`version ${record.version} of ${model} has no file ${p}`, `DownloadModelVersionRequest.paths[${i}]`);
+          return f;
+        });
+      }
+      const pack = tar.pack();
+      const packing = (async () => {
+        for (const f of files) {
+          const entry = pack.entry({ name: f.path, size: f.size, mode: f.executable ? 0o755 : 0o644, mtime: new Date(0) });
+          const source = await deps.readBlob(f.sha256);
+          await new Promise<void>((resolve, reject) => {
+            source.on('error', reject);
+            entry.on('error', reject);
+            entry.on('finish', resolve);
+            source.pipe(entry);
+          });
+        }
+        pack.finalize();
+      })().catch((err) => pack.destroy(err));
+      for await (const chunk of pack as unknown as AsyncIterable<Buffer>) {
+        if (call.cancelled) {
+          pack.destroy();
+          break;
+        }
+        if (!call.write({ chunk })) await once(call, 'drain');
+      }
+      await packing;
+      call.end();
+    },
+
+    async WatchModelVersion(call) {
+      const { model } = call.request;
+      let record = await requireVersion(model, call.request.version, 'WatchModelVersionRequest');
+      const version = record.version;
+      const stop = new AbortController();
+      call.on('cancelled', () => stop.abort());
+      call.on('close', () => stop.abort());
+      call.write({ version: versionToProto(record) });
+      let lastLine = 0;
+      while (!stop.signal.aborted) {
+        const lines = await store.logLinesAfter(db, model, version, lastLine);
+        for (const l of lines) call.write({ log: { line: l.line, number: l.number } });
+        if (lines.length) lastLine = lines[lines.length - 1].number;
+        const now = await store.getVersion(db, model, version, true);
+        if (!now) break;
+        if (now.status !== record.status || now.imageDigest !== record.imageDigest) {
+          record = now;
+          call.write({ version: versionToProto(now) });
+        }
+        if (FINAL.has(now.status) && lines.length === 0) break;
+        if (lines.length === 0) await deps.events.next(model, version, deps.watchPollMs, stop.signal);
+      }
+      call.end();
+    },
+  };
+}
+
+function toHeader(h: UploadHeader__Output): UploadHeaderInput {
+  const format = FORMATS[String(h.format)];
+  if (!format) throw invalidArgument(`unknown archive format ${h.format}`, 'header.format');
+  return {
+    model: h.model,
+    manifest: h.manifest,
+    labels: h.labels ?? {},
+    metadata: h.metadata ?? {},
+    format,
+    fileName: h.fileName,
+    expectedSize: h.expectedSize,
+  };
+}
+

@@ -1,0 +1,167 @@
+// The upload path: an archive stream becomes stored blobs and then, only once every byte is stored and validated,
+// a new version. A failed or cancelled upload leaves no version and no blob that nothing else uses.
+import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import { readArchive, type ArchiveFormat, type ArchiveLimits } from '@kiln/archive';
+import { invalidArgument, KilnError } from '@kiln/errors';
+import { withTransaction } from '@kiln/metadata';
+import type { Contract } from '@kiln/contract/types';
+import { parseManifest, payloadMatcher } from '@kiln/manifest';
+import * as store from './store';
+import type { StoredFile, VersionRecord } from './store';
+import { validateLabels, validateModelName } from './names';
+
+/** What the upload path needs of the blob store: two-phase writes, so a blob is referenced before it is visible. */
+export interface UploadBlobStore {
+  stage(source: Readable, options: { signal?: AbortSignal; maxBytes?: number }): Promise<StagedBlob>;
+  delete(digest: string): Promise<void>;
+}
+export interface StagedBlob {
+  digest: string;
+  size: number;
+  /** Makes the blob visible under its digest (a no-op when it already is). */
+  commit(): Promise<void>;
+  /** Drops the staged bytes. */
+  abort(): Promise<void>;
+}
+
+export interface UploadHeaderInput {
+  model: string;
+  manifest: string;
+  labels: Record<string, string>;
+  metadata: Record<string, string>;
+  format: ArchiveFormat;
+  fileName: string;
+  expectedSize: number;
+}
+
+export interface UploadDeps {
+  db: pg.Pool;
+  blobs: UploadBlobStore;
+  limits: ArchiveLimits;
+  log: Logger;
+  /** Infers the contract of the stored files (the inference service), merged with the manifest's. */
+  inferContract(files: StoredFile[], manifest: string): Promise<{ contract: Contract | null; metadata: Record<string, string> }>;
+  /** Runs inside the transaction that creates the version: enqueues its build. */
+  onVersionCreated(tx: pg.PoolClient, version: VersionRecord): Promise<void>;
+}
+
+const MANIFEST_NAMES = ['kiln.yaml', 'kiln.yml', 'serving.yaml', 'serving.yml'];
+const MAX_MANIFEST_BYTES = 1024 * 1024;
+
+export async function ingestUpload(
+  header: UploadHeaderInput,
+  body: Readable,
+  deps: UploadDeps,
+  signal: AbortSignal,
+): Promise<VersionRecord> {
+  validateModelName(header.model, 'header.model');
+  validateLabels(header.labels, 'header.labels');
+  if (header.expectedSize > deps.limits.maxTotalBytes) {
+    throw new KilnError('RESOURCE_EXHAUSTED', `the upload is ${header.expectedSize} bytes, over the limit of ${deps.limits.maxTotalBytes}`, 'header.expected_size');
+  }
+  const uploadId = randomUUID();
+  const log = deps.log.child({ model: header.model, upload: uploadId });
+  const files: StoredFile[] = [];
+  const manifests = new Map<string, string>();
+  let committed = false;
+  try {
+    const summary = await readArchive(body, {
+      format: header.format,
+      fileName: header.fileName || undefined,
+      limits: deps.limits,
+      onFile: async (file, content) => {
+        let source: Readable = content;
+        if (MANIFEST_NAMES.includes(file.path) && file.size <= MAX_MANIFEST_BYTES) {
+          // Small enough to keep: the manifest is read from memory and stored like any other file.
+          const chunks: Buffer[] = [];
+          for await (const chunk of content) chunks.push(chunk as Buffer);
+          const bytes = Buffer.concat(chunks);
+          manifests.set(file.path, bytes.toString('utf8'));
+          source = Readable.from([bytes]);
+        }
+        const staged = await deps.blobs.stage(source, { signal, maxBytes: deps.limits.maxFileBytes });
+        try {
+          await withTransaction(deps.db, async (tx) => {
+            await store.lockBlob(tx, staged.digest);
+            await store.addPendingBlob(tx, uploadId, staged.digest);
+          });
+          await staged.commit();
+        } catch (err) {
+          await staged.abort().catch(() => {});
+          throw err;
+        }
+        files.push({ path: file.path, size: staged.size, sha256: staged.digest, executable: file.executable });
+      },
+    });
+    const byPath = new Map(files.map((f) => [f.path, f]));
+    for (const link of summary.links) {
+      const target = byPath.get(link.target)!;
+      files.push({ path: link.path, size: target.size, sha256: target.sha256, executable: link.executable || target.executable });
+    }
+    if (!files.length) throw invalidArgument('the upload holds no files', 'archive');
+
+    const manifestText = header.manifest || MANIFEST_NAMES.map((n) => manifests.get(n)).find((t) => t !== undefined) || '';
+    const manifestSource = header.manifest ? 'header.manifest' : MANIFEST_NAMES.find((n) => manifests.has(n)) ?? '';
+    const manifest = manifestText ? parseManifest(manifestText, manifestSource) : null;
+    let selected = files;
+    if (manifest?.payload?.length) {
+      const matcher = payloadMatcher(manifest);
+      selected = files.filter((f) => matcher(f.path));
+      if (!selected.length) throw invalidArgument('the payload globs select none of the uploaded files', `${manifestSource}: payload`);
+    }
+    if (manifest?.name && manifest.name !== header.model) {
+      log.info({ manifestName: manifest.name }, 'manifest names another model; the upload header decides');
+    }
+    validateLabels(manifest?.labels ?? {}, `${manifestSource}: labels`);
+
+    const inferred = await deps.inferContract(selected, manifestText);
+    const labels = { ...(manifest?.labels ?? {}), ...header.labels };
+    const metadata = { ...inferred.metadata, ...(manifest?.metadata ?? {}), ...header.metadata };
+    const record = await withTransaction(deps.db, async (tx) => {
+      const created = await store.insertVersion(tx, {
+        model: header.model,
+        files: selected,
+        manifest: manifestText,
+        labels,
+        metadata,
+        contract: inferred.contract,
+        runtime: manifest?.runtime ?? '',
+      });
+      await deps.onVersionCreated(tx, created);
+      return created;
+    });
+    committed = true;
+    log.info({ version: record.version, files: record.files.length, bytes: record.totalSize }, 'version created');
+    return record;
+  } finally {
+    // Either way the upload's own references end here: the version's files now hold theirs. Blobs nothing uses
+    // (a failed upload's, or files outside the payload) are removed.
+    await releaseUpload(deps, uploadId, log).catch((err) =>
+      log.error({ err, committed }, 'could not release the upload\'s blobs; they are collected at the next start'),
+    );
+  }
+}
+
+/** Drops an upload's pending references and removes the blobs that no version or other upload uses. */
+export async function releaseUpload(deps: Pick<UploadDeps, 'db' | 'blobs'>, uploadId: string, log: Logger): Promise<void> {
+  const digests = await store.releasePending(deps.db, uploadId);
+  await collectBlobs(deps, [...new Set(digests)], log);
+}
+
+/** Removes each blob that nothing references, under the blob's lock so a concurrent upload cannot lose it. */
+export async function collectBlobs(deps: Pick<UploadDeps, 'db' | 'blobs'>, digests: string[], log: Logger): Promise<number> {
+  let removed = 0;
+  for (const digest of digests) {
+    await withTransaction(deps.db, async (tx) => {
+      await store.lockBlob(tx, digest);
+      if (await store.isBlobReferenced(tx, digest)) return;
+      await deps.blobs.delete(digest);
+      removed += 1;
+    });
+  }
+  if (removed) log.debug({ removed }, 'blobs collected');
+  return removed;
+}

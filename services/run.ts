@@ -1,0 +1,38 @@
+// Runs one or more services in this process until SIGTERM/SIGINT, then drains in-flight calls and exits.
+import { loadConfig, type KilnConfig } from '@kiln/config';
+import { createLogger, type Logger } from '@kiln/log';
+
+export interface Stoppable {
+  address: string;
+  stop(): Promise<void>;
+}
+
+export type ServiceStarter = (config: KilnConfig, log: Logger) => Promise<Stoppable>;
+
+export async function runServices(starters: Array<[name: string, start: ServiceStarter]>): Promise<void> {
+  const config = loadConfig();
+  const root = createLogger('kiln', config.logLevel);
+  const running: Array<[string, Stoppable]> = [];
+  try {
+    for (const [name, start] of starters) running.push([name, await start(config, root.child({ service: name }))]);
+  } catch (err) {
+    root.fatal({ err }, 'start failed');
+    for (const [, s] of running.reverse()) await s.stop().catch(() => {});
+    process.exit(1);
+  }
+  root.info({ services: Object.fromEntries(running.map(([n, s]) => [n, s.address])) }, 'kiln is up');
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    root.info({ signal }, 'draining in-flight calls');
+    // Stop in reverse order of start, so the registry stops taking uploads before its dependencies go.
+    for (const [name, s] of [...running].reverse()) {
+      await s.stop().catch((err) => root.error({ err, service: name }, 'stop failed'));
+    }
+    root.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
