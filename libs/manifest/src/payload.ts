@@ -24,7 +24,9 @@ function entryMatcher(entry: string): (path: string) => boolean {
   const pattern = normalize(entry);
   // '.', './' and '' name the archive root: everything.
   if (pattern === '') return () => true;
-  return picomatch(pattern, { dot: true });
+  const isMatch = picomatch(pattern, { dot: true });
+  // Called with the path only: picomatch's second parameter turns the answer into a (truthy) object.
+  return (path) => isMatch(path);
 }
 
 /** `./src//a/` -> `src/a`: the form archive paths and payload entries are compared in. */

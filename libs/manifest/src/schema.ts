@@ -28,7 +28,10 @@ const LABEL_KEY = /^[A-Za-z0-9]([A-Za-z0-9._/-]{0,61}[A-Za-z0-9])?$/;
 const DIM_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 
 // An image reference as the distribution reference grammar defines it: [host[:port]/]path[:tag][@digest].
-const REF_HOST = '(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::[0-9]+)?|\\[[0-9A-Fa-f:]+\\](?::[0-9]+)?)';
+const REF_LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?';
+const REF_PORT = '(?::[0-9]+)';
+// The first component is a host only with a dot, a port, or as localhost (as Docker decides); else it is a path.
+const REF_HOST = `(?:localhost${REF_PORT}?|${REF_LABEL}(?:\\.${REF_LABEL})+${REF_PORT}?|${REF_LABEL}${REF_PORT}|\\[[0-9A-Fa-f:]+\\]${REF_PORT}?)`;
 const REF_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
 const REF_TAG = '[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}';
 const REF_DIGEST = '[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9A-Fa-f]{32,}';
@@ -47,9 +50,11 @@ const scalarText = z.union([z.string(), z.number(), z.boolean()], {
 
 const nonEmptyString = z.string().min(1, { error: 'must not be empty' });
 
-const payloadEntry = nonEmptyString.superRefine((entry, ctx) => {
+const payloadEntry = z.string().superRefine((entry, ctx) => {
   const segments = entry.replace(/\\/g, '/').split('/');
-  if (entry.startsWith('/') || /^[A-Za-z]:[\\/]/.test(entry)) {
+  if (entry === '') {
+    ctx.addIssue({ code: 'custom', message: 'must not be empty' });
+  } else if (entry.startsWith('/') || /^[A-Za-z]:[\\/]/.test(entry)) {
     ctx.addIssue({ code: 'custom', message: `"${entry}" is absolute; payload paths are relative to the archive root` });
   } else if (segments.includes('..')) {
     ctx.addIssue({ code: 'custom', message: `"${entry}" leaves the archive ('..'); payload paths stay inside it` });
@@ -77,7 +82,7 @@ export const topLevelSchema = z.looseObject({
     .optional(),
   'install-command': nonEmptyString.optional(),
   payload: z.array(payloadEntry).optional(),
-  contract: z.unknown(),
+  contract: z.unknown().optional(),
   metadata: z.record(z.string(), scalarText).optional(),
   labels: z
     .record(
