@@ -9,7 +9,9 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import {
+  appendLayers,
   buildModelImage,
+  emptyImage,
   ociLayoutSink,
   pullImage,
   readOciLayout,
@@ -141,6 +143,41 @@ describe('registry sink, no auth', () => {
     assert.equal(result.mounted.length, image.layers.length + 1);
     const pulled = await pullImage(`${registry}/${repo('mounted')}:v1`, { insecure });
     assert.equal(pulled.digest, image.digest);
+  });
+
+  it('resolves linux/amd64 from an OCI index and from a Docker manifest list when pulling', async () => {
+    const { registry, insecure } = registryOf(env('KILN_TEST_REGISTRY'));
+    const repository = repo('multi');
+    const transport = new RegistryTransport({ registry, insecure });
+    const arm = appendLayers(emptyImage({ architecture: 'arm64' }), image.layers.slice(-1));
+    for (const [img, tag] of [[image, 'amd64'], [arm, 'arm64']] as const) {
+      await registrySink({ registry, repository, transport }).write(img, tag);
+    }
+    const entries = [
+      { img: arm, platform: { architecture: 'arm64', os: 'linux' } },
+      { img: image, platform: { architecture: 'amd64', os: 'linux' } },
+    ];
+    for (const [mediaType, tag] of [
+      ['application/vnd.oci.image.index.v1+json', 'oci-index'],
+      ['application/vnd.docker.distribution.manifest.list.v2+json', 'docker-list'],
+    ]) {
+      const index = {
+        schemaVersion: 2,
+        mediaType,
+        manifests: entries.map(({ img, platform }) => ({ mediaType: img.mediaType, digest: img.digest, size: img.rawManifest.length, platform })),
+      };
+      await transport.request('PUT', `/v2/${repository}/manifests/${tag}`, {
+        body: JSON.stringify(index),
+        headers: { 'content-type': mediaType },
+        ok: [201],
+        scopes: [`repository:${repository}:pull,push`],
+      });
+      const pulled = await pullImage(`${registry}/${repository}:${tag}`, { insecure });
+      assert.equal(pulled.digest, image.digest, tag);
+      const armPulled = await pullImage(`${registry}/${repository}:${tag}`, { insecure, platform: { os: 'linux', architecture: 'arm64' } });
+      assert.equal(armPulled.digest, arm.digest);
+      await assert.rejects(pullImage(`${registry}/${repository}:${tag}`, { insecure, platform: { os: 'linux', architecture: 's390x' } }), { code: 'NOT_FOUND' });
+    }
   });
 
   it('reports an unreachable registry as UNAVAILABLE with its address', async () => {
@@ -277,6 +314,14 @@ describe('model image on a base, run by Docker', () => {
     if (!baseRef.startsWith('oci:') && baseRef.startsWith(`${registry}/`)) {
       assert.equal(result.mounted.length, base.layers.length, 'base layers mounted from the base repository');
     }
+
+    // Into another registry the base layers cannot be mounted: they stream from the base's registry.
+    const { registry: basicRegistry, insecure: basicInsecure } = registryOf(env('KILN_TEST_REGISTRY_BASIC'));
+    const credentials = { username: env('KILN_TEST_REGISTRY_USER'), password: env('KILN_TEST_REGISTRY_PASSWORD') };
+    const copied = await registrySink({ registry: basicRegistry, insecure: basicInsecure, credentials, repository: repo('on-base') }).write(onBase, 'v3');
+    assert.equal(copied.uploaded.length, onBase.layers.length + 1);
+    const back = await pullImage(`${basicRegistry}/${repo('on-base')}:v3`, { insecure: basicInsecure, credentials });
+    assert.equal(back.digest, onBase.digest);
 
     const ref = `${registry}/${repo('on-base')}:v3`;
     const docker = (...args: string[]) => run('docker', ['-H', dockerHost, ...args], { maxBuffer: 16 * MiB });
