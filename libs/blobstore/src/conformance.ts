@@ -56,6 +56,22 @@ export function blobStoreConformance(
         await assertHolds(store, [info]);
       }));
 
+    it('stage: staged bytes are invisible until commit; abort leaves nothing; commit of known bytes keeps one copy', () =>
+      withStore(async (store) => {
+        const bytes = randomBytes(2 * MiB + 5);
+        const staged = await store.stage(Readable.from(chunks(bytes, 64 * 1024)));
+        assert.equal(staged.digest, sha256(bytes));
+        assert.equal(await store.stat(staged.digest), null, 'not visible before commit');
+        await staged.commit();
+        assert.deepEqual(await store.stat(staged.digest), { size: bytes.length });
+        const again = await store.stage(Readable.from([bytes]));
+        await again.commit();
+        const dropped = await store.stage(Readable.from([randomBytes(1000)]));
+        assert.ok(await store.listIncomplete() >= 1, 'staged bytes count as incomplete');
+        await dropped.abort();
+        await assertHolds(store, [{ digest: staged.digest, size: bytes.length }]);
+      }));
+
     it('an empty source stores the empty blob', () =>
       withStore(async (store) => {
         const info = await store.put(Readable.from([]));

@@ -26,9 +26,24 @@ export interface ByteRange {
  * Content-addressed storage. A put is invisible until it is complete: readers see a digest either not at all or
  * with all of its bytes, and a failed or cancelled put leaves no object and no temporary data behind.
  */
+/** Bytes fully received and durable, but not yet visible under their digest (the first phase of a put). */
+export interface StagedBlob extends BlobInfo {
+  /** Makes the blob visible under its digest (keeping the one copy when it already is); ends the staging. */
+  commit(): Promise<void>;
+  /** Drops the staged bytes; ends the staging. */
+  abort(): Promise<void>;
+}
+
 export interface BlobStore {
   /** Streams `source` in, hashing as it goes; storing bytes that are already there keeps the one copy. */
   put(source: Readable, options?: PutOptions): Promise<BlobInfo>;
+  /**
+   * The first phase of a put: the bytes are stored and their digest known, but nothing is visible until commit().
+   * Lets a caller record a reference to the digest before the blob appears (so a concurrent collector that checks
+   * references under the same lock never removes a blob a caller is about to use). Until commit or abort, the
+   * staged bytes count as incomplete.
+   */
+  stage(source: Readable, options?: PutOptions): Promise<StagedBlob>;
   /** The blob's size, or null when the store does not have it. */
   stat(digest: string): Promise<{ size: number } | null>;
   /** The blob's bytes (or a range of them) as a stream; NOT_FOUND when absent. */

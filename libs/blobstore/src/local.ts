@@ -17,6 +17,7 @@ import {
   type BlobStore,
   type ByteRange,
   type PutOptions,
+  type StagedBlob,
 } from './index';
 
 export interface LocalBlobStoreOptions {
@@ -49,6 +50,12 @@ export class LocalBlobStore implements BlobStore {
   }
 
   async put(source: Readable, options: PutOptions = {}): Promise<BlobInfo> {
+    const staged = await this.stage(source, options);
+    await staged.commit();
+    return { digest: staged.digest, size: staged.size };
+  }
+
+  async stage(source: Readable, options: PutOptions = {}): Promise<StagedBlob> {
     checkMaxBytes(options.maxBytes);
     if (options.signal?.aborted) {
       source.destroy();
@@ -69,17 +76,27 @@ export class LocalBlobStore implements BlobStore {
       // Durable before visible: the rename must not expose a blob whose bytes a crash could still lose.
       await syncFile(tmpPath);
       const info = digester.result();
-      const shard = join(this.#blobDir, info.digest.slice(0, 2));
-      const finalPath = join(shard, info.digest);
-      if (await exists(finalPath)) {
-        await unlink(tmpPath);
-      } else {
-        await mkdir(shard, { recursive: true });
-        // Atomic; two puts of the same bytes racing here both succeed with identical content.
-        await rename(tmpPath, finalPath);
-        await syncFile(shard);
-      }
-      return info;
+      return {
+        ...info,
+        commit: async () => {
+          try {
+            const shard = join(this.#blobDir, info.digest.slice(0, 2));
+            const finalPath = join(shard, info.digest);
+            if (await exists(finalPath)) {
+              await unlink(tmpPath);
+            } else {
+              await mkdir(shard, { recursive: true });
+              // Atomic; two puts of the same bytes racing here both succeed with identical content.
+              await rename(tmpPath, finalPath);
+              await syncFile(shard);
+            }
+          } catch (err) {
+            await rm(tmpPath, { force: true });
+            throw err;
+          }
+        },
+        abort: () => rm(tmpPath, { force: true }),
+      };
     } catch (err) {
       await rm(tmpPath, { force: true });
       throw err;

@@ -30,6 +30,7 @@ import {
   type BlobStore,
   type ByteRange,
   type PutOptions,
+  type StagedBlob,
 } from './index';
 
 const MiB = 1024 * 1024;
@@ -97,6 +98,12 @@ export class S3BlobStore implements BlobStore {
   }
 
   async put(source: Readable, options: PutOptions = {}): Promise<BlobInfo> {
+    const staged = await this.stage(source, options);
+    await staged.commit();
+    return { digest: staged.digest, size: staged.size };
+  }
+
+  async stage(source: Readable, options: PutOptions = {}): Promise<StagedBlob> {
     checkMaxBytes(options.maxBytes);
     const { signal } = options;
     if (signal?.aborted) {
@@ -129,11 +136,6 @@ export class S3BlobStore implements BlobStore {
         throw cause;
       }
       await feeding;
-      const info = digester.result();
-      if (!(await this.stat(info.digest))) {
-        await this.#move(tmpKey, this.#blobKey(info.digest), info.size);
-      }
-      return info;
     } catch (err) {
       // Whatever happened, no temp object or open multipart upload may outlive the put.
       digester.destroy();
@@ -142,8 +144,19 @@ export class S3BlobStore implements BlobStore {
       throw err;
     } finally {
       signal?.removeEventListener('abort', onAbort);
-      await this.#deleteKey(tmpKey).catch(() => {});
     }
+    const info = digester.result();
+    return {
+      ...info,
+      commit: async () => {
+        try {
+          if (!(await this.stat(info.digest))) await this.#move(tmpKey, this.#blobKey(info.digest), info.size);
+        } finally {
+          await this.#deleteKey(tmpKey).catch(() => {});
+        }
+      },
+      abort: () => this.#deleteKey(tmpKey).catch(() => {}),
+    };
   }
 
   /** Copies `from` to `to` (which becomes visible only when complete); single CopyObject up to 5 GiB. */

@@ -1,0 +1,87 @@
+// Human-readable output of versions, models and contracts for the terminal (--json prints proto3 JSON instead).
+import type { ModelVersion__Output } from '@kiln/api/generated/kiln/v1/ModelVersion';
+import type { Model__Output } from '@kiln/api/generated/kiln/v1/Model';
+import type { Contract, Field, ValueType } from '@kiln/contract/types';
+
+export function bytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i += 1;
+  }
+  return i === 0 ? `${n} B` : `${v.toFixed(1)} ${units[i]}`;
+}
+
+function time(t: { seconds: number; nanos: number } | null | undefined): string {
+  return t ? new Date(Number(t.seconds) * 1000 + Math.floor(t.nanos / 1e6)).toISOString() : '-';
+}
+
+export const statusName = (s: string) => s.replace('MODEL_VERSION_STATUS_', '');
+
+function dtypeName(dtype: string): string {
+  return dtype.replace('DATA_TYPE_', '').toLowerCase();
+}
+
+function typeString(t: ValueType): string {
+  switch (t.type) {
+    case 'tensor':
+    case 'sparseTensor':
+    case 'raggedTensor': {
+      const tt = t.type === 'tensor' ? t.tensor : t.type === 'sparseTensor' ? t.sparseTensor : t.raggedTensor;
+      const shape = tt.shape ? `[${tt.shape.dims.map((d) => (d.name ? d.name : d.size < 0 ? '?' : String(d.size))).join(', ')}]` : '[...]';
+      const kind = t.type === 'tensor' ? '' : t.type === 'sparseTensor' ? 'sparse ' : 'ragged ';
+      return `${kind}${dtypeName(tt.dtype)}${shape}`;
+    }
+    case 'sequence':
+      return `sequence<${typeString(t.sequence.elementType)}>`;
+    case 'map':
+      return `map<${dtypeName(t.map.keyType)}, ${typeString(t.map.valueType)}>`;
+    case 'optional':
+      return `optional<${typeString(t.optional.elementType)}>`;
+  }
+}
+
+function fieldLine(f: Field): string {
+  const profile = f.profile && f.profile !== 'DATA_PROFILE_UNSPECIFIED' ? `  (${f.profile.replace('DATA_PROFILE_', '').toLowerCase()})` : '';
+  return `    ${f.name}: ${typeString(f)}${profile}`;
+}
+
+export function contractText(contract: Contract | null | undefined): string {
+  if (!contract || !contract.signatures?.length) return '  (none inferred; write one in kiln.yaml)';
+  const lines = [`  source: ${contract.source}`];
+  for (const s of contract.signatures) {
+    const tags = s.tags?.length ? ` [${s.tags.join(',')}]` : '';
+    lines.push(`  signature ${s.name}${s.method ? ` (${s.method})` : ''}${tags}`);
+    lines.push('   inputs:', ...s.inputs.map(fieldLine));
+    lines.push('   outputs:', ...s.outputs.map(fieldLine));
+  }
+  return lines.join('\n');
+}
+
+export function versionText(v: ModelVersion__Output): string {
+  const lines = [
+    `${v.model}:${v.version}  ${statusName(String(v.status))}${v.failureReason ? `: ${v.failureReason}` : ''}`,
+    `  created:  ${time(v.createTime)}`,
+    `  size:     ${bytes(Number(v.totalSize))} in ${v.files.length} file(s)`,
+  ];
+  if (v.runtime) lines.push(`  runtime:  ${v.runtime}`);
+  lines.push(`  image:    ${v.imageReference ? `${v.imageReference}${v.imageDigest ? `@${v.imageDigest}` : ''}` : '(not built yet)'}`);
+  if (Object.keys(v.labels).length) lines.push(`  labels:   ${Object.entries(v.labels).map(([k, x]) => `${k}=${x}`).join(', ')}`);
+  if (Object.keys(v.metadata).length) {
+    lines.push('  metadata:', ...Object.entries(v.metadata).sort().map(([k, x]) => `    ${k}: ${x}`));
+  }
+  lines.push('  files:');
+  for (const f of v.files) lines.push(`    ${f.sha256.slice(0, 12)}  ${bytes(Number(f.size)).padStart(10)}  ${f.path}`);
+  lines.push('  contract:', contractText(v.contract as unknown as Contract));
+  return lines.join('\n');
+}
+
+export function versionRow(v: ModelVersion__Output): string {
+  return `${String(v.version).padStart(6)}  ${statusName(String(v.status)).padEnd(9)}  ${time(v.createTime)}  ${bytes(Number(v.totalSize)).padStart(10)}  ${v.imageReference || '-'}`;
+}
+
+export function modelRow(m: Model__Output): string {
+  return `${m.name.padEnd(32)}  ${String(m.versionCount).padStart(8)}  ${String(m.latestVersion).padStart(6)}  ${time(m.updateTime)}`;
+}

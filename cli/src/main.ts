@@ -1,0 +1,263 @@
+// The `kiln` command: upload, list, get, watch, download, delete against a Kiln registry, and `contract` locally.
+import { createWriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Readable, Writable } from 'node:stream';
+import { Command, Option } from 'commander';
+import cliProgress from 'cli-progress';
+import tar from 'tar-stream';
+import { fromGrpcError, registryClient, type RegistryClient } from '@kiln/api';
+import { toProto3Json } from '@kiln/api/json';
+import type { ModelVersion__Output } from '@kiln/api/generated/kiln/v1/ModelVersion';
+import type { WatchModelVersionResponse__Output } from '@kiln/api/generated/kiln/v1/WatchModelVersionResponse';
+import { inferContract, localModelFiles } from '@kiln/contract';
+import { KilnError, invalidArgument } from '@kiln/errors';
+import { EXIT, exitCodeFor } from './exit-codes';
+import { bytes, contractText, modelRow, statusName, versionRow, versionText } from './format';
+import { upload, uploadSource } from './upload';
+import { readFile } from 'node:fs/promises';
+
+const DEFAULT_ADDRESS = '127.0.0.1:50051';
+
+interface GlobalOptions {
+  address: string;
+  json?: boolean;
+}
+
+const program = new Command()
+  .name('kiln')
+  .description('Kiln model registry: upload models, follow their builds, read their contracts.')
+  .addOption(new Option('-a, --address <host:port>', 'registry address').env('KILN_ADDRESS').default(DEFAULT_ADDRESS))
+  .option('--json', 'print proto3 JSON (what grpcurl shows) instead of text')
+  .showHelpAfterError()
+  .exitOverride();
+
+const globals = () => program.opts<GlobalOptions>();
+let client: RegistryClient | undefined;
+const registry = () => (client ??= registryClient(globals().address));
+
+function print(typeName: string, value: unknown, text: () => string): void {
+  if (globals().json) process.stdout.write(`${JSON.stringify(toProto3Json(typeName, value), null, 2)}\n`);
+  else process.stdout.write(`${text()}\n`);
+}
+
+/** NAME or NAME:VERSION; version 0 means the newest. */
+function parseRef(ref: string): { model: string; version: number } {
+  const i = ref.lastIndexOf(':');
+  if (i < 0) return { model: ref, version: 0 };
+  const version = Number(ref.slice(i + 1));
+  if (!Number.isInteger(version) || version < 1) throw invalidArgument(`version in ${ref} must be a positive whole number`, 'NAME:VERSION');
+  return { model: ref.slice(0, i), version };
+}
+
+function keyValues(value: string, previous: Record<string, string> = {}): Record<string, string> {
+  const i = value.indexOf('=');
+  if (i <= 0) throw invalidArgument(`expected KEY=VALUE, got ${value}`);
+  return { ...previous, [value.slice(0, i)]: value.slice(i + 1) };
+}
+
+function unary<Req, Res>(fn: (req: Req, cb: (err: unknown, res?: Res) => void) => unknown, req: Req): Promise<Res> {
+  return new Promise((resolve, reject) => fn(req, (err, res) => (err ? reject(err) : resolve(res as Res))));
+}
+
+program
+  .command('upload <path>')
+  .description('upload a directory, a .tar/.tar.gz archive or a single file as a new version')
+  .requiredOption('-n, --name <name>', 'model name')
+  .option('-l, --label <key=value>', 'label (repeatable)', keyValues)
+  .option('-m, --metadata <key=value>', 'metadata (repeatable)', keyValues)
+  .option('--manifest <file>', 'a kiln.yaml / serving.yaml to use instead of one in the upload')
+  .option('-w, --wait', 'wait until the version is built (exit 9 if the build fails)')
+  .option('-q, --quiet', 'no progress bar')
+  .action(async (p: string, opts: { name: string; label?: Record<string, string>; metadata?: Record<string, string>; manifest?: string; wait?: boolean; quiet?: boolean }) => {
+    const source = await uploadSource(p);
+    const manifest = opts.manifest ? await readFile(opts.manifest, 'utf8') : '';
+    const showBar = !opts.quiet && !globals().json && process.stderr.isTTY;
+    const bar = showBar
+      ? new cliProgress.SingleBar(
+          { format: ' {bar} {percentage}% | {sent} / {total} | {rate}/s | eta {eta_formatted}', stream: process.stderr, hideCursor: true },
+          cliProgress.Presets.shades_classic,
+        )
+      : undefined;
+    const started = Date.now();
+    bar?.start(source.size || 1, 0, { sent: '0 B', total: bytes(source.size), rate: '0 B' });
+    const abort = new AbortController();
+    process.once('SIGINT', () => abort.abort());
+    let version: ModelVersion__Output;
+    try {
+      version = await upload(registry(), source, {
+        header: { model: opts.name, manifest, labels: opts.label ?? {}, metadata: opts.metadata ?? {} },
+        signal: abort.signal,
+        onProgress: (sent) => {
+          const seconds = Math.max((Date.now() - started) / 1000, 0.001);
+          bar?.update(Math.min(sent, source.size || sent), { sent: bytes(sent), rate: bytes(Math.round(sent / seconds)) });
+        },
+      });
+    } finally {
+      bar?.stop();
+    }
+    if (!globals().json) {
+      const seconds = (Date.now() - started) / 1000;
+      process.stderr.write(`uploaded ${bytes(Number(version.totalSize))} in ${seconds.toFixed(1)} s\n`);
+    }
+    if (opts.wait) version = await follow(version.model, Number(version.version), !globals().json);
+    print('kiln.v1.ModelVersion', version, () => versionText(version));
+    if (opts.wait && statusName(String(version.status)) === 'FAILED') process.exitCode = EXIT.BUILD_FAILED;
+  });
+
+program
+  .command('list [name]')
+  .description('list models, or the versions of one model (newest first)')
+  .option('-s, --status <status...>', 'only versions with these statuses (building, released, failed, deleted)')
+  .option('-l, --label <key=value>', 'only versions with this label (repeatable)', keyValues)
+  .option('--limit <n>', 'at most this many rows', (v) => Number(v))
+  .action(async (name: string | undefined, opts: { status?: string[]; label?: Record<string, string>; limit?: number }) => {
+    const limit = opts.limit ?? Infinity;
+    if (!name) {
+      const models = [];
+      let pageToken = '';
+      do {
+        const page = await unary(registry().ListModels.bind(registry()), { pageSize: Math.min(1000, limit), pageToken });
+        models.push(...page.models);
+        pageToken = page.nextPageToken;
+      } while (pageToken && models.length < limit);
+      const shown = models.slice(0, limit);
+      print('kiln.v1.ListModelsResponse', { models: shown }, () =>
+        [`${'MODEL'.padEnd(32)}  ${'VERSIONS'.padStart(8)}  ${'LATEST'.padStart(6)}  UPDATED`, ...shown.map(modelRow)].join('\n'));
+      return;
+    }
+    const statuses = (opts.status ?? []).map((s) => `MODEL_VERSION_STATUS_${s.toUpperCase()}`);
+    const versions = [];
+    let pageToken = '';
+    do {
+      const page = await unary(registry().ListModelVersions.bind(registry()), {
+        model: name, pageSize: Math.min(1000, limit), pageToken, statuses: statuses as never, labels: opts.label ?? {},
+      });
+      versions.push(...page.versions);
+      pageToken = page.nextPageToken;
+    } while (pageToken && versions.length < limit);
+    const shown = versions.slice(0, limit);
+    print('kiln.v1.ListModelVersionsResponse', { versions: shown }, () =>
+      [`${'VERSION'.padStart(6)}  ${'STATUS'.padEnd(9)}  ${'CREATED'.padEnd(24)}  ${'SIZE'.padStart(10)}  IMAGE`, ...shown.map(versionRow)].join('\n'));
+  });
+
+program
+  .command('get <ref>')
+  .description('show a version (NAME for the newest, NAME:VERSION for one)')
+  .action(async (ref: string) => {
+    const v = await unary(registry().GetModelVersion.bind(registry()), parseRef(ref));
+    print('kiln.v1.ModelVersion', v, () => versionText(v));
+  });
+
+program
+  .command('watch <ref>')
+  .description('follow a version until its build ends, printing status changes and build log lines')
+  .action(async (ref: string) => {
+    const { model, version } = parseRef(ref);
+    const final = await follow(model, version, !globals().json);
+    print('kiln.v1.ModelVersion', final, () => versionText(final));
+    if (statusName(String(final.status)) === 'FAILED') process.exitCode = EXIT.BUILD_FAILED;
+  });
+
+program
+  .command('download <ref>')
+  .description("download a version's files into a folder (default ./NAME-VERSION), or as tar to stdout with -o -")
+  .option('-o, --output <dir>', "folder to write into, or '-' for a tar on stdout")
+  .action(async (ref: string, opts: { output?: string }) => {
+    const { model, version } = parseRef(ref);
+    const v = await unary(registry().GetModelVersion.bind(registry()), { model, version });
+    const stream = registry().DownloadModelVersion({ model, version: Number(v.version) });
+    const bytesOut = Readable.from((async function* () {
+      for await (const msg of stream) yield (msg as { chunk: Buffer }).chunk;
+    })());
+    if (opts.output === '-') {
+      await pipeline(bytesOut, process.stdout as unknown as Writable);
+      return;
+    }
+    const dir = path.resolve(opts.output ?? `${model}-${v.version}`);
+    const extract = tar.extract();
+    let count = 0;
+    const writing = (async () => {
+      for await (const entry of extract) {
+        const target = path.join(dir, entry.header.name);
+        if (!target.startsWith(dir + path.sep)) throw invalidArgument(`entry ${entry.header.name} escapes ${dir}`);
+        await mkdir(path.dirname(target), { recursive: true });
+        await pipeline(entry, createWriteStream(target, { mode: entry.header.mode }));
+        count += 1;
+      }
+    })();
+    await Promise.all([pipeline(bytesOut, extract), writing]);
+    if (!globals().json) process.stderr.write(`${count} file(s) of ${model}:${v.version} written to ${dir}\n`);
+  });
+
+program
+  .command('delete <ref>')
+  .description('delete a version (NAME:VERSION); its blobs go unless another version uses them')
+  .action(async (ref: string) => {
+    const { model, version } = parseRef(ref);
+    if (!version) throw invalidArgument('give the version to delete as NAME:VERSION');
+    const v = await unary(registry().DeleteModelVersion.bind(registry()), { model, version });
+    print('kiln.v1.ModelVersion', v, () => `deleted ${v.model}:${v.version}`);
+  });
+
+program
+  .command('contract <path>')
+  .description('infer the contract of a local model file or folder (no server)')
+  .option('--manifest <file>', 'a kiln.yaml / serving.yaml whose contract refines the inferred one')
+  .action(async (p: string, opts: { manifest?: string }) => {
+    const manifest = opts.manifest ? await readFile(opts.manifest, 'utf8') : undefined;
+    const result = await inferContract(await localModelFiles(path.resolve(p)), manifest);
+    if (!result.contract) {
+      if (globals().json) process.stdout.write('{}\n');
+      else process.stdout.write('no contract: the files are of no known format and no manifest gives one\n');
+      process.exitCode = EXIT.NOT_FOUND;
+      return;
+    }
+    print('kiln.v1.Contract', result.contract, () =>
+      `format: ${result.format || 'manifest'}\ncontract:\n${contractText(result.contract)}${Object.keys(result.metadata).length ? `\nmetadata:\n${Object.entries(result.metadata).map(([k, v]) => `  ${k}: ${v}`).join('\n')}` : ''}`);
+  });
+
+/** Streams WatchModelVersion until the version is final; prints log lines and status changes to stderr. */
+async function follow(model: string, version: number, human: boolean): Promise<ModelVersion__Output> {
+  const frames = ['|', '/', '-', '\\'];
+  let frame = 0;
+  const spin = human && process.stderr.isTTY;
+  let status = '';
+  const spinner = spin ? setInterval(() => process.stderr.write(`\r${frames[frame++ % 4]} ${model}:${version} ${status}`), 120) : undefined;
+  let last: ModelVersion__Output | undefined;
+  try {
+    for await (const event of registry().WatchModelVersion({ model, version }) as AsyncIterable<WatchModelVersionResponse__Output>) {
+      if (event.version) {
+        last = event.version;
+        status = statusName(String(event.version.status));
+        if (human) process.stderr.write(`${spin ? '\r' : ''}${model}:${event.version.version} ${status}\n`);
+      } else if (event.log && human) {
+        process.stderr.write(`${spin ? '\r' : ''}  | ${event.log.line}\n`);
+      }
+    }
+  } finally {
+    if (spinner) clearInterval(spinner);
+  }
+  if (!last) throw new KilnError('UNAVAILABLE', 'the watch ended before any event');
+  return last;
+}
+
+async function main(): Promise<void> {
+  try {
+    await program.parseAsync(process.argv);
+  } catch (err) {
+    const e = err as { code?: string; exitCode?: number };
+    if (typeof e.code === 'string' && e.code.startsWith('commander.')) {
+      process.exitCode = e.exitCode === 0 ? 0 : EXIT.USAGE;
+    } else {
+      const error = err instanceof KilnError ? err : fromGrpcError(err);
+      process.stderr.write(`kiln: ${error.message}\n`);
+      process.exitCode = exitCodeFor(error.code);
+    }
+  } finally {
+    client?.close();
+  }
+}
+
+await main();
