@@ -180,6 +180,24 @@ describe('registry sink, no auth', () => {
     }
   });
 
+  it('fails and leaves no blob behind when a file changed on disk between build and push', async () => {
+    const { registry, insecure } = registryOf(env('KILN_TEST_REGISTRY'));
+    const fx = sampleModel(77);
+    const dir = await fs.mkdtemp(path.join(tmp, 'changing-'));
+    const mf = await writeModelFiles(dir, fx);
+    const { image: built } = await buildModelImage(mf, { ...layerOptions, name: 'iris', version: 9 });
+    const weight = fx.find((f) => f.path === 'weights/model.bin')!;
+    const tampered = Buffer.from(weight.content);
+    tampered[tampered.length - 1] ^= 0xff;
+    await fs.writeFile(path.join(dir, weight.path), tampered);
+    const sink = registrySink({ registry, insecure, repository: repo('changing'), chunkSize: 1 * MiB, monolithicMaxSize: 1 * MiB, concurrency: 1 });
+    await assert.rejects(sink.write(built, 'v9'), { code: 'FAILED_PRECONDITION', message: /weights\/model\.bin.*sha256/ });
+    const transport = new RegistryTransport({ registry, insecure });
+    const head = await transport.request('HEAD', `/v2/${repo('changing')}/blobs/${built.layers[0].digest}`, { ok: [200, 404] });
+    assert.equal(head.status, 404);
+    await assert.rejects(pullImage(`${registry}/${repo('changing')}:v9`, { insecure }), { code: 'NOT_FOUND' });
+  });
+
   it('reports an unreachable registry as UNAVAILABLE with its address', async () => {
     const sink = registrySink({ registry: '127.0.0.1:1', insecure: true, repository: repo('x') });
     await assert.rejects(sink.write(image, 'v1'), (err: Error & { code?: string }) => err.code === 'UNAVAILABLE' && err.message.includes('127.0.0.1:1'));

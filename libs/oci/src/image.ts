@@ -100,7 +100,7 @@ export function appendLayers(base: Image, layers: readonly Layer[], options: App
     rootfs: { type: 'layers', diff_ids: [...baseConfig.rootfs.diff_ids, ...layers.map((l) => l.diffID)] },
     history: [
       ...(baseConfig.history ?? []),
-      ...layers.map((_, i) => ({ created_by: options.history?.[i] ?? 'kiln', comment: 'kiln' })),
+      ...layers.map((_, i) => ({ created_by: options.history?.[i] ?? 'kiln' })),
     ],
   };
   return imageFromConfig(config, [...base.layers, ...layers], options.annotations);

@@ -73,12 +73,13 @@ export function registrySink(options: RegistrySinkOptions): ImageSink & { transp
     return u.toString();
   }
 
-  async function upload(blob: Blob, url: string): Promise<void> {
+  /** Uploads the blob; `session.url` always holds the upload's latest Location (needed to cancel it). */
+  async function upload(blob: Blob, session: { url: string }): Promise<void> {
     const stream = blob.open();
     try {
       if (blob.size <= monolithicMaxSize) {
         const body = await readAll(stream, blob.size);
-        const res = await transport.request('PUT', withDigest(url, blob.digest), {
+        const res = await transport.request('PUT', withDigest(session.url, blob.digest), {
           body,
           headers: { 'content-type': 'application/octet-stream' },
           scopes: [push],
@@ -90,7 +91,7 @@ export function registrySink(options: RegistrySinkOptions): ImageSink & { transp
       }
       let offset = 0;
       for await (const chunk of chunks(stream, chunkSize)) {
-        const res = await transport.request('PATCH', url, {
+        const res = await transport.request('PATCH', session.url, {
           body: chunk,
           headers: {
             'content-type': 'application/octet-stream',
@@ -102,12 +103,12 @@ export function registrySink(options: RegistrySinkOptions): ImageSink & { transp
         });
         await res.body?.cancel();
         offset += chunk.length;
-        url = location(res, blob);
+        session.url = location(res, blob);
       }
       if (offset !== blob.size) {
         throw new KilnError('FAILED_PRECONDITION', `blob streamed ${offset} bytes, expected ${blob.size}`, where(blob.digest));
       }
-      const res = await transport.request('PUT', withDigest(url, blob.digest), { scopes: [push], ok: [201], location: where(blob.digest) });
+      const res = await transport.request('PUT', withDigest(session.url, blob.digest), { scopes: [push], ok: [201], location: where(blob.digest) });
       await res.body?.cancel();
     } finally {
       stream.destroy();
@@ -126,7 +127,14 @@ export function registrySink(options: RegistrySinkOptions): ImageSink & { transp
         if (await exists(blob)) return void result.existing.push(blob.digest);
         const mounted = await mountOrStart(blob);
         if (mounted === true) return void result.mounted.push(blob.digest);
-        await upload(blob, mounted);
+        const session = { url: mounted };
+        try {
+          await upload(blob, session);
+        } catch (err) {
+          // Cancel the upload session so a failed push leaves nothing behind in the registry.
+          await transport.request('DELETE', session.url, { scopes: [push], ok: [204, 404], location: where(blob.digest) }).catch(() => {});
+          throw err;
+        }
         result.uploaded.push(blob.digest);
       });
 
