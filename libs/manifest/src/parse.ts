@@ -59,7 +59,13 @@ export function parseManifest(text: string, sourceName: string): Manifest {
 
   const warnings: ManifestWarning[] = [];
   const doc = pickModelDocument(docs, sourceName, lines, warnings);
-  const data = withScalarSource(doc, doc.toJS({ maxAliasCount: 100 }) as unknown);
+  let data: unknown;
+  try {
+    data = withScalarSource(doc, doc.toJS({ maxAliasCount: 100 }) as unknown);
+  } catch (err) {
+    // toJS refuses alias bombs (an alias expanding into too many nodes) with a plain error.
+    throw new ManifestError([{ location: '', message: `cannot be read: ${(err as Error).message}` }], sourceName);
+  }
   const lineOf = (path: readonly PathSegment[]) => lineAt(doc, lines, path);
 
   if (!isObject(data)) {
