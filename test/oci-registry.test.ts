@@ -42,6 +42,22 @@ function registryOf(value: string): { registry: string; insecure: boolean } {
   return { registry: value.replace(/\/$/, ''), insecure: /^(localhost|127\.|\[::1\])/.test(value) };
 }
 
+/** The command to run for a tool variable: a path or command name, or the default name for a bare `1`/`true`. */
+function tool(name: string, fallback: string): string {
+  const value = env(name);
+  return value === '1' || value === 'true' ? fallback : value;
+}
+
+/** Credentials for one of the test registries (the base image may live in any of them). */
+function credentialsFor(registry: string) {
+  const secured = [process.env.KILN_TEST_REGISTRY_BASIC, process.env.KILN_TEST_REGISTRY_TOKEN]
+    .filter((v): v is string => Boolean(v))
+    .map((v) => registryOf(v).registry);
+  return secured.includes(registry)
+    ? { username: env('KILN_TEST_REGISTRY_USER'), password: env('KILN_TEST_REGISTRY_PASSWORD') }
+    : undefined;
+}
+
 /** fetch wrapped to record what a push sent: blob uploads by digest, PATCH chunks, mounts, auth failures. */
 function recordingFetch(corruptAuthOnce = false) {
   const log = { uploads: [] as string[], patches: [] as string[], mounts: [] as string[], unauthorized: 0, requests: 0 };
@@ -280,7 +296,7 @@ describe('registry sink, token auth', () => {
 
 describe('OCI layout with skopeo and umoci', () => {
   it('is inspected and copied to a registry by skopeo, unpacked by umoci with the files byte-identical', async () => {
-    const skopeo = env('KILN_TEST_SKOPEO');
+    const skopeo = tool('KILN_TEST_SKOPEO', 'skopeo');
     const { registry } = registryOf(env('KILN_TEST_REGISTRY'));
     const dir = path.join(tmp, 'layout');
     await ociLayoutSink(dir).write(image, 'iris-1');
@@ -321,7 +337,7 @@ describe('model image on a base, run by Docker', () => {
     const { registry, insecure } = registryOf(env('KILN_TEST_REGISTRY'));
     const base = baseRef.startsWith('oci:')
       ? await readOciLayout(baseRef.slice(4).split(':')[0], baseRef.slice(4).split(':')[1])
-      : await pullImage(baseRef, { insecure: registryOf(baseRef.split('/')[0]).insecure });
+      : await pullImage(baseRef, { insecure: registryOf(baseRef.split('/')[0]).insecure, credentials: credentialsFor(baseRef.split('/')[0]) });
     const { image: onBase, modelLayers } = await modelImage(fixture, 3, base);
     assert.equal(onBase.layers.length, base.layers.length + modelLayers.length);
     assert.deepEqual(onBase.config.rootfs.diff_ids.slice(0, base.layers.length), base.config.rootfs.diff_ids);
