@@ -14,14 +14,10 @@ import { savedModelFormat } from './savedmodel';
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const fixtures = path.join(repoRoot, 'test/fixtures');
 
-/** ONNX element types Kiln's DataType lacks (ONNX 1.18+): they read as DATA_TYPE_UNSPECIFIED until the enum grows. */
-const ONNX_TYPES_KILN_LACKS = ['FLOAT6E2M3', 'FLOAT6E3M2'];
-
 function fromOnnxName(name: string): DataType {
   const kiln = `DATA_TYPE_${name === 'UNDEFINED' ? 'UNSPECIFIED' : name}`;
-  if (kiln in DATA_TYPES) return kiln as DataType;
-  assert.ok(ONNX_TYPES_KILN_LACKS.includes(name), `ONNX type ${name} is missing from DataType`);
-  return 'DATA_TYPE_UNSPECIFIED';
+  assert.ok(kiln in DATA_TYPES, `ONNX type ${name} is missing from DataType`);
+  return kiln as DataType;
 }
 
 /** TensorFlow's DT_ names onto ours by name (independent of the numeric table in dtypes.ts, which this checks). */
