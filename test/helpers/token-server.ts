@@ -14,10 +14,12 @@ export interface TokenServerOptions {
   key: string;
   /** PEM text or a path: the signing certificate, optionally followed by intermediates. */
   cert: string;
-  /** When set, token requests must carry Basic credentials from this map; otherwise anonymous tokens are granted. */
+  /** When set, token requests must carry Basic credentials from this map; otherwise anyone gets a token. */
   users?: Record<string, string>;
   /** Token lifetime in seconds (default 300). */
   expiresIn?: number;
+  /** How long to wait for the realm's port while another test run holds it (default 60 s). */
+  waitForPortMs?: number;
 }
 
 export interface TokenRequest {
@@ -97,7 +99,7 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
       const decoded = Buffer.from(auth.slice(6), 'base64').toString('utf8');
       const colon = decoded.indexOf(':');
       const [name, password] = [decoded.slice(0, colon), decoded.slice(colon + 1)];
-      if (!options.users || options.users[name] !== password) {
+      if (options.users && options.users[name] !== password) {
         requests.push({ user: name, service: url.searchParams.get('service') ?? undefined, scopes, status: 401 });
         return reply(401, { errors: [{ code: 'UNAUTHORIZED', message: 'bad credentials' }] });
       }
@@ -115,10 +117,23 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
     const token = signToken(options, user ?? '', scopes);
     reply(200, { token, access_token: token, expires_in: options.expiresIn ?? 300, issued_at: new Date().toISOString() });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(Number(realm.port || 80), realm.hostname, () => resolve());
-  });
+  // The realm's port is fixed by the registry's config, so two test runs sharing one test-env take turns on it.
+  const deadline = Date.now() + (options.waitForPortMs ?? 60_000);
+  for (;;) {
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(Number(realm.port || 80), realm.hostname, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
   const { port } = server.address() as AddressInfo;
   return {
     url: `${realm.protocol}//${realm.hostname}:${port}${realm.pathname}`,
