@@ -233,4 +233,14 @@ describe('model image', () => {
     assert.equal(image.config.created, undefined);
     assert.equal(image.config.rootfs.diff_ids[0], baseLayer.diffID);
   });
+
+  it('maps Docker layer media types to their OCI twins when appending to a Docker schema2 base', async () => {
+    const { imageFromConfig } = await import('./image');
+    const dockerLayer = { mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip', digest: sha256Digest('gz'), size: 2, diffID: sha256Digest('tar'), open: () => Readable.from([Buffer.from('gz')]) };
+    const base = imageFromConfig({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [dockerLayer.diffID] } }, [dockerLayer]);
+    const { image } = await buildModelImage(await materialize(sampleModel()), { ...opts, name: 'm', version: 1, base });
+    assert.equal(image.manifest.layers[0].mediaType, 'application/vnd.oci.image.layer.v1.tar+gzip');
+    assert.equal(image.manifest.layers[0].digest, dockerLayer.digest);
+    assert.equal(image.config.rootfs.diff_ids[0], dockerLayer.diffID);
+  });
 });
