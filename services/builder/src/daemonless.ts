@@ -1,0 +1,103 @@
+// The daemonless build: a version's files streamed from the blob store into reproducible layers under /model, on the
+// runtime image pulled through the Distribution API (or on nothing: a scratch "modelcar"), written to the sink.
+import { addAbortSignal, type Readable } from 'node:stream';
+import type { BlobStore } from '@kiln/blobstore';
+import { KilnError } from '@kiln/errors';
+import { buildModelImage, canonicalJson, parseReference, pullImage, type Image, type LayerCache, type ModelFile } from '@kiln/oci';
+import { formatBytes, type BuildLog } from './build-log';
+import { CONTRACT_FILE, type BuildPlan } from './plan';
+import { imageDestination, type Transports } from './targets';
+
+export interface DaemonlessDeps {
+  blobs: BlobStore;
+  transports: Transports;
+  layerCache?: LayerCache;
+  /** Files larger than this get a layer of their own (default: @kiln/oci's 16 MiB). */
+  largeFileThreshold?: number;
+}
+
+export interface BuiltImage {
+  imageReference: string;
+  imageDigest: string;
+}
+
+export async function buildDaemonless(plan: BuildPlan, deps: DaemonlessDeps, log: BuildLog, signal: AbortSignal): Promise<BuiltImage> {
+  const base = plan.base ? await pullBase(plan.base, deps.transports, log) : undefined;
+  if (!base) log.line('base: none (a model-only image)');
+  signal.throwIfAborted();
+
+  const files = modelFiles(plan, deps.blobs, signal);
+  const started = Date.now();
+  const { image, modelLayers } = await buildModelImage(files, {
+    name: plan.model,
+    version: plan.version,
+    contract: plan.contract ?? undefined,
+    labels: plan.labels,
+    base,
+    layerCache: deps.layerCache,
+    largeFileThreshold: deps.largeFileThreshold,
+    extraFiles: plan.writeContractFile ? [{ path: CONTRACT_FILE, content: `${canonicalJson(plan.contract)}\n` }] : [],
+  });
+  if (!plan.writeContractFile && plan.contract != null) log.line(`the model has its own /model/${CONTRACT_FILE}: kept, and the contract is only in the image's labels`);
+  for (const l of modelLayers) {
+    const what = l.kind === 'large-file' ? `/${l.files[0]}` : `${l.kind} (${l.files.length} files)`;
+    log.line(`layer ${l.digest} ${formatBytes(l.size)} ${what}${l.cached ? ' (digest cached, not read)' : ''}`);
+  }
+  log.line(`image ${image.digest}: ${image.layers.length} layers, layers hashed in ${Date.now() - started} ms`);
+  signal.throwIfAborted();
+
+  const destination = imageDestination(plan.target, deps.transports);
+  if ((await destination.current()) === image.digest) {
+    log.line(`${plan.target.reference} already is ${image.digest}: nothing to push`);
+    return { imageReference: plan.target.reference, imageDigest: image.digest };
+  }
+  const pushStarted = Date.now();
+  const result = await destination.write(image);
+  log.line(
+    `pushed ${plan.target.reference} in ${Date.now() - pushStarted} ms: ${result.uploaded.length} blobs sent` +
+      ` (${formatBytes(sentBytes(image, result.uploaded))}), ${result.existing.length} already there, ${result.mounted.length} mounted`,
+  );
+  return { imageReference: plan.target.reference, imageDigest: image.digest };
+}
+
+async function pullBase(ref: string, transports: Transports, log: BuildLog): Promise<Image> {
+  const parsed = parseReference(ref);
+  try {
+    const image = await pullImage(parsed, { transport: transports.get(parsed.registry) });
+    log.line(`base: ${ref} (${image.digest}, ${image.layers.length} layers)`);
+    return image;
+  } catch (err) {
+    if (err instanceof KilnError && err.code === 'NOT_FOUND') {
+      throw new KilnError('FAILED_PRECONDITION', `runtime image ${ref} not found: ${err.message}`, 'runtime');
+    }
+    throw err;
+  }
+}
+
+/** The version's files as streams from the blob store, cut short with CANCELLED when the build is aborted. */
+export function modelFiles(plan: Pick<BuildPlan, 'files'>, blobs: BlobStore, signal?: AbortSignal): ModelFile[] {
+  return plan.files.map((f) => ({
+    path: f.path,
+    size: f.size,
+    sha256: f.sha256,
+    executable: f.executable,
+    async open(): Promise<Readable> {
+      signal?.throwIfAborted();
+      let stream: Readable;
+      try {
+        stream = await blobs.read(f.sha256);
+      } catch (err) {
+        if (err instanceof KilnError && err.code === 'NOT_FOUND') {
+          throw new KilnError('FAILED_PRECONDITION', `the blob store has no blob ${f.sha256}`, f.path);
+        }
+        throw err;
+      }
+      return signal ? addAbortSignal(signal, stream) : stream;
+    },
+  }));
+}
+
+function sentBytes(image: Image, uploaded: string[]): number {
+  const sizes = new Map([...image.layers, image.configBlob].map((b) => [b.digest, b.size]));
+  return uploaded.reduce((sum, d) => sum + (sizes.get(d) ?? 0), 0);
+}

@@ -1,0 +1,41 @@
+// Starts the builder service: every version frozen as an OCI image, built daemonless or by a Docker engine.
+import path from 'node:path';
+import type { KilnConfig } from '@kiln/config';
+import type { Logger } from '@kiln/log';
+import { kilnProto, registryClient, type RegistryClient } from '@kiln/api';
+import { startServer } from '@kiln/api/server';
+import { openBlobStore } from '@kiln/blobstore/open';
+import { FileLayerCache } from './layer-cache';
+import { builderHandlers } from './service';
+import { DockerEngine } from './docker';
+import { failedPrecondition } from '@kiln/errors';
+
+export async function startBuilder(config: KilnConfig, log: Logger): Promise<{ address: string; stop(): Promise<void> }> {
+  const blobs = openBlobStore(config.blobs);
+  let registry: RegistryClient | undefined;
+  let docker: DockerEngine | undefined;
+  const handlers = builderHandlers({
+    config,
+    // Read at the first build, not now: the registry may start after the builder (it needs the builder's address).
+    registry: () => (registry ??= registryClient(config.addresses.registry)),
+    blobs,
+    layerCache: new FileLayerCache(path.join(config.dataDir, 'builder-cache', 'layers.json')),
+    docker: () => {
+      if (!config.dockerHost) throw failedPrecondition('KILN_DOCKER_HOST is not set', 'config');
+      return (docker ??= new DockerEngine(config.dockerHost, config.images));
+    },
+    log,
+  });
+  const server = await startServer(
+    [{ name: 'kiln.v1.Builder', definition: kilnProto().kiln.v1.Builder.service, implementation: handlers }],
+    config.listen.builder,
+    log,
+  );
+  return {
+    address: server.address,
+    async stop() {
+      await server.shutdown(config.shutdownGraceMs);
+      registry?.close();
+    },
+  };
+}

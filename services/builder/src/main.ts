@@ -1,0 +1,5 @@
+// Runs the builder service alone (`tsx services/builder/src/main.ts`); SIGTERM drains in-flight builds and stops.
+import { runServices } from '../../run';
+import { startBuilder } from './index';
+
+await runServices([['builder', startBuilder]]);

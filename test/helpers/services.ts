@@ -1,0 +1,225 @@
+// Test helper: the three Kiln services (registry, inference, builder) started in this process on port 0, against the
+// real Postgres (a fresh database per startKiln) and MinIO (a fresh key prefix) that scripts/test-env runs; plus
+// uploads and waiting for a version to be final, for any end-to-end test to reuse.
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createReadStream, promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import pg from 'pg';
+import { registryClient, type RegistryClient } from '@kiln/api';
+import type { ModelVersion__Output } from '@kiln/api/generated/kiln/v1/ModelVersion';
+import type { WatchModelVersionResponse__Output } from '@kiln/api/generated/kiln/v1/WatchModelVersionResponse';
+import { loadConfig, type KilnConfig } from '@kiln/config';
+import { createLogger } from '@kiln/log';
+import { FILE_MODE, EXEC_MODE, reproducibleTar } from '@kiln/oci';
+import { startRegistry } from '../../services/registry/src/index';
+import { startInference } from '../../services/inference/src/index';
+import { startBuilder } from '../../services/builder/src/index';
+
+/** The variables `scripts/test-env start` exports; throws naming the missing ones (tests fail, never skip). */
+export function requireEnv<const N extends string>(...names: N[]): Record<N, string> {
+  const missing = names.filter((n) => !process.env[n]);
+  if (missing.length) {
+    throw new Error(`${missing.join(', ')} not set: run through scripts/test (or eval "$(bash scripts/test-env start)")`);
+  }
+  return Object.fromEntries(names.map((n) => [n, process.env[n]!])) as Record<N, string>;
+}
+
+export interface StartKilnOptions {
+  /** KILN_* variables over the defaults (images go to KILN_TEST_REGISTRY unless KILN_IMAGE_* are given). */
+  env?: Record<string, string | undefined>;
+  /** Keep blobs in the data dir instead of MinIO, and the database in PGlite instead of Postgres. */
+  embedded?: boolean;
+}
+
+export interface RunningKiln {
+  registry: string;
+  inference: string;
+  builder: string;
+  /** The configuration every service was started with (the builder's learns the registry's address last). */
+  config: KilnConfig;
+  client: RegistryClient;
+  /** Stops only the builder; graceMs 0 cancels its in-flight builds at once, as a killed process would. */
+  stopBuilder(graceMs?: number): Promise<void>;
+  /** Starts a new builder on the address the registry knows. */
+  restartBuilder(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startKiln(options: StartKilnOptions = {}): Promise<RunningKiln> {
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'kiln-e2e-'));
+  const runId = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+  const env: Record<string, string | undefined> = {
+    KILN_DATA_DIR: dataDir,
+    KILN_LOG_LEVEL: process.env.KILN_LOG_LEVEL ?? 'warn',
+    KILN_REGISTRY_LISTEN: '127.0.0.1:0',
+    KILN_BUILDER_LISTEN: '127.0.0.1:0',
+    KILN_INFERENCE_LISTEN: '127.0.0.1:0',
+    KILN_SHUTDOWN_GRACE_MS: '5000',
+  };
+  let dropDatabase = async () => {};
+  if (!options.embedded) {
+    const t = requireEnv('KILN_TEST_DATABASE_URL', 'KILN_TEST_S3_ENDPOINT', 'KILN_TEST_S3_BUCKET', 'KILN_TEST_S3_REGION',
+      'KILN_TEST_S3_ACCESS_KEY', 'KILN_TEST_S3_SECRET_KEY');
+    const database = `kiln_e2e_${runId}`;
+    const admin = new pg.Client({ connectionString: t.KILN_TEST_DATABASE_URL });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${database}`);
+    await admin.end();
+    const url = new URL(t.KILN_TEST_DATABASE_URL);
+    url.pathname = `/${database}`;
+    dropDatabase = async () => {
+      const c = new pg.Client({ connectionString: t.KILN_TEST_DATABASE_URL });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => {});
+      await c.end();
+    };
+    // The S3 store takes credentials from the SDK's chain.
+    process.env.AWS_ACCESS_KEY_ID = t.KILN_TEST_S3_ACCESS_KEY;
+    process.env.AWS_SECRET_ACCESS_KEY = t.KILN_TEST_S3_SECRET_KEY;
+    Object.assign(env, {
+      DATABASE_URL: url.toString(),
+      KILN_S3_BUCKET: t.KILN_TEST_S3_BUCKET,
+      KILN_S3_ENDPOINT: t.KILN_TEST_S3_ENDPOINT,
+      KILN_S3_REGION: t.KILN_TEST_S3_REGION,
+      KILN_S3_PREFIX: `e2e/${runId}/`,
+    });
+  }
+  if (process.env.KILN_TEST_REGISTRY) {
+    Object.assign(env, { KILN_IMAGE_REGISTRY: process.env.KILN_TEST_REGISTRY, KILN_IMAGE_REGISTRY_INSECURE: 'true', KILN_IMAGE_PREFIX: `kiln-e2e-${runId}` });
+  }
+  if (process.env.KILN_TEST_DOCKER_HOST) env.KILN_DOCKER_HOST = process.env.KILN_TEST_DOCKER_HOST;
+  Object.assign(env, options.env ?? {});
+  for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
+
+  const config = loadConfig(env);
+  const log = createLogger('kiln-e2e', config.logLevel);
+  const stops: Array<() => Promise<void>> = [];
+  try {
+    const inference = await startInference(config, log.child({ service: 'inference' }));
+    stops.push(() => inference.stop());
+    // The builder needs the registry's address and the registry the builder's: the builder starts first and reads
+    // config.addresses.registry at its first build, once the registry below has filled it in.
+    const builderConfig: KilnConfig = { ...config, addresses: { ...config.addresses }, listen: { ...config.listen } };
+    let builder = await startBuilder(builderConfig, log.child({ service: 'builder' }));
+    builderConfig.listen.builder = builder.address;
+    let builderRunning = true;
+    stops.push(async () => {
+      if (builderRunning) await builder.stop();
+    });
+    const registryConfig: KilnConfig = {
+      ...config,
+      addresses: { ...config.addresses, builder: builder.address, inference: inference.address },
+    };
+    const registry = await startRegistry(registryConfig, log.child({ service: 'registry' }));
+    stops.push(() => registry.stop());
+    builderConfig.addresses.registry = registry.address;
+    Object.assign(config.addresses, { registry: registry.address, builder: builder.address, inference: inference.address });
+    const client = registryClient(registry.address);
+
+    return {
+      registry: registry.address,
+      inference: inference.address,
+      builder: builder.address,
+      config,
+      client,
+      async stopBuilder(graceMs = config.shutdownGraceMs) {
+        builderConfig.shutdownGraceMs = graceMs;
+        await builder.stop();
+        builderRunning = false;
+      },
+      async restartBuilder() {
+        builderConfig.shutdownGraceMs = config.shutdownGraceMs;
+        builder = await startBuilder(builderConfig, log.child({ service: 'builder' }));
+        builderRunning = true;
+      },
+      async stop() {
+        client.close();
+        for (const stop of stops.reverse()) await stop().catch((err) => log.error({ err }, 'stop failed'));
+        await dropDatabase();
+        await fs.rm(dataDir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    for (const stop of stops.reverse()) await stop().catch(() => {});
+    await dropDatabase();
+    throw err;
+  }
+}
+
+export interface UploadFile {
+  path: string;
+  /** The bytes, or a file on disk to stream (large fixtures). */
+  content?: Buffer | string;
+  file?: string;
+  executable?: boolean;
+}
+
+/** Uploads files as a tar streamed to UploadModel with back-pressure; resolves with the new version. */
+export async function uploadModel(
+  client: RegistryClient,
+  model: string,
+  files: UploadFile[],
+  header: { manifest?: string; labels?: Record<string, string> } = {},
+): Promise<ModelVersion__Output> {
+  const entries = await Promise.all(
+    files.map(async (f) => {
+      const bytes = f.content === undefined ? undefined : Buffer.from(f.content);
+      const size = bytes ? bytes.length : (await fs.stat(f.file!)).size;
+      return {
+        name: f.path,
+        size,
+        mode: f.executable ? EXEC_MODE : FILE_MODE,
+        open: (): Readable => (bytes ? Readable.from([bytes]) : createReadStream(f.file!)),
+      };
+    }),
+  );
+  const tar = reproducibleTar(entries);
+  return new Promise<ModelVersion__Output>((resolve, reject) => {
+    const call = client.UploadModel((err, v) => (err ? reject(err) : resolve(v!)));
+    call.write({ header: { model, manifest: header.manifest ?? '', labels: header.labels ?? {}, format: 'ARCHIVE_FORMAT_TAR' } });
+    (async () => {
+      for await (const chunk of tar) if (!call.write({ chunk })) await once(call, 'drain');
+      call.end();
+    })().catch((err) => {
+      call.cancel();
+      reject(err);
+    });
+  });
+}
+
+/** Follows a version (WatchModelVersion) until it is RELEASED or FAILED; returns it and the build log lines. */
+export function waitForBuild(
+  client: RegistryClient,
+  model: string,
+  version: number,
+  options: { timeoutMs?: number; onLog?: (line: string) => void } = {},
+): Promise<{ version: ModelVersion__Output; log: string[] }> {
+  return new Promise((resolve, reject) => {
+    const log: string[] = [];
+    const call = client.WatchModelVersion({ model, version });
+    const timer = setTimeout(() => {
+      call.cancel();
+      reject(new Error(`${model} version ${version} not final after ${options.timeoutMs ?? 120_000} ms; log:\n${log.join('\n')}`));
+    }, options.timeoutMs ?? 120_000);
+    call.on('data', (e: WatchModelVersionResponse__Output) => {
+      if (e.log) {
+        log.push(e.log.line);
+        options.onLog?.(e.log.line);
+      }
+      const status = e.version?.status;
+      if (status === 'MODEL_VERSION_STATUS_RELEASED' || status === 'MODEL_VERSION_STATUS_FAILED') {
+        clearTimeout(timer);
+        call.cancel();
+        resolve({ version: e.version!, log });
+      }
+    });
+    call.on('error', (err: Error & { code?: number }) => {
+      if (err.code === 1) return; // our own cancel
+      clearTimeout(timer);
+      reject(err);
+    });
+  });
+}
