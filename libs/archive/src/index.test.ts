@@ -10,7 +10,7 @@ import { readArchive, type ArchiveLimits } from './index';
 
 const LIMITS: ArchiveLimits = { maxFileBytes: 1024 * 1024, maxTotalBytes: 4 * 1024 * 1024, maxFiles: 10 };
 
-type Entry = tar.Headers & { content?: Buffer };
+type Entry = tar.Header & { content?: Buffer };
 
 async function tarOf(entries: Entry[]): Promise<Buffer> {
   const pack = tar.pack();

@@ -14,5 +14,6 @@ export function openBlobStore(config: KilnConfig['blobs']): BlobStore {
     prefix: config.prefix,
     forcePathStyle: config.forcePathStyle,
     partSize: config.partSize,
+    credentials: config.credentials,
   });
 }

@@ -20,6 +20,8 @@ export const ENV_SCHEMA = z.object({
   KILN_S3_REGION: z.string().default('us-east-1').describe('S3 region'),
   KILN_S3_PREFIX: z.string().default('').describe('Key prefix inside the bucket'),
   KILN_S3_FORCE_PATH_STYLE: bool.default(true).describe('Path-style S3 URLs (needed by most S3-compatible servers)'),
+  KILN_S3_ACCESS_KEY_ID: z.string().optional().describe('S3 access key; unset uses the AWS SDK chain (AWS_ACCESS_KEY_ID, profiles, roles)'),
+  KILN_S3_SECRET_ACCESS_KEY: z.string().optional().describe('S3 secret key (with KILN_S3_ACCESS_KEY_ID)'),
   KILN_S3_PART_SIZE: int.default(16 * 1024 * 1024).describe('Multipart upload part size in bytes'),
   KILN_REGISTRY_LISTEN: z.string().default('127.0.0.1:50051').describe('Registry gRPC listen address'),
   KILN_BUILDER_LISTEN: z.string().default('127.0.0.1:50052').describe('Builder gRPC listen address'),
@@ -55,6 +57,7 @@ export interface KilnConfig {
     prefix: string;
     forcePathStyle: boolean;
     partSize: number;
+    credentials?: { accessKeyId: string; secretAccessKey: string };
   };
   listen: { registry: string; builder: string; inference: string };
   addresses: { registry: string; builder: string; inference: string };
@@ -95,6 +98,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KilnConfig {
           prefix: e.KILN_S3_PREFIX,
           forcePathStyle: e.KILN_S3_FORCE_PATH_STYLE,
           partSize: e.KILN_S3_PART_SIZE,
+          credentials: e.KILN_S3_ACCESS_KEY_ID && e.KILN_S3_SECRET_ACCESS_KEY
+            ? { accessKeyId: e.KILN_S3_ACCESS_KEY_ID, secretAccessKey: e.KILN_S3_SECRET_ACCESS_KEY }
+            : undefined,
         }
       : { kind: 'local', dir: path.join(dataDir, 'blobs') },
     listen,

@@ -65,12 +65,17 @@ export function registryHandlers(deps: RegistryDeps): RegistryHandlers {
             for (;;) {
               if (abort.signal.aborted) throw abort.signal.reason;
               const next = await messages.next();
+              // A cancelled call also ends the message stream: only a half-close is the end of the upload.
+              if (call.cancelled) throw new KilnError('CANCELLED', 'the client cancelled the upload');
               if (next.done) return;
               if (next.value.header) throw invalidArgument('only the first message may be a header', 'UploadModelRequest.header');
               if (next.value.chunk?.length) yield next.value.chunk;
             }
           })(),
         );
+        // The reader sees the body's errors through its own iteration; once it has given up, a late error (the
+        // client cancelling after a rejection) must not become an uncaught exception.
+        body.on('error', () => {});
         abort.signal.addEventListener('abort', () => body.destroy(abort.signal.reason), { once: true });
         const record = await ingestUpload(header, body, deps, abort.signal);
         finished = true;
@@ -119,14 +124,15 @@ export function registryHandlers(deps: RegistryDeps): RegistryHandlers {
       if (version <= 0) throw invalidArgument('give the version number to delete', `${where}.version`);
       const deleted = await withTransaction(db, (tx) => store.markDeleted(tx, model, version));
       if (!deleted) {
+        const gone = await store.getVersion(db, model, version, true);
+        if (gone?.status === 'DELETED') throw notFound(`model ${model} version ${version} is already deleted`);
         await requireVersion(model, version, where);
-        throw notFound(`model ${model} version ${version} is already deleted`);
       }
       const vlog = log.child({ model, version });
-      await collectBlobs(deps, deleted.digests, vlog);
+      await collectBlobs(deps, deleted!.digests, vlog);
       vlog.info('version deleted');
       deps.events.notify(model, version);
-      callback(null, versionToProto(deleted.record));
+      callback(null, versionToProto(deleted!.record));
     },
 
     async DownloadModelVersion(call) {

@@ -118,6 +118,7 @@ export async function ingestUpload(
     validateLabels(manifest?.labels ?? {}, `${manifestSource}: labels`);
 
     const inferred = await deps.inferContract(selected, manifestText);
+    if (signal.aborted) throw signal.reason;
     const labels = { ...(manifest?.labels ?? {}), ...header.labels };
     const metadata = { ...inferred.metadata, ...(manifest?.metadata ?? {}), ...header.metadata };
     const record = await withTransaction(deps.db, async (tx) => {

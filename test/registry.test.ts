@@ -1,0 +1,323 @@
+// End-to-end tests of the registry through gRPC against the real Postgres and MinIO that scripts/test-env starts:
+// uploads, versions, paging, watch, download, delete, every bad-archive and bad-manifest case, cancellation,
+// concurrency, and a 2 GiB upload in flat memory.
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, writeFile, mkdir } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import tar from 'tar-stream';
+import { registryClient, type RegistryClient } from '@kiln/api';
+import type { ModelVersion__Output } from '@kiln/api/generated/kiln/v1/ModelVersion';
+import type { ListModelVersionsResponse__Output } from '@kiln/api/generated/kiln/v1/ListModelVersionsResponse';
+import type { ListModelsResponse__Output } from '@kiln/api/generated/kiln/v1/ListModelsResponse';
+import { openBlobStore } from '@kiln/blobstore/open';
+import type { BlobStore } from '@kiln/blobstore';
+import { createLogger } from '@kiln/log';
+import { startRegistry } from '../services/registry/src/index';
+import { startInference } from '../services/inference/src/index';
+import { upload, uploadSource } from '../cli/src/upload';
+import { configFrom, realServersEnv } from './helpers/test-config';
+import { assertGrpcError, unary, uploadStream, watchAll } from './helpers/grpc';
+
+const FIXTURES = path.resolve(import.meta.dirname, '../../shared/fixtures');
+const GiB = 1024 ** 3;
+const MiB = 1024 ** 2;
+
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+async function tarOf(entries: Array<tar.Header & { content?: Buffer }>): Promise<Buffer> {
+  const pack = tar.pack();
+  const chunks: Buffer[] = [];
+  const reading = (async () => {
+    for await (const c of pack as unknown as AsyncIterable<Buffer>) chunks.push(c);
+  })();
+  for (const { content, ...header } of entries) {
+    await new Promise<void>((resolve, reject) => pack.entry(header, content, (err) => (err ? reject(err) : resolve())));
+  }
+  pack.finalize();
+  await reading;
+  return Buffer.concat(chunks);
+}
+
+async function blobDigests(blobs: BlobStore): Promise<Set<string>> {
+  const set = new Set<string>();
+  for await (const b of blobs.list()) set.add(b.digest);
+  return set;
+}
+
+describe('registry end to end on real Postgres and MinIO', () => {
+  let client: RegistryClient;
+  let blobs: BlobStore;
+  let stop: () => Promise<void>;
+
+  before(async () => {
+    const env = await realServersEnv({
+      KILN_MAX_FILE_BYTES: String(3 * GiB),
+      KILN_MAX_UPLOAD_BYTES: String(3 * GiB),
+      KILN_MAX_FILES: '50',
+    });
+    const log = createLogger('test', env.KILN_LOG_LEVEL);
+    const inference = await startInference(configFrom(env), log);
+    const config = configFrom({ ...env, KILN_INFERENCE_ADDRESS: inference.address });
+    const registry = await startRegistry(config, log);
+    client = registryClient(registry.address);
+    blobs = openBlobStore(config.blobs);
+    stop = async () => {
+      client.close();
+      await registry.stop();
+      await inference.stop();
+    };
+  });
+  after(() => stop());
+
+  /** Whatever a failed upload did, it left nothing: no version of the model, no new blob, no temp object. */
+  async function assertNothingLeft(model: string, blobsBefore: Set<string>): Promise<void> {
+    await assertGrpcError(unary(client, 'GetModelVersion', { model, version: 0 }), 'NOT_FOUND', new RegExp(model));
+    assert.deepEqual([...(await blobDigests(blobs))].sort(), [...blobsBefore].sort(), 'no new blob is left');
+    assert.equal(await blobs.listIncomplete(), 0, 'no temp object or open multipart upload is left');
+  }
+
+  it('uploads a SavedModel directory: version 1 with every file hashed and the contract inferred', async () => {
+    const dir = path.join(FIXTURES, 'tf-serving/saved_model_half_plus_two_cpu/00000123');
+    const v = await upload(client, await uploadSource(dir), { header: { model: 'half-plus-two', labels: { team: 'ml' } } });
+    assert.equal(v.model, 'half-plus-two');
+    assert.equal(v.version, 1);
+    assert.equal(v.status, 'MODEL_VERSION_STATUS_BUILDING');
+    const pb = await readFile(path.join(dir, 'saved_model.pb'));
+    const file = v.files.find((f) => f.path === 'saved_model.pb');
+    assert.deepEqual(file && { size: file.size, sha256: file.sha256 }, { size: pb.length, sha256: sha256(pb) });
+    assert.equal(v.contract?.source, 'savedmodel');
+    const serving = v.contract?.signatures.find((s) => s.name === 'serving_default');
+    assert.equal(serving?.inputs[0].name, 'x');
+    assert.deepEqual(serving?.inputs[0].tensor?.shape?.dims.map((d) => d.size), [-1, 1]);
+    assert.deepEqual(v.labels, { team: 'ml' });
+    const got = await unary<unknown, ModelVersion__Output>(client, 'GetModelVersion', { model: 'half-plus-two', version: 1 });
+    assert.deepEqual(got.files, v.files);
+  });
+
+  it('uploads a single ONNX file with its contract and ONNX metadata', async () => {
+    const v = await upload(client, await uploadSource(path.join(FIXTURES, 'hydrosphere/onnx_mnist/mnist.onnx')), { header: { model: 'mnist' } });
+    assert.deepEqual(v.files.map((f) => f.path), ['mnist.onnx']);
+    assert.equal(v.contract?.source, 'onnx');
+    assert.equal(v.contract?.signatures[0].inputs[0].name, 'Input73');
+    assert.equal(v.metadata['onnx.producer_name'], 'CNTK');
+  });
+
+  it('a re-upload with one file changed is version N+1 and stores only the changed file', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'kiln-reupload-'));
+    await writeFile(path.join(dir, 'weights.bin'), randomBytes(3 * MiB));
+    await writeFile(path.join(dir, 'vocab.txt'), randomBytes(1000));
+    await writeFile(path.join(dir, 'config.json'), '{"a":1}');
+    const v1 = await upload(client, await uploadSource(dir), { header: { model: 'reupload' } });
+    const before = await blobDigests(blobs);
+    await writeFile(path.join(dir, 'config.json'), '{"a":2}');
+    const v2 = await upload(client, await uploadSource(dir), { header: { model: 'reupload' } });
+    assert.equal(v2.version, v1.version + 1);
+    const added = [...(await blobDigests(blobs))].filter((d) => !before.has(d));
+    assert.deepEqual(added, [sha256(Buffer.from('{"a":2}'))], 'exactly one new blob: the changed file');
+    assert.equal(v2.files.find((f) => f.path === 'weights.bin')?.sha256, v1.files.find((f) => f.path === 'weights.bin')?.sha256);
+  });
+
+  it('download streams the version as a tar whose files are byte-identical to the upload', async () => {
+    const dir = path.join(FIXTURES, 'tf-serving/saved_model_half_plus_two_cpu/00000123');
+    const extract = tar.extract();
+    const got = new Map<string, Buffer>();
+    const reading = (async () => {
+      for await (const entry of extract) {
+        const chunks: Buffer[] = [];
+        for await (const c of entry) chunks.push(c as Buffer);
+        got.set(entry.header.name, Buffer.concat(chunks));
+      }
+    })();
+    for await (const msg of client.DownloadModelVersion({ model: 'half-plus-two', version: 1 })) extract.write((msg as { chunk: Buffer }).chunk);
+    extract.end(() => {});
+    await reading;
+    const v = await unary<unknown, ModelVersion__Output>(client, 'GetModelVersion', { model: 'half-plus-two', version: 1 });
+    assert.deepEqual([...got.keys()].sort(), v.files.map((f) => f.path));
+    for (const [name, bytes] of got) assert.ok(bytes.equals(await readFile(path.join(dir, name))), name);
+  });
+
+  it('lists versions newest first in pages, filtered by label; lists models by name in pages', async () => {
+    for (let i = 0; i < 5; i++) {
+      await uploadStream(client, { model: 'paged', fileName: 'm.bin', labels: { parity: i % 2 ? 'odd' : 'even' } }, Buffer.from(`model ${i}`));
+    }
+    const seen: number[] = [];
+    let pageToken = '';
+    do {
+      const page = await unary<unknown, ListModelVersionsResponse__Output>(client, 'ListModelVersions', { model: 'paged', pageSize: 2, pageToken });
+      assert.ok(page.versions.length <= 2);
+      seen.push(...page.versions.map((v) => v.version));
+      pageToken = page.nextPageToken;
+    } while (pageToken);
+    assert.deepEqual(seen, [5, 4, 3, 2, 1]);
+    const even = await unary<unknown, ListModelVersionsResponse__Output>(client, 'ListModelVersions', { model: 'paged', labels: { parity: 'even' } });
+    assert.deepEqual(even.versions.map((v) => v.version), [5, 3, 1]);
+    const names: string[] = [];
+    pageToken = '';
+    do {
+      const page = await unary<unknown, ListModelsResponse__Output>(client, 'ListModels', { pageSize: 1, pageToken });
+      names.push(...page.models.map((m) => m.name));
+      pageToken = page.nextPageToken;
+    } while (pageToken);
+    assert.deepEqual(names, [...names].sort());
+    assert.ok(names.includes('paged') && names.includes('mnist'));
+    await assertGrpcError(unary(client, 'ListModelVersions', { model: 'paged', pageToken: 'garbage' }), 'INVALID_ARGUMENT', /page token/);
+    await assertGrpcError(unary(client, 'ListModelVersions', { model: 'no-such-model' }), 'NOT_FOUND', /no-such-model/);
+  });
+
+  it('delete marks the version deleted and removes only the blobs no other version uses; watch sees it and ends', async () => {
+    const shared = randomBytes(4096);
+    const own = randomBytes(4096);
+    await uploadStream(client, { model: 'to-delete', fileName: 'shared.bin' }, shared);
+    const v2 = await uploadStream(client, { model: 'to-delete' }, await tarOf([{ name: 'shared.bin', content: shared }, { name: 'own.bin', content: own }]));
+    const watching = watchAll(client, 'to-delete', v2.version);
+    await new Promise((r) => setTimeout(r, 300));
+    const deleted = await unary<unknown, ModelVersion__Output>(client, 'DeleteModelVersion', { model: 'to-delete', version: v2.version });
+    assert.equal(deleted.status, 'MODEL_VERSION_STATUS_DELETED');
+    const events = await watching;
+    assert.equal(events[0].version?.status, 'MODEL_VERSION_STATUS_BUILDING');
+    assert.equal(events.at(-1)?.version?.status, 'MODEL_VERSION_STATUS_DELETED');
+    await assertGrpcError(unary(client, 'GetModelVersion', { model: 'to-delete', version: v2.version }), 'NOT_FOUND', /version 2/);
+    const latest = await unary<unknown, ModelVersion__Output>(client, 'GetModelVersion', { model: 'to-delete', version: 0 });
+    assert.equal(latest.version, 1);
+    const digests = await blobDigests(blobs);
+    assert.ok(digests.has(sha256(shared)), 'the blob version 1 still uses stays');
+    assert.ok(!digests.has(sha256(own)), 'the blob only the deleted version used is gone');
+    await assertGrpcError(unary(client, 'DeleteModelVersion', { model: 'to-delete', version: v2.version }), 'NOT_FOUND', /already deleted/);
+  });
+
+  const badArchives: Array<[string, () => Promise<Buffer>, string, RegExp]> = [
+    ['an absolute path', () => tarOf([{ name: '/etc/passwd', content: Buffer.from('x') }]), 'INVALID_ARGUMENT', /"\/etc\/passwd".*absolute/],
+    ["a '..' path", () => tarOf([{ name: 'ok.txt', content: Buffer.from('ok') }, { name: '../x', content: Buffer.from('x') }]), 'INVALID_ARGUMENT', /"\.\.\/x"/],
+    ['a symlink escaping the root', () => tarOf([{ name: 'link', type: 'symlink', linkname: '../../../etc/shadow' }]), 'INVALID_ARGUMENT', /"link".*escapes/],
+    ['a device file', () => tarOf([{ name: 'sda', type: 'block-device', devmajor: 8, devminor: 0 }]), 'INVALID_ARGUMENT', /"sda".*not allowed/],
+    ['duplicate paths', () => tarOf([{ name: 'a.bin', content: randomBytes(100) }, { name: 'a.bin', content: randomBytes(100) }]), 'INVALID_ARGUMENT', /duplicate path a\.bin/],
+    ['too many files', () => tarOf(Array.from({ length: 51 }, (_, i) => ({ name: `f${i}.txt`, content: Buffer.from(String(i)) }))), 'INVALID_ARGUMENT', /more than 50 files/],
+    ['an entry over the size limit (a gzip bomb: 4 GiB declared, a few KiB sent)', async () => {
+      // The first MiB of a real tar of one 4 GiB file: its header, then zeros.
+      const pack = tar.pack();
+      pack.entry({ name: 'bomb.bin', size: 4 * GiB }).write(Buffer.alloc(MiB));
+      const chunks: Buffer[] = [];
+      let length = 0;
+      for await (const c of pack as unknown as AsyncIterable<Buffer>) {
+        chunks.push(c);
+        length += c.length;
+        if (length >= MiB + 512) break;
+      }
+      return gzipSync(Buffer.concat(chunks));
+    }, 'INVALID_ARGUMENT', /"bomb\.bin".*over the limit/],
+    ['a truncated tar', async () => (await tarOf([{ name: 'w.bin', content: randomBytes(20_000) }])).subarray(0, 9000), 'INVALID_ARGUMENT', /archive/],
+    ['a corrupt gzip', async () => {
+      const gz = gzipSync(await tarOf([{ name: 'w.bin', content: Buffer.alloc(50_000, 3) }]));
+      gz.fill(0xaa, 20, 40);
+      return gz;
+    }, 'INVALID_ARGUMENT', /gzip|archive/],
+    ['an empty archive', async () => gzipSync(await tarOf([])), 'INVALID_ARGUMENT', /no files/],
+  ];
+  for (const [what, make, code, details] of badArchives) {
+    it(`rejects ${what} with ${code} naming the entry, and keeps nothing`, async () => {
+      const before = await blobDigests(blobs);
+      const model = `bad-${what.replace(/[^a-z]+/g, '-').replace(/^-|-$/g, '').slice(0, 40)}`;
+      await assertGrpcError(uploadStream(client, { model }, await make()), code as never, details);
+      await assertNothingLeft(model, before);
+    });
+  }
+
+  const badManifests: Array<[string, string, RegExp]> = [
+    ['a shape that is not a list', 'kind: Model\nname: m\ncontract:\n  inputs:\n    x:\n      shape: [-1, 2.5]\n      type: float32\n  outputs:\n    y:\n      shape: scalar\n      type: float32\n', /contract\.inputs\.x\.shape/],
+    ['an unknown type', 'kind: Model\nname: m\ncontract:\n  inputs:\n    x:\n      shape: scalar\n      type: float33\n', /contract\.inputs\.x\.type/],
+    ['broken YAML', 'kind: Model\n  name: : m\n', /kiln\.yaml|manifest|YAML/i],
+    ['a runtime that is not an image reference', 'kind: Model\nname: m\nruntime: "not an image!"\n', /runtime/],
+  ];
+  for (const [what, manifest, details] of badManifests) {
+    it(`rejects a manifest with ${what}, naming the field, and keeps nothing`, async () => {
+      const before = await blobDigests(blobs);
+      const model = `manifest-${what.replace(/[^a-z]+/g, '-').replace(/^-|-$/g, '').slice(0, 40)}`;
+      const archive = await tarOf([{ name: 'kiln.yaml', content: Buffer.from(manifest) }, { name: 'model.pkl', content: randomBytes(500) }]);
+      await assertGrpcError(uploadStream(client, { model }, archive), 'INVALID_ARGUMENT', details);
+      await assertNothingLeft(model, before);
+    });
+  }
+
+  it('rejects a manifest that contradicts the ONNX model, naming the field', async () => {
+    const before = await blobDigests(blobs);
+    const onnx = await readFile(path.join(FIXTURES, 'hydrosphere/onnx_mnist/mnist.onnx'));
+    const manifest = 'kind: Model\nname: mnist-bad\ncontract:\n  inputs:\n    Input73:\n      shape: [1, 1, 28, 28]\n      type: int64\n' +
+      '  outputs:\n    Plus422_Output_0:\n      shape: [1, 10]\n      type: float32\n';
+    await assertGrpcError(
+      uploadStream(client, { model: 'mnist-bad', manifest }, await tarOf([{ name: 'mnist.onnx', content: onnx }])),
+      'INVALID_ARGUMENT',
+      /contract\.inputs\.Input73\.type/,
+    );
+    await assertNothingLeft('mnist-bad', before);
+  });
+
+  it('rejects bad headers: no header first, a bad model name, a single file without a name', async () => {
+    await assertGrpcError(
+      new Promise((resolve, reject) => {
+        const call = client.UploadModel((err, v) => (err ? reject(err) : resolve(v)));
+        call.write({ chunk: Buffer.from('bytes') });
+        call.end();
+      }),
+      'INVALID_ARGUMENT',
+      /first message.*header/,
+    );
+    await assertGrpcError(uploadStream(client, { model: 'Bad Name!' }, Buffer.from('x')), 'INVALID_ARGUMENT', /header\.model/);
+    await assertGrpcError(uploadStream(client, { model: 'nameless' }, Buffer.from('plain bytes')), 'INVALID_ARGUMENT', /file_name/);
+  });
+
+  it('a cancelled upload leaves no version, no object and no open multipart upload', async () => {
+    const before = await blobDigests(blobs);
+    const call = client.UploadModel(() => {});
+    call.on('error', () => {});
+    call.write({ header: { model: 'cancelled', fileName: 'big.bin' } });
+    const chunk = randomBytes(MiB);
+    for (let i = 0; i < 40; i++) {
+      if (!call.write({ chunk })) await new Promise((r) => call.once('drain', r));
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    call.cancel();
+    // The server sees the cancellation asynchronously; give it a moment to abort the multipart upload.
+    for (let i = 0; i < 50 && (await blobs.listIncomplete()) > 0; i++) await new Promise((r) => setTimeout(r, 100));
+    await assertNothingLeft('cancelled', before);
+  });
+
+  it('32 concurrent uploads of one name get versions 1..32, each exactly once', async () => {
+    const versions = await Promise.all(
+      Array.from({ length: 32 }, (_, i) => uploadStream(client, { model: 'concurrent', fileName: 'm.bin' }, Buffer.from(`model ${i}`))),
+    );
+    assert.deepEqual(versions.map((v) => v.version).sort((a, b) => a - b), Array.from({ length: 32 }, (_, i) => i + 1));
+  });
+
+  it('a 2 GiB upload streams through with the process memory flat', async () => {
+    const block = randomBytes(MiB);
+    const blocks = 2048;
+    global.gc?.();
+    const baseline = process.memoryUsage().rss;
+    let peak = baseline;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
+    const hash = createHash('sha256');
+    const body = Readable.from((function* () {
+      for (let i = 0; i < blocks; i++) {
+        // Vary each block so the bytes are not one repeated MiB.
+        const b = Buffer.from(block);
+        b.writeUInt32LE(i, 0);
+        hash.update(b);
+        yield b;
+      }
+    })());
+    try {
+      const v = await uploadStream(client, { model: 'two-gib', fileName: 'weights.bin' }, body);
+      assert.equal(v.totalSize, blocks * MiB);
+      assert.equal(v.files[0].sha256, hash.digest('hex'));
+    } finally {
+      clearInterval(sampler);
+    }
+    const growth = peak - baseline;
+    assert.ok(growth < 300 * MiB, `RSS grew by ${Math.round(growth / MiB)} MiB while streaming 2 GiB`);
+  });
+});
