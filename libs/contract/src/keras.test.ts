@@ -279,3 +279,48 @@ test('keras fuzz: 300 truncated or mutated .h5 files end in KilnError or a valid
   const { result } = await inferFile(path.join(ownFixtures, 'k2_sequential_h5/model.h5'));
   assert.equal(result.contract.signatures[0].outputs[0].name, 'probs');
 });
+
+const ODD_VALUES: unknown[] = [null, 0, -1, 2.5, '', 'x', [], ['a', 0, 0], [null, 3], {}, { name: 'float16' }, true];
+
+/** Replaces one value somewhere in a JSON document with a value of another type (or drops a key). */
+function mutateJson(value: unknown, rand: () => number): unknown {
+  if (Array.isArray(value) && value.length && rand() < 0.8) {
+    const i = Math.floor(rand() * value.length);
+    return value.map((v, j) => (j === i ? mutateJson(v, rand) : v));
+  }
+  if (value && typeof value === 'object' && !Array.isArray(value) && rand() < 0.9) {
+    const keys = Object.keys(value);
+    if (keys.length) {
+      const k = keys[Math.floor(rand() * keys.length)];
+      if (rand() < 0.1) {
+        const { [k]: _, ...rest } = value as Record<string, unknown>;
+        return rest;
+      }
+      return { ...value, [k]: mutateJson((value as Record<string, unknown>)[k], rand) };
+    }
+  }
+  return ODD_VALUES[Math.floor(rand() * ODD_VALUES.length)];
+}
+
+test('keras fuzz: 400 configs (Keras 2 and 3) with values of the wrong type end in KilnError or a contract', async () => {
+  const configs = [
+    JSON.parse((await zipEntry(await fs.readFile(path.join(ownFixtures, 'k3_functional_keras/model.keras')), 'config.json')).toString()),
+    JSON.parse((await zipEntry(await fs.readFile(path.join(ownFixtures, 'k3_sequential_keras/model.keras')), 'config.json')).toString()),
+    JSON.parse((await zipEntry(await fs.readFile(path.join(ownFixtures, 'k2_functional_keras/model.keras')), 'config.json')).toString()),
+  ];
+  const rand = prng(3);
+  const outcomes = { ok: 0, rejected: 0 };
+  for (let i = 0; i < 400; i++) {
+    let config = configs[i % configs.length];
+    for (let m = 0; m < 1 + Math.floor(rand() * 3); m++) config = mutateJson(config, rand);
+    try {
+      const { contract } = contractFromConfig(config, 'config.json');
+      assert.equal(contract.signatures.length, 1);
+      outcomes.ok++;
+    } catch (err) {
+      assert.ok(err instanceof KilnError, `case ${i}: not a KilnError: ${(err as Error)?.stack ?? err}`);
+      outcomes.rejected++;
+    }
+  }
+  assert.ok(outcomes.ok > 0 && outcomes.rejected > 0, JSON.stringify(outcomes));
+});

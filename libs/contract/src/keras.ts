@@ -521,7 +521,7 @@ class ShapeInference {
       case 'RepeatVector':
         return x && x.length === 2 && typeof c.n === 'number' ? [x[0], c.n, x[1]] : null;
       case 'Reshape': {
-        const target = shapeList((c.target_shape as unknown[] | undefined)?.map((d) => (d === -1 ? null : d)));
+        const target = Array.isArray(c.target_shape) ? shapeList(c.target_shape.map((d) => (d === -1 ? null : d))) : null;
         return target ? [-1, ...target] : null;
       }
       default:
