@@ -29,14 +29,14 @@ const MiB = 1024 ** 2;
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-async function tarOf(entries: Array<tar.Header & { content?: Buffer }>): Promise<Buffer> {
+async function tarOf(entries: Array<Partial<tar.Header> & { name: string; content?: Buffer }>): Promise<Buffer> {
   const pack = tar.pack();
   const chunks: Buffer[] = [];
   const reading = (async () => {
     for await (const c of pack as unknown as AsyncIterable<Buffer>) chunks.push(c);
   })();
   for (const { content, ...header } of entries) {
-    await new Promise<void>((resolve, reject) => pack.entry(header, content, (err) => (err ? reject(err) : resolve())));
+    await new Promise<void>((resolve, reject) => pack.entry(header as tar.Header, content ?? '', (err) => (err ? reject(err) : resolve())));
   }
   pack.finalize();
   await reading;

@@ -206,7 +206,7 @@ program
   .description('infer the contract of a local model file or folder (no server)')
   .option('--manifest <file>', 'a kiln.yaml / serving.yaml whose contract refines the inferred one')
   .action(async (p: string, opts: { manifest?: string }) => {
-    const manifest = opts.manifest ? await readFile(opts.manifest, 'utf8') : undefined;
+    const manifest = opts.manifest ? await readFile(opts.manifest, 'utf8') : await manifestBeside(path.resolve(p));
     const result = await inferContract(await localModelFiles(path.resolve(p)), manifest);
     if (!result.contract) {
       if (globals().json) process.stdout.write('{}\n');
@@ -217,6 +217,15 @@ program
     print('kiln.v1.Contract', result.contract, () =>
       `format: ${result.format || 'manifest'}\ncontract:\n${contractText(result.contract)}${Object.keys(result.metadata).length ? `\nmetadata:\n${Object.entries(result.metadata).map(([k, v]) => `  ${k}: ${v}`).join('\n')}` : ''}`);
   });
+
+/** The kiln.yaml / serving.yaml at the root of a model folder, as an upload would find it. */
+async function manifestBeside(p: string): Promise<string | undefined> {
+  for (const name of ['kiln.yaml', 'kiln.yml', 'serving.yaml', 'serving.yml']) {
+    const text = await readFile(path.join(p, name), 'utf8').catch(() => undefined);
+    if (text !== undefined) return text;
+  }
+  return undefined;
+}
 
 /** Streams WatchModelVersion until the version is final; prints log lines and status changes to stderr. */
 async function follow(model: string, version: number, human: boolean): Promise<ModelVersion__Output> {

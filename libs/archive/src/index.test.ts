@@ -10,7 +10,7 @@ import { readArchive, type ArchiveLimits } from './index';
 
 const LIMITS: ArchiveLimits = { maxFileBytes: 1024 * 1024, maxTotalBytes: 4 * 1024 * 1024, maxFiles: 10 };
 
-type Entry = tar.Header & { content?: Buffer };
+type Entry = Partial<tar.Header> & { name: string; content?: Buffer };
 
 async function tarOf(entries: Entry[]): Promise<Buffer> {
   const pack = tar.pack();
@@ -20,7 +20,7 @@ async function tarOf(entries: Entry[]): Promise<Buffer> {
     for await (const c of pack as unknown as AsyncIterable<Buffer>) chunks.push(c);
   })();
   for (const { content, ...header } of entries) {
-    await new Promise<void>((resolve, reject) => pack.entry(header, content ?? undefined, (err) => (err ? reject(err) : resolve())));
+    await new Promise<void>((resolve, reject) => pack.entry(header as tar.Header, content ?? '', (err) => (err ? reject(err) : resolve())));
   }
   pack.finalize();
   await reading;
