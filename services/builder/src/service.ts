@@ -4,7 +4,7 @@ import type { BuilderHandlers } from '@kiln/api/generated/kiln/v1/Builder';
 import type { BuildModelVersionResponse } from '@kiln/api/generated/kiln/v1/BuildModelVersionResponse';
 import type { ModelVersion__Output } from '@kiln/api/generated/kiln/v1/ModelVersion';
 import type { Timestamp } from '@kiln/api/generated/google/protobuf/Timestamp';
-import { fromGrpcError, type RegistryClient } from '@kiln/api';
+import { fromGrpcError, grpc, toGrpcError, type RegistryClient } from '@kiln/api';
 import type { BlobStore } from '@kiln/blobstore';
 import type { KilnConfig } from '@kiln/config';
 import { invalidArgument, KilnError } from '@kiln/errors';
@@ -31,49 +31,61 @@ export interface BuilderDeps {
 export function builderHandlers(deps: BuilderDeps): BuilderHandlers {
   const transports = new Transports(deps.config.images);
   return {
-    async BuildModelVersion(call) {
-      const { model, version } = call.request;
-      if (!model) throw invalidArgument('model is required', 'BuildModelVersionRequest.model');
-      if (!(version > 0)) throw invalidArgument(`version must be >= 1, got ${version}`, 'BuildModelVersionRequest.version');
-      const log = forVersion(deps.log, model, version);
-      // A cancelled call (the registry went away, or this server is stopping) stops the build's streams.
-      const abort = new AbortController();
-      const cancel = () => abort.abort(new KilnError('CANCELLED', 'the build was cancelled', `${model} version ${version}`));
-      call.on('cancelled', cancel);
-      call.on('close', () => {
-        if (!call.writableFinished) cancel();
+    // Errors are sent as the call's status here rather than thrown: libs/api's wrapHandlers ends a failed server
+    // stream with call.destroy(status), after which grpc-js never sends the status and the client waits forever.
+    BuildModelVersion(call) {
+      build(call).catch((err) => {
+        const status = toGrpcError(err);
+        const level = status.code === grpc.status.INTERNAL ? 'error' : 'info';
+        deps.log[level]({ rpc: 'kiln.v1.Builder/BuildModelVersion', model: call.request.model, version: call.request.version,
+          code: grpc.status[status.code ?? grpc.status.UNKNOWN], err: status.message }, 'call failed');
+        call.emit('error', status);
       });
-
-      const startTime = new Date();
-      const buildLog = new BuildLog((line, number) => {
-        if (!abort.signal.aborted) call.write({ log: { line, number } } satisfies BuildModelVersionResponse);
-      }, log);
-      const v = await getVersion(deps.registry(), model, version);
-      const plan = planBuild(
-        { ...v, contract: v.contract, status: String(v.status) },
-        deps.config,
-      );
-      log.info({ engine: plan.engine, files: plan.files.length, base: plan.base, target: plan.target.reference }, 'build started');
-      buildLog.line(`building ${model} version ${version}: ${plan.files.length} files, ${plan.engine} build, to ${plan.target.reference}`);
-
-      let built: BuiltImage;
-      try {
-        built = plan.engine === 'docker'
-          ? await deps.docker().build(plan, deps.blobs, buildLog, abort.signal)
-          : await buildDaemonless(plan, { blobs: deps.blobs, transports, layerCache: deps.layerCache, largeFileThreshold: deps.largeFileThreshold }, buildLog, abort.signal);
-      } catch (err) {
-        if (abort.signal.aborted) throw abort.signal.reason;
-        throw err;
-      }
-      const endTime = new Date();
-      buildLog.line(`built ${built.imageReference} ${built.imageDigest} in ${endTime.getTime() - startTime.getTime()} ms`);
-      log.info({ image: built.imageReference, digest: built.imageDigest, ms: endTime.getTime() - startTime.getTime() }, 'build done');
-      call.write({
-        result: { imageReference: built.imageReference, imageDigest: built.imageDigest, startTime: timestamp(startTime), endTime: timestamp(endTime) },
-      } satisfies BuildModelVersionResponse);
-      call.end();
     },
   };
+
+  async function build(call: Parameters<BuilderHandlers['BuildModelVersion']>[0]): Promise<void> {
+    const { model, version } = call.request;
+    if (!model) throw invalidArgument('model is required', 'BuildModelVersionRequest.model');
+    if (!(version > 0)) throw invalidArgument(`version must be >= 1, got ${version}`, 'BuildModelVersionRequest.version');
+    const log = forVersion(deps.log, model, version);
+    // A cancelled call (the registry went away, or this server is stopping) stops the build's streams.
+    const abort = new AbortController();
+    const cancel = () => abort.abort(new KilnError('CANCELLED', 'the build was cancelled', `${model} version ${version}`));
+    call.on('cancelled', cancel);
+    call.on('close', () => {
+      if (!call.writableFinished) cancel();
+    });
+
+    const startTime = new Date();
+    const buildLog = new BuildLog((line, number) => {
+      if (!abort.signal.aborted) call.write({ log: { line, number } } satisfies BuildModelVersionResponse);
+    }, log);
+    const v = await getVersion(deps.registry(), model, version);
+    const plan = planBuild(
+      { ...v, contract: v.contract, status: String(v.status) },
+      deps.config,
+    );
+    log.info({ engine: plan.engine, files: plan.files.length, base: plan.base, target: plan.target.reference }, 'build started');
+    buildLog.line(`building ${model} version ${version}: ${plan.files.length} files, ${plan.engine} build, to ${plan.target.reference}`);
+
+    let built: BuiltImage;
+    try {
+      built = plan.engine === 'docker'
+        ? await deps.docker().build(plan, deps.blobs, buildLog, abort.signal)
+        : await buildDaemonless(plan, { blobs: deps.blobs, transports, layerCache: deps.layerCache, largeFileThreshold: deps.largeFileThreshold }, buildLog, abort.signal);
+    } catch (err) {
+      if (abort.signal.aborted) throw abort.signal.reason;
+      throw err;
+    }
+    const endTime = new Date();
+    buildLog.line(`built ${built.imageReference} ${built.imageDigest} in ${endTime.getTime() - startTime.getTime()} ms`);
+    log.info({ image: built.imageReference, digest: built.imageDigest, ms: endTime.getTime() - startTime.getTime() }, 'build done');
+    call.write({
+      result: { imageReference: built.imageReference, imageDigest: built.imageDigest, startTime: timestamp(startTime), endTime: timestamp(endTime) },
+    } satisfies BuildModelVersionResponse);
+    call.end();
+  }
 }
 
 function getVersion(registry: RegistryClient, model: string, version: number): Promise<ModelVersion__Output> {
