@@ -1,0 +1,104 @@
+// Unit tests for build planning: engine choice, runtime references, targets, labels and the inputs digest.
+import { strict as assert } from 'node:assert';
+import { describe, it } from 'node:test';
+import type { KilnConfig } from '@kiln/config';
+import { KilnError } from '@kiln/errors';
+import { imageTarget, INPUTS_LABEL, planBuild, resolveImageReference, type VersionToBuild } from './plan';
+
+const images = (over: Partial<KilnConfig['images']> = {}): KilnConfig['images'] => ({
+  sink: 'registry', layoutDir: '/data/images', registry: 'reg.example:5000', insecure: false, prefix: 'kiln', ...over,
+});
+const version = (over: Partial<VersionToBuild> = {}): VersionToBuild => ({
+  model: 'iris', version: 3, status: 'MODEL_VERSION_STATUS_BUILDING', manifest: '', runtime: '', contract: null,
+  files: [
+    { path: 'b.bin', size: 10, sha256: 'b'.repeat(64), executable: false },
+    { path: 'a.txt', size: 1, sha256: 'a'.repeat(64), executable: true },
+  ],
+  ...over,
+});
+const code = (fn: () => unknown): string => {
+  try {
+    fn();
+  } catch (err) {
+    assert.ok(err instanceof KilnError, String(err));
+    return err.code;
+  }
+  return 'no error';
+};
+
+describe('planBuild', () => {
+  it('builds daemonless without an install-command, files sorted by path, to <registry>/<prefix>/<model>:<version>', () => {
+    const plan = planBuild(version(), { images: images() });
+    assert.equal(plan.engine, 'daemonless');
+    assert.deepEqual(plan.files.map((f) => f.path), ['a.txt', 'b.bin']);
+    assert.equal(plan.base, null);
+    assert.deepEqual(plan.target, { kind: 'registry', registry: 'reg.example:5000', repository: 'kiln/iris', tag: '3', reference: 'reg.example:5000/kiln/iris:3' });
+    assert.equal(plan.labels['ai.kiln.model.name'], 'iris');
+    assert.equal(plan.labels['org.opencontainers.image.version'], '3');
+    assert.match(plan.labels[INPUTS_LABEL], /^sha256:[a-f0-9]{64}$/);
+  });
+
+  it('uses the Docker engine for an install-command, on the runtime resolved against the configured registry', () => {
+    const manifest = 'runtime: python:3.11\ninstall-command: pip install -r requirements.txt\n';
+    const plan = planBuild(version({ manifest, runtime: 'python:3.11' }), { images: images(), dockerHost: 'unix:///var/run/docker.sock' });
+    assert.equal(plan.engine, 'docker');
+    assert.equal(plan.base, 'reg.example:5000/python:3.11');
+    assert.equal(plan.installCommand, 'pip install -r requirements.txt');
+    assert.equal(plan.labels['org.opencontainers.image.base.name'], 'reg.example:5000/python:3.11');
+  });
+
+  it('refuses an install-command without a Docker engine, without a runtime, or to an OCI layout (FAILED_PRECONDITION)', () => {
+    const manifest = 'runtime: python:3.11\ninstall-command: make\n';
+    assert.equal(code(() => planBuild(version({ manifest, runtime: 'python:3.11' }), { images: images() })), 'FAILED_PRECONDITION');
+    assert.equal(code(() => planBuild(version({ manifest: 'install-command: make\n' }), { images: images(), dockerHost: 'unix:///d' })), 'FAILED_PRECONDITION');
+    assert.equal(code(() => planBuild(version({ manifest, runtime: 'python:3.11' }), { images: images({ sink: 'layout' }), dockerHost: 'unix:///d' })), 'FAILED_PRECONDITION');
+  });
+
+  it('refuses a deleted version', () => {
+    assert.equal(code(() => planBuild(version({ status: 'MODEL_VERSION_STATUS_DELETED' }), { images: images() })), 'FAILED_PRECONDITION');
+  });
+
+  it('writes /model/contract.json unless the model ships its own', () => {
+    const contract = { signatures: [], source: 'manifest' };
+    assert.equal(planBuild(version({ contract }), { images: images() }).writeContractFile, true);
+    assert.equal(planBuild(version({ contract: null }), { images: images() }).writeContractFile, false);
+    const own = version({ contract, files: [{ path: 'contract.json', size: 2, sha256: 'c'.repeat(64), executable: false }] });
+    assert.equal(planBuild(own, { images: images() }).writeContractFile, false);
+  });
+
+  it('gives the same inputs digest for the same inputs in any file order, and another for any change', () => {
+    const a = planBuild(version(), { images: images() }).inputsDigest;
+    const reordered = version();
+    reordered.files.reverse();
+    assert.equal(planBuild(reordered, { images: images() }).inputsDigest, a);
+    const changed = version();
+    changed.files[0] = { ...changed.files[0], sha256: 'd'.repeat(64) };
+    assert.notEqual(planBuild(changed, { images: images() }).inputsDigest, a);
+    assert.notEqual(planBuild(version({ runtime: 'reg.example:5000/base:1' }), { images: images() }).inputsDigest, a);
+  });
+});
+
+describe('imageTarget', () => {
+  it('names an OCI layout ref <prefix>/<model>:<version> and returns it in skopeo oci: syntax', () => {
+    assert.deepEqual(imageTarget('iris', 2, images({ sink: 'layout' })), {
+      kind: 'layout', dir: '/data/images', refName: 'kiln/iris:2', reference: 'oci:/data/images:kiln/iris:2',
+    });
+  });
+  it('drops an empty prefix, and refuses a registry sink with no registry', () => {
+    assert.equal(imageTarget('iris', 1, images({ prefix: '' })).reference, 'reg.example:5000/iris:1');
+    assert.equal(code(() => imageTarget('iris', 1, images({ registry: undefined }))), 'FAILED_PRECONDITION');
+  });
+});
+
+describe('resolveImageReference', () => {
+  it('keeps an explicit registry host (a dot, a port or localhost) and prefixes the configured registry otherwise', () => {
+    assert.equal(resolveImageReference('127.0.0.1:5000/base/busybox:latest', 'r:1'), '127.0.0.1:5000/base/busybox:latest');
+    assert.equal(resolveImageReference('ghcr.io/org/img@sha256:' + 'a'.repeat(64), 'r:1'), 'ghcr.io/org/img@sha256:' + 'a'.repeat(64));
+    assert.equal(resolveImageReference('localhost/img:1', 'r:1'), 'localhost/img:1');
+    assert.equal(resolveImageReference('hydrosphere/serving-runtime-python-3.7:3.0.0', 'r:1'), 'r:1/hydrosphere/serving-runtime-python-3.7:3.0.0');
+    assert.equal(resolveImageReference('busybox', 'r:1'), 'r:1/busybox');
+  });
+  it('refuses a bare name when no registry is configured (Kiln never guesses Docker Hub)', () => {
+    assert.equal(code(() => resolveImageReference('busybox:1', undefined)), 'FAILED_PRECONDITION');
+  });
+});
