@@ -32,6 +32,8 @@ export interface StartKilnOptions {
   env?: Record<string, string | undefined>;
   /** Keep blobs in the data dir instead of MinIO, and the database in PGlite instead of Postgres. */
   embedded?: boolean;
+  /** The builder's fetch for registry requests: wrap the global one to see what a build sends. */
+  builderFetch?: typeof fetch;
 }
 
 export interface RunningKiln {
@@ -103,7 +105,7 @@ export async function startKiln(options: StartKilnOptions = {}): Promise<Running
     // The builder needs the registry's address and the registry the builder's: the builder starts first and reads
     // config.addresses.registry at its first build, once the registry below has filled it in.
     const builderConfig: KilnConfig = { ...config, addresses: { ...config.addresses }, listen: { ...config.listen } };
-    let builder = await startBuilder(builderConfig, log.child({ service: 'builder' }));
+    let builder = await startBuilder(builderConfig, log.child({ service: 'builder' }), { fetch: options.builderFetch });
     builderConfig.listen.builder = builder.address;
     let builderRunning = true;
     stops.push(async () => {
@@ -132,7 +134,7 @@ export async function startKiln(options: StartKilnOptions = {}): Promise<Running
       },
       async restartBuilder() {
         builderConfig.shutdownGraceMs = config.shutdownGraceMs;
-        builder = await startBuilder(builderConfig, log.child({ service: 'builder' }));
+        builder = await startBuilder(builderConfig, log.child({ service: 'builder' }), { fetch: options.builderFetch });
         builderRunning = true;
       },
       async stop() {

@@ -83,9 +83,9 @@ export class DockerEngine {
   readonly docker: Docker;
   private readonly transports: Transports;
 
-  constructor(readonly host: string, private readonly images: KilnConfig['images']) {
+  constructor(readonly host: string, private readonly images: KilnConfig['images'], fetchImpl?: typeof fetch) {
     this.docker = new Docker(dockerOptions(host));
-    this.transports = new Transports(images);
+    this.transports = new Transports(images, fetchImpl);
   }
 
   async build(plan: BuildPlan, blobs: BlobStore, log: BuildLog, signal: AbortSignal): Promise<BuiltImage> {

@@ -5,12 +5,17 @@ import type { Logger } from '@kiln/log';
 import { kilnProto, registryClient, type RegistryClient } from '@kiln/api';
 import { startServer } from '@kiln/api/server';
 import { openBlobStore } from '@kiln/blobstore/open';
+import { failedPrecondition } from '@kiln/errors';
 import { FileLayerCache } from './layer-cache';
 import { builderHandlers } from './service';
 import { DockerEngine } from './docker';
-import { failedPrecondition } from '@kiln/errors';
 
-export async function startBuilder(config: KilnConfig, log: Logger): Promise<{ address: string; stop(): Promise<void> }> {
+export interface BuilderOptions {
+  /** Replaces the global fetch for the builder's registry requests (tests count blob uploads with it). */
+  fetch?: typeof fetch;
+}
+
+export async function startBuilder(config: KilnConfig, log: Logger, options: BuilderOptions = {}): Promise<{ address: string; stop(): Promise<void> }> {
   const blobs = openBlobStore(config.blobs);
   let registry: RegistryClient | undefined;
   let docker: DockerEngine | undefined;
@@ -22,9 +27,10 @@ export async function startBuilder(config: KilnConfig, log: Logger): Promise<{ a
     layerCache: new FileLayerCache(path.join(config.dataDir, 'builder-cache', 'layers.json')),
     docker: () => {
       if (!config.dockerHost) throw failedPrecondition('KILN_DOCKER_HOST is not set', 'config');
-      return (docker ??= new DockerEngine(config.dockerHost, config.images));
+      return (docker ??= new DockerEngine(config.dockerHost, config.images, options.fetch));
     },
     log,
+    fetch: options.fetch,
   });
   const server = await startServer(
     [{ name: 'kiln.v1.Builder', definition: kilnProto().kiln.v1.Builder.service, implementation: handlers }],

@@ -26,10 +26,12 @@ export interface BuilderDeps {
   docker: () => DockerEngine;
   log: Logger;
   largeFileThreshold?: number;
+  /** Replaces the global fetch for registry requests (tests observe the blobs a build sends). */
+  fetch?: typeof fetch;
 }
 
 export function builderHandlers(deps: BuilderDeps): BuilderHandlers {
-  const transports = new Transports(deps.config.images);
+  const transports = new Transports(deps.config.images, deps.fetch);
   return {
     // Errors are sent as the call's status here rather than thrown: libs/api's wrapHandlers ends a failed server
     // stream with call.destroy(status), after which grpc-js never sends the status and the client waits forever.

@@ -36,12 +36,13 @@ export function registryOptions(registry: string, images: KilnConfig['images']):
 /** One transport per registry for the life of the builder, so bearer tokens are reused across builds. */
 export class Transports {
   private readonly byRegistry = new Map<string, RegistryTransport>();
-  constructor(private readonly images: KilnConfig['images']) {}
+  /** `fetch` replaces the global one for every registry request (tests count the requests with it). */
+  constructor(private readonly images: KilnConfig['images'], private readonly fetchImpl?: typeof fetch) {}
 
   get(registry: string): RegistryTransport {
     let t = this.byRegistry.get(registry);
     if (!t) {
-      t = new RegistryTransport(registryOptions(registry, this.images));
+      t = new RegistryTransport({ ...registryOptions(registry, this.images), fetch: this.fetchImpl });
       this.byRegistry.set(registry, t);
     }
     return t;
