@@ -39,6 +39,7 @@ export async function startServer(
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
   );
+  widenFlowControlWindows(server);
   const host = address.slice(0, address.lastIndexOf(':'));
   const bound = `${host}:${port}`;
   log.info({ address: bound, services: services.map((s) => s.name) }, 'grpc server listening');
@@ -99,4 +100,28 @@ function wrapHandlers(
     }) as grpc.UntypedHandleCall;
   }
   return wrapped;
+}
+
+/** Per-stream HTTP/2 receive window for uploads (and the connection's, 4x that). */
+const UPLOAD_WINDOW_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Node's HTTP/2 server advertises a 64 KiB stream window, so a client-streamed upload stalls for a window update
+ * every 64 KiB and tops out near 100 MiB/s even on loopback. grpc-js offers no server option for it (only the
+ * client side has grpc-node.flow_control_window), so each new session gets larger windows as it opens. This reaches
+ * into grpc-js's http2 servers; if a grpc-js upgrade moves them, uploads only get slower, never wrong.
+ */
+function widenFlowControlWindows(server: grpc.Server): void {
+  const http2Servers = (server as unknown as { http2Servers?: Map<import('node:http2').Http2Server, unknown> }).http2Servers;
+  if (!(http2Servers instanceof Map)) return;
+  for (const http2Server of http2Servers.keys()) {
+    http2Server.on('session', (session: import('node:http2').ServerHttp2Session) => {
+      try {
+        session.settings({ initialWindowSize: UPLOAD_WINDOW_BYTES });
+        session.setLocalWindowSize(4 * UPLOAD_WINDOW_BYTES);
+      } catch {
+        // A session closing as it opens: nothing to tune.
+      }
+    });
+  }
 }

@@ -1,0 +1,151 @@
+// bench/upload: a 1 GiB model uploaded through Kiln (client → registry → MinIO) against a direct multipart upload of
+// the same bytes to the same MinIO with the AWS SDK, same run; prints the time ratio and the registry's peak RSS,
+// then checks the registry's RSS over a 4 GiB upload. Needs the servers from scripts/test-env (started here).
+//   npx tsx bench/upload.ts            (BENCH_GIB=1 BENCH_RSS_GIB=4 by default)
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { S3Client, DeleteObjectCommand } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { registryClient } from '@kiln/api';
+import { upload, uploadSource } from '../cli/src/upload';
+import { freshDatabase } from '../test/helpers/test-config';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const GiB = 1024 ** 3;
+const MiB = 1024 ** 2;
+const PART = 16 * MiB;
+
+function loadTestEnv(): void {
+  const exports = execFileSync('bash', [path.join(root, 'scripts/test-env'), 'start'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  for (const line of exports.split('\n')) {
+    const m = /^export ([A-Z0-9_]+)=(.*)$/.exec(line.trim());
+    if (m) process.env[m[1]] = m[2].replace(/^'(.*)'$/, '$1');
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function writeModel(file: string, bytes: number): Promise<void> {
+  const out = createWriteStream(file);
+  const block = randomBytes(MiB);
+  for (let i = 0; i < bytes / MiB; i++) {
+    block.writeUInt32LE(i, 0);
+    if (!out.write(Buffer.from(block))) await new Promise((r) => out.once('drain', r));
+  }
+  await new Promise<void>((r) => out.end(() => r()));
+}
+
+async function rssOf(pid: number): Promise<{ rss: number; hwm: number }> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) * 1024;
+  return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
+}
+
+function startService(entry: string, env: NodeJS.ProcessEnv): ChildProcess {
+  // node --import tsx (not the tsx launcher) so that the pid is the service's own process.
+  return spawn(process.execPath, ['--import', 'tsx', path.join(root, entry)], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+async function waitServing(address: string): Promise<void> {
+  const client = registryClient(address);
+  const deadline = Date.now() + 60_000;
+  await new Promise<void>((resolve, reject) =>
+    client.waitForReady(deadline, (err) => (err ? reject(err) : resolve())),
+  );
+  client.close();
+}
+
+async function main(): Promise<void> {
+  const gib = Number(process.env.BENCH_GIB ?? 1);
+  const rssGib = Number(process.env.BENCH_RSS_GIB ?? 4);
+  loadTestEnv();
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'kiln-bench-upload-'));
+  const [registryPort, inferencePort] = [await freePort(), await freePort()];
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    KILN_DATA_DIR: dir,
+    DATABASE_URL: await freshDatabase(),
+    KILN_S3_BUCKET: process.env.KILN_TEST_S3_BUCKET,
+    KILN_S3_ENDPOINT: process.env.KILN_TEST_S3_ENDPOINT,
+    KILN_S3_REGION: process.env.KILN_TEST_S3_REGION,
+    KILN_S3_ACCESS_KEY_ID: process.env.KILN_TEST_S3_ACCESS_KEY,
+    KILN_S3_SECRET_ACCESS_KEY: process.env.KILN_TEST_S3_SECRET_KEY,
+    KILN_S3_PREFIX: `bench-${Date.now()}/`,
+    KILN_S3_PART_SIZE: String(PART),
+    KILN_REGISTRY_LISTEN: `127.0.0.1:${registryPort}`,
+    KILN_INFERENCE_LISTEN: `127.0.0.1:${inferencePort}`,
+    // No builder runs in this benchmark: builds wait in the queue, the upload path alone is measured.
+    KILN_BUILDER_ADDRESS: '127.0.0.1:9',
+    KILN_LOG_LEVEL: 'error',
+  };
+  const inference = startService('services/inference/src/main.ts', env);
+  const registry = startService('services/registry/src/main.ts', env);
+  const s3 = new S3Client({
+    endpoint: process.env.KILN_TEST_S3_ENDPOINT,
+    region: process.env.KILN_TEST_S3_REGION,
+    forcePathStyle: true,
+    credentials: { accessKeyId: process.env.KILN_TEST_S3_ACCESS_KEY!, secretAccessKey: process.env.KILN_TEST_S3_SECRET_KEY! },
+  });
+  try {
+    await waitServing(env.KILN_REGISTRY_LISTEN!);
+    const client = registryClient(env.KILN_REGISTRY_LISTEN!);
+    const model = path.join(dir, 'weights.bin');
+    await writeModel(model, gib * GiB);
+
+    // Reference: the same bytes straight to MinIO, multipart, same part size.
+    let t = performance.now();
+    const direct = new Upload({ client: s3, params: { Bucket: process.env.KILN_TEST_S3_BUCKET, Key: `bench-direct-${Date.now()}`, Body: createReadStream(model, { highWaterMark: MiB }) }, partSize: PART, queueSize: 4 });
+    const done = await direct.done();
+    const directMs = performance.now() - t;
+    await s3.send(new DeleteObjectCommand({ Bucket: process.env.KILN_TEST_S3_BUCKET, Key: (done as { Key?: string }).Key }));
+
+    const before = await rssOf(registry.pid!);
+    let peak = before.rss;
+    const sampler = setInterval(() => void rssOf(registry.pid!).then((r) => (peak = Math.max(peak, r.rss))), 100);
+    t = performance.now();
+    const v = await upload(client, await uploadSource(model), { header: { model: 'bench' } });
+    const kilnMs = performance.now() - t;
+    clearInterval(sampler);
+    const hwm = (await rssOf(registry.pid!)).hwm;
+    console.log(`upload ${gib} GiB:`);
+    console.log(`  direct AWS SDK multipart to MinIO: ${(directMs / 1000).toFixed(2)} s (${((gib * 1024) / (directMs / 1000)).toFixed(0)} MiB/s)`);
+    console.log(`  through Kiln (gRPC → registry → MinIO): ${(kilnMs / 1000).toFixed(2)} s (${((gib * 1024) / (kilnMs / 1000)).toFixed(0)} MiB/s), version ${v.version}`);
+    console.log(`  ratio Kiln / direct: ${(kilnMs / directMs).toFixed(2)}x`);
+    console.log(`  registry RSS: ${(before.rss / MiB).toFixed(0)} MiB before, ${(peak / MiB).toFixed(0)} MiB peak while uploading (VmHWM ${(hwm / MiB).toFixed(0)} MiB)`);
+
+    if (rssGib > 0) {
+      await rm(model);
+      const big = path.join(dir, 'big.bin');
+      await writeModel(big, rssGib * GiB);
+      let bigPeak = 0;
+      const sampler2 = setInterval(() => void rssOf(registry.pid!).then((r) => (bigPeak = Math.max(bigPeak, r.rss))), 100);
+      t = performance.now();
+      await upload(client, await uploadSource(big), { header: { model: 'bench-big' } });
+      const bigMs = performance.now() - t;
+      clearInterval(sampler2);
+      console.log(`upload ${rssGib} GiB through Kiln: ${(bigMs / 1000).toFixed(1)} s; registry peak RSS ${(bigPeak / MiB).toFixed(0)} MiB (VmHWM ${((await rssOf(registry.pid!)).hwm / MiB).toFixed(0)} MiB)`);
+    }
+    client.close();
+  } finally {
+    registry.kill('SIGTERM');
+    inference.kill('SIGTERM');
+    s3.destroy();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
+process.exit(0);
