@@ -43,7 +43,7 @@ async function writeModel(file: string, bytes: number): Promise<void> {
   const block = randomBytes(MiB);
   for (let i = 0; i < bytes / MiB; i++) {
     block.writeUInt32LE(i, 0);
-    if (!out.write(Buffer.from(block))) await new Promise((r) => out.once('drain', r));
+    if (!out.write(Buffer.from(block))) await new Promise<void>((r) => out.once('drain', () => r()));
   }
   await new Promise<void>((r) => out.end(() => r()));
 }
