@@ -13,7 +13,7 @@ import type { ModelVersion__Output } from '@kiln/api/generated/kiln/v1/ModelVers
 import { fromGrpcError, type RegistryClient } from '@kiln/api';
 import { inferContract, localModelFiles, type InferredContract } from '@kiln/contract';
 import { readArchive, type ArchiveLimits } from '@kiln/archive';
-import { invalidArgument, notFound } from '@kiln/errors';
+import { invalidArgument, KilnError, notFound } from '@kiln/errors';
 import { blobModelFiles, type RangeReader } from './blob-files';
 
 export interface InferenceDeps {
@@ -75,6 +75,8 @@ export function inferenceHandlers(deps: InferenceDeps): InferenceHandlers {
         (async function* () {
           for (;;) {
             const next = await messages.next();
+            // A cancelled call also ends the message stream: only a half-close is the end of the upload.
+            if (call.cancelled) throw new KilnError('CANCELLED', 'the client cancelled the request');
             if (next.done) return;
             if (next.value.chunk?.length) yield next.value.chunk;
           }
