@@ -4,6 +4,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import { blobStoreConformance } from '@kiln/blobstore/conformance';
+import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { S3BlobStore, type S3BlobStoreOptions } from '@kiln/blobstore/s3';
 
 const VARS = [
@@ -36,6 +37,12 @@ if (missing.length > 0) {
     prefix: `${runPrefix}/${prefix}`,
   });
 
+  /** Every object under the store's prefix (one page is plenty here), keys relative to the prefix. */
+  async function keysOf(store: S3BlobStore): Promise<Array<{ key: string; size: number }>> {
+    const page = await store.client.send(new ListObjectsV2Command({ Bucket: store.bucket, Prefix: store.prefix }));
+    return (page.Contents ?? []).map((o) => ({ key: o.Key!.slice(store.prefix.length), size: o.Size ?? 0 }));
+  }
+
   async function emptyAndClose(store: S3BlobStore): Promise<void> {
     for await (const { digest } of store.list()) await store.delete(digest);
     await store.cleanupIncomplete(0);
@@ -58,16 +65,6 @@ if (missing.length > 0) {
       for (const store of stores) await emptyAndClose(store);
     });
 
-    it('a blob over the copy threshold is moved into place with a multipart copy', async () => {
-      const store = open({ multipartCopyThreshold: 6 * MiB, multipartCopyPartSize: 5 * MiB });
-      const bytes = randomBytes(13 * MiB + 5);
-      const info = await store.put(Readable.from([bytes]));
-      assert.equal(info.digest, createHash('sha256').update(bytes).digest('hex'));
-      assert.deepEqual(await store.stat(info.digest), { size: bytes.length });
-      assert.ok((await store.readRange(info.digest, 0, bytes.length)).equals(bytes));
-      assert.equal(await store.listIncomplete(), 0);
-    });
-
     it('stores with different prefixes in one bucket do not see each other', async () => {
       const a = open();
       const b = open();
@@ -79,14 +76,67 @@ if (missing.length > 0) {
       assert.deepEqual(listed, []);
     });
 
-    it('objects land under <prefix>blobs/sha256/<hex> with nothing left under <prefix>tmp/', async () => {
+    it('commit copies nothing: the bytes stay at <prefix>data/<uuid>, named by an empty marker under the digest', async () => {
       const store = open();
-      const info = await store.put(Readable.from([Buffer.from('layout')]));
-      const keys: string[] = [];
-      const { ListObjectsV2Command } = await import('@aws-sdk/client-s3');
-      const page = await store.client.send(new ListObjectsV2Command({ Bucket: store.bucket, Prefix: store.prefix }));
-      for (const object of page.Contents ?? []) keys.push(object.Key!.slice(store.prefix.length));
-      assert.deepEqual(keys, [`blobs/sha256/${info.digest}`]);
+      const bytes = randomBytes(6 * MiB + 3);
+      const staged = await store.stage(Readable.from([bytes]));
+      const before = await keysOf(store);
+      assert.equal(before.length, 1);
+      assert.match(before[0].key, /^data\/[0-9a-f-]{36}$/);
+      await staged.commit();
+      const after = await keysOf(store);
+      const uuid = before[0].key.slice('data/'.length);
+      assert.deepEqual(after, [
+        { key: `blobs/sha256/${staged.digest}/${bytes.length}-${uuid}`, size: 0 },
+        { key: `data/${uuid}`, size: bytes.length },
+      ]);
+    });
+
+    it('another instance deleting or re-putting a blob: a remembered location never serves wrong or stale bytes', async () => {
+      const a = open();
+      const b = new S3BlobStore({ ...options('unused'), prefix: a.prefix });
+      try {
+        const bytes = randomBytes(100_000);
+        const { digest } = await a.put(Readable.from([bytes]));
+        assert.ok((await a.readRange(digest, 0, 10)).equals(bytes.subarray(0, 10)));
+        await b.delete(digest);
+        await assert.rejects(a.read(digest), (err: { code?: string }) => err.code === 'NOT_FOUND');
+        await assert.rejects(a.readRange(digest, 0, 200_000), (err: { code?: string }) => err.code === 'NOT_FOUND');
+        await a.put(Readable.from([bytes]));
+        assert.ok((await a.readRange(digest, 50, 10)).equals(bytes.subarray(50, 60)));
+        await b.delete(digest);
+        await b.put(Readable.from([bytes]));
+        assert.ok((await a.readRange(digest, 99_990, 10)).equals(bytes.subarray(99_990)), 'a 404 looks the blob up again');
+      } finally {
+        b.destroy();
+      }
+    });
+
+    it('two commits of the same bytes racing: one digest listed, readable, and delete leaves no object', async () => {
+      const store = open();
+      const bytes = randomBytes(6 * MiB);
+      const staged = await Promise.all([0, 1, 2].map(() => store.stage(Readable.from([bytes]))));
+      await Promise.all(staged.map((s) => s.commit()));
+      const listed = [];
+      for await (const blob of store.list()) listed.push(blob);
+      assert.deepEqual(listed, [{ digest: staged[0].digest, size: bytes.length }]);
+      assert.ok((await store.readRange(staged[0].digest, 0, bytes.length)).equals(bytes));
+      assert.equal(await store.listIncomplete(), 0);
+      await store.delete(staged[0].digest);
+      assert.deepEqual(await keysOf(store), []);
+    });
+
+    it('a blob stored by the earlier layout (bytes at <prefix>blobs/sha256/<hex>) is still read, listed and deleted', async () => {
+      const store = open();
+      const bytes = Buffer.from('stored before markers');
+      const digest = createHash('sha256').update(bytes).digest('hex');
+      await store.client.send(new PutObjectCommand({ Bucket: store.bucket, Key: `${store.prefix}blobs/sha256/${digest}`, Body: bytes }));
+      assert.deepEqual(await store.stat(digest), { size: bytes.length });
+      assert.ok((await store.readRange(digest, 0, bytes.length)).equals(bytes));
+      assert.deepEqual(await store.put(Readable.from([bytes])), { digest, size: bytes.length });
+      assert.equal((await keysOf(store)).length, 1, 'a put of the same bytes keeps the stored copy');
+      await store.delete(digest);
+      assert.deepEqual(await keysOf(store), []);
     });
   });
 }

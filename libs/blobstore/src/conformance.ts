@@ -207,6 +207,26 @@ export function blobStoreConformance(
         await assertHolds(store, []);
       }));
 
+    it('a staged blob whose bytes cleanupIncomplete removed fails to commit and never becomes visible', () =>
+      withStore(async (store) => {
+        const staged = await store.stage(Readable.from([randomBytes(6 * MiB)]));
+        assert.ok((await store.cleanupIncomplete(0)) >= 1);
+        await assert.rejects(staged.commit());
+        assert.equal(await store.stat(staged.digest), null);
+        await rejectsWith(store.read(staged.digest), 'NOT_FOUND');
+        await assertHolds(store, []);
+      }));
+
+    it('abort after commit changes nothing', () =>
+      withStore(async (store) => {
+        const bytes = randomBytes(6 * MiB);
+        const staged = await store.stage(Readable.from([bytes]));
+        await staged.commit();
+        await staged.abort();
+        assert.ok((await store.readRange(staged.digest, 0, bytes.length)).equals(bytes));
+        await assertHolds(store, [{ digest: staged.digest, size: bytes.length }]);
+      }));
+
     it('a 300 MiB put and read stream through with bounded memory', (t) =>
       withStore(async (store) => {
         const size = 300 * MiB;

@@ -1,24 +1,21 @@
-// The S3 blob store (AWS, MinIO, any S3-compatible server): <prefix>blobs/sha256/<hex>, written via <prefix>tmp/<uuid>.
+// The S3 blob store (AWS, MinIO, any S3-compatible server): bytes at <prefix>data/<uuid>, made visible under their
+// digest by an empty marker <prefix>blobs/sha256/<hex>/<size>-<uuid>, so that committing never copies the bytes.
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  CopyObjectCommand,
-  CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
+  PutObjectCommand,
   S3Client,
-  UploadPartCopyCommand,
-  type CompletedPart,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { invalidArgument, notFound } from '@kiln/errors';
+import { KilnError, notFound } from '@kiln/errors';
 import {
   cancelled,
   checkDigest,
@@ -34,7 +31,6 @@ import {
 } from './index';
 
 const MiB = 1024 * 1024;
-const GiB = 1024 * MiB;
 
 export interface S3BlobStoreOptions {
   bucket: string;
@@ -47,34 +43,58 @@ export interface S3BlobStoreOptions {
   forcePathStyle?: boolean;
   /** Omit to use the SDK's chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, profiles, instance roles). */
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
-  /** Bytes per multipart upload part (default 8 MiB, at least 5 MiB): memory use is about partSize × queueSize. */
+  /**
+   * Bytes per multipart upload part (default 8 MiB, at least 5 MiB): memory use is about partSize × queueSize, and a
+   * blob can have at most 10,000 parts.
+   */
   partSize?: number;
   /** Parts uploaded at once (default 4). */
   queueSize?: number;
-  /** Blobs larger than this are moved from their temp key with a multipart copy (default 5 GiB, S3's CopyObject limit). */
-  multipartCopyThreshold?: number;
-  /** Bytes per part of a multipart copy (default 1 GiB, at least 5 MiB). */
-  multipartCopyPartSize?: number;
   /** Extra client settings (retries, request handler); the options above win. */
   clientConfig?: S3ClientConfig;
 }
 
+/** Where a visible blob's bytes are. */
+interface Location {
+  dataKey: string;
+  size: number;
+}
+
+/** A marker names the data object (`<size>-<uuid>` under the digest's folder); the size spares a HEAD in stat. */
+const MARKER = /^(\d+)-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+
+/** Digests whose data key read() remembers: a stale entry costs one 404 and a fresh LIST, never wrong bytes. */
+const LOCATION_CACHE_ENTRIES = 10_000;
+
+/**
+ * Layout and why:
+ * - A put streams into one multipart upload at `data/<uuid>`; the digest is known only at the end, so the bytes
+ *   cannot go under it directly. commit() writes the empty marker `blobs/sha256/<hex>/<size>-<uuid>` instead of
+ *   copying the bytes (a server-side copy costs as much as the upload again and needs a multipart copy past 5 GiB).
+ *   The marker appears atomically, so a blob is invisible until commit and then whole.
+ * - Incomplete = open multipart uploads under `data/` and data objects that no marker names.
+ * - Concurrent commits of the same digest: each lists the digest's markers first and, when one exists, drops its own
+ *   data (dedup). Two commits that both list before either writes leave two markers; each then lists again and the
+ *   one whose marker is not the first removes its marker and data. Should both re-lists miss the other marker, two
+ *   markers stay: their bytes are the same (same sha256), readers take the first, list() reports the digest once,
+ *   and delete() removes every marker and its data. A reader that had picked the removed one sees a 404 and lists
+ *   again.
+ * - Objects written by the earlier layout (the bytes at `blobs/sha256/<hex>`, temp data at `tmp/`) are still read,
+ *   listed, deleted and cleaned up.
+ */
 export class S3BlobStore implements BlobStore {
   readonly client: S3Client;
   readonly bucket: string;
   readonly prefix: string;
   readonly #partSize: number;
   readonly #queueSize: number;
-  readonly #copyThreshold: number;
-  readonly #copyPartSize: number;
+  readonly #locations = new Map<string, Location>();
 
   constructor(options: S3BlobStoreOptions) {
     this.bucket = options.bucket;
     this.prefix = options.prefix ? options.prefix.replace(/\/*$/, '/') : '';
     this.#partSize = Math.max(options.partSize ?? 8 * MiB, 5 * MiB);
     this.#queueSize = options.queueSize ?? 4;
-    this.#copyThreshold = Math.min(options.multipartCopyThreshold ?? 5 * GiB, 5 * GiB);
-    this.#copyPartSize = Math.max(options.multipartCopyPartSize ?? GiB, 5 * MiB);
     this.client = new S3Client({
       ...options.clientConfig,
       ...(options.endpoint !== undefined && { endpoint: options.endpoint }),
@@ -89,11 +109,16 @@ export class S3BlobStore implements BlobStore {
     this.client.destroy();
   }
 
-  #blobKey(digest: string): string {
-    return `${this.prefix}blobs/sha256/${digest}`;
+  get #blobPrefix(): string {
+    return `${this.prefix}blobs/sha256/`;
   }
 
-  get #tmpPrefix(): string {
+  get #dataPrefix(): string {
+    return `${this.prefix}data/`;
+  }
+
+  /** Where the earlier layout staged its puts. */
+  get #legacyTmpPrefix(): string {
     return `${this.prefix}tmp/`;
   }
 
@@ -110,7 +135,8 @@ export class S3BlobStore implements BlobStore {
       source.destroy();
       throw cancelled('put', signal.reason);
     }
-    const tmpKey = `${this.#tmpPrefix}${randomUUID()}`;
+    const uuid = randomUUID();
+    const dataKey = `${this.#dataPrefix}${uuid}`;
     const digester = new DigestStream(options.maxBytes);
     // Cancelling fails the body stream, so the Upload stops reading, waits for its in-flight parts and aborts the
     // multipart upload before done() rejects (Upload.abort() would reject at once and clean up in the background).
@@ -121,7 +147,7 @@ export class S3BlobStore implements BlobStore {
     try {
       const upload = new Upload({
         client: this.client,
-        params: { Bucket: this.bucket, Key: tmpKey, Body: digester },
+        params: { Bucket: this.bucket, Key: dataKey, Body: digester },
         partSize: this.#partSize,
         queueSize: this.#queueSize,
         leavePartsOnError: false,
@@ -137,71 +163,76 @@ export class S3BlobStore implements BlobStore {
       }
       await feeding;
     } catch (err) {
-      // Whatever happened, no temp object or open multipart upload may outlive the put.
+      // Whatever happened, no data object or open multipart upload may outlive the put.
       digester.destroy();
       source.destroy();
-      await this.#discard(tmpKey);
+      await this.#discard(dataKey);
       throw err;
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }
     const info = digester.result();
+    let ended = false;
     return {
       ...info,
       commit: async () => {
+        if (ended) return;
+        ended = true;
         try {
-          if (!(await this.stat(info.digest))) await this.#move(tmpKey, this.#blobKey(info.digest), info.size);
-        } finally {
-          await this.#deleteKey(tmpKey).catch(() => {});
+          await this.#commit(info, uuid);
+        } catch (err) {
+          await this.#deleteKey(dataKey).catch(() => {});
+          throw err;
         }
       },
-      abort: () => this.#deleteKey(tmpKey).catch(() => {}),
+      abort: async () => {
+        if (ended) return;
+        ended = true;
+        await this.#deleteKey(dataKey).catch(() => {});
+      },
     };
   }
 
-  /** Copies `from` to `to` (which becomes visible only when complete); single CopyObject up to 5 GiB. */
-  async #move(from: string, to: string, size: number): Promise<void> {
-    const copySource = `${this.bucket}/${encodeKey(from)}`;
-    if (size <= this.#copyThreshold) {
-      await this.client.send(new CopyObjectCommand({ Bucket: this.bucket, Key: to, CopySource: copySource }));
+  async #commit({ digest, size }: BlobInfo, uuid: string): Promise<void> {
+    const dataKey = `${this.#dataPrefix}${uuid}`;
+    const existing = await this.#list(digest);
+    if (existing.length > 0) {
+      // Already stored: keep the one copy.
+      await this.#deleteKey(dataKey);
+      this.#remember(digest, existing[0]);
       return;
     }
-    const { UploadId } = await this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: to }));
+    const markerKey = `${this.#blobPrefix}${digest}/${size}-${uuid}`;
+    await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: markerKey, Body: '', ContentLength: 0 }));
     try {
-      const parts: CompletedPart[] = [];
-      for (let offset = 0, n = 1; offset < size; offset += this.#copyPartSize, n++) {
-        const end = Math.min(offset + this.#copyPartSize, size) - 1;
-        const { CopyPartResult } = await this.client.send(
-          new UploadPartCopyCommand({
-            Bucket: this.bucket,
-            Key: to,
-            UploadId,
-            PartNumber: n,
-            CopySource: copySource,
-            CopySourceRange: `bytes=${offset}-${end}`,
-          }),
-        );
-        parts.push({ PartNumber: n, ETag: CopyPartResult?.ETag });
+      // cleanupIncomplete may have removed the staged bytes (an unnamed data object) before the marker appeared:
+      // then the put fails rather than leave a marker without bytes.
+      if (!(await this.#exists(dataKey))) {
+        throw new KilnError('FAILED_PRECONDITION', 'the staged bytes were removed before commit', `blob ${digest}`);
       }
-      await this.client.send(
-        new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: to, UploadId, MultipartUpload: { Parts: parts } }),
-      );
+      const now = await this.#list(digest);
+      if (now[0] && now[0].dataKey !== dataKey) {
+        // A concurrent commit of the same bytes got in first: leave the one copy (see the class comment).
+        await this.#deleteKey(markerKey);
+        await this.#deleteKey(dataKey);
+        this.#remember(digest, now[0]);
+        return;
+      }
     } catch (err) {
-      await this.client
-        .send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: to, UploadId }))
-        .catch(() => {});
+      await this.#deleteKey(markerKey).catch(() => {});
       throw err;
     }
+    this.#remember(digest, { dataKey, size });
   }
 
-  /** Removes a failed put's temp object and aborts any multipart upload still open on its key. */
-  async #discard(tmpKey: string): Promise<void> {
-    await this.#deleteKey(tmpKey).catch(() => {});
+  /** Removes a failed put's data object and aborts any multipart upload still open on its key. */
+  async #discard(dataKey: string): Promise<void> {
+    await this.#deleteKey(dataKey).catch(() => {});
     try {
-      for await (const upload of this.#multipartUploads(tmpKey)) {
-        if (upload.Key !== tmpKey) continue;
+      for await (const upload of this.#multipartUploads(dataKey)) {
+        if (upload.Key !== dataKey) continue;
         await this.client
-          .send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: tmpKey, UploadId: upload.UploadId }))
+          .send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: dataKey, UploadId: upload.UploadId }))
           .catch(() => {});
       }
     } catch {
@@ -213,61 +244,102 @@ export class S3BlobStore implements BlobStore {
     await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
   }
 
-  async stat(digest: string): Promise<{ size: number } | null> {
-    checkDigest(digest);
+  async #exists(key: string): Promise<boolean> {
     try {
-      const head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.#blobKey(digest) }));
-      return { size: head.ContentLength ?? 0 };
+      await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      return true;
     } catch (err) {
-      if (isMissing(err)) return null;
+      if (isMissing(err)) return false;
       throw err;
     }
   }
 
+  /**
+   * Every location of `digest`, first the one readers use: markers in key order, or the earlier layout's object
+   * (whose key sorts before them). One LIST; empty when the blob is absent.
+   */
+  async #list(digest: string): Promise<Array<Location & { markerKey: string }>> {
+    const key = `${this.#blobPrefix}${digest}`;
+    const found: Array<Location & { markerKey: string }> = [];
+    for await (const object of this.#objects(key)) {
+      const location = this.#parseBlobKey(object.Key!, object.Size);
+      if (location?.digest === digest) found.push({ dataKey: location.dataKey, size: location.size, markerKey: object.Key! });
+    }
+    return found;
+  }
+
+  /** The digest and data location a key under blobs/sha256/ stands for, or null for a key that is neither. */
+  #parseBlobKey(key: string, objectSize: number | undefined): (Location & { digest: string }) | null {
+    const rest = key.slice(this.#blobPrefix.length);
+    const digest = rest.slice(0, 64);
+    if (!isDigest(digest)) return null;
+    if (rest.length === 64) return { digest, dataKey: key, size: objectSize ?? 0 };
+    const marker = rest[64] === '/' ? MARKER.exec(rest.slice(65)) : null;
+    if (!marker) return null;
+    return { digest, dataKey: `${this.#dataPrefix}${marker[2]}`, size: Number(marker[1]) };
+  }
+
+  async #locate(digest: string, fresh: boolean): Promise<Location | null> {
+    if (!fresh) {
+      const cached = this.#locations.get(digest);
+      if (cached) return cached;
+    }
+    const [first] = await this.#list(digest);
+    if (!first) {
+      this.#locations.delete(digest);
+      return null;
+    }
+    const location = { dataKey: first.dataKey, size: first.size };
+    this.#remember(digest, location);
+    return location;
+  }
+
+  #remember(digest: string, location: Location): void {
+    this.#locations.delete(digest);
+    this.#locations.set(digest, { dataKey: location.dataKey, size: location.size });
+    if (this.#locations.size > LOCATION_CACHE_ENTRIES) {
+      this.#locations.delete(this.#locations.keys().next().value!);
+    }
+  }
+
+  async stat(digest: string): Promise<{ size: number } | null> {
+    checkDigest(digest);
+    // Always listed: an existence check must not trust a cache another process's delete can make stale.
+    const location = await this.#locate(digest, true);
+    return location && { size: location.size };
+  }
+
   async read(digest: string, range?: ByteRange): Promise<Readable> {
     checkDigest(digest);
-    if (range && range.length === 0) {
-      // HTTP cannot ask for zero bytes: check the offset against the size and answer with an empty stream.
-      const found = await this.stat(digest);
-      if (!found) throw notFound('no such blob', `blob ${digest}`);
-      checkRange(digest, range, found.size);
-      return Readable.from([]);
-    }
     if (range) checkRange(digest, range, Number.MAX_SAFE_INTEGER);
-    let body: Readable;
-    let contentRange: string | undefined;
-    try {
-      const response = await this.client.send(
-        new GetObjectCommand({
-          Bucket: this.bucket,
-          Key: this.#blobKey(digest),
-          ...(range && { Range: `bytes=${range.offset}-${range.offset + range.length - 1}` }),
-        }),
-      );
-      body = response.Body as Readable;
-      contentRange = response.ContentRange;
-    } catch (err) {
-      if (isMissing(err)) throw notFound('no such blob', `blob ${digest}`);
-      if (range && httpStatus(err) === 416) {
-        // The offset is at or past the end: report it as for every other store.
-        const found = await this.stat(digest);
-        if (!found) throw notFound('no such blob', `blob ${digest}`);
-        checkRange(digest, range, found.size);
+    // A zero-length range is answered from a fresh listing (HTTP cannot ask for zero bytes).
+    let fresh = range?.length === 0;
+    let location = await this.#locate(digest, fresh);
+    for (;;) {
+      if (!location) throw notFound('no such blob', `blob ${digest}`);
+      if (range && !fresh && range.offset + range.length > location.size) {
+        // Refused only on a fresh look: the remembered blob may have been deleted (NOT_FOUND, then).
+        location = await this.#locate(digest, (fresh = true));
+        continue;
       }
-      throw err;
-    }
-    if (range) {
-      // S3 shortens a range that runs past the end; the total size is in Content-Range (`bytes a-b/size`).
-      const size = Number(contentRange?.split('/')[1]);
+      if (range) checkRange(digest, range, location.size);
+      if (range?.length === 0) return Readable.from([]);
       try {
-        if (!Number.isFinite(size)) throw invalidArgument(`no Content-Range in the response`, `blob ${digest}`);
-        checkRange(digest, range, size);
+        const response = await this.client.send(
+          new GetObjectCommand({
+            Bucket: this.bucket,
+            Key: location.dataKey,
+            ...(range && { Range: `bytes=${range.offset}-${range.offset + range.length - 1}` }),
+          }),
+        );
+        return response.Body as Readable;
       } catch (err) {
-        body.destroy();
-        throw err;
+        if (!isMissing(err)) throw err;
+        if (fresh) throw notFound('no such blob', `blob ${digest}`);
+        // Deleted, or deduplicated to another copy, since it was remembered: look again once.
+        location = await this.#locate(digest, (fresh = true));
       }
     }
-    return body;
   }
 
   async readRange(digest: string, offset: number, length: number): Promise<Buffer> {
@@ -281,41 +353,88 @@ export class S3BlobStore implements BlobStore {
 
   async delete(digest: string): Promise<void> {
     checkDigest(digest);
-    await this.#deleteKey(this.#blobKey(digest));
+    this.#locations.delete(digest);
+    const locations = await this.#list(digest);
+    // Markers first: the blob disappears at once; data left by a crash in between is incomplete and cleaned up.
+    for (const { markerKey, dataKey } of locations) if (markerKey !== dataKey) await this.#deleteKey(markerKey);
+    for (const { dataKey } of locations) await this.#deleteKey(dataKey);
+    this.#locations.delete(digest);
   }
 
   async *list(): AsyncIterable<BlobInfo> {
-    const prefix = `${this.prefix}blobs/sha256/`;
-    for await (const object of this.#objects(prefix)) {
-      const digest = object.Key!.slice(prefix.length);
-      if (isDigest(digest)) yield { digest, size: object.Size ?? 0 };
+    let last = '';
+    for await (const object of this.#objects(this.#blobPrefix)) {
+      const location = this.#parseBlobKey(object.Key!, object.Size);
+      // Keys come sorted, so a digest's markers are adjacent.
+      if (!location || location.digest === last) continue;
+      last = location.digest;
+      yield { digest: location.digest, size: location.size };
     }
   }
 
+  /** Data objects that no marker names (staged, or left by a crash); listed before the markers, see cleanup. */
+  async #unnamedData(): Promise<Array<{ key: string; lastModified: number }>> {
+    const data: Array<{ key: string; lastModified: number }> = [];
+    for await (const object of this.#objects(this.#dataPrefix)) {
+      data.push({ key: object.Key!, lastModified: object.LastModified?.getTime() ?? 0 });
+    }
+    const named = await this.#namedDataKeys();
+    return data.filter(({ key }) => !named.has(key));
+  }
+
+  async #namedDataKeys(): Promise<Set<string>> {
+    const named = new Set<string>();
+    for await (const object of this.#objects(this.#blobPrefix)) {
+      const location = this.#parseBlobKey(object.Key!, object.Size);
+      if (location) named.add(location.dataKey);
+    }
+    return named;
+  }
+
   async listIncomplete(): Promise<number> {
-    let count = 0;
-    for await (const _ of this.#objects(this.#tmpPrefix)) count++;
-    for await (const _ of this.#multipartUploads(this.#tmpPrefix)) count++;
+    let count = (await this.#unnamedData()).length;
+    for await (const _ of this.#objects(this.#legacyTmpPrefix)) count++;
+    for (const prefix of [this.#dataPrefix, this.#legacyTmpPrefix]) {
+      for await (const _ of this.#multipartUploads(prefix)) count++;
+    }
     return count;
   }
 
   async cleanupIncomplete(olderThanMs: number): Promise<number> {
     const cutoff = Date.now() - olderThanMs;
     let removed = 0;
-    for await (const object of this.#objects(this.#tmpPrefix)) {
+    const removedData = new Set<string>();
+    for (const { key, lastModified } of await this.#unnamedData()) {
+      if (lastModified > cutoff) continue;
+      await this.#deleteKey(key);
+      removedData.add(key);
+      removed++;
+    }
+    if (removedData.size > 0) {
+      // A commit whose marker appeared after the listing above lost its bytes: drop its marker too, so no blob is
+      // visible without them (that commit fails on its own check, or its blob reads as absent).
+      for await (const object of this.#objects(this.#blobPrefix)) {
+        const location = this.#parseBlobKey(object.Key!, object.Size);
+        if (location && removedData.has(location.dataKey)) await this.#deleteKey(object.Key!);
+      }
+      this.#locations.clear();
+    }
+    for await (const object of this.#objects(this.#legacyTmpPrefix)) {
       if ((object.LastModified?.getTime() ?? 0) > cutoff) continue;
       await this.#deleteKey(object.Key!);
       removed++;
     }
-    for await (const upload of this.#multipartUploads(this.#tmpPrefix)) {
-      if ((upload.Initiated?.getTime() ?? 0) > cutoff) continue;
-      try {
-        await this.client.send(
-          new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: upload.Key, UploadId: upload.UploadId }),
-        );
-        removed++;
-      } catch (err) {
-        if (!isMissing(err)) throw err; // finished or aborted meanwhile
+    for (const prefix of [this.#dataPrefix, this.#legacyTmpPrefix]) {
+      for await (const upload of this.#multipartUploads(prefix)) {
+        if ((upload.Initiated?.getTime() ?? 0) > cutoff) continue;
+        try {
+          await this.client.send(
+            new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: upload.Key, UploadId: upload.UploadId }),
+          );
+          removed++;
+        } catch (err) {
+          if (!isMissing(err)) throw err; // finished or aborted meanwhile
+        }
       }
     }
     return removed;
@@ -366,9 +485,4 @@ function httpStatus(err: unknown): number | undefined {
 function isMissing(err: unknown): boolean {
   const name = (err as { name?: string })?.name;
   return name === 'NotFound' || name === 'NoSuchKey' || name === 'NoSuchUpload' || httpStatus(err) === 404;
-}
-
-/** CopySource is a URL path: each key segment is percent-encoded, the slashes kept. */
-function encodeKey(key: string): string {
-  return key.split('/').map(encodeURIComponent).join('/');
 }
