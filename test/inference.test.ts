@@ -5,11 +5,11 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import protobuf from 'protobufjs';
-import tar from 'tar-stream';
 import { inferenceClient, registryClient, type InferenceClient, type RegistryClient } from '@kiln/api';
 import type { InferContractResponse__Output } from '@kiln/api/generated/kiln/v1/InferContractResponse';
 import type { InferContractRequest } from '@kiln/api/generated/kiln/v1/InferContractRequest';
 import { openBlobStore } from '@kiln/blobstore/open';
+import { tarOf } from '@kiln/archive/testing';
 import { createLogger } from '@kiln/log';
 import { inferenceHandlers } from '../services/inference/src/service';
 import { startInference } from '../services/inference/src/index';
@@ -54,20 +54,6 @@ function bigOnnx(weightBytes: number): Buffer {
       output: [vi('y', [{ dimParam: 'batch' }, { dimValue: n }])],
     },
   })).finish());
-}
-
-async function tarOf(files: Record<string, Buffer>): Promise<Buffer> {
-  const pack = tar.pack();
-  const chunks: Buffer[] = [];
-  const reading = (async () => {
-    for await (const c of pack as unknown as AsyncIterable<Buffer>) chunks.push(c);
-  })();
-  for (const [name, content] of Object.entries(files)) {
-    await new Promise<void>((resolve, reject) => pack.entry({ name }, content, (err) => (err ? reject(err) : resolve())));
-  }
-  pack.finalize();
-  await reading;
-  return Buffer.concat(chunks);
 }
 
 describe('inference service on real MinIO', () => {
@@ -136,7 +122,7 @@ describe('inference service on real MinIO', () => {
   it('infers the contract of a streamed archive, merged with its manifest', async () => {
     const onnx = await readFile(path.join(FIXTURES, 'hydrosphere/onnx_mnist/mnist.onnx'));
     const manifest = 'kind: Model\nname: mnist\ncontract:\n  inputs:\n    Input73:\n      shape: [1, 1, 28, 28]\n      type: float32\n      profile: image\n  outputs:\n    Plus422_Output_0:\n      shape: [1, 10]\n      type: float32\n';
-    const archive = await tarOf({ 'mnist.onnx': onnx });
+    const archive = await tarOf([{ name: 'mnist.onnx', content: onnx }]);
     const res = await new Promise<InferContractResponse__Output>((resolve, reject) => {
       const call = inference.InferContractFromUpload((e, r) => (e ? reject(e) : resolve(r!)));
       call.write({ header: { manifest } });

@@ -15,6 +15,7 @@ import type { ModelVersion__Output } from '@kiln/api/generated/kiln/v1/ModelVers
 import type { ListModelVersionsResponse__Output } from '@kiln/api/generated/kiln/v1/ListModelVersionsResponse';
 import type { ListModelsResponse__Output } from '@kiln/api/generated/kiln/v1/ListModelsResponse';
 import { openBlobStore } from '@kiln/blobstore/open';
+import { tarOf } from '@kiln/archive/testing';
 import type { BlobStore } from '@kiln/blobstore';
 import { createLogger } from '@kiln/log';
 import { startRegistry } from '../services/registry/src/index';
@@ -28,20 +29,6 @@ const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-
-async function tarOf(entries: Array<Partial<tar.Header> & { name: string; content?: Buffer }>): Promise<Buffer> {
-  const pack = tar.pack();
-  const chunks: Buffer[] = [];
-  const reading = (async () => {
-    for await (const c of pack as unknown as AsyncIterable<Buffer>) chunks.push(c);
-  })();
-  for (const { content, ...header } of entries) {
-    await new Promise<void>((resolve, reject) => pack.entry(header as tar.Header, content ?? '', (err) => (err ? reject(err) : resolve())));
-  }
-  pack.finalize();
-  await reading;
-  return Buffer.concat(chunks);
-}
 
 async function blobDigests(blobs: BlobStore): Promise<Set<string>> {
   const set = new Set<string>();

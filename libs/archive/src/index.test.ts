@@ -4,28 +4,13 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import tar from 'tar-stream';
 import { isKilnError } from '@kiln/errors';
 import { readArchive, type ArchiveLimits } from './index';
+import { tarOf, type TarEntry } from './testing';
 
 const LIMITS: ArchiveLimits = { maxFileBytes: 1024 * 1024, maxTotalBytes: 4 * 1024 * 1024, maxFiles: 10 };
 
-type Entry = Partial<tar.Header> & { name: string; content?: Buffer };
-
-async function tarOf(entries: Entry[]): Promise<Buffer> {
-  const pack = tar.pack();
-  const chunks: Buffer[] = [];
-  // Read while writing: the pack stream holds back entries until its output is consumed.
-  const reading = (async () => {
-    for await (const c of pack as unknown as AsyncIterable<Buffer>) chunks.push(c);
-  })();
-  for (const { content, ...header } of entries) {
-    await new Promise<void>((resolve, reject) => pack.entry(header as tar.Header, content ?? '', (err) => (err ? reject(err) : resolve())));
-  }
-  pack.finalize();
-  await reading;
-  return Buffer.concat(chunks);
-}
+type Entry = TarEntry;
 
 async function read(bytes: Buffer, opts: { format?: 'tar' | 'tar.gz' | 'file' | 'auto'; fileName?: string; limits?: ArchiveLimits } = {}) {
   const contents = new Map<string, string>();
