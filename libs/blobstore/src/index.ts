@@ -22,10 +22,6 @@ export interface ByteRange {
   length: number;
 }
 
-/**
- * Content-addressed storage. A put is invisible until it is complete: readers see a digest either not at all or
- * with all of its bytes, and a failed or cancelled put leaves no object and no temporary data behind.
- */
 /** Bytes fully received and durable, but not yet visible under their digest (the first phase of a put). */
 export interface StagedBlob extends BlobInfo {
   /** Makes the blob visible under its digest (keeping the one copy when it already is); ends the staging. */
@@ -34,6 +30,10 @@ export interface StagedBlob extends BlobInfo {
   abort(): Promise<void>;
 }
 
+/**
+ * Content-addressed storage. A put is invisible until it is complete: readers see a digest either not at all or
+ * with all of its bytes, and a failed or cancelled put leaves no object and no temporary data behind.
+ */
 export interface BlobStore {
   /** Streams `source` in, hashing as it goes; storing bytes that are already there keeps the one copy. */
   put(source: Readable, options?: PutOptions): Promise<BlobInfo>;
