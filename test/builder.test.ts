@@ -54,6 +54,9 @@ if (missing.length) {
     return { digest: `sha256:${sha256(body)}`, layers: m.layers.map((l) => l.digest), config: m.config.digest };
   }
 
+  // In every Docker build's files: the engine's layer cache outlives test runs, and a cached RUN prints nothing.
+  const NONCE: UploadFile = { path: 'nonce.txt', content: `${process.pid}-${Date.now()}\n` };
+
   const CONTRACT_MANIFEST = (runtime: string, extra = '') =>
     `runtime: ${runtime}\n${extra}contract:\n  name: predict\n  inputs:\n    x: {shape: [-1, 4], type: float32}\n  outputs:\n    y: {shape: [-1], type: int64}\n`;
 
@@ -171,7 +174,7 @@ if (missing.length) {
       const manifest = CONTRACT_MANIFEST(env.KILN_TEST_BASE_IMAGE,
         'install-command: "sha256sum weights.bin > weights.sha256 && echo kiln-install-ran && mkdir -p out && echo built > out/marker"\n');
       const files = modelFiles();
-      const v = await uploadModel(kiln.client, 'with-install', files, { manifest });
+      const v = await uploadModel(kiln.client, 'with-install', [...files, NONCE], { manifest });
       const { version, log } = await waitForBuild(kiln.client, 'with-install', v.version);
       assert.equal(version.status, 'MODEL_VERSION_STATUS_RELEASED', version.failureReason);
       assert.ok(log.includes('kiln-install-ran'), log.join('\n'));
@@ -187,7 +190,7 @@ if (missing.length) {
 
     it('ends FAILED with the failing command and its log when the install-command fails', async () => {
       const manifest = `runtime: ${env.KILN_TEST_BASE_IMAGE}\ninstall-command: "echo kiln-about-to-fail; exit 3"\n`;
-      const v = await uploadModel(kiln.client, 'bad-install', [{ path: 'a.txt', content: 'a\n' }], { manifest });
+      const v = await uploadModel(kiln.client, 'bad-install', [{ path: 'a.txt', content: 'a\n' }, NONCE], { manifest });
       const { version, log } = await waitForBuild(kiln.client, 'bad-install', v.version);
       assert.equal(version.status, 'MODEL_VERSION_STATUS_FAILED');
       assert.match(version.failureReason, /returned a non-zero code: 3/);
@@ -221,7 +224,7 @@ if (missing.length) {
 
     it('finishes a build after the builder is killed mid-build and a new one started (the queue retries)', async () => {
       const manifest = `runtime: ${env.KILN_TEST_BASE_IMAGE}\ninstall-command: "echo kiln-slow-start; sleep 4; echo kiln-slow-done"\n`;
-      const v = await uploadModel(kiln.client, 'interrupted', [{ path: 'a.txt', content: 'a\n' }], { manifest });
+      const v = await uploadModel(kiln.client, 'interrupted', [{ path: 'a.txt', content: 'a\n' }, NONCE], { manifest });
       let killed: Promise<void> | undefined;
       const { version, log } = await waitForBuild(kiln.client, 'interrupted', v.version, {
         timeoutMs: 180_000,
@@ -261,7 +264,7 @@ if (missing.length) {
 
     it('pushes daemonless and engine builds with the configured credentials (the base comes from the open registry)', async () => {
       const plain = await uploadModel(kiln.client, 'authed', [{ path: 'w.bin', content: seededBytes(2, 17 * MiB) }], { manifest: `runtime: ${env.KILN_TEST_BASE_IMAGE}\n` });
-      const engine = await uploadModel(kiln.client, 'authed-install', [{ path: 'a.txt', content: 'a\n' }],
+      const engine = await uploadModel(kiln.client, 'authed-install', [{ path: 'a.txt', content: 'a\n' }, NONCE],
         { manifest: `runtime: ${env.KILN_TEST_BASE_IMAGE}\ninstall-command: "cp a.txt b.txt"\n` });
       for (const [model, v] of [['authed', plain], ['authed-install', engine]] as const) {
         const { version } = await waitForBuild(kiln.client, model, v.version);

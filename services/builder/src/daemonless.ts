@@ -1,12 +1,15 @@
 // The daemonless build: a version's files streamed from the blob store into reproducible layers under /model, on the
 // runtime image pulled through the Distribution API (or on nothing: a scratch "modelcar"), written to the sink.
-import { addAbortSignal, type Readable } from 'node:stream';
+import { addAbortSignal, PassThrough, type Readable } from 'node:stream';
 import type { BlobStore } from '@kiln/blobstore';
 import { KilnError } from '@kiln/errors';
 import { buildModelImage, canonicalJson, parseReference, pullImage, type Image, type LayerCache, type ModelFile } from '@kiln/oci';
 import { formatBytes, type BuildLog } from './build-log';
 import { CONTRACT_FILE, type BuildPlan } from './plan';
 import { imageDestination, type Transports } from './targets';
+
+/** How far reading a file from the blob store may run ahead of the layer being hashed or pushed. */
+export const READ_AHEAD_BYTES = 32 * 1024 * 1024;
 
 export interface DaemonlessDeps {
   blobs: BlobStore;
@@ -92,7 +95,12 @@ export function modelFiles(plan: Pick<BuildPlan, 'files'>, blobs: BlobStore, sig
         }
         throw err;
       }
-      return signal ? addAbortSignal(signal, stream) : stream;
+      // Read ahead: the blob store keeps streaming while the sink waits on a request, instead of in turns with it.
+      const ahead = new PassThrough({ highWaterMark: READ_AHEAD_BYTES });
+      stream.on('error', (err) => ahead.destroy(err));
+      ahead.on('close', () => stream.destroy());
+      stream.pipe(ahead);
+      return signal ? addAbortSignal(signal, ahead) : ahead;
     },
   }));
 }
