@@ -3,10 +3,25 @@
 import { addAbortSignal, PassThrough, type Readable } from 'node:stream';
 import type { BlobStore } from '@kiln/blobstore';
 import { KilnError } from '@kiln/errors';
-import { buildModelImage, canonicalJson, parseReference, pullImage, type Image, type LayerCache, type ModelFile } from '@kiln/oci';
+import {
+  buildModelImage,
+  canonicalJson,
+  DEFAULT_LARGE_FILE_THRESHOLD,
+  EXEC_MODE,
+  FILE_MODE,
+  layerCacheKey,
+  parseReference,
+  pullImage,
+  reproducibleTar,
+  type Image,
+  type LayerCache,
+  type ModelFile,
+  type TarFile,
+} from '@kiln/oci';
 import { formatBytes, type BuildLog } from './build-log';
 import { CONTRACT_FILE, type BuildPlan } from './plan';
-import { imageDestination, type Transports } from './targets';
+import { imageDestination, PUSH_CHUNK_BYTES, type Transports } from './targets';
+import { pushWhileHashing } from './stream-push';
 
 /** How far reading a file from the blob store may run ahead of the layer being hashed or pushed. */
 export const READ_AHEAD_BYTES = 32 * 1024 * 1024;
@@ -30,6 +45,7 @@ export async function buildDaemonless(plan: BuildPlan, deps: DaemonlessDeps, log
   signal.throwIfAborted();
 
   const files = modelFiles(plan, deps.blobs, signal);
+  await pushUncachedLargeLayers(plan, files, deps, log, signal);
   const started = Date.now();
   const { image, modelLayers } = await buildModelImage(files, {
     name: plan.model,
@@ -61,6 +77,48 @@ export async function buildDaemonless(plan: BuildPlan, deps: DaemonlessDeps, log
       ` (${formatBytes(sentBytes(image, result.uploaded))}), ${result.existing.length} already there, ${result.mounted.length} mounted`,
   );
   return { imageReference: plan.target.reference, imageDigest: image.digest };
+}
+
+/** Large-file layers pushed at once (as many as @kiln/oci's registry sink pushes). */
+const LARGE_FILE_PUSH_CONCURRENCY = 3;
+
+/**
+ * For a registry target with a layer cache: pushes the layer of every large file whose digest is not cached while
+ * hashing it (stream-push.ts), and caches the digest, so buildModelImage reads none of them and the sink finds the
+ * blobs already there. The tar is made exactly as buildModelLayers makes a large file's layer (one file under
+ * /model, its mode, its sha256): were the two ever to differ, the cache keys would not match and the layer would be
+ * hashed and pushed the ordinary way, never wrongly.
+ */
+async function pushUncachedLargeLayers(plan: BuildPlan, files: ModelFile[], deps: DaemonlessDeps, log: BuildLog, signal: AbortSignal): Promise<void> {
+  const target = plan.target;
+  const cache = deps.layerCache;
+  if (target.kind !== 'registry' || !cache) return;
+  const threshold = deps.largeFileThreshold ?? DEFAULT_LARGE_FILE_THRESHOLD;
+  const todo: Array<{ file: ModelFile; tar: TarFile[]; key: string }> = [];
+  for (const file of files.filter((f) => f.size > threshold)) {
+    const tar: TarFile[] = [{
+      name: `model/${file.path}`,
+      size: file.size,
+      mode: file.executable ? EXEC_MODE : FILE_MODE,
+      sha256: file.sha256,
+      open: () => file.open(),
+    }];
+    const key = layerCacheKey(tar);
+    if (!(await cache.get(key))) todo.push({ file, tar, key });
+  }
+  const transport = deps.transports.get(target.registry);
+  let next = 0;
+  const worker = async () => {
+    while (next < todo.length) {
+      const { file, tar, key } = todo[next++];
+      signal.throwIfAborted();
+      const t0 = Date.now();
+      const digests = await pushWhileHashing(transport, target.repository, () => reproducibleTar(tar), PUSH_CHUNK_BYTES);
+      await cache.set(key, digests);
+      log.line(`layer ${digests.digest} ${formatBytes(digests.size)} /model/${file.path}: pushed while hashing, in ${Date.now() - t0} ms`);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(LARGE_FILE_PUSH_CONCURRENCY, todo.length) }, worker));
 }
 
 async function pullBase(ref: string, transports: Transports, log: BuildLog): Promise<Image> {

@@ -64,10 +64,7 @@ export function builderHandlers(deps: BuilderDeps): BuilderHandlers {
       if (!abort.signal.aborted) call.write({ log: { line, number } } satisfies BuildModelVersionResponse);
     }, log);
     const v = await getVersion(deps.registry(), model, version);
-    const plan = planBuild(
-      { ...v, contract: v.contract, status: String(v.status) },
-      deps.config,
-    );
+    const plan = planBuild({ ...v, status: String(v.status) }, deps.config);
     log.info({ engine: plan.engine, files: plan.files.length, base: plan.base, target: plan.target.reference }, 'build started');
     buildLog.line(`building ${model} version ${version}: ${plan.files.length} files, ${plan.engine} build, to ${plan.target.reference}`);
 
