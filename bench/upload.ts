@@ -1,11 +1,13 @@
 // bench/upload: a 1 GiB model uploaded through Kiln (client → registry → MinIO) against a direct multipart upload of
 // the same bytes to the same MinIO with the AWS SDK, same run; prints the time ratio and the registry's peak RSS,
 // then checks the registry's RSS over a 4 GiB upload. Needs the servers from scripts/test-env (started here).
-//   npx tsx bench/upload.ts            (BENCH_GIB=1 BENCH_RSS_GIB=4 by default)
+//   npx tsx bench/upload.ts            (BENCH_GIB=1 BENCH_RUNS=3 BENCH_RSS_GIB=4 by default; BENCH_RSS_GIB=0 skips the 4 GiB)
+// Each run also prints the CPU seconds the client (this process), the registry and MinIO used: on a small machine the
+// three share the cores, so the busiest one bounds the speed.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -54,9 +56,47 @@ async function rssOf(pid: number): Promise<{ rss: number; hwm: number }> {
   return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
 }
 
-function startService(entry: string, env: NodeJS.ProcessEnv): ChildProcess {
+/** CPU seconds (user + system) a process has used so far. */
+async function cpuOf(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+}
+
+/** The MinIO serving `endpoint` (its --address), to count its CPU too. */
+async function minioPid(endpoint: string): Promise<number | undefined> {
+  const port = new URL(endpoint).port;
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const cmd = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    if (cmd.includes('minio') && cmd.includes(`:${port}\0`)) return Number(entry);
+  }
+  return undefined;
+}
+
+/** CPU seconds used by this process (the client side), the registry and MinIO while `fn` runs. */
+async function measured<T>(pids: { registry: number; minio?: number }, fn: () => Promise<T>) {
+  const cpu0 = process.cpuUsage();
+  const reg0 = await cpuOf(pids.registry);
+  const minio0 = pids.minio ? await cpuOf(pids.minio) : 0;
+  const t = performance.now();
+  const value = await fn();
+  const ms = performance.now() - t;
+  const cpu = process.cpuUsage(cpu0);
+  return {
+    value,
+    ms,
+    cpu: {
+      client: (cpu.user + cpu.system) / 1e6,
+      registry: (await cpuOf(pids.registry)) - reg0,
+      minio: pids.minio ? (await cpuOf(pids.minio)) - minio0 : NaN,
+    },
+  };
+}
+
+function startService(entry: string, env: NodeJS.ProcessEnv, nodeArgs: string[] = []): ChildProcess {
   // node --import tsx (not the tsx launcher) so that the pid is the service's own process.
-  return spawn(process.execPath, ['--import', 'tsx', path.join(root, entry)], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  return spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path.join(root, entry)], { cwd: root, env, stdio: ['ignore', nodeArgs.length ? 'inherit' : 'ignore', 'inherit'] });
 }
 
 async function waitServing(address: string): Promise<void> {
@@ -68,9 +108,16 @@ async function waitServing(address: string): Promise<void> {
   client.close();
 }
 
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
 async function main(): Promise<void> {
   const gib = Number(process.env.BENCH_GIB ?? 1);
   const rssGib = Number(process.env.BENCH_RSS_GIB ?? 4);
+  const runs = Number(process.env.BENCH_RUNS ?? 3);
   loadTestEnv();
   const dir = await mkdtemp(path.join(os.tmpdir(), 'kiln-bench-upload-'));
   const [registryPort, inferencePort] = [await freePort(), await freePort()];
@@ -92,7 +139,12 @@ async function main(): Promise<void> {
     KILN_LOG_LEVEL: 'error',
   };
   const inference = startService('services/inference/src/main.ts', env);
-  const registry = startService('services/registry/src/main.ts', env);
+  // BENCH_PROFILE=<folder>: the registry writes a V8 CPU profile there when it exits.
+  // BENCH_REGISTRY_ARGS: extra node flags for the registry (e.g. --trace-gc).
+  const registry = startService('services/registry/src/main.ts', env, [
+    ...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_PROFILE)}`] : []),
+    ...(process.env.BENCH_REGISTRY_ARGS?.split(' ').filter(Boolean) ?? []),
+  ]);
   const s3 = new S3Client({
     endpoint: process.env.KILN_TEST_S3_ENDPOINT,
     region: process.env.KILN_TEST_S3_REGION,
@@ -105,25 +157,38 @@ async function main(): Promise<void> {
     const model = path.join(dir, 'weights.bin');
     await writeModel(model, gib * GiB);
 
-    // Reference: the same bytes straight to MinIO, multipart, same part size.
-    let t = performance.now();
-    const direct = new Upload({ client: s3, params: { Bucket: process.env.KILN_TEST_S3_BUCKET, Key: `bench-direct-${Date.now()}`, Body: createReadStream(model, { highWaterMark: MiB }) }, partSize: PART, queueSize: 4 });
-    const done = await direct.done();
-    const directMs = performance.now() - t;
-    await s3.send(new DeleteObjectCommand({ Bucket: process.env.KILN_TEST_S3_BUCKET, Key: (done as { Key?: string }).Key }));
-
+    const pids = { registry: registry.pid!, minio: await minioPid(process.env.KILN_TEST_S3_ENDPOINT!) };
+    const fmtCpu = (c: { client: number; registry: number; minio: number }) =>
+      `CPU s: client ${c.client.toFixed(1)}, registry ${c.registry.toFixed(1)}, MinIO ${c.minio.toFixed(1)}`;
     const before = await rssOf(registry.pid!);
     let peak = before.rss;
-    const sampler = setInterval(() => void rssOf(registry.pid!).then((r) => (peak = Math.max(peak, r.rss))), 100);
-    t = performance.now();
-    const v = await upload(client, await uploadSource(model), { header: { model: 'bench' } });
-    const kilnMs = performance.now() - t;
-    clearInterval(sampler);
+    const directMs: number[] = [];
+    const kilnMs: number[] = [];
+    let version = 0;
+    // Alternating runs, medians reported: the machine is shared, and its load shifts between runs.
+    for (let run = 0; run < runs; run++) {
+      // Reference: the same bytes straight to MinIO, multipart, same part size and queue, SDK defaults otherwise.
+      const direct = await measured(pids, async () => {
+        const up = new Upload({ client: s3, params: { Bucket: process.env.KILN_TEST_S3_BUCKET, Key: `bench-direct-${Date.now()}`, Body: createReadStream(model, { highWaterMark: MiB }) }, partSize: PART, queueSize: 4 });
+        return up.done();
+      });
+      await s3.send(new DeleteObjectCommand({ Bucket: process.env.KILN_TEST_S3_BUCKET, Key: (direct.value as { Key?: string }).Key }));
+      directMs.push(direct.ms);
+
+      const sampler = setInterval(() => void rssOf(registry.pid!).then((r) => (peak = Math.max(peak, r.rss))), 100);
+      const kiln = await measured(pids, async () => upload(client, await uploadSource(model), { header: { model: 'bench' } }));
+      clearInterval(sampler);
+      kilnMs.push(kiln.ms);
+      version = kiln.value.version;
+      console.log(`  run ${run + 1}: direct ${(direct.ms / 1000).toFixed(2)} s (${fmtCpu(direct.cpu)}); Kiln ${(kiln.ms / 1000).toFixed(2)} s (${fmtCpu(kiln.cpu)}); load ${os.loadavg()[0].toFixed(1)}`);
+    }
     const hwm = (await rssOf(registry.pid!)).hwm;
-    console.log(`upload ${gib} GiB:`);
-    console.log(`  direct AWS SDK multipart to MinIO: ${(directMs / 1000).toFixed(2)} s (${((gib * 1024) / (directMs / 1000)).toFixed(0)} MiB/s)`);
-    console.log(`  through Kiln (gRPC → registry → MinIO): ${(kilnMs / 1000).toFixed(2)} s (${((gib * 1024) / (kilnMs / 1000)).toFixed(0)} MiB/s), version ${v.version}`);
-    console.log(`  ratio Kiln / direct: ${(kilnMs / directMs).toFixed(2)}x`);
+    const d = median(directMs);
+    const k = median(kilnMs);
+    console.log(`upload ${gib} GiB (median of ${runs}):`);
+    console.log(`  direct AWS SDK multipart to MinIO: ${(d / 1000).toFixed(2)} s (${((gib * 1024) / (d / 1000)).toFixed(0)} MiB/s)`);
+    console.log(`  through Kiln (gRPC → registry → MinIO): ${(k / 1000).toFixed(2)} s (${((gib * 1024) / (k / 1000)).toFixed(0)} MiB/s), version ${version}`);
+    console.log(`  ratio Kiln / direct: ${(k / d).toFixed(2)}x`);
     console.log(`  registry RSS: ${(before.rss / MiB).toFixed(0)} MiB before, ${(peak / MiB).toFixed(0)} MiB peak while uploading (VmHWM ${(hwm / MiB).toFixed(0)} MiB)`);
 
     if (rssGib > 0) {
@@ -132,7 +197,7 @@ async function main(): Promise<void> {
       await writeModel(big, rssGib * GiB);
       let bigPeak = 0;
       const sampler2 = setInterval(() => void rssOf(registry.pid!).then((r) => (bigPeak = Math.max(bigPeak, r.rss))), 100);
-      t = performance.now();
+      const t = performance.now();
       await upload(client, await uploadSource(big), { header: { model: 'bench-big' } });
       const bigMs = performance.now() - t;
       clearInterval(sampler2);
@@ -140,8 +205,10 @@ async function main(): Promise<void> {
     }
     client.close();
   } finally {
+    const exited = new Promise((resolve) => registry.once('exit', resolve));
     registry.kill('SIGTERM');
     inference.kill('SIGTERM');
+    await exited;
     s3.destroy();
     await rm(dir, { recursive: true, force: true });
   }

@@ -5,6 +5,8 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -12,9 +14,11 @@ import {
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
+  UploadPartCommand,
+  type ChecksumAlgorithm,
+  type CompletedPart,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { KilnError, notFound } from '@kiln/errors';
 import {
   cancelled,
@@ -138,22 +142,15 @@ export class S3BlobStore implements BlobStore {
     const uuid = randomUUID();
     const dataKey = `${this.#dataPrefix}${uuid}`;
     const digester = new DigestStream(options.maxBytes);
-    // Cancelling fails the body stream, so the Upload stops reading, waits for its in-flight parts and aborts the
-    // multipart upload before done() rejects (Upload.abort() would reject at once and clean up in the background).
+    // Cancelling fails the body stream, so the upload stops reading, waits for its in-flight parts and aborts the
+    // multipart upload before it rejects.
     const onAbort = () => digester.destroy(cancelled('put', signal?.reason));
     signal?.addEventListener('abort', onAbort, { once: true });
     // Its failure shows on the digester too (pipeline destroys it with the source's error), and is read there.
     const feeding = pipeline(source, digester).catch(() => {});
     try {
-      const upload = new Upload({
-        client: this.client,
-        params: { Bucket: this.bucket, Key: dataKey, Body: digester },
-        partSize: this.#partSize,
-        queueSize: this.#queueSize,
-        leavePartsOnError: false,
-      });
       try {
-        await upload.done();
+        await this.#upload(digester, dataKey);
       } catch (err) {
         // The source's error, the size limit or the cancellation, when that is what stopped the upload.
         const cause = digester.errored ?? err;
@@ -191,6 +188,101 @@ export class S3BlobStore implements BlobStore {
         await this.#deleteKey(dataKey).catch(() => {});
       },
     };
+  }
+
+  /**
+   * Writes `body` to `key`: one PutObject when it fits in a part, else a multipart upload with up to queueSize parts
+   * in flight. Parts are assembled in partSize buffers that are reused from part to part (at most queueSize + 1 per
+   * upload): fresh buffers per part made the copy page-fault and left the collector a part's worth of garbage each
+   * time. Request checksums and signing stay the SDK's defaults.
+   */
+  async #upload(body: AsyncIterable<Buffer>, key: string): Promise<void> {
+    const partSize = this.#partSize;
+    const free: Buffer<ArrayBuffer>[] = [];
+    const inFlight = new Set<Promise<void>>();
+    const parts: CompletedPart[] = [];
+    let created: Promise<string> | undefined;
+    let failure: { error: unknown } | undefined;
+    let part = Buffer.allocUnsafe(partSize);
+    let filled = 0;
+    let partNumber = 0;
+
+    const uploadId = () =>
+      (created ??= this.#checksumAlgorithm()
+        .then((checksum) => this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: key, ...checksum })))
+        .then(({ UploadId }) => UploadId!));
+    const send = (buffer: Buffer<ArrayBuffer>, length: number, number: number) => {
+      const sending = (async () => {
+        const UploadId = await uploadId();
+        const result = await this.client.send(
+          new UploadPartCommand({ Bucket: this.bucket, Key: key, UploadId, PartNumber: number, Body: buffer.subarray(0, length) }),
+        );
+        parts.push({
+          PartNumber: number,
+          ETag: result.ETag,
+          ...(result.ChecksumCRC32 && { ChecksumCRC32: result.ChecksumCRC32 }),
+          ...(result.ChecksumCRC32C && { ChecksumCRC32C: result.ChecksumCRC32C }),
+          ...(result.ChecksumCRC64NVME && { ChecksumCRC64NVME: result.ChecksumCRC64NVME }),
+          ...(result.ChecksumSHA1 && { ChecksumSHA1: result.ChecksumSHA1 }),
+          ...(result.ChecksumSHA256 && { ChecksumSHA256: result.ChecksumSHA256 }),
+        });
+        free.push(buffer); // the request is over: its bytes may be overwritten
+      })()
+        .catch((error) => void (failure ??= { error }))
+        .finally(() => inFlight.delete(sending));
+      inFlight.add(sending);
+    };
+
+    try {
+      for await (const chunk of body) {
+        for (let offset = 0; offset < chunk.length; ) {
+          const copied = chunk.copy(part, filled, offset);
+          filled += copied;
+          offset += copied;
+          if (filled < partSize) continue;
+          while (inFlight.size >= this.#queueSize) await Promise.race(inFlight);
+          if (failure) throw failure.error;
+          send(part, filled, ++partNumber);
+          part = free.pop() ?? Buffer.allocUnsafe(partSize);
+          filled = 0;
+        }
+      }
+      if (partNumber === 0) {
+        await this.client.send(
+          new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: part.subarray(0, filled), ContentLength: filled }),
+        );
+        return;
+      }
+      if (filled > 0) send(part, filled, ++partNumber);
+      while (inFlight.size > 0) await Promise.race(inFlight);
+      if (failure) throw failure.error;
+      parts.sort((a, b) => a.PartNumber! - b.PartNumber!);
+      await this.client.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: this.bucket,
+          Key: key,
+          UploadId: await uploadId(),
+          MultipartUpload: { Parts: parts },
+        }),
+      );
+    } catch (err) {
+      await Promise.allSettled(inFlight);
+      if (created) {
+        const UploadId = await created.catch(() => undefined);
+        if (UploadId) {
+          await this.client
+            .send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId }))
+            .catch(() => {}); // #discard looks for it again
+        }
+      }
+      throw err;
+    }
+  }
+
+  /** What lib-storage asks for: with the SDK's default (WHEN_SUPPORTED) parts carry a CRC32 the server checks. */
+  async #checksumAlgorithm(): Promise<{ ChecksumAlgorithm?: ChecksumAlgorithm }> {
+    const when = await this.client.config.requestChecksumCalculation();
+    return when === 'WHEN_SUPPORTED' ? { ChecksumAlgorithm: 'CRC32' } : {};
   }
 
   async #commit({ digest, size }: BlobInfo, uuid: string): Promise<void> {
