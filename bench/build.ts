@@ -46,28 +46,30 @@ async function writeRandom(file: string, mib: number): Promise<void> {
 const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'kiln-bench-build-'));
 const kiln = await startKiln();
 try {
-  // The model, on disk for docker build (context: Dockerfile + model/) and uploaded to Kiln (MinIO) from there.
-  const model = path.join(dir, 'model');
-  await fs.mkdir(path.join(model, 'tokenizer'), { recursive: true });
+  // The model on disk, laid out for docker build: the context holds weights/ and small/, copied to /model in two
+  // steps (the big file first, in a layer of its own, so docker's layer cache can keep it on the rebuild).
+  const weights = path.join(dir, 'weights');
+  const smallDir = path.join(dir, 'small');
+  await fs.mkdir(path.join(smallDir, 'tokenizer'), { recursive: true });
+  await fs.mkdir(weights, { recursive: true });
   process.stderr.write(`writing a ${WEIGHT_MIB} MiB weight file...\n`);
-  await writeRandom(path.join(model, 'weights.bin'), WEIGHT_MIB);
+  await writeRandom(path.join(weights, 'weights.bin'), WEIGHT_MIB);
   const small: Record<string, string> = {
     'config.json': '{"hidden": 4096, "layers": 32}\n',
     'tokenizer/vocab.txt': Array.from({ length: 5000 }, (_, i) => `token${i}`).join('\n'),
     'tokenizer/merges.txt': Array.from({ length: 2000 }, (_, i) => `a${i} b${i}`).join('\n'),
     'README.md': '# bench model\n',
   };
-  for (const [p, c] of Object.entries(small)) await fs.writeFile(path.join(model, p), c);
+  for (const [p, c] of Object.entries(small)) await fs.writeFile(path.join(smallDir, p), c);
   const files = (): UploadFile[] => [
-    { path: 'weights.bin', file: path.join(model, 'weights.bin') },
-    ...Object.keys(small).map((p) => ({ path: p, file: path.join(model, p) })),
+    { path: 'weights.bin', file: path.join(weights, 'weights.bin') },
+    ...Object.keys(small).map((p) => ({ path: p, file: path.join(smallDir, p) })),
   ];
   const manifest = `runtime: ${env.KILN_TEST_BASE_IMAGE}\n`;
 
-  // Docker: the base pulled before timing (Kiln fetches only its manifest and config, and mounts nothing either).
-  // The big file is COPY'd on its own, first, so that docker's layer cache can keep it on the rebuild.
+  // Docker: the base pulled before timing (Kiln reads only the base's manifest and config, and mounts its layers).
   docker('pull', '-q', env.KILN_TEST_BASE_IMAGE);
-  await fs.writeFile(path.join(dir, 'Dockerfile'), `FROM ${env.KILN_TEST_BASE_IMAGE}\nCOPY model/weights.bin /model/weights.bin\nCOPY model/ /model/\n`);
+  await fs.writeFile(path.join(dir, 'Dockerfile'), `FROM ${env.KILN_TEST_BASE_IMAGE}\nCOPY weights/ /model/\nCOPY small/ /model/\n`);
   const dockerRef = `${env.KILN_TEST_REGISTRY}/${kiln.config.images.prefix}-docker/bench:`;
 
   process.stderr.write('uploading to Kiln (not timed)...\n');
@@ -81,7 +83,7 @@ try {
   const dPush1 = docker('push', '-q', `${dockerRef}1`);
 
   // The rebuild: one small file changed.
-  await fs.writeFile(path.join(model, 'config.json'), '{"hidden": 4096, "layers": 33}\n');
+  await fs.writeFile(path.join(smallDir, 'config.json'), '{"hidden": 4096, "layers": 33}\n');
   const v2 = await uploadModel(kiln.client, 'bench', files(), { manifest });
   const b2 = await waitForBuild(kiln.client, 'bench', v2.version, { timeoutMs: 600_000 });
   if (b2.version.status !== 'MODEL_VERSION_STATUS_RELEASED') throw new Error(`kiln rebuild failed: ${b2.version.failureReason}`);
@@ -89,7 +91,7 @@ try {
   const dBuild2 = docker('build', '-q', '-t', `${dockerRef}2`, dir);
   const dPush2 = docker('push', '-q', `${dockerRef}2`);
 
-  const pushedLine = (log: string[]) => [log.find((l) => l.startsWith('image ')), log.find((l) => l.startsWith('pushed '))].join('; ');
+  const pushedLine = (log: string[]) => log.filter((l) => /^(layer .*pushed while hashing|image |pushed )/.test(l)).join('; ');
   const rows = [
     ['first build', kiln1, dBuild1, dPush1],
     ['rebuild, one small file changed', kiln2, dBuild2, dPush2],
@@ -100,6 +102,7 @@ try {
   for (const [name, k, b, p] of rows) console.log(`| ${name} | ${seconds(k)} | ${seconds(b)} | ${seconds(p)} | ${seconds(b + p)} | ${((b + p) / k).toFixed(1)}x |`);
   console.log(`\nKiln v1: ${pushedLine(b1.log)}\nKiln v2: ${pushedLine(b2.log)}`);
   console.log(`Kiln images: ${b1.version.imageReference} ${b1.version.imageDigest}, ${b2.version.imageReference} ${b2.version.imageDigest}`);
+  docker('rmi', `${dockerRef}1`, `${dockerRef}2`);
 } finally {
   await kiln.stop();
   await fs.rm(dir, { recursive: true, force: true });

@@ -14,6 +14,7 @@ import type { WatchModelVersionResponse__Output } from '@kiln/api/generated/kiln
 import { loadConfig, type KilnConfig } from '@kiln/config';
 import { createLogger } from '@kiln/log';
 import { FILE_MODE, EXEC_MODE, reproducibleTar } from '@kiln/oci';
+import { openBlobStore } from '@kiln/blobstore/open';
 import { startRegistry } from '../../services/registry/src/index';
 import { startInference } from '../../services/inference/src/index';
 import { startBuilder } from '../../services/builder/src/index';
@@ -141,6 +142,7 @@ export async function startKiln(options: StartKilnOptions = {}): Promise<Running
         client.close();
         for (const stop of stops.reverse()) await stop().catch((err) => log.error({ err }, 'stop failed'));
         await dropDatabase();
+        if (!options.embedded) await emptyBlobStore(config);
         await fs.rm(dataDir, { recursive: true, force: true });
       },
     };
@@ -149,6 +151,13 @@ export async function startKiln(options: StartKilnOptions = {}): Promise<Running
     await dropDatabase();
     throw err;
   }
+}
+
+/** Removes every blob under this run's prefix of the shared bucket. */
+async function emptyBlobStore(config: KilnConfig): Promise<void> {
+  const blobs = openBlobStore(config.blobs);
+  for await (const { digest } of blobs.list()) await blobs.delete(digest);
+  await blobs.cleanupIncomplete(0);
 }
 
 export interface UploadFile {
