@@ -20,7 +20,7 @@ import {
 } from '@kiln/oci';
 import { formatBytes, type BuildLog } from './build-log';
 import { CONTRACT_FILE, type BuildPlan } from './plan';
-import { imageDestination, PUSH_CHUNK_BYTES, type Transports } from './targets';
+import { imageDestination, type Transports } from './targets';
 import { pushWhileHashing } from './stream-push';
 
 /** How far reading a file from the blob store may run ahead of the layer being hashed or pushed. */
@@ -106,14 +106,16 @@ async function pushUncachedLargeLayers(plan: BuildPlan, files: ModelFile[], deps
     const key = layerCacheKey(tar);
     if (!(await cache.get(key))) todo.push({ file, tar, key });
   }
+  if (!todo.length) return;
   const transport = deps.transports.get(target.registry);
+  const streamOptions = await deps.transports.streamOptions(target.registry);
   let next = 0;
   const worker = async () => {
     while (next < todo.length) {
       const { file, tar, key } = todo[next++];
       signal.throwIfAborted();
       const t0 = Date.now();
-      const digests = await pushWhileHashing(transport, target.repository, () => reproducibleTar(tar), PUSH_CHUNK_BYTES);
+      const digests = await pushWhileHashing(transport, target.repository, () => reproducibleTar(tar), streamOptions);
       await cache.set(key, digests);
       log.line(`layer ${digests.digest} ${formatBytes(digests.size)} /model/${file.path}: pushed while hashing, in ${Date.now() - t0} ms`);
     }
