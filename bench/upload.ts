@@ -12,16 +12,18 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { S3Client, DeleteObjectCommand } from '@aws-sdk/client-s3';
+import { S3Client, DeleteObjectCommand, DeleteObjectsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { registryClient } from '@kiln/api';
+import { ENV_SCHEMA } from '@kiln/config';
 import { upload, uploadSource } from '../cli/src/upload';
 import { freshDatabase } from '../test/helpers/test-config';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
-const PART = 16 * MiB;
+// The registry's default part size (BENCH_PART_MIB overrides it), the reference uses the same.
+const PART = process.env.BENCH_PART_MIB ? Number(process.env.BENCH_PART_MIB) * MiB : ENV_SCHEMA.shape.KILN_S3_PART_SIZE.parse(undefined);
 
 function loadTestEnv(): void {
   const exports = execFileSync('bash', [path.join(root, 'scripts/test-env'), 'start'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
@@ -106,6 +108,17 @@ async function waitServing(address: string): Promise<void> {
     client.waitForReady(deadline, (err) => (err ? reject(err) : resolve())),
   );
   client.close();
+}
+
+/** Deletes every object under `prefix`: the bench's blobs would otherwise fill the shared MinIO's disk. */
+async function emptyPrefix(s3: S3Client, Bucket: string, Prefix: string): Promise<void> {
+  let ContinuationToken: string | undefined;
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket, Prefix, ContinuationToken }));
+    const Objects = (page.Contents ?? []).map((o) => ({ Key: o.Key! }));
+    if (Objects.length) await s3.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects } }));
+    ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (ContinuationToken);
 }
 
 function median(values: number[]): number {
@@ -193,6 +206,7 @@ async function main(): Promise<void> {
 
     if (rssGib > 0) {
       await rm(model);
+      await emptyPrefix(s3, process.env.KILN_TEST_S3_BUCKET!, env.KILN_S3_PREFIX!);
       const big = path.join(dir, 'big.bin');
       await writeModel(big, rssGib * GiB);
       let bigPeak = 0;
@@ -209,6 +223,7 @@ async function main(): Promise<void> {
     registry.kill('SIGTERM');
     inference.kill('SIGTERM');
     await exited;
+    await emptyPrefix(s3, process.env.KILN_TEST_S3_BUCKET!, env.KILN_S3_PREFIX!).catch((err) => console.error('could not empty the bench prefix:', err));
     s3.destroy();
     await rm(dir, { recursive: true, force: true });
   }

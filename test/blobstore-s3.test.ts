@@ -65,6 +65,17 @@ if (missing.length > 0) {
       for (const store of stores) await emptyAndClose(store);
     });
 
+    it('parts grow every partsPerSizeStep parts (how a blob past 10,000 × partSize fits), and the bytes come back whole', async () => {
+      const store = open({ partSize: 5 * MiB, partsPerSizeStep: 2 });
+      const bytes = randomBytes(47 * MiB + 11); // parts of 5, 5, 10, 10, 15 and 2 MiB + 11
+      const info = await store.put(Readable.from((function* () {
+        for (let i = 0; i < bytes.length; i += 3 * MiB) yield bytes.subarray(i, i + 3 * MiB);
+      })()));
+      assert.equal(info.digest, createHash('sha256').update(bytes).digest('hex'));
+      assert.ok((await store.readRange(info.digest, 0, bytes.length)).equals(bytes));
+      assert.equal(await store.listIncomplete(), 0);
+    });
+
     it('stores with different prefixes in one bucket do not see each other', async () => {
       const a = open();
       const b = open();

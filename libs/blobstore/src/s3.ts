@@ -48,12 +48,14 @@ export interface S3BlobStoreOptions {
   /** Omit to use the SDK's chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, profiles, instance roles). */
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   /**
-   * Bytes per multipart upload part (default 8 MiB, at least 5 MiB): memory use is about partSize × queueSize, and a
-   * blob can have at most 10,000 parts.
+   * Bytes per multipart upload part (default 8 MiB, at least 5 MiB): a put holds about partSize × (queueSize + 1).
+   * Parts grow by this much every 1,000 parts, so blobs up to 55,000 × partSize fit S3's 10,000 parts.
    */
   partSize?: number;
   /** Parts uploaded at once (default 4). */
   queueSize?: number;
+  /** Parts of one size before they grow by partSize (default 1,000). */
+  partsPerSizeStep?: number;
   /** Extra client settings (retries, request handler); the options above win. */
   clientConfig?: S3ClientConfig;
 }
@@ -92,6 +94,7 @@ export class S3BlobStore implements BlobStore {
   readonly prefix: string;
   readonly #partSize: number;
   readonly #queueSize: number;
+  readonly #partsPerStep: number;
   readonly #locations = new Map<string, Location>();
 
   constructor(options: S3BlobStoreOptions) {
@@ -99,6 +102,7 @@ export class S3BlobStore implements BlobStore {
     this.prefix = options.prefix ? options.prefix.replace(/\/*$/, '/') : '';
     this.#partSize = Math.max(options.partSize ?? 8 * MiB, 5 * MiB);
     this.#queueSize = options.queueSize ?? 4;
+    this.#partsPerStep = Math.max(options.partsPerSizeStep ?? 1000, 1);
     this.client = new S3Client({
       ...options.clientConfig,
       ...(options.endpoint !== undefined && { endpoint: options.endpoint }),
@@ -192,18 +196,23 @@ export class S3BlobStore implements BlobStore {
 
   /**
    * Writes `body` to `key`: one PutObject when it fits in a part, else a multipart upload with up to queueSize parts
-   * in flight. Parts are assembled in partSize buffers that are reused from part to part (at most queueSize + 1 per
-   * upload): fresh buffers per part made the copy page-fault and left the collector a part's worth of garbage each
-   * time. Request checksums and signing stay the SDK's defaults.
+   * in flight. Parts are assembled in buffers that are reused from part to part (at most queueSize + 1 per upload):
+   * fresh buffers per part made the copy page-fault and left the collector a part's worth of garbage each time.
+   * Parts grow by partSize every partsPerSizeStep parts, so memory stays small for common sizes while the
+   * 10,000-part limit still allows 55,000 × partSize (430 GiB at 8 MiB). Checksums and signing stay the SDK's defaults.
    */
   async #upload(body: AsyncIterable<Buffer>, key: string): Promise<void> {
-    const partSize = this.#partSize;
+    const partSizeOf = (number: number) => this.#partSize * (1 + Math.floor((number - 1) / this.#partsPerStep));
     const free: Buffer<ArrayBuffer>[] = [];
+    const take = (size: number) => {
+      while (free.length > 0 && free[free.length - 1].length !== size) free.pop(); // left from a smaller step
+      return free.pop() ?? Buffer.allocUnsafe(size);
+    };
     const inFlight = new Set<Promise<void>>();
     const parts: CompletedPart[] = [];
     let created: Promise<string> | undefined;
     let failure: { error: unknown } | undefined;
-    let part = Buffer.allocUnsafe(partSize);
+    let part = take(partSizeOf(1));
     let filled = 0;
     let partNumber = 0;
 
@@ -239,11 +248,11 @@ export class S3BlobStore implements BlobStore {
           const copied = chunk.copy(part, filled, offset);
           filled += copied;
           offset += copied;
-          if (filled < partSize) continue;
+          if (filled < part.length) continue;
           while (inFlight.size >= this.#queueSize) await Promise.race(inFlight);
           if (failure) throw failure.error;
           send(part, filled, ++partNumber);
-          part = free.pop() ?? Buffer.allocUnsafe(partSize);
+          part = take(partSizeOf(partNumber + 1));
           filled = 0;
         }
       }

@@ -22,7 +22,7 @@ export const ENV_SCHEMA = z.object({
   KILN_S3_FORCE_PATH_STYLE: bool.default(true).describe('Path-style S3 URLs (needed by most S3-compatible servers)'),
   KILN_S3_ACCESS_KEY_ID: z.string().optional().describe('S3 access key; unset uses the AWS SDK chain (AWS_ACCESS_KEY_ID, profiles, roles)'),
   KILN_S3_SECRET_ACCESS_KEY: z.string().optional().describe('S3 secret key (with KILN_S3_ACCESS_KEY_ID)'),
-  KILN_S3_PART_SIZE: int.default(16 * 1024 * 1024).describe('Multipart upload part size in bytes'),
+  KILN_S3_PART_SIZE: int.default(8 * 1024 * 1024).describe('Multipart upload part size in bytes (a put holds about 5 parts in memory; parts grow every 1,000 parts)'),
   KILN_REGISTRY_LISTEN: z.string().default('127.0.0.1:50051').describe('Registry gRPC listen address'),
   KILN_BUILDER_LISTEN: z.string().default('127.0.0.1:50052').describe('Builder gRPC listen address'),
   KILN_INFERENCE_LISTEN: z.string().default('127.0.0.1:50053').describe('Inference gRPC listen address'),

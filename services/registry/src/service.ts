@@ -72,6 +72,8 @@ export function registryHandlers(deps: RegistryDeps): RegistryHandlers {
               if (next.value.chunk?.length) yield next.value.chunk;
             }
           })(),
+          // One message read ahead: gRPC's own stream already buffers, and each message here is a whole chunk.
+          { highWaterMark: 1 },
         );
         // The reader sees the body's errors through its own iteration; once it has given up, a late error (the
         // client cancelling after a rejection) must not become an uncaught exception.
