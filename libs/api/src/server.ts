@@ -4,7 +4,8 @@ import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { ReflectionService } from '@grpc/reflection';
 import type { Logger } from 'pino';
-import { CHANNEL_OPTIONS, packageDefinition, toGrpcError } from './index';
+import { CHANNEL_OPTIONS, toGrpcError } from './index';
+import { reflectionPackageDefinition } from './reflection';
 
 export interface ServiceRegistration {
   /** Fully qualified service name, e.g. kiln.v1.Registry (the health check key). */
@@ -34,7 +35,7 @@ export async function startServer(
     health.setStatus(s.name, 'SERVING');
   }
   health.addToServer(server);
-  new ReflectionService(packageDefinition()).addToServer(server);
+  new ReflectionService(reflectionPackageDefinition()).addToServer(server);
 
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
@@ -66,7 +67,8 @@ export async function startServer(
   };
 }
 
-/** Every handler's thrown or rejected error becomes a gRPC status with our code and message, and is logged once. */
+/** Every handler's thrown or rejected error becomes a gRPC status with our code and message, and is logged once.
+ * A streaming call gets it through emit('error'): grpc-js sends that as the status, while destroy() never does. */
 function wrapHandlers(
   impl: grpc.UntypedServiceImplementation,
   serviceName: string,
@@ -89,13 +91,13 @@ function wrapHandlers(
           result.catch((err) => {
             const status = report(err);
             if (callback) callback(status);
-            else (call as grpc.ServerWritableStream<unknown, unknown>).destroy(status);
+            else (call as grpc.ServerWritableStream<unknown, unknown>).emit('error', status);
           });
         }
       } catch (err) {
         const status = report(err);
         if (callback) callback(status);
-        else (call as grpc.ServerWritableStream<unknown, unknown>).destroy(status);
+        else (call as grpc.ServerWritableStream<unknown, unknown>).emit('error', status);
       }
     }) as grpc.UntypedHandleCall;
   }

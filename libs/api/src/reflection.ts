@@ -1,0 +1,100 @@
+// The package definition server reflection serves (grpcurl, grpcui, Postman): the kiln.v1 protos with their proto
+// field names, plus grpc.health.v1, with each file descriptor's imports filled in so clients can resolve every type.
+import path from 'node:path';
+import * as protoLoader from '@grpc/proto-loader';
+import descriptor from 'protobufjs/ext/descriptor/index.js';
+import { protoPath as healthProtoPath } from 'grpc-health-check';
+import { LOADER_OPTIONS, PROTO_FILES, PROTO_ROOT } from './index';
+
+interface FileDescriptor {
+  name: string;
+  package?: string;
+  dependency: string[];
+  messageType?: MessageDescriptor[];
+  service?: Array<{ method?: Array<{ inputType?: string; outputType?: string }> }>;
+}
+interface MessageDescriptor {
+  name: string;
+  field?: Array<{ name: string; typeName?: string }>;
+  nestedType?: MessageDescriptor[];
+  options?: { mapEntry?: boolean };
+}
+
+const FileDescriptorProto = (descriptor as unknown as {
+  FileDescriptorProto: { decode(b: Uint8Array): FileDescriptor; encode(f: FileDescriptor): { finish(): Uint8Array } };
+}).FileDescriptorProto;
+
+let cached: protoLoader.PackageDefinition | undefined;
+
+/**
+ * proto-loader regroups types into one synthetic file per package (kiln_v1.proto, google_protobuf.proto) and drops
+ * the imports between them, so grpcurl cannot resolve google.protobuf.Timestamp from kiln.v1.ModelVersion. This
+ * loads the protos keeping proto field names (what protoc-based clients expect, e.g. `name_prefix`) and adds to
+ * every file the files its fields and methods refer to. protobufjs also names a map's implicit entry message after
+ * the field ("Labels") where protoc, and so protodesc in grpcurl, require "LabelsEntry": those are renamed.
+ */
+export function reflectionPackageDefinition(): protoLoader.PackageDefinition {
+  if (cached) return cached;
+  const def = protoLoader.loadSync([...PROTO_FILES, healthProtoPath], {
+    ...LOADER_OPTIONS,
+    keepCase: true,
+    includeDirs: [PROTO_ROOT, path.dirname(healthProtoPath)],
+  });
+  const files = new Map<string, FileDescriptor>();
+  for (const value of Object.values(def)) {
+    for (const bin of (value as { fileDescriptorProtos?: Buffer[] }).fileDescriptorProtos ?? []) {
+      const file = FileDescriptorProto.decode(bin);
+      if (!files.has(file.name)) files.set(file.name, file);
+    }
+  }
+  // Which file defines each package's types (one file per package after proto-loader's regrouping).
+  const fileOfPackage = new Map<string, string>();
+  for (const f of files.values()) fileOfPackage.set(f.package ?? '', f.name);
+  const packageOf = (typeName: string): string | undefined => {
+    // '.google.protobuf.Timestamp' -> the longest known package that prefixes it.
+    const parts = typeName.replace(/^\./, '').split('.');
+    for (let i = parts.length - 1; i > 0; i--) {
+      const pkg = parts.slice(0, i).join('.');
+      if (fileOfPackage.has(pkg)) return pkg;
+    }
+    return undefined;
+  };
+  const encoded = new Map<string, Buffer>();
+  for (const f of files.values()) {
+    const refs = new Set<string>();
+    const visit = (m: MessageDescriptor, scope: string) => {
+      const fqn = `${scope}.${m.name}`;
+      for (const nested of m.nestedType ?? []) {
+        if (!nested.options?.mapEntry) continue;
+        const field = m.field?.find((x) => x.typeName === nested.name || x.typeName === `${fqn}.${nested.name}`);
+        if (!field) continue;
+        nested.name = `${mapEntryName(field.name)}`;
+        field.typeName = `${fqn}.${nested.name}`;
+      }
+      for (const field of m.field ?? []) if (field.typeName) refs.add(field.typeName);
+      for (const nested of m.nestedType ?? []) visit(nested, fqn);
+    };
+    for (const m of f.messageType ?? []) visit(m, f.package ? `.${f.package}` : '');
+    for (const s of f.service ?? []) for (const m of s.method ?? []) for (const t of [m.inputType, m.outputType]) if (t) refs.add(t);
+    const deps = new Set(f.dependency ?? []);
+    for (const ref of refs) {
+      const pkg = packageOf(ref);
+      const file = pkg !== undefined ? fileOfPackage.get(pkg) : undefined;
+      if (file && file !== f.name) deps.add(file);
+    }
+    f.dependency = [...deps].sort();
+    encoded.set(f.name, Buffer.from(FileDescriptorProto.encode(f).finish()));
+  }
+  const patched = [...encoded.values()];
+  for (const value of Object.values(def)) {
+    const v = value as { fileDescriptorProtos?: Buffer[] };
+    if (Array.isArray(v.fileDescriptorProtos)) v.fileDescriptorProtos = patched;
+  }
+  cached = def;
+  return def;
+}
+
+/** protoc's name for a map field's entry message: the field name in CamelCase, plus "Entry". */
+function mapEntryName(field: string): string {
+  return `${field.replace(/(^|_)([a-z0-9])/g, (_m, _u, c: string) => c.toUpperCase())}Entry`;
+}

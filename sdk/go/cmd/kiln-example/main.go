@@ -1,0 +1,93 @@
+// kiln-example: uploads a model with the Go SDK, follows its build, lists its versions and downloads it back.
+//
+//	go run ./cmd/kiln-example -addr 127.0.0.1:50051 -name mnist -out /tmp/mnist ../../../shared/fixtures/hydrosphere/onnx_mnist
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"os/signal"
+
+	kiln "github.com/kiln-dev/kiln/sdk/go"
+)
+
+func main() {
+	addr := flag.String("addr", envOr("KILN_ADDRESS", "127.0.0.1:50051"), "registry address (host:port)")
+	name := flag.String("name", "example", "model name")
+	out := flag.String("out", "", "download the version into this directory")
+	flag.Usage = func() {
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: kiln-example [flags] PATH (a model directory, archive or file)\n")
+		flag.PrintDefaults()
+	}
+	flag.Parse()
+	if flag.NArg() != 1 {
+		flag.Usage()
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, *addr, *name, flag.Arg(0), *out); err != nil {
+		var kerr *kiln.Error
+		if errors.As(err, &kerr) {
+			log.Fatalf("kiln said %s: %s", kerr.Code, kerr.Message)
+		}
+		log.Fatal(err)
+	}
+}
+
+func run(ctx context.Context, addr, name, path, out string) error {
+	c, err := kiln.Dial(addr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+
+	v, err := c.Upload(ctx, path, name, &kiln.UploadOptions{
+		Progress: func(sent, total int64) { fmt.Fprintf(os.Stderr, "\ruploaded %d / %d bytes", sent, total) },
+	})
+	fmt.Fprintln(os.Stderr)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%s version %d: %d files, %d bytes, contract from %q\n", v.Model, v.Version, len(v.Files), v.TotalSize, v.Contract.GetSource())
+	for _, s := range v.Contract.GetSignatures() {
+		fmt.Printf("  signature %s: %d inputs, %d outputs\n", s.Name, len(s.Inputs), len(s.Outputs))
+	}
+
+	for ev, err := range c.Watch(ctx, name, v.Version) {
+		if err != nil {
+			return err
+		}
+		if ev.Log != nil {
+			fmt.Printf("  build | %s\n", ev.Log.Line)
+		} else {
+			fmt.Printf("  status %s %s\n", ev.Version.Status, ev.Version.ImageReference)
+		}
+	}
+
+	for mv, err := range c.ListVersions(ctx, name, nil) {
+		if err != nil {
+			return err
+		}
+		fmt.Printf("  %s:%d %s\n", mv.Model, mv.Version, mv.Status)
+	}
+
+	if out != "" {
+		if err := c.DownloadTo(ctx, name, v.Version, out); err != nil {
+			return err
+		}
+		fmt.Printf("downloaded to %s\n", out)
+	}
+	return nil
+}
+
+func envOr(key, fallback string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return fallback
+}

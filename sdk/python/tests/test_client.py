@@ -1,0 +1,184 @@
+"""The Python SDK against a live Kiln: uploads of real model files (ONNX file, SavedModel directory), their versions,
+contracts and byte-identical downloads; paging; watch; delete; errors by code."""
+import hashlib
+import io
+import os
+import pathlib
+import tarfile
+import tracemalloc
+
+import pytest
+
+import kiln_sdk
+from kiln_sdk import Client, InvalidArgument, KilnError, LogEvent, NotFound, StatusEvent, Unavailable
+from kiln_sdk._gen.kiln.v1 import model_pb2
+
+RELEASED = model_pb2.MODEL_VERSION_STATUS_RELEASED
+DELETED = model_pb2.MODEL_VERSION_STATUS_DELETED
+FINAL = {RELEASED, model_pb2.MODEL_VERSION_STATUS_FAILED, DELETED}
+
+
+def sha256(path: pathlib.Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def tree(root: pathlib.Path) -> dict:
+    """Relative path -> bytes for every regular file under root."""
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_uploading_an_onnx_file_gives_version_1_with_its_contract_and_downloads_byte_identical(client, fixtures, model_name, tmp_path):
+    onnx = fixtures / "hydrosphere" / "onnx_mnist" / "mnist.onnx"
+    calls = []
+    v = client.upload(onnx, model_name, labels={"team": "vision"}, metadata={"origin": "pytest"},
+                      progress=lambda sent, total: calls.append((sent, total)))
+    assert v.model == model_name and v.version == 1
+    assert [(f.path, f.size, f.sha256) for f in v.files] == [("mnist.onnx", onnx.stat().st_size, sha256(onnx))]
+    assert v.labels["team"] == "vision" and v.metadata["origin"] == "pytest"
+    assert v.metadata["onnx.producer_name"] == "CNTK"
+    assert v.contract.source == "onnx"
+    sig = v.contract.signatures[0]
+    assert [i.name for i in sig.inputs] == ["Input73"]
+    assert [d.size for d in sig.inputs[0].tensor.shape.dims] == [1, 1, 28, 28]
+    assert sig.inputs[0].tensor.dtype == kiln_sdk.client.model_pb2.DataType.Value("DATA_TYPE_FLOAT") if hasattr(model_pb2, "DataType") else True
+    assert [o.name for o in sig.outputs] == ["Plus422_Output_0"]
+    assert calls and calls[-1] == (onnx.stat().st_size, onnx.stat().st_size)
+
+    got = client.get(model_name, 1)
+    assert got.contract == v.contract and got.files == v.files
+    assert client.get(model_name).version == 1  # version 0: the newest
+
+    out = client.download(model_name, 1, tmp_path / "out")
+    assert (pathlib.Path(out) / "mnist.onnx").read_bytes() == onnx.read_bytes()
+
+
+def test_uploading_a_savedmodel_directory_streams_a_tar_and_downloads_every_file_byte_identical(client, fixtures, model_name, tmp_path):
+    src = fixtures / "tf-serving" / "saved_model_half_plus_two_cpu" / "00000123"
+    v = client.upload(src, model_name)
+    assert v.version == 1
+    expected = tree(src)
+    assert {f.path: f.sha256 for f in v.files} == {p: hashlib.sha256(b).hexdigest() for p, b in expected.items()}
+    assert v.contract.source == "savedmodel"
+    names = [s.name for s in v.contract.signatures]
+    assert "serving_default" in names
+    serving = next(s for s in v.contract.signatures if s.name == "serving_default")
+    assert serving.method == "tensorflow/serving/predict"
+    assert [i.name for i in serving.inputs] == ["x"] and [o.name for o in serving.outputs] == ["y"]
+
+    second = client.upload(src, model_name)
+    assert second.version == 2
+
+    dest = tmp_path / "download"
+    client.download(model_name, 2, dest)
+    assert tree(dest) == expected
+
+    # The same bytes as a .tar file and into a file object.
+    tar_path = client.download(model_name, 1, tmp_path / "v1.tar")
+    with tarfile.open(tar_path) as archive:
+        assert sorted(m.name for m in archive.getmembers()) == sorted(expected)
+    buf = io.BytesIO()
+    client.download(model_name, 1, buf, paths=["saved_model.pb"])
+    buf.seek(0)
+    with tarfile.open(fileobj=buf) as archive:
+        assert archive.extractfile("saved_model.pb").read() == expected["saved_model.pb"]
+
+
+def test_a_large_directory_uploads_in_constant_memory_with_progress(client, model_name, tmp_path):
+    src = tmp_path / "big"
+    (src / "nested" / "deeper").mkdir(parents=True)
+    block = os.urandom(1024 * 1024)
+    with open(src / "nested" / "deeper" / "weights.bin", "wb") as f:
+        for i in range(24):  # 24 MiB: many upload chunks
+            f.write(block[i:] + block[:i])
+    (src / "run.sh").write_text("#!/bin/sh\necho hi\n")
+    os.chmod(src / "run.sh", 0o755)
+    (src / ("a-long-name-" + "x" * 120 + ".txt")).write_text("pax header for a path over 100 bytes")
+    seen = []
+    tracemalloc.start()
+    try:
+        v = client.upload(src, model_name, progress=lambda sent, total: seen.append((sent, total)))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # The whole tar is over 24 MiB; Python never held more than a few chunks of it.
+    assert peak < 8 * 1024 * 1024, f"peak Python memory {peak} bytes"
+    assert len(seen) >= 20 and seen[-1][0] > 24 * 1024 * 1024
+    assert all(b[0] > a[0] for a, b in zip(seen, seen[1:]))
+    files = {f.path: f for f in v.files}
+    assert files["nested/deeper/weights.bin"].size == 24 * 1024 * 1024
+    assert files["nested/deeper/weights.bin"].sha256 == sha256(src / "nested" / "deeper" / "weights.bin")
+    assert files["run.sh"].executable and not files["nested/deeper/weights.bin"].executable
+    assert ("a-long-name-" + "x" * 120 + ".txt") in files
+    dest = tmp_path / "back"
+    client.download(model_name, v.version, dest)
+    assert tree(dest) == tree(src)
+
+
+def test_list_models_and_list_versions_iterate_every_page(client, fixtures, model_name):
+    onnx = fixtures / "hydrosphere" / "onnx_mnist" / "mnist.onnx"
+    names = [f"{model_name}-{i}" for i in range(3)]
+    for name in names:
+        client.upload(onnx, name)
+    for _ in range(4):
+        client.upload(onnx, names[0], labels={"stage": "dev"})
+    listed = list(client.list_models(name_prefix=model_name, page_size=1))
+    assert [m.name for m in listed] == sorted(names)
+    first = next(m for m in listed if m.name == names[0])
+    assert first.latest_version == 5 and first.version_count == 5
+
+    versions = list(client.list_versions(names[0], page_size=2))
+    assert [v.version for v in versions] == [5, 4, 3, 2, 1]
+    assert [v.version for v in client.list_versions(names[0], labels={"stage": "dev"}, page_size=3)] == [5, 4, 3, 2]
+    # The generator fetches lazily: taking one item makes one call and leaves the rest.
+    assert next(iter(client.list_versions(names[0], page_size=1))).version == 5
+
+
+def test_watch_streams_status_and_build_log_until_final(client, fixtures, model_name):
+    v = client.upload(fixtures / "hydrosphere" / "onnx_mnist" / "mnist.onnx", model_name)
+    events = list(client.watch(model_name, v.version))
+    assert isinstance(events[0], StatusEvent) and events[0].version.version == v.version
+    statuses = [e.version.status for e in events if isinstance(e, StatusEvent)]
+    assert statuses[-1] in FINAL, statuses
+    logs = [e for e in events if isinstance(e, LogEvent)]
+    if statuses[-1] == RELEASED:
+        assert client.get(model_name, v.version).image_digest.startswith("sha256:")
+        assert [e.number for e in logs] == sorted(e.number for e in logs)
+
+
+def test_delete_marks_the_version_deleted_and_get_then_raises_not_found(client, fixtures, model_name):
+    onnx = fixtures / "hydrosphere" / "onnx_mnist" / "mnist.onnx"
+    client.upload(onnx, model_name)
+    client.upload(onnx, model_name)
+    deleted = client.delete(model_name, 2)
+    assert deleted.status == DELETED and deleted.HasField("delete_time")
+    with pytest.raises(NotFound):
+        client.get(model_name, 2)
+    assert client.get(model_name).version == 1  # the newest that is not deleted
+    with pytest.raises(NotFound) as info:
+        client.delete(model_name, 2)
+    assert "already deleted" in str(info.value)
+    # A deleted version is gone for watchers too: the stream ends with NOT_FOUND.
+    with pytest.raises(NotFound):
+        list(client.watch(model_name, 2))
+    assert [v.version for v in client.list_versions(model_name)] == [1]
+
+
+def test_errors_are_typed_by_grpc_code(client, fixtures, model_name):
+    with pytest.raises(NotFound) as info:
+        client.get(model_name)
+    assert isinstance(info.value, KilnError) and model_name in info.value.message
+    with pytest.raises(InvalidArgument) as bad:
+        client.get("Not A Valid Name")
+    assert "model name" in str(bad.value)
+    with pytest.raises(InvalidArgument):
+        client.upload(fixtures / "hydrosphere" / "onnx_mnist" / "mnist.onnx", "UPPER")
+    with pytest.raises(NotFound):
+        list(client.list_versions(model_name))
+    with pytest.raises(NotFound):
+        client.download(model_name, 1, io.BytesIO())
+
+
+def test_a_server_that_is_not_there_raises_unavailable():
+    with Client("127.0.0.1:1", timeout=5) as nobody:
+        with pytest.raises(Unavailable):
+            nobody.get("anything")

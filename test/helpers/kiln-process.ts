@@ -1,0 +1,231 @@
+// Test helper: Kiln as a real subprocess (`tsx services/all.ts`, what `npm start` runs) on free loopback ports,
+// against a fresh Postgres database and a fresh MinIO prefix from scripts/test-env, ready once every service's
+// grpc.health.v1 check answers SERVING; and scripts/sdk-env's tools (venv python, grpcurl, ghz, Go).
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, promises as fs } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import * as grpc from '@grpc/grpc-js';
+import { service as healthService } from 'grpc-health-check';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const run = promisify(execFile);
+
+/** The variables that must be set (scripts/test-env exports them); throws naming the missing ones. */
+export function requireVars<const N extends string>(...names: N[]): Record<N, string> {
+  const missing = names.filter((n) => !process.env[n]);
+  if (missing.length) {
+    throw new Error(`${missing.join(', ')} not set: run through scripts/test (or eval "$(bash scripts/test-env start)")`);
+  }
+  return Object.fromEntries(names.map((n) => [n, process.env[n]!])) as Record<N, string>;
+}
+
+export interface SdkTools {
+  python: string;
+  grpcurl: string;
+  ghz: string;
+  go: string;
+  goPluginsBin: string;
+}
+
+let tools: Promise<SdkTools> | undefined;
+/** Runs scripts/sdk-env (installs on the first run, then returns at once) and returns the tools' paths. */
+export function sdkTools(): Promise<SdkTools> {
+  tools ??= (async () => {
+    const { stdout } = await run('bash', [path.join(REPO_ROOT, 'scripts/sdk-env')], { maxBuffer: 1 << 20, timeout: 30 * 60_000 })
+      .catch((err) => {
+        throw new Error(`scripts/sdk-env failed: ${err.stderr ?? err.message}`);
+      });
+    const vars = Object.fromEntries(
+      stdout.split('\n').filter((l) => l.startsWith('export ')).map((l) => {
+        const [k, ...v] = l.slice('export '.length).split('=');
+        return [k, v.join('=').replace(/^'(.*)'$/, '$1')];
+      }),
+    );
+    return {
+      python: vars.KILN_SDK_PYTHON,
+      // test-env may have built its own grpcurl: either works.
+      grpcurl: process.env.KILN_TEST_GRPCURL || vars.KILN_TEST_GRPCURL,
+      ghz: vars.KILN_GHZ,
+      go: vars.KILN_GO,
+      goPluginsBin: vars.KILN_GO_PLUGINS_BIN,
+    };
+  })();
+  return tools;
+}
+
+/** A loopback port that nothing listens on right now. */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+export interface KilnProcess {
+  registry: string;
+  inference: string;
+  builder: string;
+  /** Prometheus endpoints (http://host:port/metrics) per service. */
+  metrics: { registry: string; inference: string; builder: string };
+  /** The database the run uses (dropped at stop). */
+  databaseUrl: string;
+  /** The process's output so far (for failure messages). */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export interface KilnProcessOptions {
+  /** Extra or overriding environment for the process. */
+  env?: Record<string, string>;
+  /** The script to run (default services/all.ts). */
+  script?: string;
+  /** Which services to wait for (default: all three). */
+  services?: string[];
+  /** Also append the process's output to this file. */
+  logFile?: string;
+}
+
+/** Starts `tsx services/all.ts` with real Postgres (a fresh database) and MinIO (a fresh prefix). */
+export async function startKilnProcess(options: KilnProcessOptions = {}): Promise<KilnProcess> {
+  const t = requireVars('KILN_TEST_DATABASE_URL', 'KILN_TEST_S3_ENDPOINT', 'KILN_TEST_S3_BUCKET', 'KILN_TEST_S3_REGION',
+    'KILN_TEST_S3_ACCESS_KEY', 'KILN_TEST_S3_SECRET_KEY');
+  const runId = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+  const database = `kiln_proc_${runId}`;
+  const admin = new pg.Client({ connectionString: t.KILN_TEST_DATABASE_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${database}`);
+  await admin.end();
+  const url = new URL(t.KILN_TEST_DATABASE_URL);
+  url.pathname = `/${database}`;
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'kiln-proc-'));
+
+  const [registryPort, builderPort, inferencePort, rm, bm, im] = await Promise.all(Array.from({ length: 6 }, freePort));
+  const address = (p: number) => `127.0.0.1:${p}`;
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: process.env.HOME ?? '/root',
+    KILN_DATA_DIR: dataDir,
+    KILN_LOG_LEVEL: process.env.KILN_LOG_LEVEL ?? 'warn',
+    DATABASE_URL: url.toString(),
+    KILN_S3_BUCKET: t.KILN_TEST_S3_BUCKET,
+    KILN_S3_ENDPOINT: t.KILN_TEST_S3_ENDPOINT,
+    KILN_S3_REGION: t.KILN_TEST_S3_REGION,
+    KILN_S3_PREFIX: `proc/${runId}/`,
+    AWS_ACCESS_KEY_ID: t.KILN_TEST_S3_ACCESS_KEY,
+    AWS_SECRET_ACCESS_KEY: t.KILN_TEST_S3_SECRET_KEY,
+    KILN_REGISTRY_LISTEN: address(registryPort),
+    KILN_BUILDER_LISTEN: address(builderPort),
+    KILN_INFERENCE_LISTEN: address(inferencePort),
+    KILN_REGISTRY_METRICS_LISTEN: address(rm),
+    KILN_BUILDER_METRICS_LISTEN: address(bm),
+    KILN_INFERENCE_METRICS_LISTEN: address(im),
+    KILN_SHUTDOWN_GRACE_MS: '5000',
+  };
+  if (process.env.KILN_TEST_REGISTRY) {
+    Object.assign(env, { KILN_IMAGE_REGISTRY: process.env.KILN_TEST_REGISTRY, KILN_IMAGE_REGISTRY_INSECURE: 'true', KILN_IMAGE_PREFIX: `kiln-proc-${runId}` });
+  }
+  Object.assign(env, options.env ?? {});
+
+  const child = spawn(path.join(REPO_ROOT, 'node_modules/.bin/tsx'), [options.script ?? 'services/all.ts'], {
+    cwd: REPO_ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const logFile = options.logFile ? createWriteStream(options.logFile, { flags: 'a' }) : undefined;
+  const keep = (b: Buffer) => {
+    logFile?.write(b);
+    output += b.toString();
+    if (output.length > 200_000) output = output.slice(-100_000);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code, signal) => {
+    keep(Buffer.from(`\n[kiln exited: code ${code}, signal ${signal}]\n`));
+    resolve(code);
+  }));
+
+  const dropDatabase = async () => {
+    const c = new pg.Client({ connectionString: t.KILN_TEST_DATABASE_URL });
+    await c.connect();
+    await c.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => {});
+    await c.end();
+  };
+  const stop = async () => {
+    await stopChild(child, exited);
+    await dropDatabase();
+    await fs.rm(dataDir, { recursive: true, force: true });
+  };
+
+  const services = options.services ?? ['kiln.v1.Registry', 'kiln.v1.Inference', 'kiln.v1.Builder'];
+  const ports: Record<string, number> = { 'kiln.v1.Registry': registryPort, 'kiln.v1.Inference': inferencePort, 'kiln.v1.Builder': builderPort };
+  try {
+    await Promise.race([
+      Promise.all(services.map((s) => waitServing(address(ports[s]), s, 90_000))),
+      exited.then((code) => {
+        throw new Error(`kiln exited with code ${code} before it was up`);
+      }),
+    ]);
+  } catch (err) {
+    await stop();
+    throw new Error(`${(err as Error).message}\n--- kiln output ---\n${output}`);
+  }
+  return {
+    registry: address(registryPort),
+    inference: address(inferencePort),
+    builder: address(builderPort),
+    metrics: {
+      registry: `http://${address(rm)}/metrics`,
+      inference: `http://${address(im)}/metrics`,
+      builder: `http://${address(bm)}/metrics`,
+    },
+    databaseUrl: url.toString(),
+    output: () => output,
+    stop,
+  };
+}
+
+async function stopChild(child: ChildProcess, exited: Promise<unknown>): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+const HealthClient = grpc.makeGenericClientConstructor(healthService, 'Health');
+
+/** grpc.health.v1.Health/Check for one service name at an address. */
+export function healthCheck(address: string, service: string, deadlineMs = 2000): Promise<string> {
+  const client = new HealthClient(address, grpc.credentials.createInsecure());
+  return new Promise<string>((resolve, reject) => {
+    (client as unknown as Record<string, Function>).check({ service }, { deadline: Date.now() + deadlineMs }, (err: Error | null, res?: { status: string | number }) => {
+      client.close();
+      if (err) reject(err);
+      else resolve(String(res!.status));
+    });
+  });
+}
+
+/** Polls the health check until the service answers SERVING. */
+export async function waitServing(address: string, service: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    try {
+      last = await healthCheck(address, service);
+      if (last === 'SERVING' || last === '1') return;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${service} at ${address} was not SERVING after ${timeoutMs} ms (last: ${last})`);
+}
