@@ -15,7 +15,7 @@ interface FileDescriptor {
 }
 interface MessageDescriptor {
   name: string;
-  field?: Array<{ name: string; typeName?: string }>;
+  field?: Array<{ name: string; typeName?: string; jsonName?: string }>;
   nestedType?: MessageDescriptor[];
   options?: { mapEntry?: boolean };
 }
@@ -31,7 +31,8 @@ let cached: protoLoader.PackageDefinition | undefined;
  * the imports between them, so grpcurl cannot resolve google.protobuf.Timestamp from kiln.v1.ModelVersion. This
  * loads the protos keeping proto field names (what protoc-based clients expect, e.g. `name_prefix`) and adds to
  * every file the files its fields and methods refer to. protobufjs also names a map's implicit entry message after
- * the field ("Labels") where protoc, and so protodesc in grpcurl, require "LabelsEntry": those are renamed.
+ * the field ("Labels") where protoc, and so protodesc in grpcurl, require "LabelsEntry": those are renamed. And
+ * json_name is filled in as protoc does, or grpcurl prints proto names (create_time) instead of proto3 JSON's.
  */
 export function reflectionPackageDefinition(): protoLoader.PackageDefinition {
   if (cached) return cached;
@@ -71,7 +72,10 @@ export function reflectionPackageDefinition(): protoLoader.PackageDefinition {
         nested.name = `${mapEntryName(field.name)}`;
         field.typeName = `${fqn}.${nested.name}`;
       }
-      for (const field of m.field ?? []) if (field.typeName) refs.add(field.typeName);
+      for (const field of m.field ?? []) {
+        if (field.typeName) refs.add(field.typeName);
+        field.jsonName ||= jsonName(field.name);
+      }
       for (const nested of m.nestedType ?? []) visit(nested, fqn);
     };
     for (const m of f.messageType ?? []) visit(m, f.package ? `.${f.package}` : '');
@@ -97,4 +101,9 @@ export function reflectionPackageDefinition(): protoLoader.PackageDefinition {
 /** protoc's name for a map field's entry message: the field name in CamelCase, plus "Entry". */
 function mapEntryName(field: string): string {
   return `${field.replace(/(^|_)([a-z0-9])/g, (_m, _u, c: string) => c.toUpperCase())}Entry`;
+}
+
+/** protoc's json_name: underscores dropped, the letter after each one capitalised. */
+function jsonName(field: string): string {
+  return field.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
 }

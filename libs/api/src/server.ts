@@ -35,7 +35,9 @@ export async function startServer(
     health.setStatus(s.name, 'SERVING');
   }
   health.addToServer(server);
-  new ReflectionService(reflectionPackageDefinition()).addToServer(server);
+  // Reflection lists only what this server serves (each Kiln server has one service plus health).
+  new ReflectionService(reflectionPackageDefinition(), { services: [...services.map((s) => s.name), 'grpc.health.v1.Health'] })
+    .addToServer(server);
 
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),

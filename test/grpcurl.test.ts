@@ -1,0 +1,117 @@
+// grpcurl against Kiln started as a subprocess: reflection lists and describes the API, calls return the canonical
+// proto3 JSON that toProto3Json (libs/api/src/json.ts) gives for the same messages, and health answers SERVING.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { registryClient, type RegistryClient } from '@kiln/api';
+import { toProto3Json } from '@kiln/api/json';
+import type { ModelVersion__Output } from '@kiln/api/generated/kiln/v1/ModelVersion';
+import type { ListModelsResponse__Output } from '@kiln/api/generated/kiln/v1/ListModelsResponse';
+import { unary, uploadStream, watchAll } from './helpers/grpc';
+import { REPO_ROOT, sdkTools, startKilnProcess, type KilnProcess } from './helpers/kiln-process';
+
+const ONNX = path.join(REPO_ROOT, '..', 'shared', 'fixtures', 'hydrosphere', 'onnx_mnist', 'mnist.onnx');
+
+describe('grpcurl against live Kiln', () => {
+  let kiln: KilnProcess;
+  let grpcurl: string;
+  let client: RegistryClient;
+  const model = `grpcurl-${Date.now().toString(36)}`;
+
+  const call = (args: string[]): Promise<string> =>
+    new Promise((resolve, reject) =>
+      execFile(grpcurl, ['-plaintext', ...args], { timeout: 60_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) =>
+        err ? reject(new Error(`grpcurl ${args.join(' ')} failed: ${stderr || err.message}`)) : resolve(stdout),
+      ),
+    );
+
+  before(async () => {
+    grpcurl = (await sdkTools()).grpcurl;
+    assert.ok(grpcurl, 'no grpcurl: scripts/sdk-env should have built one');
+    kiln = await startKilnProcess();
+    client = registryClient(kiln.registry);
+    const bytes = await readFile(ONNX);
+    for (let i = 0; i < 2; i++) {
+      const v = await uploadStream(client, { model, format: 'ARCHIVE_FORMAT_FILE', fileName: 'mnist.onnx', labels: { via: 'grpcurl-test' } }, bytes);
+      // A final version no longer changes, so grpcurl and the TS client see the same message.
+      await watchAll(client, model, v.version);
+    }
+  });
+  after(async () => {
+    client?.close();
+    await kiln?.stop();
+  });
+
+  it('lists each server\'s services through reflection', async () => {
+    const lines = (out: string) => out.trim().split('\n').sort();
+    assert.deepEqual(lines(await call([kiln.registry, 'list'])), ['grpc.health.v1.Health', 'kiln.v1.Registry']);
+    assert.deepEqual(lines(await call([kiln.inference, 'list'])), ['grpc.health.v1.Health', 'kiln.v1.Inference']);
+    assert.deepEqual(lines(await call([kiln.builder, 'list'])), ['grpc.health.v1.Health', 'kiln.v1.Builder']);
+    assert.deepEqual(lines(await call([kiln.registry, 'list', 'kiln.v1.Registry'])), [
+      'kiln.v1.Registry.DeleteModelVersion', 'kiln.v1.Registry.DownloadModelVersion', 'kiln.v1.Registry.GetModelVersion',
+      'kiln.v1.Registry.ListModelVersions', 'kiln.v1.Registry.ListModels', 'kiln.v1.Registry.UploadModel',
+      'kiln.v1.Registry.WatchModelVersion',
+    ]);
+  });
+
+  it('describes kiln.v1.Registry and kiln.v1.ModelVersion as the protos declare them', async () => {
+    const registry = await call([kiln.registry, 'describe', 'kiln.v1.Registry']);
+    assert.match(registry, /kiln\.v1\.Registry is a service/);
+    assert.match(registry, /rpc GetModelVersion \( \.kiln\.v1\.GetModelVersionRequest \) returns \( \.kiln\.v1\.ModelVersion \);/);
+    assert.match(registry, /rpc UploadModel \( stream \.kiln\.v1\.UploadModelRequest \) returns \( \.kiln\.v1\.ModelVersion \);/);
+    assert.match(registry, /rpc WatchModelVersion \( \.kiln\.v1\.WatchModelVersionRequest \) returns \( stream \.kiln\.v1\.WatchModelVersionResponse \);/);
+    const mv = await call([kiln.registry, 'describe', 'kiln.v1.ModelVersion']);
+    assert.match(mv, /kiln\.v1\.ModelVersion is a message/);
+    // Proto field names (not camelCase), map fields, imported well-known types and other files' types all resolve.
+    assert.match(mv, /\.google\.protobuf\.Timestamp create_time = 5;/);
+    assert.match(mv, /map<string, string> labels = 9;/);
+    assert.match(mv, /\.kiln\.v1\.Contract contract = 11;/);
+    assert.match(mv, /string image_reference = 12;/);
+  });
+
+  it('GetModelVersion prints the same JSON as toProto3Json of the message', async () => {
+    const viaGrpcurl = JSON.parse(await call(['-d', JSON.stringify({ model, version: 1 }), kiln.registry, 'kiln.v1.Registry/GetModelVersion']));
+    const message = await unary<object, ModelVersion__Output>(client, 'GetModelVersion', { model, version: 1 });
+    assert.deepEqual(viaGrpcurl, toProto3Json('kiln.v1.ModelVersion', message));
+    assert.equal(viaGrpcurl.model, model);
+    assert.equal(viaGrpcurl.version, '1'); // int64 as a string, as proto3 JSON has it
+    assert.equal(viaGrpcurl.contract.source, 'onnx');
+  });
+
+  it('ListModels and ListModelVersions print the same JSON as toProto3Json of the response', async () => {
+    const request = { name_prefix: model };
+    const viaGrpcurl = JSON.parse(await call(['-d', JSON.stringify(request), kiln.registry, 'kiln.v1.Registry/ListModels']));
+    const message = await unary<object, ListModelsResponse__Output>(client, 'ListModels', { namePrefix: model });
+    assert.deepEqual(viaGrpcurl, toProto3Json('kiln.v1.ListModelsResponse', message));
+    assert.equal(viaGrpcurl.models.length, 1);
+    assert.equal(viaGrpcurl.models[0].latestVersion, '2');
+
+    const versions = JSON.parse(await call(['-d', JSON.stringify({ model, page_size: 1 }), kiln.registry, 'kiln.v1.Registry/ListModelVersions']));
+    const versionsMessage = await unary<object, object>(client, 'ListModelVersions', { model, pageSize: 1 });
+    assert.deepEqual(versions, toProto3Json('kiln.v1.ListModelVersionsResponse', versionsMessage));
+    assert.ok(versions.nextPageToken, 'a first page of one has a next page');
+  });
+
+  it('grpc.health.v1.Health/Check answers SERVING for every service on its server, and for the server as a whole', async () => {
+    const check = async (address: string, service: string) =>
+      JSON.parse(await call(['-d', JSON.stringify({ service }), address, 'grpc.health.v1.Health/Check'])).status;
+    assert.equal(await check(kiln.registry, 'kiln.v1.Registry'), 'SERVING');
+    assert.equal(await check(kiln.inference, 'kiln.v1.Inference'), 'SERVING');
+    assert.equal(await check(kiln.builder, 'kiln.v1.Builder'), 'SERVING');
+    assert.equal(await check(kiln.registry, ''), 'SERVING');
+    await assert.rejects(check(kiln.registry, 'kiln.v1.Nope'), /NotFound/);
+  });
+
+  it('errors come back with their gRPC code and located message', async () => {
+    await assert.rejects(
+      call(['-d', JSON.stringify({ model: 'Bad Name' }), kiln.registry, 'kiln.v1.Registry/GetModelVersion']),
+      /InvalidArgument[\s\S]*GetModelVersionRequest\.model/,
+    );
+    await assert.rejects(
+      call(['-d', JSON.stringify({ model: `${model}-absent`, version: 1 }), kiln.registry, 'kiln.v1.Registry/DownloadModelVersion']),
+      /NotFound/,
+    );
+  });
+});
