@@ -21,7 +21,7 @@ describe('grpcurl against live Kiln', () => {
   const model = `grpcurl-${Date.now().toString(36)}`;
 
   const call = (args: string[]): Promise<string> =>
-    new Promise((resolve, reject) =>
+    new Promise<string>((resolve, reject) =>
       execFile(grpcurl, ['-plaintext', ...args], { timeout: 60_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) =>
         err ? reject(new Error(`grpcurl ${args.join(' ')} failed: ${stderr || err.message}`)) : resolve(stdout),
       ),
