@@ -72,7 +72,7 @@ describe('grpcurl against live Kiln', () => {
   });
 
   it('GetModelVersion prints the same JSON as toProto3Json of the message', async () => {
-    const viaGrpcurl = JSON.parse(await call(['-d', JSON.stringify({ model, version: 1 }), kiln.registry, 'kiln.v1.Registry/GetModelVersion']));
+    const viaGrpcurl: any = JSON.parse(await call(['-d', JSON.stringify({ model, version: 1 }), kiln.registry, 'kiln.v1.Registry/GetModelVersion']));
     const message = await unary<object, ModelVersion__Output>(client, 'GetModelVersion', { model, version: 1 });
     assert.deepEqual(viaGrpcurl, toProto3Json('kiln.v1.ModelVersion', message));
     assert.equal(viaGrpcurl.model, model);
@@ -82,13 +82,13 @@ describe('grpcurl against live Kiln', () => {
 
   it('ListModels and ListModelVersions print the same JSON as toProto3Json of the response', async () => {
     const request = { name_prefix: model };
-    const viaGrpcurl = JSON.parse(await call(['-d', JSON.stringify(request), kiln.registry, 'kiln.v1.Registry/ListModels']));
+    const viaGrpcurl: any = JSON.parse(await call(['-d', JSON.stringify(request), kiln.registry, 'kiln.v1.Registry/ListModels']));
     const message = await unary<object, ListModelsResponse__Output>(client, 'ListModels', { namePrefix: model });
     assert.deepEqual(viaGrpcurl, toProto3Json('kiln.v1.ListModelsResponse', message));
     assert.equal(viaGrpcurl.models.length, 1);
     assert.equal(viaGrpcurl.models[0].latestVersion, '2');
 
-    const versions = JSON.parse(await call(['-d', JSON.stringify({ model, page_size: 1 }), kiln.registry, 'kiln.v1.Registry/ListModelVersions']));
+    const versions: any = JSON.parse(await call(['-d', JSON.stringify({ model, page_size: 1 }), kiln.registry, 'kiln.v1.Registry/ListModelVersions']));
     const versionsMessage = await unary<object, object>(client, 'ListModelVersions', { model, pageSize: 1 });
     assert.deepEqual(versions, toProto3Json('kiln.v1.ListModelVersionsResponse', versionsMessage));
     assert.ok(versions.nextPageToken, 'a first page of one has a next page');
@@ -96,7 +96,7 @@ describe('grpcurl against live Kiln', () => {
 
   it('grpc.health.v1.Health/Check answers SERVING for every service on its server, and for the server as a whole', async () => {
     const check = async (address: string, service: string) =>
-      JSON.parse(await call(['-d', JSON.stringify({ service }), address, 'grpc.health.v1.Health/Check'])).status;
+      (JSON.parse as (t: string) => any)(await call(['-d', JSON.stringify({ service }), address, 'grpc.health.v1.Health/Check'])).status;
     assert.equal(await check(kiln.registry, 'kiln.v1.Registry'), 'SERVING');
     assert.equal(await check(kiln.inference, 'kiln.v1.Inference'), 'SERVING');
     assert.equal(await check(kiln.builder, 'kiln.v1.Builder'), 'SERVING');
