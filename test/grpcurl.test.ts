@@ -74,7 +74,7 @@ describe('grpcurl against live Kiln', () => {
   it('GetModelVersion prints the same JSON as toProto3Json of the message', async () => {
     const viaGrpcurl: any = JSON.parse(await call(['-d', JSON.stringify({ model, version: 1 }), kiln.registry, 'kiln.v1.Registry/GetModelVersion']));
     const message = await unary<object, ModelVersion__Output>(client, 'GetModelVersion', { model, version: 1 });
-    assert.deepEqual(viaGrpcurl, toProto3Json('kiln.v1.ModelVersion', message));
+    assert.deepEqual(viaGrpcurl, toProto3Json('kiln.v1.ModelVersion', message) as typeof viaGrpcurl);
     assert.equal(viaGrpcurl.model, model);
     assert.equal(viaGrpcurl.version, '1'); // int64 as a string, as proto3 JSON has it
     assert.equal(viaGrpcurl.contract.source, 'onnx');
@@ -84,13 +84,13 @@ describe('grpcurl against live Kiln', () => {
     const request = { name_prefix: model };
     const viaGrpcurl: any = JSON.parse(await call(['-d', JSON.stringify(request), kiln.registry, 'kiln.v1.Registry/ListModels']));
     const message = await unary<object, ListModelsResponse__Output>(client, 'ListModels', { namePrefix: model });
-    assert.deepEqual(viaGrpcurl, toProto3Json('kiln.v1.ListModelsResponse', message));
+    assert.deepEqual(viaGrpcurl, toProto3Json('kiln.v1.ListModelsResponse', message) as typeof viaGrpcurl);
     assert.equal(viaGrpcurl.models.length, 1);
     assert.equal(viaGrpcurl.models[0].latestVersion, '2');
 
     const versions: any = JSON.parse(await call(['-d', JSON.stringify({ model, page_size: 1 }), kiln.registry, 'kiln.v1.Registry/ListModelVersions']));
     const versionsMessage = await unary<object, object>(client, 'ListModelVersions', { model, pageSize: 1 });
-    assert.deepEqual(versions, toProto3Json('kiln.v1.ListModelVersionsResponse', versionsMessage));
+    assert.deepEqual(versions, toProto3Json('kiln.v1.ListModelVersionsResponse', versionsMessage) as typeof versions);
     assert.ok(versions.nextPageToken, 'a first page of one has a next page');
   });
 
