@@ -268,8 +268,13 @@ describe('registry end to end on real Postgres and MinIO', () => {
     }
     await new Promise((r) => setTimeout(r, 500));
     call.cancel();
-    // The server sees the cancellation asynchronously; give it a moment to abort the multipart upload.
-    for (let i = 0; i < 50 && (await blobs.listIncomplete()) > 0; i++) await new Promise((r) => setTimeout(r, 100));
+    // The server sees the cancellation asynchronously: grpc-js can end the message stream before it flags the call
+    // as cancelled, so the bytes may be stored first and collected when the cancellation lands. Give it a moment.
+    for (let i = 0; i < 50; i++) {
+      const newBlobs = [...(await blobDigests(blobs))].filter((d) => !before.has(d));
+      if ((await blobs.listIncomplete()) === 0 && newBlobs.length === 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
     await assertNothingLeft('cancelled', before);
   });
 
