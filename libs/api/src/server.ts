@@ -6,6 +6,7 @@ import { ReflectionService } from '@grpc/reflection';
 import type { Logger } from 'pino';
 import { CHANNEL_OPTIONS, toGrpcError } from './index';
 import { reflectionPackageDefinition } from './reflection';
+import { rpcHandled, rpcSeconds, rpcStarted } from './metrics';
 
 export interface ServiceRegistration {
   /** Fully qualified service name, e.g. kiln.v1.Registry (the health check key). */
@@ -31,7 +32,7 @@ export async function startServer(
   const server = new grpc.Server(CHANNEL_OPTIONS);
   const health = new HealthImplementation({ '': 'SERVING' });
   for (const s of services) {
-    server.addService(s.definition, wrapHandlers(s.implementation, s.name, log));
+    server.addService(s.definition, wrapHandlers(s.implementation, s.name, log, s.definition));
     health.setStatus(s.name, 'SERVING');
   }
   health.addToServer(server);
@@ -75,11 +76,35 @@ function wrapHandlers(
   impl: grpc.UntypedServiceImplementation,
   serviceName: string,
   log: Logger,
+  definition: grpc.ServiceDefinition,
 ): grpc.UntypedServiceImplementation {
   const wrapped: grpc.UntypedServiceImplementation = {};
   for (const [method, handler] of Object.entries(impl)) {
     const fn = handler as (...args: unknown[]) => unknown;
-    wrapped[method] = ((call: unknown, callback?: (err: unknown, value?: unknown) => void) => {
+    const labels = { grpc_service: serviceName, grpc_method: method, grpc_type: rpcType(definition[method]) };
+    wrapped[method] = ((call: unknown, rawCallback?: (err: unknown, value?: unknown) => void) => {
+      // Metrics: one started, then one handled with the status code the call ends with (callback, stream end,
+      // stream error or cancellation: whichever comes first).
+      rpcStarted.inc(labels);
+      const endTimer = rpcSeconds.startTimer(labels);
+      let ended = false;
+      const finishCall = (code: number) => {
+        if (ended) return;
+        ended = true;
+        endTimer();
+        rpcHandled.inc({ ...labels, grpc_code: grpc.status[code] ?? String(code) });
+      };
+      const emitter = call as NodeJS.EventEmitter;
+      emitter.once('cancelled', () => finishCall(grpc.status.CANCELLED));
+      let streamCode: number = grpc.status.OK;
+      const callback = rawCallback && ((err: unknown, value?: unknown) => {
+        finishCall(err ? toGrpcError(err).code ?? grpc.status.UNKNOWN : grpc.status.OK);
+        rawCallback(err, value);
+      });
+      if (!rawCallback) {
+        emitter.on('error', (err: { code?: number }) => { streamCode = err?.code ?? grpc.status.UNKNOWN; });
+        emitter.once('finish', () => finishCall(streamCode));
+      }
       const report = (err: unknown) => {
         const status = toGrpcError(err);
         const level = status.code === grpc.status.INTERNAL ? 'error' : 'info';
@@ -128,4 +153,10 @@ function widenFlowControlWindows(server: grpc.Server): void {
       }
     });
   }
+}
+
+function rpcType(method: grpc.MethodDefinition<unknown, unknown> | undefined): string {
+  if (!method) return 'unary';
+  if (method.requestStream) return method.responseStream ? 'bidi_stream' : 'client_stream';
+  return method.responseStream ? 'server_stream' : 'unary';
 }

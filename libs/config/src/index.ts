@@ -10,6 +10,10 @@ const bool = z
   .transform((v) => v === '1' || v === 'true' || v === 'yes');
 const int = z.coerce.number().int().nonnegative();
 
+/** A metrics listen address: host:port, or 0 / off for none (undefined). */
+const metricsListen = (fallback: string) =>
+  z.string().default(fallback).transform((v) => (v === '0' || v.toLowerCase() === 'off' || v === '' ? undefined : v));
+
 /** Every variable, its default, and what it means (the README's configuration table is this list). */
 export const ENV_SCHEMA = z.object({
   KILN_DATA_DIR: z.string().default('.kiln').describe('Folder for embedded data: PGlite database, local blobs, OCI layout'),
@@ -29,6 +33,9 @@ export const ENV_SCHEMA = z.object({
   KILN_REGISTRY_ADDRESS: z.string().optional().describe('Where the other services reach the registry (default: its listen address)'),
   KILN_BUILDER_ADDRESS: z.string().optional().describe('Where the registry reaches the builder (default: its listen address)'),
   KILN_INFERENCE_ADDRESS: z.string().optional().describe('Where the registry reaches inference (default: its listen address)'),
+  KILN_REGISTRY_METRICS_LISTEN: metricsListen('127.0.0.1:9451').describe('Registry Prometheus /metrics HTTP address; 0 or off disables'),
+  KILN_BUILDER_METRICS_LISTEN: metricsListen('127.0.0.1:9452').describe('Builder Prometheus /metrics HTTP address; 0 or off disables'),
+  KILN_INFERENCE_METRICS_LISTEN: metricsListen('127.0.0.1:9453').describe('Inference Prometheus /metrics HTTP address; 0 or off disables'),
   KILN_MAX_FILE_BYTES: int.default(256 * GiB).describe('Largest single file in an upload'),
   KILN_MAX_UPLOAD_BYTES: int.default(1024 * GiB).describe('Largest upload (sum of file sizes, after decompression)'),
   KILN_MAX_FILES: int.default(100_000).describe('Most files in one upload'),
@@ -60,6 +67,8 @@ export interface KilnConfig {
     credentials?: { accessKeyId: string; secretAccessKey: string };
   };
   listen: { registry: string; builder: string; inference: string };
+  /** Where each service serves Prometheus metrics (/metrics over HTTP); undefined when disabled. */
+  metrics: { registry?: string; builder?: string; inference?: string };
   addresses: { registry: string; builder: string; inference: string };
   limits: { maxFileBytes: number; maxUploadBytes: number; maxFiles: number };
   images: {
@@ -104,6 +113,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KilnConfig {
         }
       : { kind: 'local', dir: path.join(dataDir, 'blobs') },
     listen,
+    metrics: { registry: e.KILN_REGISTRY_METRICS_LISTEN, builder: e.KILN_BUILDER_METRICS_LISTEN, inference: e.KILN_INFERENCE_METRICS_LISTEN },
     addresses: {
       registry: e.KILN_REGISTRY_ADDRESS ?? listen.registry,
       builder: e.KILN_BUILDER_ADDRESS ?? listen.builder,

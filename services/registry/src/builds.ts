@@ -5,6 +5,7 @@ import type pg from 'pg';
 import PgBoss from 'pg-boss';
 import type { Logger } from 'pino';
 import { fromGrpcError, type BuilderClient } from '@kiln/api';
+import { buildSeconds, buildsFinished, setBuildQueueDepthSource } from '@kiln/api/metrics';
 import type { BuildModelVersionResponse__Output } from '@kiln/api/generated/kiln/v1/BuildModelVersionResponse';
 import * as store from './store';
 import type { VersionEvents } from './events';
@@ -53,6 +54,7 @@ export class BuildQueue {
 
   async start(): Promise<void> {
     await this.boss.start();
+    setBuildQueueDepthSource(() => this.depth());
     const existing = await this.boss.getQueue(QUEUE);
     if (!existing) await this.boss.createQueue(QUEUE, { name: QUEUE, policy: 'standard' });
     if (this.options.work !== false) {
@@ -63,6 +65,7 @@ export class BuildQueue {
   }
 
   async stop(): Promise<void> {
+    setBuildQueueDepthSource(undefined);
     await this.boss.stop({ graceful: true, wait: true, timeout: 10_000 });
   }
 
@@ -91,8 +94,17 @@ export class BuildQueue {
     await store.setBuildStarted(pool, model, version);
     events.notify(model, version);
     log.info('build started');
+    const endTimer = buildSeconds.startTimer();
+    let recorded = false;
+    const outcome = (o: 'released' | 'failed' | 'retried') => {
+      if (recorded) return;
+      recorded = true;
+      endTimer({ outcome: o });
+      buildsFinished.inc({ outcome: o });
+    };
     try {
       const result = await this.callBuilder(model, version, log);
+      outcome('released');
       if (await store.setBuildResult(pool, model, version, result)) {
         log.info({ image: result.imageReference, digest: result.imageDigest }, 'version released');
       }
@@ -100,9 +112,11 @@ export class BuildQueue {
       const error = fromGrpcError(err, 'build');
       const lastAttempt = job.retryCount >= this.retryLimit;
       if (TRANSIENT.has(error.code) && !lastAttempt) {
+        outcome('retried');
         log.warn({ err: error.message, code: error.code }, 'build failed transiently; it will be retried');
         throw error;
       }
+      outcome('failed');
       await store.setBuildResult(pool, model, version, { failureReason: error.message });
       log.warn({ err: error.message, code: error.code }, 'build failed');
     } finally {

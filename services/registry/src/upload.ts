@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { readArchive, type ArchiveFormat, type ArchiveLimits } from '@kiln/archive';
 import { invalidArgument, KilnError } from '@kiln/errors';
 import { withTransaction } from '@kiln/metadata';
+import { uploadBytes } from '@kiln/api/metrics';
 import type { Contract } from '@kiln/contract/types';
 import { parseManifest, payloadMatcher } from '@kiln/manifest';
 import * as store from './store';
@@ -94,6 +95,7 @@ export async function ingestUpload(
           throw err;
         }
         files.push({ path: file.path, size: staged.size, sha256: staged.digest, executable: file.executable });
+        uploadBytes.inc(staged.size);
       },
     });
     const byPath = new Map(files.map((f) => [f.path, f]));
