@@ -1,11 +1,16 @@
-// bench/build: a model with a 1 GiB weight file and a few small files built into an image in the test registry:
-// Kiln's daemonless build (files from MinIO) against `docker build` + `docker push` of the same files on the same
-// base, same engine, same registry, same run; then a rebuild with one small file changed. Needs the servers of
-// scripts/test-env (started here when KILN_TEST_REGISTRY is not set).
-//   npx tsx bench/build.ts            (BENCH_WEIGHT_MIB=1024 by default)
-import { execFileSync, spawnSync } from 'node:child_process';
+// bench/build: a model with a 1 GiB weight file and a few small files built into an image: Kiln's daemonless build
+// (files from MinIO, through the services) against `docker build` + `docker push` of the same files on the same
+// base, with the same Docker engine, to the same registry, in the same run; then a rebuild with one small file
+// changed. Rounds alternate Kiln and docker on fresh random weights; medians are printed with every round.
+// Needs the servers of scripts/test-env (started here when KILN_TEST_DOCKER_HOST is not set).
+//   npx tsx bench/build.ts            (BENCH_WEIGHT_MIB=1024 BENCH_ROUNDS=3 by default)
+//
+// Images go to a Distribution registry (the same `docker-registry` the test registry runs) started by the bench
+// on a temp dir, removed at the end: each round pushes over 2 GiB, which a running registry cannot give back.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, promises as fs } from 'node:fs';
+import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,9 +20,10 @@ import { requireEnv, startKiln, uploadModel, waitForBuild, type UploadFile } fro
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MiB = 1024 ** 2;
 const WEIGHT_MIB = Number(process.env.BENCH_WEIGHT_MIB ?? 1024);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 let startedTestEnv = false;
-if (!process.env.KILN_TEST_REGISTRY) {
+if (!process.env.KILN_TEST_DOCKER_HOST) {
   const exports = execFileSync('bash', [path.join(root, 'scripts/test-env'), 'start'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   for (const line of exports.split('\n')) {
     const m = /^export ([A-Z0-9_]+)=(.*)$/.exec(line.trim());
@@ -25,10 +31,11 @@ if (!process.env.KILN_TEST_REGISTRY) {
   }
   startedTestEnv = true;
 }
-const env = requireEnv('KILN_TEST_REGISTRY', 'KILN_TEST_DOCKER_HOST', 'KILN_TEST_BASE_IMAGE');
+const env = requireEnv('KILN_TEST_DOCKER_HOST', 'KILN_TEST_BASE_IMAGE');
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const tsMs = (t: Timestamp__Output | null) => (t ? Number(t.seconds) * 1000 + t.nanos / 1e6 : NaN);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 function docker(...args: string[]): number {
   const t0 = performance.now();
@@ -43,68 +50,114 @@ async function writeRandom(file: string, mib: number): Promise<void> {
   await new Promise<void>((r) => out.end(() => r()));
 }
 
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** A Distribution registry on loopback (plain HTTP: Docker and Kiln both allow it for 127.0.0.1). */
+async function startRegistry(dir: string): Promise<{ host: string; stop(): void }> {
+  const host = `127.0.0.1:${await freePort()}`;
+  const config = path.join(dir, 'registry.yml');
+  await fs.writeFile(config, `version: 0.1\nlog: {level: warn}\nstorage: {filesystem: {rootdirectory: ${path.join(dir, 'registry')}}}\nhttp: {addr: ${host}, secret: bench}\n`);
+  const child = spawn('docker-registry', ['serve', config], { stdio: 'ignore' });
+  for (let i = 0; ; i++) {
+    const up = await fetch(`http://${host}/v2/`).then((r) => r.ok, () => false);
+    if (up) break;
+    if (i > 100) throw new Error('docker-registry did not start');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { host, stop: () => child.kill() };
+}
+
 const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'kiln-bench-build-'));
-const kiln = await startKiln();
+const registry = await startRegistry(dir);
+const kiln = await startKiln({ env: { KILN_IMAGE_REGISTRY: registry.host } });
 try {
   // The model on disk, laid out for docker build: the context holds weights/ and small/, copied to /model in two
   // steps (the big file first, in a layer of its own, so docker's layer cache can keep it on the rebuild).
-  const weights = path.join(dir, 'weights');
-  const smallDir = path.join(dir, 'small');
+  const context = path.join(dir, 'context');
+  const weights = path.join(context, 'weights');
+  const smallDir = path.join(context, 'small');
   await fs.mkdir(path.join(smallDir, 'tokenizer'), { recursive: true });
   await fs.mkdir(weights, { recursive: true });
-  process.stderr.write(`writing a ${WEIGHT_MIB} MiB weight file...\n`);
-  await writeRandom(path.join(weights, 'weights.bin'), WEIGHT_MIB);
   const small: Record<string, string> = {
     'config.json': '{"hidden": 4096, "layers": 32}\n',
     'tokenizer/vocab.txt': Array.from({ length: 5000 }, (_, i) => `token${i}`).join('\n'),
     'tokenizer/merges.txt': Array.from({ length: 2000 }, (_, i) => `a${i} b${i}`).join('\n'),
     'README.md': '# bench model\n',
   };
-  for (const [p, c] of Object.entries(small)) await fs.writeFile(path.join(smallDir, p), c);
   const files = (): UploadFile[] => [
     { path: 'weights.bin', file: path.join(weights, 'weights.bin') },
     ...Object.keys(small).map((p) => ({ path: p, file: path.join(smallDir, p) })),
   ];
   const manifest = `runtime: ${env.KILN_TEST_BASE_IMAGE}\n`;
-
-  // Docker: the base pulled before timing (Kiln reads only the base's manifest and config, and mounts its layers).
+  // The base is pulled before timing: Kiln reads only the base's manifest and config.
   docker('pull', '-q', env.KILN_TEST_BASE_IMAGE);
-  await fs.writeFile(path.join(dir, 'Dockerfile'), `FROM ${env.KILN_TEST_BASE_IMAGE}\nCOPY weights/ /model/\nCOPY small/ /model/\n`);
-  const dockerRef = `${env.KILN_TEST_REGISTRY}/${kiln.config.images.prefix}-docker/bench:`;
+  await fs.writeFile(path.join(context, 'Dockerfile'), `FROM ${env.KILN_TEST_BASE_IMAGE}\nCOPY weights/ /model/\nCOPY small/ /model/\n`);
+  const dockerRepo = `${registry.host}/docker/bench`;
 
-  process.stderr.write('uploading to Kiln (not timed)...\n');
-  const v1 = await uploadModel(kiln.client, 'bench', files(), { manifest });
-  const b1 = await waitForBuild(kiln.client, 'bench', v1.version, { timeoutMs: 600_000 });
-  if (b1.version.status !== 'MODEL_VERSION_STATUS_RELEASED') throw new Error(`kiln build failed: ${b1.version.failureReason}`);
-  const kiln1 = tsMs(b1.version.buildEndTime) - tsMs(b1.version.buildStartTime);
+  const kilnBuild = async () => {
+    const v = await uploadModel(kiln.client, 'bench', files(), { manifest });
+    const b = await waitForBuild(kiln.client, 'bench', v.version, { timeoutMs: 600_000 });
+    if (b.version.status !== 'MODEL_VERSION_STATUS_RELEASED') throw new Error(`kiln build failed: ${b.version.failureReason}`);
+    // The registry's own build start and end: the builder's work, without the queue's pick-up delay.
+    return { ms: tsMs(b.version.buildEndTime) - tsMs(b.version.buildStartTime), log: b.log };
+  };
+  const dockerBuild = (tag: string) => {
+    const build = docker('build', '-q', '-t', `${dockerRepo}:${tag}`, context);
+    const push = docker('push', '-q', `${dockerRepo}:${tag}`);
+    return { build, push, total: build + push };
+  };
 
-  process.stderr.write('docker build + push...\n');
-  const dBuild1 = docker('build', '-q', '-t', `${dockerRef}1`, dir);
-  const dPush1 = docker('push', '-q', `${dockerRef}1`);
+  type Round = { kiln: number; docker: { build: number; push: number; total: number } };
+  const first: Round[] = [];
+  const rebuild: Round[] = [];
+  let lastLogs: string[] = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    process.stderr.write(`round ${round}/${ROUNDS}: writing ${WEIGHT_MIB} MiB of fresh weights...\n`);
+    await writeRandom(path.join(weights, 'weights.bin'), WEIGHT_MIB);
+    for (const [p, c] of Object.entries(small)) await fs.writeFile(path.join(smallDir, p), c);
+    // Alternate who goes first, so neither always meets a cold or a warm page cache.
+    const kilnFirst = round % 2 === 1;
+    let k1: Awaited<ReturnType<typeof kilnBuild>>;
+    let d1: ReturnType<typeof dockerBuild>;
+    if (kilnFirst) {
+      k1 = await kilnBuild();
+      d1 = dockerBuild(`${round}-1`);
+    } else {
+      d1 = dockerBuild(`${round}-1`);
+      k1 = await kilnBuild();
+    }
+    first.push({ kiln: k1.ms, docker: d1 });
 
-  // The rebuild: one small file changed.
-  await fs.writeFile(path.join(smallDir, 'config.json'), '{"hidden": 4096, "layers": 33}\n');
-  const v2 = await uploadModel(kiln.client, 'bench', files(), { manifest });
-  const b2 = await waitForBuild(kiln.client, 'bench', v2.version, { timeoutMs: 600_000 });
-  if (b2.version.status !== 'MODEL_VERSION_STATUS_RELEASED') throw new Error(`kiln rebuild failed: ${b2.version.failureReason}`);
-  const kiln2 = tsMs(b2.version.buildEndTime) - tsMs(b2.version.buildStartTime);
-  const dBuild2 = docker('build', '-q', '-t', `${dockerRef}2`, dir);
-  const dPush2 = docker('push', '-q', `${dockerRef}2`);
+    await fs.writeFile(path.join(smallDir, 'config.json'), `{"hidden": 4096, "layers": ${32 + round}}\n`);
+    const k2 = await kilnBuild();
+    const d2 = dockerBuild(`${round}-2`);
+    rebuild.push({ kiln: k2.ms, docker: d2 });
+    lastLogs = [...k1.log.filter((l) => /pushed while hashing/.test(l)), ...k2.log.filter((l) => /^pushed /.test(l))];
+    docker('rmi', `${dockerRepo}:${round}-1`, `${dockerRepo}:${round}-2`);
+  }
 
-  const pushedLine = (log: string[]) => log.filter((l) => /^(layer .*pushed while hashing|image |pushed )/.test(l)).join('; ');
-  const rows = [
-    ['first build', kiln1, dBuild1, dPush1],
-    ['rebuild, one small file changed', kiln2, dBuild2, dPush2],
-  ] as const;
-  console.log(`\n${WEIGHT_MIB} MiB weight file + ${Object.keys(small).length} small files, base ${env.KILN_TEST_BASE_IMAGE}`);
-  console.log('| build | Kiln daemonless | docker build | docker push | docker total | ratio |');
+  console.log(`\n${WEIGHT_MIB} MiB weight file + ${Object.keys(small).length} small files, base ${env.KILN_TEST_BASE_IMAGE}, ${ROUNDS} rounds`);
+  console.log('| build | Kiln daemonless | docker build | docker push | docker build + push | ratio |');
   console.log('|---|---|---|---|---|---|');
-  for (const [name, k, b, p] of rows) console.log(`| ${name} | ${seconds(k)} | ${seconds(b)} | ${seconds(p)} | ${seconds(b + p)} | ${((b + p) / k).toFixed(1)}x |`);
-  console.log(`\nKiln v1: ${pushedLine(b1.log)}\nKiln v2: ${pushedLine(b2.log)}`);
-  console.log(`Kiln images: ${b1.version.imageReference} ${b1.version.imageDigest}, ${b2.version.imageReference} ${b2.version.imageDigest}`);
-  docker('rmi', `${dockerRef}1`, `${dockerRef}2`);
+  for (const [name, rows] of [['first build', first], ['rebuild, one small file changed', rebuild]] as const) {
+    for (const [i, r] of rows.entries()) {
+      console.log(`| ${name}, round ${i + 1} | ${seconds(r.kiln)} | ${seconds(r.docker.build)} | ${seconds(r.docker.push)} | ${seconds(r.docker.total)} | ${(r.docker.total / r.kiln).toFixed(1)}x |`);
+    }
+    const k = median(rows.map((r) => r.kiln));
+    const d = median(rows.map((r) => r.docker.total));
+    console.log(`| **${name}, median** | **${seconds(k)}** | ${seconds(median(rows.map((r) => r.docker.build)))} | ${seconds(median(rows.map((r) => r.docker.push)))} | **${seconds(d)}** | **${(d / k).toFixed(1)}x** |`);
+  }
+  console.log(`\nKiln, last round: ${lastLogs.join('; ')}`);
 } finally {
   await kiln.stop();
+  registry.stop();
   await fs.rm(dir, { recursive: true, force: true });
   if (startedTestEnv) spawnSync('bash', [path.join(root, 'scripts/test-env'), 'stop'], { stdio: 'ignore' });
 }
