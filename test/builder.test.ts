@@ -10,9 +10,12 @@ import { after, before, describe, it } from 'node:test';
 import { builderClient, grpc } from '@kiln/api';
 import type { BuildModelVersionResponse__Output } from '@kiln/api/generated/kiln/v1/BuildModelVersionResponse';
 import { loadConfig } from '@kiln/config';
+import { RegistryTransport } from '@kiln/oci';
+import { Readable } from 'node:stream';
 import { createLogger } from '@kiln/log';
 import { seededBytes } from '@kiln/oci/testing/model-files';
 import { startBuilder } from '../services/builder/src/index';
+import { pushWhileHashing, streamAuthorization } from '../services/builder/src/stream-push';
 import { requireEnv, startKiln, uploadModel, waitForBuild, type RunningKiln, type UploadFile } from './helpers/services';
 
 const run = promisify(execFile);
@@ -35,6 +38,12 @@ if (missing.length) {
   async function dockerRun(ref: string, ...cmd: string[]): Promise<string> {
     const { stdout } = await run('docker', ['-H', env.KILN_TEST_DOCKER_HOST, 'run', '--rm', '--pull', 'always', '--network', 'none', ref, ...cmd], { maxBuffer: 64 * MiB });
     return stdout;
+  }
+  /** Removes the engine's images of this run (built by the builder or pulled by docker run) to keep its disk. */
+  async function removeEngineImages(prefix: string): Promise<void> {
+    const { stdout } = await run('docker', ['-H', env.KILN_TEST_DOCKER_HOST, 'images', '--format', '{{.Repository}}:{{.Tag}}']);
+    const mine = stdout.split('\n').filter((r) => r.startsWith(prefix));
+    if (mine.length) await run('docker', ['-H', env.KILN_TEST_DOCKER_HOST, 'rmi', '-f', ...mine]).catch(() => {});
   }
   async function dockerLabels(ref: string): Promise<Record<string, string>> {
     const { stdout } = await run('docker', ['-H', env.KILN_TEST_DOCKER_HOST, 'image', 'inspect', '--format', '{{json .Config.Labels}}', ref]);
@@ -83,7 +92,10 @@ if (missing.length) {
         },
       });
     });
-    after(async () => kiln?.stop());
+    after(async () => {
+      if (kiln) await removeEngineImages(`${env.KILN_TEST_REGISTRY}/${kiln.config.images.prefix}/`);
+      await kiln?.stop();
+    });
 
     let first: { ref: string; digest: string; model: string };
 
@@ -251,6 +263,23 @@ if (missing.length) {
     });
   });
 
+  describe('pushing a layer while hashing it', () => {
+    it('gives the same digest and stored bytes streamed in one PATCH and chunked through the transport', async () => {
+      const bytes = seededBytes(3, 3 * MiB + 123);
+      const transport = new RegistryTransport({ registry: env.KILN_TEST_REGISTRY, insecure: true });
+      const repository = `kiln-e2e-stream-${process.pid}-${Date.now()}`;
+      const auth = await streamAuthorization(transport.baseUrl, undefined);
+      assert.equal(auth, '', 'the open registry needs no Authorization');
+      const streamed = await pushWhileHashing(transport, repository, () => Readable.from([bytes.subarray(0, 1000), bytes.subarray(1000)]),
+        { chunkSize: MiB, streamAuthorization: auth });
+      const chunked = await pushWhileHashing(transport, repository, () => Readable.from([bytes]), { chunkSize: MiB, streamAuthorization: null });
+      assert.deepEqual(streamed, { digest: `sha256:${sha256(bytes)}`, size: bytes.length, diffID: `sha256:${sha256(bytes)}` });
+      assert.deepEqual(chunked, streamed);
+      const res = await fetch(`http://${env.KILN_TEST_REGISTRY}/v2/${repository}/blobs/${streamed.digest}`);
+      assert.equal(sha256(Buffer.from(await res.arrayBuffer())), sha256(bytes));
+    });
+  });
+
   describe('builder pushing to a registry with basic auth', () => {
     let kiln: RunningKiln;
     const basic = `Basic ${Buffer.from(`${env.KILN_TEST_REGISTRY_USER}:${env.KILN_TEST_REGISTRY_PASSWORD}`).toString('base64')}`;
@@ -263,7 +292,10 @@ if (missing.length) {
         },
       });
     });
-    after(async () => kiln?.stop());
+    after(async () => {
+      if (kiln) await removeEngineImages(`${env.KILN_TEST_REGISTRY_BASIC}/${kiln.config.images.prefix}/`);
+      await kiln?.stop();
+    });
 
     it('pushes daemonless and engine builds with the configured credentials (the base comes from the open registry)', async () => {
       const plain = await uploadModel(kiln.client, 'authed', [{ path: 'w.bin', content: seededBytes(2, 17 * MiB) }], { manifest: `runtime: ${env.KILN_TEST_BASE_IMAGE}\n` });
