@@ -88,6 +88,8 @@ export interface KilnProcessOptions {
   script?: string;
   /** Which services to wait for (default: all three). */
   services?: string[];
+  /** Node flags (e.g. --cpu-prof): the process then runs as `node FLAGS --import tsx SCRIPT`. */
+  nodeArgs?: string[];
   /** Also append the process's output to this file. */
   logFile?: string;
 }
@@ -133,7 +135,11 @@ export async function startKilnProcess(options: KilnProcessOptions = {}): Promis
   }
   Object.assign(env, options.env ?? {});
 
-  const child = spawn(path.join(REPO_ROOT, 'node_modules/.bin/tsx'), [options.script ?? 'services/all.ts'], {
+  const script = options.script ?? 'services/all.ts';
+  const [cmd, args] = options.nodeArgs
+    ? [process.execPath, [...options.nodeArgs, '--import', 'tsx', script]]
+    : [path.join(REPO_ROOT, 'node_modules/.bin/tsx'), [script]];
+  const child = spawn(cmd, args, {
     cwd: REPO_ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
