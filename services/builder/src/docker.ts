@@ -123,7 +123,8 @@ export class DockerEngine {
       if (a.username) registryconfig[r] = { username: a.username, password: a.password ?? '' };
     }
     const buildStream = await this.engineCall('build', () =>
-      this.docker.buildImage(context, { t: target.reference, rm: true, forcerm: true, registryconfig, abortSignal: signal }),
+      // pull: the runtime tag is looked up on every build, as the daemonless path does, not taken from the engine's copy.
+      this.docker.buildImage(context, { t: target.reference, pull: true, rm: true, forcerm: true, registryconfig, abortSignal: signal }),
     );
     let imageId: string | undefined;
     let failure: string | undefined;
