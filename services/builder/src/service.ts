@@ -4,7 +4,7 @@ import type { BuilderHandlers } from '@kiln/api/generated/kiln/v1/Builder';
 import type { BuildModelVersionResponse } from '@kiln/api/generated/kiln/v1/BuildModelVersionResponse';
 import type { ModelVersion__Output } from '@kiln/api/generated/kiln/v1/ModelVersion';
 import type { Timestamp } from '@kiln/api/generated/google/protobuf/Timestamp';
-import { fromGrpcError, grpc, toGrpcError, type RegistryClient } from '@kiln/api';
+import { fromGrpcError, type RegistryClient } from '@kiln/api';
 import type { BlobStore } from '@kiln/blobstore';
 import type { KilnConfig } from '@kiln/config';
 import { invalidArgument, KilnError } from '@kiln/errors';
@@ -33,17 +33,8 @@ export interface BuilderDeps {
 export function builderHandlers(deps: BuilderDeps): BuilderHandlers {
   const transports = new Transports(deps.config.images, deps.fetch);
   return {
-    // Errors are sent as the call's status here rather than thrown: libs/api's wrapHandlers ends a failed server
-    // stream with call.destroy(status), after which grpc-js never sends the status and the client waits forever.
-    BuildModelVersion(call) {
-      build(call).catch((err) => {
-        const status = toGrpcError(err);
-        const level = status.code === grpc.status.INTERNAL ? 'error' : 'info';
-        deps.log[level]({ rpc: 'kiln.v1.Builder/BuildModelVersion', model: call.request.model, version: call.request.version,
-          code: grpc.status[status.code ?? grpc.status.UNKNOWN], err: status.message }, 'call failed');
-        call.emit('error', status);
-      });
-    },
+    // A failure is thrown: wrapHandlers sends it as the stream's status, with its code.
+    BuildModelVersion: (call) => build(call),
   };
 
   async function build(call: Parameters<BuilderHandlers['BuildModelVersion']>[0]): Promise<void> {
