@@ -15,7 +15,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Timestamp__Output } from '@kiln/api/generated/google/protobuf/Timestamp';
-import { requireEnv, startKiln, uploadModel, waitForBuild, type UploadFile } from '../test/helpers/services';
+import { startKiln, uploadModel, waitForBuild, type UploadFile } from '../test/helpers/services';
+import { requireEnv } from '../test/helpers/test-config';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MiB = 1024 ** 2;

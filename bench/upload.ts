@@ -8,7 +8,6 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +16,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { registryClient } from '@kiln/api';
 import { ENV_SCHEMA } from '@kiln/config';
 import { upload, uploadSource } from '../cli/src/upload';
-import { freshDatabase } from '../test/helpers/test-config';
+import { freePort, freshDatabase } from '../test/helpers/test-config';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const GiB = 1024 ** 3;
@@ -31,15 +30,6 @@ function loadTestEnv(): void {
     const m = /^export ([A-Z0-9_]+)=(.*)$/.exec(line.trim());
     if (m) process.env[m[1]] = m[2].replace(/^'(.*)'$/, '$1');
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 async function writeModel(file: string, bytes: number): Promise<void> {
@@ -137,7 +127,7 @@ async function main(): Promise<void> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     KILN_DATA_DIR: dir,
-    DATABASE_URL: await freshDatabase(),
+    DATABASE_URL: (await freshDatabase()).url,
     KILN_S3_BUCKET: process.env.KILN_TEST_S3_BUCKET,
     KILN_S3_ENDPOINT: process.env.KILN_TEST_S3_ENDPOINT,
     KILN_S3_REGION: process.env.KILN_TEST_S3_REGION,

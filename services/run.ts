@@ -1,6 +1,7 @@
 // Runs one or more services in this process until SIGTERM/SIGINT, then drains in-flight calls and exits.
 import { loadConfig, type KilnConfig } from '@kiln/config';
 import { createLogger, type Logger } from '@kiln/log';
+import { withMetrics } from '@kiln/api/metrics';
 
 export interface Stoppable {
   address: string;
@@ -14,7 +15,8 @@ export async function runServices(starters: Array<[name: string, start: ServiceS
   const root = createLogger('kiln', config.logLevel);
   const running: Array<[string, Stoppable]> = [];
   try {
-    for (const [name, start] of starters) running.push([name, await start(config, root.child({ service: name }))]);
+    // Each service serves its Prometheus /metrics at KILN_<NAME>_METRICS_LISTEN (off disables it).
+    for (const [name, start] of starters) running.push([name, await withMetrics(name, start)(config, root.child({ service: name }))]);
   } catch (err) {
     root.fatal({ err }, 'start failed');
     for (const [, s] of running.reverse()) await s.stop().catch(() => {});

@@ -16,7 +16,8 @@ import { createLogger } from '@kiln/log';
 import { seededBytes } from '@kiln/oci/testing/model-files';
 import { startBuilder } from '../services/builder/src/index';
 import { pushWhileHashing, streamAuthorization } from '../services/builder/src/stream-push';
-import { requireEnv, startKiln, uploadModel, waitForBuild, type RunningKiln, type UploadFile } from './helpers/services';
+import { startKiln, uploadModel, waitForBuild, type RunningKiln, type UploadFile } from './helpers/services';
+import { requireEnv } from './helpers/test-config';
 
 const run = promisify(execFile);
 const MiB = 1024 * 1024;

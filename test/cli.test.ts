@@ -4,23 +4,14 @@ import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { registryClient } from '@kiln/api';
+import { freePort } from './helpers/test-config';
 
 const root = path.resolve(import.meta.dirname, '..');
 const kilnBin = path.join(root, 'cli/bin/kiln');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 interface Run {
   code: number;
@@ -53,6 +44,9 @@ describe('kiln CLI against npm start on embedded defaults', () => {
         KILN_BUILDER_LISTEN: `127.0.0.1:${b}`,
         KILN_INFERENCE_LISTEN: `127.0.0.1:${i}`,
         KILN_LOG_LEVEL: 'warn',
+        KILN_REGISTRY_METRICS_LISTEN: 'off',
+        KILN_BUILDER_METRICS_LISTEN: 'off',
+        KILN_INFERENCE_METRICS_LISTEN: 'off',
         // Embedded defaults: none of the real servers' variables reach the service.
         DATABASE_URL: '',
         KILN_S3_BUCKET: '',

@@ -55,7 +55,7 @@ describe('metrics endpoints of live Kiln', () => {
   const R = { grpc_service: 'kiln.v1.Registry' };
 
   before(async () => {
-    kiln = await startKilnProcess({ script: 'test/helpers/kiln-metrics-main.ts' });
+    kiln = await startKilnProcess();
     client = registryClient(kiln.registry);
   });
   after(async () => {

@@ -9,21 +9,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import pg from 'pg';
 import * as grpc from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
 
+import { freePort, freshDatabase, testS3Env } from './test-config';
+
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const run = promisify(execFile);
-
-/** The variables that must be set (scripts/test-env exports them); throws naming the missing ones. */
-export function requireVars<const N extends string>(...names: N[]): Record<N, string> {
-  const missing = names.filter((n) => !process.env[n]);
-  if (missing.length) {
-    throw new Error(`${missing.join(', ')} not set: run through scripts/test (or eval "$(bash scripts/test-env start)")`);
-  }
-  return Object.fromEntries(names.map((n) => [n, process.env[n]!])) as Record<N, string>;
-}
 
 export interface SdkTools {
   python: string;
@@ -59,15 +51,6 @@ export function sdkTools(): Promise<SdkTools> {
   return tools;
 }
 
-/** A loopback port that nothing listens on right now. */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 export interface KilnProcess {
   registry: string;
   inference: string;
@@ -96,16 +79,8 @@ export interface KilnProcessOptions {
 
 /** Starts `tsx services/all.ts` with real Postgres (a fresh database) and MinIO (a fresh prefix). */
 export async function startKilnProcess(options: KilnProcessOptions = {}): Promise<KilnProcess> {
-  const t = requireVars('KILN_TEST_DATABASE_URL', 'KILN_TEST_S3_ENDPOINT', 'KILN_TEST_S3_BUCKET', 'KILN_TEST_S3_REGION',
-    'KILN_TEST_S3_ACCESS_KEY', 'KILN_TEST_S3_SECRET_KEY');
   const runId = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
-  const database = `kiln_proc_${runId}`;
-  const admin = new pg.Client({ connectionString: t.KILN_TEST_DATABASE_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${database}`);
-  await admin.end();
-  const url = new URL(t.KILN_TEST_DATABASE_URL);
-  url.pathname = `/${database}`;
+  const database = await freshDatabase();
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'kiln-proc-'));
 
   const [registryPort, builderPort, inferencePort, rm, bm, im] = await Promise.all(Array.from({ length: 6 }, freePort));
@@ -115,13 +90,8 @@ export async function startKilnProcess(options: KilnProcessOptions = {}): Promis
     HOME: process.env.HOME ?? '/root',
     KILN_DATA_DIR: dataDir,
     KILN_LOG_LEVEL: process.env.KILN_LOG_LEVEL ?? 'warn',
-    DATABASE_URL: url.toString(),
-    KILN_S3_BUCKET: t.KILN_TEST_S3_BUCKET,
-    KILN_S3_ENDPOINT: t.KILN_TEST_S3_ENDPOINT,
-    KILN_S3_REGION: t.KILN_TEST_S3_REGION,
-    KILN_S3_PREFIX: `proc/${runId}/`,
-    AWS_ACCESS_KEY_ID: t.KILN_TEST_S3_ACCESS_KEY,
-    AWS_SECRET_ACCESS_KEY: t.KILN_TEST_S3_SECRET_KEY,
+    DATABASE_URL: database.url,
+    ...testS3Env(`proc/${runId}/`),
     KILN_REGISTRY_LISTEN: address(registryPort),
     KILN_BUILDER_LISTEN: address(builderPort),
     KILN_INFERENCE_LISTEN: address(inferencePort),
@@ -158,12 +128,7 @@ export async function startKilnProcess(options: KilnProcessOptions = {}): Promis
     resolve(code);
   }));
 
-  const dropDatabase = async () => {
-    const c = new pg.Client({ connectionString: t.KILN_TEST_DATABASE_URL });
-    await c.connect();
-    await c.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => {});
-    await c.end();
-  };
+  const dropDatabase = database.drop;
   const stop = async () => {
     await stopChild(child, exited);
     await dropDatabase();
@@ -192,7 +157,7 @@ export async function startKilnProcess(options: KilnProcessOptions = {}): Promis
       inference: `http://${address(im)}/metrics`,
       builder: `http://${address(bm)}/metrics`,
     },
-    databaseUrl: url.toString(),
+    databaseUrl: database.url,
     output: () => output,
     stop,
   };

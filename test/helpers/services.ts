@@ -7,7 +7,6 @@ import { createReadStream, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import pg from 'pg';
 import { registryClient, type RegistryClient } from '@kiln/api';
 import type { ModelVersion__Output } from '@kiln/api/generated/kiln/v1/ModelVersion';
 import type { WatchModelVersionResponse__Output } from '@kiln/api/generated/kiln/v1/WatchModelVersionResponse';
@@ -16,17 +15,9 @@ import { createLogger } from '@kiln/log';
 import { FILE_MODE, EXEC_MODE, reproducibleTar } from '@kiln/oci';
 import { openBlobStore } from '@kiln/blobstore/open';
 import { startRegistry } from '../../services/registry/src/index';
+import { freshDatabase, testS3Env } from './test-config';
 import { startInference } from '../../services/inference/src/index';
 import { startBuilder } from '../../services/builder/src/index';
-
-/** The variables `scripts/test-env start` exports; throws naming the missing ones (tests fail, never skip). */
-export function requireEnv<const N extends string>(...names: N[]): Record<N, string> {
-  const missing = names.filter((n) => !process.env[n]);
-  if (missing.length) {
-    throw new Error(`${missing.join(', ')} not set: run through scripts/test (or eval "$(bash scripts/test-env start)")`);
-  }
-  return Object.fromEntries(names.map((n) => [n, process.env[n]!])) as Record<N, string>;
-}
 
 export interface StartKilnOptions {
   /** KILN_* variables over the defaults (images go to KILN_TEST_REGISTRY unless KILN_IMAGE_* are given). */
@@ -64,31 +55,9 @@ export async function startKiln(options: StartKilnOptions = {}): Promise<Running
   };
   let dropDatabase = async () => {};
   if (!options.embedded) {
-    const t = requireEnv('KILN_TEST_DATABASE_URL', 'KILN_TEST_S3_ENDPOINT', 'KILN_TEST_S3_BUCKET', 'KILN_TEST_S3_REGION',
-      'KILN_TEST_S3_ACCESS_KEY', 'KILN_TEST_S3_SECRET_KEY');
-    const database = `kiln_e2e_${runId}`;
-    const admin = new pg.Client({ connectionString: t.KILN_TEST_DATABASE_URL });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${database}`);
-    await admin.end();
-    const url = new URL(t.KILN_TEST_DATABASE_URL);
-    url.pathname = `/${database}`;
-    dropDatabase = async () => {
-      const c = new pg.Client({ connectionString: t.KILN_TEST_DATABASE_URL });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => {});
-      await c.end();
-    };
-    // The S3 store takes credentials from the SDK's chain.
-    process.env.AWS_ACCESS_KEY_ID = t.KILN_TEST_S3_ACCESS_KEY;
-    process.env.AWS_SECRET_ACCESS_KEY = t.KILN_TEST_S3_SECRET_KEY;
-    Object.assign(env, {
-      DATABASE_URL: url.toString(),
-      KILN_S3_BUCKET: t.KILN_TEST_S3_BUCKET,
-      KILN_S3_ENDPOINT: t.KILN_TEST_S3_ENDPOINT,
-      KILN_S3_REGION: t.KILN_TEST_S3_REGION,
-      KILN_S3_PREFIX: `e2e/${runId}/`,
-    });
+    const database = await freshDatabase();
+    dropDatabase = database.drop;
+    Object.assign(env, { DATABASE_URL: database.url, ...testS3Env(`e2e/${runId}/`) });
   }
   if (process.env.KILN_TEST_REGISTRY) {
     Object.assign(env, { KILN_IMAGE_REGISTRY: process.env.KILN_TEST_REGISTRY, KILN_IMAGE_REGISTRY_INSECURE: 'true', KILN_IMAGE_PREFIX: `kiln-e2e-${runId}` });

@@ -1,46 +1,69 @@
-// Configuration for end-to-end tests against the real servers scripts/test-env started: a fresh Postgres database
-// and a fresh S3 prefix per call, so test files never see each other's data.
+// What every end-to-end test needs from the real servers scripts/test-env started: the variables it exports, a fresh
+// Postgres database and a fresh S3 prefix per use (so test files never see each other's data), and free ports.
 import { randomUUID } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { loadConfig, type KilnConfig } from '@kiln/config';
 
-/** The variable's value; a missing one fails the test loudly (npm test starts the servers that set them). */
-export function requireEnv(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run the suite with \`npm test\`, which starts the test servers (scripts/test-env)`);
-  return value;
-}
-
-/** Creates an empty database on the test Postgres and returns its URL. */
-export async function freshDatabase(): Promise<string> {
-  const admin = new URL(requireEnv('KILN_TEST_DATABASE_URL'));
-  const name = `kiln_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
-  const client = new pg.Client({ connectionString: admin.toString() });
-  await client.connect();
-  try {
-    await client.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await client.end();
+/** The variables' values; missing ones fail the test loudly, naming them (npm test starts the servers that set
+ * them), so a test never silently skips. */
+export function requireEnv<const N extends string>(...names: N[]): Record<N, string> {
+  const missing = names.filter((n) => !process.env[n]);
+  if (missing.length) {
+    throw new Error(`${missing.join(', ')} not set: run the suite with \`npm test\` (or eval "$(bash scripts/test-env start)")`);
   }
-  admin.pathname = `/${name}`;
-  return admin.toString();
+  return Object.fromEntries(names.map((n) => [n, process.env[n]!])) as Record<N, string>;
 }
 
-/** Environment for a Kiln on the real Postgres and S3 server; `extra` overrides any variable. */
+export interface TestDatabase {
+  url: string;
+  /** Drops the database (closing its connections). */
+  drop(): Promise<void>;
+}
+
+/** Creates an empty database on the test Postgres. */
+export async function freshDatabase(): Promise<TestDatabase> {
+  const { KILN_TEST_DATABASE_URL: adminUrl } = requireEnv('KILN_TEST_DATABASE_URL');
+  const name = `kiln_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
+  const admin = async (sql: string) => {
+    const client = new pg.Client({ connectionString: adminUrl });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`CREATE DATABASE ${name}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {}) };
+}
+
+/** The test MinIO as Kiln configuration, under a prefix of its own. */
+export function testS3Env(prefix = `test-${randomUUID()}/`): Record<string, string> {
+  const t = requireEnv('KILN_TEST_S3_BUCKET', 'KILN_TEST_S3_ENDPOINT', 'KILN_TEST_S3_REGION', 'KILN_TEST_S3_ACCESS_KEY', 'KILN_TEST_S3_SECRET_KEY');
+  return {
+    KILN_S3_BUCKET: t.KILN_TEST_S3_BUCKET,
+    KILN_S3_ENDPOINT: t.KILN_TEST_S3_ENDPOINT,
+    KILN_S3_REGION: t.KILN_TEST_S3_REGION,
+    KILN_S3_PREFIX: prefix,
+    KILN_S3_ACCESS_KEY_ID: t.KILN_TEST_S3_ACCESS_KEY,
+    KILN_S3_SECRET_ACCESS_KEY: t.KILN_TEST_S3_SECRET_KEY,
+  };
+}
+
+/** Environment for a Kiln on the real Postgres and S3 server, listening on free ports; `extra` overrides any
+ * variable. */
 export async function realServersEnv(extra: Record<string, string> = {}): Promise<Record<string, string>> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'kiln-test-'));
   return {
     KILN_DATA_DIR: dataDir,
-    DATABASE_URL: await freshDatabase(),
-    KILN_S3_BUCKET: requireEnv('KILN_TEST_S3_BUCKET'),
-    KILN_S3_ENDPOINT: requireEnv('KILN_TEST_S3_ENDPOINT'),
-    KILN_S3_REGION: requireEnv('KILN_TEST_S3_REGION'),
-    KILN_S3_PREFIX: `test-${randomUUID()}/`,
-    KILN_S3_ACCESS_KEY_ID: requireEnv('KILN_TEST_S3_ACCESS_KEY'),
-    KILN_S3_SECRET_ACCESS_KEY: requireEnv('KILN_TEST_S3_SECRET_KEY'),
+    DATABASE_URL: (await freshDatabase()).url,
+    ...testS3Env(),
     KILN_REGISTRY_LISTEN: '127.0.0.1:0',
     KILN_INFERENCE_LISTEN: '127.0.0.1:0',
     KILN_BUILDER_LISTEN: '127.0.0.1:0',
@@ -51,4 +74,13 @@ export async function realServersEnv(extra: Record<string, string> = {}): Promis
 
 export function configFrom(env: Record<string, string>): KilnConfig {
   return loadConfig({ ...process.env, ...env });
+}
+
+/** A loopback port that nothing listens on right now (for services that must know each other's address). */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }

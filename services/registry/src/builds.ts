@@ -35,6 +35,8 @@ export interface BuildQueueOptions {
 export class BuildQueue {
   private readonly boss: PgBoss;
   private readonly retryLimit: number;
+  private readonly inFlight = new Set<{ cancel(): void }>();
+  private stopping = false;
 
   constructor(private readonly options: BuildQueueOptions) {
     this.retryLimit = options.retryLimit ?? 5;
@@ -66,6 +68,10 @@ export class BuildQueue {
 
   async stop(): Promise<void> {
     setBuildQueueDepthSource(undefined);
+    // Builds in flight are cancelled (the builder stops too) and their jobs fail back to the queue while the pool
+    // is still open, so another replica, or this one after a restart, retries them.
+    this.stopping = true;
+    for (const call of this.inFlight) call.cancel();
     await this.boss.stop({ graceful: true, wait: true, timeout: 10_000 });
   }
 
@@ -127,18 +133,33 @@ export class BuildQueue {
   private callBuilder(model: string, version: number, log: Logger): Promise<{ imageReference: string; imageDigest: string }> {
     const { pool, events, builder } = this.options;
     return new Promise((resolve, reject) => {
+      if (this.stopping) {
+        reject(fromGrpcError({ code: 14, details: 'the registry is shutting down' }));
+        return;
+      }
       const call = builder.BuildModelVersion({ model, version });
+      this.inFlight.add(call);
+      call.on('close', () => this.inFlight.delete(call));
+      // A retried build numbers its lines from 1 again: they are stored after the earlier attempts' lines.
+      const offset = store.lastLogLine(pool, model, version);
+      offset.catch(() => {}); // surfaces through `pending` when a log line needs it
       let result: { imageReference: string; imageDigest: string } | undefined;
       let pending: Promise<void> = Promise.resolve();
       call.on('data', (event: BuildModelVersionResponse__Output) => {
         if (event.log) {
-          const line = { number: event.log.number, line: event.log.line };
-          pending = pending.then(() => store.appendLogLines(pool, model, version, [line])).then(() => events.notify(model, version));
+          const { number, line } = event.log;
+          pending = pending
+            .then(() => offset)
+            .then((base) => store.appendLogLines(pool, model, version, [{ number: base + number, line }]))
+            .then(() => events.notify(model, version));
         } else if (event.result) {
           result = { imageReference: event.result.imageReference, imageDigest: event.result.imageDigest };
         }
       });
-      call.on('error', (err) => pending.finally(() => reject(err)));
+      call.on('error', (err) => {
+        this.inFlight.delete(call);
+        pending.finally(() => reject(err));
+      });
       call.on('end', () =>
         pending.then(() => {
           if (result) resolve(result);

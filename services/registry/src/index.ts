@@ -41,7 +41,9 @@ export async function startRegistry(config: KilnConfig, log: Logger): Promise<Ru
     await releaseUpload({ db: db.pool, blobs }, uploadId, log);
   }
 
+  const shutdown = new AbortController();
   const handlers = registryHandlers({
+    shutdown: shutdown.signal,
     db: db.pool,
     blobs,
     limits: { maxFileBytes: config.limits.maxFileBytes, maxTotalBytes: config.limits.maxUploadBytes, maxFiles: config.limits.maxFiles },
@@ -66,6 +68,7 @@ export async function startRegistry(config: KilnConfig, log: Logger): Promise<Ru
     address: server.address,
     queueDepth: () => queue.depth(),
     async stop() {
+      shutdown.abort();
       await server.shutdown(config.shutdownGraceMs);
       await queue.stop();
       inference.close();

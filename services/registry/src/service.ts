@@ -23,6 +23,8 @@ export interface RegistryDeps extends UploadDeps {
   events: VersionEvents;
   /** How often watchers look at the database when nothing woke them. */
   watchPollMs: number;
+  /** Aborted when the registry shuts down: open watches end with UNAVAILABLE so clients reconnect elsewhere. */
+  shutdown: AbortSignal;
 }
 
 const FORMATS: Record<string, ArchiveFormat> = {
@@ -181,6 +183,9 @@ export function registryHandlers(deps: RegistryDeps): RegistryHandlers {
       const stop = new AbortController();
       call.on('cancelled', () => stop.abort());
       call.on('close', () => stop.abort());
+      const onShutdown = () => stop.abort();
+      deps.shutdown.addEventListener('abort', onShutdown, { once: true });
+      call.on('close', () => deps.shutdown.removeEventListener('abort', onShutdown));
       call.write({ version: versionToProto(record) });
       let lastLine = 0;
       while (!stop.signal.aborted) {
@@ -196,6 +201,7 @@ export function registryHandlers(deps: RegistryDeps): RegistryHandlers {
         if (FINAL.has(now.status) && lines.length === 0) break;
         if (lines.length === 0) await deps.events.next(model, version, deps.watchPollMs, stop.signal);
       }
+      if (deps.shutdown.aborted && !call.cancelled) throw new KilnError('UNAVAILABLE', 'the registry is shutting down; watch again');
       call.end();
     },
   };

@@ -110,16 +110,21 @@ export async function insertVersion(tx: pg.PoolClient, v: NewVersion): Promise<V
   return toVersion(inserted.rows[0], files);
 }
 
+/** One version with its files, in one round trip (the hot path of GetModelVersion). */
 export async function getVersion(db: Queryable, model: string, version: number, includeDeleted = false): Promise<VersionRecord | null> {
+  const files = `(SELECT coalesce(json_agg(json_build_object('path', f.path, 'size', f.size, 'sha256', f.sha256,
+      'executable', f.executable) ORDER BY f.path COLLATE "C"), '[]')
+      FROM version_files f WHERE f.model = v.model AND f.version = v.version) AS files`;
   const { rows } = version > 0
-    ? await db.query(`SELECT ${VERSION_COLUMNS} FROM model_versions WHERE model = $1 AND version = $2`, [model, version])
+    ? await db.query(`SELECT ${VERSION_COLUMNS}, ${files} FROM model_versions v WHERE model = $1 AND version = $2`, [model, version])
     : await db.query(
-        `SELECT ${VERSION_COLUMNS} FROM model_versions WHERE model = $1 AND status <> 'DELETED' ORDER BY version DESC LIMIT 1`,
+        `SELECT ${VERSION_COLUMNS}, ${files} FROM model_versions v WHERE model = $1 AND status <> 'DELETED'
+          ORDER BY version DESC LIMIT 1`,
         [model],
       );
   const row = rows[0];
   if (!row || (row.status === 'DELETED' && !includeDeleted)) return null;
-  return toVersion(row, await getFiles(db, row.model, row.version));
+  return toVersion(row, row.files as StoredFile[]);
 }
 
 export async function getFiles(db: Queryable, model: string, version: number): Promise<StoredFile[]> {
@@ -270,6 +275,12 @@ export async function appendLogLines(db: Queryable, model: string, version: numb
     return `($1, $2, $${3 + i * 2}, $${4 + i * 2})`;
   });
   await db.query(`INSERT INTO build_logs (model, version, number, line) VALUES ${values.join(', ')} ON CONFLICT DO NOTHING`, params);
+}
+
+/** The highest build log line number stored for the version (0 when none): a retried build continues after it. */
+export async function lastLogLine(db: Queryable, model: string, version: number): Promise<number> {
+  const { rows } = await db.query('SELECT coalesce(max(number), 0) AS n FROM build_logs WHERE model = $1 AND version = $2', [model, version]);
+  return Number(rows[0].n);
 }
 
 export async function logLinesAfter(db: Queryable, model: string, version: number, after: number): Promise<Array<{ number: number; line: string }>> {

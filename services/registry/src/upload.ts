@@ -134,6 +134,8 @@ export async function ingestUpload(
         runtime: manifest?.runtime ?? '',
       });
       await deps.onVersionCreated(tx, created);
+      // Last look before the version becomes visible: a cancellation noticed by now rolls it all back.
+      if (signal.aborted) throw signal.reason;
       return created;
     });
     committed = true;
