@@ -55,7 +55,7 @@ describe('kiln CLI against npm start on embedded defaults', () => {
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     const client = registryClient(address);
-    await new Promise<void>((resolve, reject) => client.waitForReady(Date.now() + 60_000, (e) => (e ? reject(e) : resolve())));
+    await new Promise<void>((resolve, reject) => client.waitForReady(Date.now() + 180_000, (e) => (e ? reject(e) : resolve())));
     client.close();
   });
   after(() => {
