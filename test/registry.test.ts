@@ -10,6 +10,7 @@ import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import tar from 'tar-stream';
+import pg from 'pg';
 import { registryClient, type RegistryClient } from '@kiln/api';
 import type { ModelVersion__Output } from '@kiln/api/generated/kiln/v1/ModelVersion';
 import type { ListModelVersionsResponse__Output } from '@kiln/api/generated/kiln/v1/ListModelVersionsResponse';
@@ -40,6 +41,8 @@ describe('registry end to end on real Postgres and MinIO', () => {
   let client: RegistryClient;
   let blobs: BlobStore;
   let stop: () => Promise<void>;
+  let sharedEnv: Record<string, string>;
+  let log: ReturnType<typeof createLogger>;
 
   before(async () => {
     const env = await realServersEnv({
@@ -47,9 +50,10 @@ describe('registry end to end on real Postgres and MinIO', () => {
       KILN_MAX_UPLOAD_BYTES: String(3 * GiB),
       KILN_MAX_FILES: '50',
     });
-    const log = createLogger('test', env.KILN_LOG_LEVEL);
+    log = createLogger('test', env.KILN_LOG_LEVEL);
     const inference = await startInference(configFrom(env), log);
-    const config = configFrom({ ...env, KILN_INFERENCE_ADDRESS: inference.address });
+    sharedEnv = { ...env, KILN_INFERENCE_ADDRESS: inference.address };
+    const config = configFrom(sharedEnv);
     const registry = await startRegistry(config, log);
     client = registryClient(registry.address);
     blobs = openBlobStore(config.blobs);
@@ -175,6 +179,36 @@ describe('registry end to end on real Postgres and MinIO', () => {
     assert.ok(digests.has(sha256(shared)), 'the blob version 1 still uses stays');
     assert.ok(!digests.has(sha256(own)), 'the blob only the deleted version used is gone');
     await assertGrpcError(unary(client, 'DeleteModelVersion', { model: 'to-delete', version: v2.version }), 'NOT_FOUND', /already deleted/);
+  });
+
+
+  it("a delete on one registry replica reaches another replica's cache of released versions (NOTIFY)", async () => {
+    const v = await uploadStream(client, { model: 'cached', fileName: 'm.bin' }, Buffer.from('cached model'));
+    // Release it as a build would (no builder runs in this file), straight in the shared database.
+    const pool = new pg.Pool({ connectionString: sharedEnv.DATABASE_URL, max: 1 });
+    await pool.query(
+      `UPDATE model_versions SET status = 'RELEASED', image_reference = 'example/cached:1' WHERE model = $1 AND version = $2`,
+      ['cached', v.version],
+    );
+    await pool.end();
+    const got = await unary<unknown, ModelVersion__Output>(client, 'GetModelVersion', { model: 'cached', version: v.version });
+    assert.equal(got.status, 'MODEL_VERSION_STATUS_RELEASED');
+    const second = await startRegistry(configFrom(sharedEnv), log);
+    const other = registryClient(second.address);
+    try {
+      await unary(other, 'DeleteModelVersion', { model: 'cached', version: v.version });
+      let status = '';
+      for (let i = 0; i < 50; i++) {
+        status = await unary<unknown, ModelVersion__Output>(client, 'GetModelVersion', { model: 'cached', version: v.version })
+          .then((r) => String(r.status), (e: { code: number }) => (e.code === 5 ? 'NOT_FOUND' : String(e)));
+        if (status === 'NOT_FOUND') break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(status, 'NOT_FOUND', 'the first replica no longer serves the deleted version');
+    } finally {
+      other.close();
+      await second.stop();
+    }
   });
 
   const badArchives: Array<[string, () => Promise<Buffer>, string, RegExp]> = [

@@ -12,6 +12,7 @@ import type { Contract } from '@kiln/contract/types';
 import { registryHandlers } from './service';
 import { BuildQueue } from './builds';
 import { VersionEvents } from './events';
+import { VersionCache } from './version-cache';
 import { releaseUpload } from './upload';
 import * as store from './store';
 
@@ -41,9 +42,12 @@ export async function startRegistry(config: KilnConfig, log: Logger): Promise<Ru
     await releaseUpload({ db: db.pool, blobs }, uploadId, log);
   }
 
+  const cache = new VersionCache(20_000, log, !db.embedded);
+  if (!db.embedded) await cache.listen(db.url);
   const shutdown = new AbortController();
   const handlers = registryHandlers({
     shutdown: shutdown.signal,
+    cache,
     db: db.pool,
     blobs,
     limits: { maxFileBytes: config.limits.maxFileBytes, maxTotalBytes: config.limits.maxUploadBytes, maxFiles: config.limits.maxFiles },
@@ -71,6 +75,7 @@ export async function startRegistry(config: KilnConfig, log: Logger): Promise<Ru
       shutdown.abort();
       await server.shutdown(config.shutdownGraceMs);
       await queue.stop();
+      await cache.stop();
       inference.close();
       builder.close();
       await db.close();

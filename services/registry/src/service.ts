@@ -16,6 +16,7 @@ import { collectBlobs, ingestUpload, type UploadDeps, type UploadHeaderInput } f
 import { decodePageToken, encodePageToken, modelToProto, pageSize, statusFromProto, versionToProto } from './convert';
 import { validateModelName } from './names';
 import type { VersionEvents } from './events';
+import { notifyVersionChanged, type VersionCache } from './version-cache';
 
 export interface RegistryDeps extends UploadDeps {
   /** Streams a blob's bytes (for downloads). */
@@ -23,6 +24,8 @@ export interface RegistryDeps extends UploadDeps {
   events: VersionEvents;
   /** How often watchers look at the database when nothing woke them. */
   watchPollMs: number;
+  /** Final versions served from memory (GetModelVersion by number). */
+  cache: VersionCache;
   /** Aborted when the registry shuts down: open watches end with UNAVAILABLE so clients reconnect elsewhere. */
   shutdown: AbortSignal;
 }
@@ -89,7 +92,15 @@ export function registryHandlers(deps: RegistryDeps): RegistryHandlers {
     },
 
     async GetModelVersion(call, callback) {
-      const record = await requireVersion(call.request.model, call.request.version, 'GetModelVersionRequest');
+      const { model, version } = call.request;
+      const cached = version > 0 ? deps.cache.get(model, version) : undefined;
+      if (cached) {
+        callback(null, versionToProto(cached));
+        return;
+      }
+      const readAt = deps.cache.generation();
+      const record = await requireVersion(model, version, 'GetModelVersionRequest');
+      deps.cache.put(record, readAt);
       callback(null, versionToProto(record));
     },
 
@@ -126,7 +137,12 @@ export function registryHandlers(deps: RegistryDeps): RegistryHandlers {
       const where = 'DeleteModelVersionRequest';
       validateModelName(model, `${where}.model`);
       if (version <= 0) throw invalidArgument('give the version number to delete', `${where}.version`);
-      const deleted = await withTransaction(db, (tx) => store.markDeleted(tx, model, version));
+      const deleted = await withTransaction(db, async (tx) => {
+        const marked = await store.markDeleted(tx, model, version);
+        if (marked) await notifyVersionChanged(tx, model, version);
+        return marked;
+      });
+      deps.cache.evict(model, version);
       if (!deleted) {
         const gone = await store.getVersion(db, model, version, true);
         if (gone?.status === 'DELETED') throw notFound(`model ${model} version ${version} is already deleted`);

@@ -1,0 +1,92 @@
+// Final versions (RELEASED, FAILED) never change until deleted, so GetModelVersion serves them from memory. A
+// delete evicts them here and, through Postgres NOTIFY in the deleting transaction, in every other registry
+// replica that LISTENs; a replica that loses its listening connection forgets everything until it listens again.
+import pg from 'pg';
+import type { Logger } from 'pino';
+import type { VersionRecord } from './store';
+
+export const VERSION_CHANGES_CHANNEL = 'kiln_version_changes';
+
+const key = (model: string, version: number) => `${model}:${version}`;
+
+export class VersionCache {
+  private readonly entries = new Map<string, VersionRecord>();
+  /** False while no listener guarantees that other replicas' deletes reach us (then nothing is cached). */
+  private listening: boolean;
+  private listener?: pg.Client;
+  private stopped = false;
+  /** Counts evictions, so a record read before an eviction is not cached after it (it may be the deleted one). */
+  private evictions = 0;
+
+  constructor(private readonly maxEntries: number, private readonly log: Logger, shared: boolean) {
+    // An embedded database has exactly one registry: its own evictions are all there are.
+    this.listening = !shared;
+  }
+
+  get(model: string, version: number): VersionRecord | undefined {
+    const k = key(model, version);
+    const hit = this.entries.get(k);
+    if (hit) {
+      // Refresh its place: the Map's order is the LRU order.
+      this.entries.delete(k);
+      this.entries.set(k, hit);
+    }
+    return hit;
+  }
+
+  /** Take before reading from the database; pass to put(). */
+  generation(): number {
+    return this.evictions;
+  }
+
+  put(record: VersionRecord, readAt: number): void {
+    if (readAt !== this.evictions || !this.listening || (record.status !== 'RELEASED' && record.status !== 'FAILED')) return;
+    this.entries.set(key(record.model, record.version), record);
+    if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+  }
+
+  evict(model: string, version: number): void {
+    this.evictions += 1;
+    this.entries.delete(key(model, version));
+  }
+
+  /** Listens for other replicas' changes on a connection of its own; reconnects after a loss. */
+  async listen(url: string): Promise<void> {
+    if (this.stopped) return;
+    const client = new pg.Client({ connectionString: url });
+    const lost = (err?: unknown) => {
+      if (this.listener !== client) return;
+      this.listening = false;
+      this.evictions += 1;
+      this.entries.clear();
+      this.listener = undefined;
+      client.end().catch(() => {});
+      if (this.stopped) return;
+      this.log.warn({ err }, 'version cache lost its listener; caching paused until it reconnects');
+      setTimeout(() => void this.listen(url).catch(() => lost()), 1000).unref();
+    };
+    client.on('error', lost);
+    client.on('end', () => lost());
+    client.on('notification', (msg) => {
+      const [model, version] = (msg.payload ?? '').split('\n');
+      this.evict(model, Number(version));
+    });
+    this.listener = client;
+    await client.connect();
+    await client.query(`LISTEN ${VERSION_CHANGES_CHANNEL}`);
+    this.listening = true;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    const client = this.listener;
+    this.listener = undefined;
+    this.listening = false;
+    await client?.end().catch(() => {});
+  }
+}
+
+/** Tells every replica's cache that a version changed; runs in the changing transaction, so it is sent on commit. */
+export async function notifyVersionChanged(tx: pg.PoolClient, model: string, version: number): Promise<void> {
+  await tx.query('SELECT pg_notify($1, $2)', [VERSION_CHANGES_CHANNEL, `${model}\n${version}`]);
+}
