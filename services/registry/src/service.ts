@@ -2,10 +2,7 @@
 // store.ts.
 import { once } from 'node:events';
 import { Readable } from 'node:stream';
-import type pg from 'pg';
 import tar from 'tar-stream';
-import type { Logger } from 'pino';
-import * as grpc from '@grpc/grpc-js';
 import type { RegistryHandlers } from '@kiln/api/generated/kiln/v1/Registry';
 import type { UploadHeader__Output } from '@kiln/api/generated/kiln/v1/UploadHeader';
 import { invalidArgument, notFound, KilnError } from '@kiln/errors';
