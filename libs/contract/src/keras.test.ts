@@ -11,6 +11,7 @@ import { KilnError } from '@kiln/errors';
 import { kerasFormat, contractFromConfig } from './keras';
 import type { ModelFiles, RandomAccessFile } from './source';
 import type { DataType, Field } from './types';
+import { mutateJson, prng } from './wire-testing';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const ownFixtures = path.join(repoRoot, 'test/fixtures/keras');
@@ -224,16 +225,6 @@ test('keras config: a subclassed model (no layers) is INVALID_ARGUMENT naming th
   );
 });
 
-/** mulberry32: a small seeded PRNG so that the fuzz cases are the same on every run. */
-function prng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Truncations and byte mutations of a real file: each case ends in a KilnError or a valid contract. */
 async function fuzz(file: string, name: string, cases: number, seed: number, hotBytes: number) {
   const original = await fs.readFile(file);
@@ -279,28 +270,6 @@ test('keras fuzz: 300 truncated or mutated .h5 files end in KilnError or a valid
   const { result } = await inferFile(path.join(ownFixtures, 'k2_sequential_h5/model.h5'));
   assert.equal(result.contract.signatures[0].outputs[0].name, 'probs');
 });
-
-const ODD_VALUES: unknown[] = [null, 0, -1, 2.5, '', 'x', [], ['a', 0, 0], [null, 3], {}, { name: 'float16' }, true];
-
-/** Replaces one value somewhere in a JSON document with a value of another type (or drops a key). */
-function mutateJson(value: unknown, rand: () => number): unknown {
-  if (Array.isArray(value) && value.length && rand() < 0.8) {
-    const i = Math.floor(rand() * value.length);
-    return value.map((v, j) => (j === i ? mutateJson(v, rand) : v));
-  }
-  if (value && typeof value === 'object' && !Array.isArray(value) && rand() < 0.9) {
-    const keys = Object.keys(value);
-    if (keys.length) {
-      const k = keys[Math.floor(rand() * keys.length)];
-      if (rand() < 0.1) {
-        const { [k]: _, ...rest } = value as Record<string, unknown>;
-        return rest;
-      }
-      return { ...value, [k]: mutateJson((value as Record<string, unknown>)[k], rand) };
-    }
-  }
-  return ODD_VALUES[Math.floor(rand() * ODD_VALUES.length)];
-}
 
 test('keras fuzz: 400 configs (Keras 2 and 3) with values of the wrong type end in KilnError or a contract', async () => {
   const configs = [

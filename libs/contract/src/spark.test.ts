@@ -10,6 +10,7 @@ import { localModelFiles } from './local-files';
 import { sparkFormat } from './spark';
 import type { ModelFiles, RandomAccessFile } from './source';
 import type { DataType, Field, InferenceResult } from './types';
+import { mutateJson, prng } from './wire-testing';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const ownFixtures = path.join(repoRoot, 'test/fixtures/spark');
@@ -233,38 +234,6 @@ test('spark: an unknown stage class gives its columns with unknown type and rank
   assert.deepEqual(summary(sig.outputs.find((f) => f.name === 'scaledFeatures')!), ['scaledFeatures', 'DATA_TYPE_UNSPECIFIED', null]);
   assert.deepEqual(summary(sig.inputs.find((f) => f.name === 'features')!), ['features', 'DATA_TYPE_UNSPECIFIED', null]);
 });
-
-/** mulberry32: a small seeded PRNG so that the fuzz cases are the same on every run. */
-function prng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const ODD_VALUES: unknown[] = [null, 0, -1, 1.5, 1e308, '', 'x', [], ['a', 'b'], [1, 2], {}, { a: 1 }, true];
-
-/** Replaces one value somewhere in a JSON document with a value of another type. */
-function mutateJson(value: unknown, rand: () => number): unknown {
-  if (Array.isArray(value) && value.length && rand() < 0.7) {
-    const i = Math.floor(rand() * value.length);
-    return value.map((v, j) => (j === i ? mutateJson(v, rand) : v));
-  }
-  if (value && typeof value === 'object' && !Array.isArray(value) && rand() < 0.8) {
-    const keys = Object.keys(value);
-    if (keys.length) {
-      const k = keys[Math.floor(rand() * keys.length)];
-      if (rand() < 0.1) {
-        const { [k]: _, ...rest } = value as Record<string, unknown>;
-        return rest;
-      }
-      return { ...value, [k]: mutateJson((value as Record<string, unknown>)[k], rand) };
-    }
-  }
-  return ODD_VALUES[Math.floor(rand() * ODD_VALUES.length)];
-}
 
 test('spark fuzz: 400 damaged metadata sets end in KilnError or a valid contract, quickly', async () => {
   const bases = [

@@ -77,3 +77,27 @@ export async function fuzz(
   }
   return { ok, rejected };
 }
+
+/** Values of every JSON type, for putting where a document expects another. */
+const ODD_VALUES: unknown[] = [null, 0, -1, 1.5, 2.5, 1e308, '', 'x', [], ['a', 'b'], ['a', 0, 0], [1, 2], [null, 3], {}, { a: 1 }, { name: 'float16' }, true];
+
+/** Replaces one value somewhere in a JSON document with a value of another type (or drops a key): fuzzing for
+ * formats whose metadata is JSON (Keras configs, Spark stage metadata). */
+export function mutateJson(value: unknown, rand: () => number): unknown {
+  if (Array.isArray(value) && value.length && rand() < 0.75) {
+    const i = Math.floor(rand() * value.length);
+    return value.map((v, j) => (j === i ? mutateJson(v, rand) : v));
+  }
+  if (value && typeof value === 'object' && !Array.isArray(value) && rand() < 0.85) {
+    const keys = Object.keys(value);
+    if (keys.length) {
+      const k = keys[Math.floor(rand() * keys.length)];
+      if (rand() < 0.1) {
+        const { [k]: _, ...rest } = value as Record<string, unknown>;
+        return rest;
+      }
+      return { ...value, [k]: mutateJson((value as Record<string, unknown>)[k], rand) };
+    }
+  }
+  return ODD_VALUES[Math.floor(rand() * ODD_VALUES.length)];
+}

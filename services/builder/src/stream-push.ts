@@ -9,7 +9,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Readable, Transform } from 'node:stream';
 import { KilnError } from '@kiln/errors';
-import type { LayerDigests, RegistryTransport } from '@kiln/oci';
+import { chunks, type LayerDigests, type RegistryTransport } from '@kiln/oci';
 
 export interface StreamPushOptions {
   chunkSize: number;
@@ -137,25 +137,4 @@ export async function streamAuthorization(
     // Unreachable now: the transport's requests will say so with the right code.
   }
   return null;
-}
-
-/** Regroups a stream into chunks of `size` bytes (the last one shorter), holding one chunk at a time. */
-export async function* chunks(stream: Readable, size: number): AsyncGenerator<Buffer> {
-  let parts: Buffer[] = [];
-  let n = 0;
-  for await (const c of stream) {
-    let buf = c as Buffer;
-    while (buf.length) {
-      const take = Math.min(size - n, buf.length);
-      parts.push(buf.subarray(0, take));
-      n += take;
-      buf = buf.subarray(take);
-      if (n === size) {
-        yield Buffer.concat(parts);
-        parts = [];
-        n = 0;
-      }
-    }
-  }
-  if (n) yield Buffer.concat(parts);
 }

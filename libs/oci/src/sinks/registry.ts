@@ -167,7 +167,7 @@ async function readAll(stream: Readable, size: number): Promise<Buffer> {
 }
 
 /** Regroups a stream into chunks of exactly `size` bytes (the last one shorter); only one chunk is held at a time. */
-async function* chunks(stream: Readable, size: number): AsyncGenerator<Buffer> {
+export async function* chunks(stream: Readable, size: number): AsyncGenerator<Buffer> {
   let parts: Buffer[] = [];
   let n = 0;
   for await (const c of stream) {

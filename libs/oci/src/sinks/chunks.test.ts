@@ -1,8 +1,8 @@
-// Unit test for regrouping a stream into fixed-size chunks (the PATCH bodies of a streamed push).
+// Unit test for regrouping a stream into fixed-size chunks (the PATCH bodies of a registry push).
 import { strict as assert } from 'node:assert';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { chunks } from './stream-push';
+import { chunks } from './registry';
 
 describe('chunks', () => {
   it('cuts any input chunking into chunks of exactly the size, the last one shorter, bytes unchanged', async () => {
