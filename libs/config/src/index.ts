@@ -70,7 +70,8 @@ export interface KilnConfig {
   /** Where each service serves Prometheus metrics (/metrics over HTTP); undefined when disabled. */
   metrics: { registry?: string; builder?: string; inference?: string };
   addresses: { registry: string; builder: string; inference: string };
-  limits: { maxFileBytes: number; maxUploadBytes: number; maxFiles: number };
+  /** The archive reader's limits (sum of file sizes as maxTotalBytes). */
+  limits: { maxFileBytes: number; maxTotalBytes: number; maxFiles: number };
   images: {
     sink: 'layout' | 'registry';
     layoutDir: string;
@@ -119,7 +120,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KilnConfig {
       builder: e.KILN_BUILDER_ADDRESS ?? listen.builder,
       inference: e.KILN_INFERENCE_ADDRESS ?? listen.inference,
     },
-    limits: { maxFileBytes: e.KILN_MAX_FILE_BYTES, maxUploadBytes: e.KILN_MAX_UPLOAD_BYTES, maxFiles: e.KILN_MAX_FILES },
+    limits: { maxFileBytes: e.KILN_MAX_FILE_BYTES, maxTotalBytes: e.KILN_MAX_UPLOAD_BYTES, maxFiles: e.KILN_MAX_FILES },
     images: {
       sink: e.KILN_IMAGE_SINK ?? (e.KILN_IMAGE_REGISTRY ? 'registry' : 'layout'),
       layoutDir: path.resolve(e.KILN_IMAGE_LAYOUT_DIR ?? path.join(dataDir, 'images')),

@@ -12,7 +12,7 @@ export async function startInference(config: KilnConfig, log: Logger): Promise<{
   const handlers = inferenceHandlers({
     blobs,
     registry: () => (registry ??= registryClient(config.addresses.registry)),
-    limits: { maxFileBytes: config.limits.maxFileBytes, maxTotalBytes: config.limits.maxUploadBytes, maxFiles: config.limits.maxFiles },
+    limits: config.limits,
     log,
   });
   const server = await startServer(

@@ -4,7 +4,6 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
 import type { InferenceHandlers } from '@kiln/api/generated/kiln/v1/Inference';
@@ -13,7 +12,8 @@ import type { ModelVersion__Output } from '@kiln/api/generated/kiln/v1/ModelVers
 import { fromGrpcError, type RegistryClient } from '@kiln/api';
 import { inferContract, localModelFiles, type InferredContract } from '@kiln/contract';
 import { readArchive, type ArchiveLimits } from '@kiln/archive';
-import { invalidArgument, KilnError, notFound } from '@kiln/errors';
+import { archiveFormat, openUploadStream } from '@kiln/api/upload-stream';
+import { invalidArgument, notFound } from '@kiln/errors';
 import { blobModelFiles, type RangeReader } from './blob-files';
 
 export interface InferenceDeps {
@@ -65,28 +65,11 @@ export function inferenceHandlers(deps: InferenceDeps): InferenceHandlers {
     },
 
     async InferContractFromUpload(call, callback) {
-      const messages = call[Symbol.asyncIterator]();
-      const first = await messages.next();
-      if (first.done || !first.value.header) {
-        throw invalidArgument('the first message must be the header', 'InferContractFromUploadRequest.header');
-      }
-      const header = first.value.header;
-      const body = Readable.from(
-        (async function* () {
-          for (;;) {
-            const next = await messages.next();
-            // A cancelled call also ends the message stream: only a half-close is the end of the upload.
-            if (call.cancelled) throw new KilnError('CANCELLED', 'the client cancelled the request');
-            if (next.done) return;
-            if (next.value.chunk?.length) yield next.value.chunk;
-          }
-        })(),
-      );
+      const { header, body } = await openUploadStream(call, 'InferContractFromUploadRequest');
       const dir = await mkdtemp(path.join(deps.tmpDir ?? os.tmpdir(), 'kiln-infer-'));
       try {
-        const formats = { ARCHIVE_FORMAT_TAR: 'tar', ARCHIVE_FORMAT_TAR_GZ: 'tar.gz', ARCHIVE_FORMAT_FILE: 'file' } as const;
         await readArchive(body, {
-          format: formats[String(header.format) as keyof typeof formats] ?? 'auto',
+          format: archiveFormat(header.format, 'InferContractFromUploadRequest.header.format'),
           fileName: header.fileName || undefined,
           limits: deps.limits,
           async onFile(file, content) {

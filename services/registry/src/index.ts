@@ -50,7 +50,7 @@ export async function startRegistry(config: KilnConfig, log: Logger): Promise<Ru
     cache,
     db: db.pool,
     blobs,
-    limits: { maxFileBytes: config.limits.maxFileBytes, maxTotalBytes: config.limits.maxUploadBytes, maxFiles: config.limits.maxFiles },
+    limits: config.limits,
     log,
     events,
     watchPollMs: 1000,

@@ -7,7 +7,7 @@ import type { RegistryHandlers } from '@kiln/api/generated/kiln/v1/Registry';
 import type { UploadHeader__Output } from '@kiln/api/generated/kiln/v1/UploadHeader';
 import { invalidArgument, notFound, KilnError } from '@kiln/errors';
 import { withTransaction } from '@kiln/metadata';
-import type { ArchiveFormat } from '@kiln/archive';
+import { archiveFormat, openUploadStream } from '@kiln/api/upload-stream';
 import * as store from './store';
 import { collectBlobs, ingestUpload, type UploadDeps, type UploadHeaderInput } from './upload';
 import { decodePageToken, encodePageToken, modelToProto, pageSize, statusFromProto, versionToProto } from './convert';
@@ -26,13 +26,6 @@ export interface RegistryDeps extends UploadDeps {
   /** Aborted when the registry shuts down: open watches end with UNAVAILABLE so clients reconnect elsewhere. */
   shutdown: AbortSignal;
 }
-
-const FORMATS: Record<string, ArchiveFormat> = {
-  ARCHIVE_FORMAT_UNSPECIFIED: 'auto',
-  ARCHIVE_FORMAT_TAR: 'tar',
-  ARCHIVE_FORMAT_TAR_GZ: 'tar.gz',
-  ARCHIVE_FORMAT_FILE: 'file',
-};
 
 const FINAL = new Set<store.VersionStatus>(['RELEASED', 'FAILED', 'DELETED']);
 
@@ -56,30 +49,9 @@ export function registryHandlers(deps: RegistryDeps): RegistryHandlers {
         if (!finished) abort.abort(new KilnError('CANCELLED', 'the client cancelled the upload'));
       });
       const run = async () => {
-        const messages = call[Symbol.asyncIterator]();
-        const first = await messages.next();
-        if (first.done || !first.value.header) {
-          throw invalidArgument('the first message of an upload must be its header', 'UploadModelRequest.header');
-        }
-        const header = toHeader(first.value.header);
-        const body = Readable.from(
-          (async function* () {
-            for (;;) {
-              if (abort.signal.aborted) throw abort.signal.reason;
-              const next = await messages.next();
-              // A cancelled call also ends the message stream: only a half-close is the end of the upload.
-              if (call.cancelled) throw new KilnError('CANCELLED', 'the client cancelled the upload');
-              if (next.done) return;
-              if (next.value.header) throw invalidArgument('only the first message may be a header', 'UploadModelRequest.header');
-              if (next.value.chunk?.length) yield next.value.chunk;
-            }
-          })(),
-          // One message read ahead: gRPC's own stream already buffers, and each message here is a whole chunk.
-          { highWaterMark: 1 },
-        );
-        // The reader sees the body's errors through its own iteration; once it has given up, a late error (the
-        // client cancelling after a rejection) must not become an uncaught exception.
-        body.on('error', () => {});
+        const opened = await openUploadStream(call, 'UploadModelRequest');
+        const header = toHeader(opened.header);
+        const { body } = opened;
         abort.signal.addEventListener('abort', () => body.destroy(abort.signal.reason), { once: true });
         const record = await ingestUpload(header, body, deps, abort.signal);
         finished = true;
@@ -221,8 +193,7 @@ export function registryHandlers(deps: RegistryDeps): RegistryHandlers {
 }
 
 function toHeader(h: UploadHeader__Output): UploadHeaderInput {
-  const format = FORMATS[String(h.format)];
-  if (!format) throw invalidArgument(`unknown archive format ${h.format}`, 'header.format');
+  const format = archiveFormat(h.format, 'header.format');
   return {
     model: h.model,
     manifest: h.manifest,
