@@ -1,13 +1,16 @@
 // API load benchmark: Kiln (tsx services/all.ts) on the real Postgres and MinIO of scripts/test-env, a registry of
 // 10,000 versions, then ghz at 50 concurrent clients against GetModelVersion and ListModelVersions.
-//   npx tsx bench/api.ts            (BENCH_MODELS, BENCH_VERSIONS, BENCH_GET_REQUESTS, BENCH_LIST_REQUESTS override)
+//   npx tsx bench/api.ts            (BENCH_MODELS, BENCH_VERSIONS, BENCH_GET_REQUESTS, BENCH_LIST_REQUESTS, BENCH_ROUNDS override)
 import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { withTransaction } from '@kiln/metadata';
 import * as store from '../services/registry/src/store';
 import { REPO_ROOT, sdkTools, startKilnProcess } from '../test/helpers/kiln-process';
+import { cpuOf, pidsMatching, treeCpuOf } from './proc';
 
 const run = promisify(execFile);
 const MODELS = Number(process.env.BENCH_MODELS ?? 100);
@@ -15,6 +18,7 @@ const VERSIONS = Number(process.env.BENCH_VERSIONS ?? 100);
 const GET_REQUESTS = Number(process.env.BENCH_GET_REQUESTS ?? 100_000);
 const LIST_REQUESTS = Number(process.env.BENCH_LIST_REQUESTS ?? 20_000);
 const CONCURRENCY = 50;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 /** The servers of scripts/test-env: reused when the caller already started them, else started for this run. */
 async function testEnv(): Promise<() => Promise<void>> {
@@ -80,39 +84,89 @@ interface GhzReport {
   errorDistribution?: Record<string, number>;
 }
 
-async function ghz(ghzBin: string, address: string, method: string, data: string, total: number): Promise<GhzReport> {
-  const args = [
-    '--insecure', '--proto', 'proto/kiln/v1/registry.proto', '--import-paths', 'proto',
-    '--call', `kiln.v1.Registry.${method}`, '-d', data,
-    '-c', String(CONCURRENCY), '-n', String(total), '--connections', '4', '--cpus', process.env.BENCH_GHZ_CPUS ?? '1', '--skipFirst', String(Math.min(2000, total / 10)),
-    '-O', 'json', address,
-  ];
-  const { stdout } = await run(ghzBin, args, { cwd: REPO_ROOT, maxBuffer: 64 << 20, timeout: 10 * 60_000 });
-  return JSON.parse(stdout) as GhzReport;
+interface Measured {
+  report: GhzReport;
+  /** CPU seconds per 1,000 requests: Kiln, ghz, Postgres (all its backends). */
+  cpuPerK: { kiln: number; ghz: number; postgres: number };
 }
 
-function summary(name: string, r: GhzReport): string {
+/** CPU seconds of every Postgres process on the machine (the test env's is the only one: postmaster and backends). */
+async function postgresCpu(): Promise<number> {
+  let total = 0;
+  for (const pid of await pidsMatching('postgres')) total += await cpuOf(pid).catch(() => 0);
+  return total;
+}
+
+/** Requests in a shuffled order (seeded, so every run asks the same sequence), written where ghz reads them: ghz
+ * sends a JSON array's messages round-robin and decodes each once, where a template ({{randomInt}}) would be run and
+ * parsed again for every request, costing the load generator more CPU than the server spends answering. */
+async function requestsFile(dir: string, name: string, requests: object[]): Promise<string> {
+  let seed = 42;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  for (let i = requests.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [requests[i], requests[j]] = [requests[j], requests[i]];
+  }
+  const file = path.join(dir, `${name}.json`);
+  await writeFile(file, JSON.stringify(requests));
+  return file;
+}
+
+async function ghz(ghzBin: string, kilnPid: number, address: string, method: string, dataFile: string, total: number, skipFirst = Math.min(2000, total / 10)): Promise<Measured> {
+  const args = [
+    '-f', '%U %S', ghzBin,
+    '--insecure', '--proto', 'proto/kiln/v1/registry.proto', '--import-paths', 'proto',
+    '--call', `kiln.v1.Registry.${method}`, '--data-file', dataFile,
+    // No templates in the data: ghz then skips building a template (with its ~100 functions) for every request.
+    '--disable-template-functions', '--disable-template-data',
+    '-c', String(CONCURRENCY), '-n', String(total), '--connections', '4', '--cpus', process.env.BENCH_GHZ_CPUS ?? '1', '--skipFirst', String(skipFirst),
+    '-O', 'json', address,
+  ];
+  const kiln0 = await treeCpuOf(kilnPid);
+  const pg0 = await postgresCpu();
+  // /usr/bin/time reports ghz's own CPU on stderr (its last line).
+  const { stdout, stderr } = await run('/usr/bin/time', args, { cwd: REPO_ROOT, maxBuffer: 64 << 20, timeout: 10 * 60_000 });
+  const kiln = (await treeCpuOf(kilnPid)) - kiln0;
+  const postgres = (await postgresCpu()) - pg0;
+  const [user, sys] = stderr.trim().split('\n').pop()!.split(' ').map(Number);
+  const k = total / 1000;
+  return { report: JSON.parse(stdout) as GhzReport, cpuPerK: { kiln: kiln / k, ghz: (user + sys) / k, postgres: postgres / k } };
+}
+
+function summary(name: string, { report: r, cpuPerK }: Measured): string {
   const p = (n: number) => (r.latencyDistribution.find((d) => d.percentage === n)?.latency ?? NaN) / 1e6;
   const errors = Object.entries(r.statusCodeDistribution).filter(([code]) => code !== 'OK');
-  return `| ${name} | ${r.count.toLocaleString('en')} | ${Math.round(r.rps).toLocaleString('en')} | ${p(50).toFixed(2)} ms | ${p(99).toFixed(2)} ms | ${errors.length ? errors.map(([c, n]) => `${c} ${n}`).join(', ') : '0'} |`;
+  return `| ${name} | ${r.count.toLocaleString('en')} | ${Math.round(r.rps).toLocaleString('en')} | ${p(50).toFixed(2)} ms | ${p(99).toFixed(2)} ms | ${errors.length ? errors.map(([c, n]) => `${c} ${n}`).join(', ') : '0'} | ${cpuPerK.kiln.toFixed(3)} / ${cpuPerK.ghz.toFixed(3)} / ${cpuPerK.postgres.toFixed(3)} |`;
 }
 
 const stopEnv = await testEnv();
 const tools = await sdkTools();
-// BENCH_CPU_PROF=DIR writes a V8 CPU profile of the Kiln process there (node --cpu-prof) when it stops.
-const nodeArgs = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : undefined;
+// BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=DIR' (or any node flags) runs the Kiln process as node FLAGS.
+const nodeArgs = process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : undefined;
+const tmp = await mkdtemp(path.join(os.tmpdir(), 'kiln-bench-api-'));
 const kiln = await startKilnProcess({ env: { KILN_LOG_LEVEL: 'warn' }, nodeArgs });
 try {
   await fill(kiln.databaseUrl);
   console.log(`ghz: ${CONCURRENCY} concurrent clients on 4 connections against ${kiln.registry} (${os.cpus().length} CPUs: ${os.cpus()[0].model})`);
-  const get = await ghz(tools.ghz, kiln.registry, 'GetModelVersion',
-    `{"model":"bench-{{randomInt 0 ${MODELS}}}","version":"{{randomInt 1 ${VERSIONS + 1}}}"}`, GET_REQUESTS);
-  const list = await ghz(tools.ghz, kiln.registry, 'ListModelVersions',
-    `{"model":"bench-{{randomInt 0 ${MODELS}}}","page_size":50}`, LIST_REQUESTS);
-  console.log('\n| call | requests | rps | p50 | p99 | errors |\n|---|---|---|---|---|---|');
-  console.log(summary('GetModelVersion (one version, 1 file, contract)', get));
+  const models = Array.from({ length: MODELS }, (_, m) => `bench-${m}`);
+  // Every version once per round, in a shuffled order; List asks each model for its newest 50.
+  const gets = await requestsFile(tmp, 'get', models.flatMap((model) => Array.from({ length: VERSIONS }, (_, v) => ({ model, version: v + 1 }))));
+  const lists = await requestsFile(tmp, 'list', models.map((model) => ({ model, pageSize: 50 })));
+  // Cold: every version asked once, each a cache miss read from Postgres. Warm: the same sequence again, round after
+  // round, as a registry's readers see it once the versions they use were read.
+  const cold = await ghz(tools.ghz, kiln.pid, kiln.registry, 'GetModelVersion', gets, MODELS * VERSIONS, 0);
+  const warm: Measured[] = [];
+  for (let round = 0; round < ROUNDS; round++) warm.push(await ghz(tools.ghz, kiln.pid, kiln.registry, 'GetModelVersion', gets, GET_REQUESTS));
+  const list = await ghz(tools.ghz, kiln.pid, kiln.registry, 'ListModelVersions', lists, LIST_REQUESTS);
+  console.log('\n| call | requests | rps | p50 | p99 | errors | CPU s per 1,000 calls: Kiln / ghz / Postgres |\n|---|---|---|---|---|---|---|');
+  console.log(summary('GetModelVersion, cold (each version read once, from Postgres)', cold));
+  warm.forEach((m, i) => console.log(summary(`GetModelVersion, warm, round ${i + 1}`, m)));
+  // The round with the median p99 stands for the run (rounds differ mostly by where the collector's pauses fall).
+  const p99 = (m: Measured) => m.report.latencyDistribution.find((d) => d.percentage === 99)?.latency ?? Infinity;
+  console.log(summary(`**GetModelVersion, warm, median round of ${ROUNDS} (by p99)**`, [...warm].sort((x, y) => p99(x) - p99(y))[Math.floor(ROUNDS / 2)]));
   console.log(summary('ListModelVersions (page of 50, with files)', list));
 } finally {
+  await rm(tmp, { recursive: true, force: true });
   await kiln.stop();
   await stopEnv();
 }

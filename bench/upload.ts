@@ -7,7 +7,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +17,7 @@ import { registryClient } from '@kiln/api';
 import { ENV_SCHEMA } from '@kiln/config';
 import { upload, uploadSource } from '../cli/src/upload';
 import { freePort, freshDatabase } from '../test/helpers/test-config';
+import { cpuOf, pidsMatching, rssOf } from './proc';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const GiB = 1024 ** 3;
@@ -42,28 +43,9 @@ async function writeModel(file: string, bytes: number): Promise<void> {
   await new Promise<void>((r) => out.end(() => r()));
 }
 
-async function rssOf(pid: number): Promise<{ rss: number; hwm: number }> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) * 1024;
-  return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
-}
-
-/** CPU seconds (user + system) a process has used so far. */
-async function cpuOf(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
-}
-
 /** The MinIO serving `endpoint` (its --address), to count its CPU too. */
 async function minioPid(endpoint: string): Promise<number | undefined> {
-  const port = new URL(endpoint).port;
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const cmd = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
-    if (cmd.includes('minio') && cmd.includes(`:${port}\0`)) return Number(entry);
-  }
-  return undefined;
+  return (await pidsMatching('minio', `:${new URL(endpoint).port}\0`))[0];
 }
 
 /** CPU seconds used by this process (the client side), the registry and MinIO while `fn` runs. */

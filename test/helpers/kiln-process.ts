@@ -58,6 +58,8 @@ export interface KilnProcess {
   metrics: { registry: string; inference: string; builder: string };
   /** The database the run uses (dropped at stop). */
   databaseUrl: string;
+  /** The Kiln process's pid (benchmarks read its CPU time from /proc). */
+  pid: number;
   /** The process's output so far (for failure messages). */
   output(): string;
   stop(): Promise<void>;
@@ -157,6 +159,7 @@ export async function startKilnProcess(options: KilnProcessOptions = {}): Promis
       builder: `http://${address(bm)}/metrics`,
     },
     databaseUrl: database.url,
+    pid: child.pid!,
     output: () => output,
     stop,
   };

@@ -6,6 +6,7 @@ import { ReflectionService } from '@grpc/reflection';
 import type { Logger } from 'pino';
 import { CHANNEL_OPTIONS, toGrpcError } from './index';
 import { reflectionPackageDefinition } from './reflection';
+import { withEncodedResponses } from './encoded';
 import { rpcHandled, rpcSeconds, rpcStarted } from './metrics';
 
 export interface ServiceRegistration {
@@ -32,7 +33,7 @@ export async function startServer(
   const server = new grpc.Server(CHANNEL_OPTIONS);
   const health = new HealthImplementation({ '': 'SERVING' });
   for (const s of services) {
-    server.addService(s.definition, wrapHandlers(s.implementation, s.name, log, s.definition));
+    server.addService(withEncodedResponses(s.definition), wrapHandlers(s.implementation, s.name, log, s.definition));
     health.setStatus(s.name, 'SERVING');
   }
   health.addToServer(server);

@@ -9,6 +9,8 @@ import { migrate, openDatabase } from '@kiln/metadata';
 import { openBlobStore } from '@kiln/blobstore/open';
 import type { InferContractResponse__Output } from '@kiln/api/generated/kiln/v1/InferContractResponse';
 import type { Contract } from '@kiln/contract/types';
+import type { ModelVersion } from '@kiln/api/generated/kiln/v1/ModelVersion';
+import type { Encoded } from '@kiln/api/encoded';
 import { registryHandlers } from './service';
 import { BuildQueue } from './builds';
 import { VersionEvents } from './events';
@@ -42,7 +44,7 @@ export async function startRegistry(config: KilnConfig, log: Logger): Promise<Ru
     await releaseUpload({ db: db.pool, blobs }, uploadId, log);
   }
 
-  const cache = new VersionCache(20_000, log, !db.embedded);
+  const cache = new VersionCache<Encoded<ModelVersion>>(20_000, log, !db.embedded);
   if (!db.embedded) await cache.listen(db.url);
   const shutdown = new AbortController();
   const handlers = registryHandlers({

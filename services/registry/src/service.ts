@@ -8,6 +8,9 @@ import type { UploadHeader__Output } from '@kiln/api/generated/kiln/v1/UploadHea
 import { invalidArgument, notFound, KilnError } from '@kiln/errors';
 import { withTransaction } from '@kiln/metadata';
 import { archiveFormat, openUploadStream } from '@kiln/api/upload-stream';
+import { kilnProto } from '@kiln/api';
+import { asMessage, encodeOnce, type Encoded } from '@kiln/api/encoded';
+import type { ModelVersion } from '@kiln/api/generated/kiln/v1/ModelVersion';
 import * as store from './store';
 import { collectBlobs, ingestUpload, type UploadDeps, type UploadHeaderInput } from './upload';
 import { decodePageToken, encodePageToken, modelToProto, pageSize, statusFromProto, versionToProto } from './convert';
@@ -21,11 +24,13 @@ export interface RegistryDeps extends UploadDeps {
   events: VersionEvents;
   /** How often watchers look at the database when nothing woke them. */
   watchPollMs: number;
-  /** Final versions served from memory (GetModelVersion by number). */
-  cache: VersionCache;
+  /** Final versions' GetModelVersion responses, encoded once, served from memory. */
+  cache: VersionCache<Encoded<ModelVersion>>;
   /** Aborted when the registry shuts down: open watches end with UNAVAILABLE so clients reconnect elsewhere. */
   shutdown: AbortSignal;
 }
+
+const serializeVersion = kilnProto().kiln.v1.Registry.service.GetModelVersion.responseSerialize as (v: ModelVersion) => Buffer;
 
 const FINAL = new Set<store.VersionStatus>(['RELEASED', 'FAILED', 'DELETED']);
 
@@ -64,13 +69,14 @@ export function registryHandlers(deps: RegistryDeps): RegistryHandlers {
       const { model, version } = call.request;
       const cached = version > 0 ? deps.cache.get(model, version) : undefined;
       if (cached) {
-        callback(null, versionToProto(cached));
+        callback(null, asMessage(cached));
         return;
       }
       const readAt = deps.cache.generation();
       const record = await requireVersion(model, version, 'GetModelVersionRequest');
-      deps.cache.put(record, readAt);
-      callback(null, versionToProto(record));
+      const response = encodeOnce(serializeVersion, versionToProto(record));
+      deps.cache.put(record, response, readAt);
+      callback(null, asMessage(response));
     },
 
     async ListModels(call, callback) {

@@ -10,28 +10,28 @@ const log = createLogger('test', 'silent');
 
 describe('VersionCache', () => {
   it('keeps only final versions, and evicts the least recently used past its size', () => {
-    const cache = new VersionCache(2, log, false);
-    cache.put(record(1, 'BUILDING'), cache.generation());
+    const cache = new VersionCache<VersionRecord>(2, log, false);
+    cache.put(record(1, 'BUILDING'), record(1, 'BUILDING'), cache.generation());
     assert.equal(cache.get('m', 1), undefined, 'a building version changes: never cached');
-    cache.put(record(1, 'RELEASED'), cache.generation());
-    cache.put(record(2, 'FAILED'), cache.generation());
+    cache.put(record(1, 'RELEASED'), record(1, 'RELEASED'), cache.generation());
+    cache.put(record(2, 'FAILED'), record(2, 'FAILED'), cache.generation());
     assert.ok(cache.get('m', 1));
-    cache.put(record(3, 'RELEASED'), cache.generation());
+    cache.put(record(3, 'RELEASED'), record(3, 'RELEASED'), cache.generation());
     assert.equal(cache.get('m', 2), undefined, 'version 2 was the least recently used');
     assert.ok(cache.get('m', 1) && cache.get('m', 3));
   });
 
   it('does not cache a record read before an eviction (it may be the deleted version)', () => {
-    const cache = new VersionCache(10, log, false);
+    const cache = new VersionCache<VersionRecord>(10, log, false);
     const readAt = cache.generation();
     cache.evict('m', 1);
-    cache.put(record(1, 'RELEASED'), readAt);
+    cache.put(record(1, 'RELEASED'), record(1, 'RELEASED'), readAt);
     assert.equal(cache.get('m', 1), undefined);
   });
 
   it('a shared database caches nothing until its listener runs', () => {
-    const cache = new VersionCache(10, log, true);
-    cache.put(record(1, 'RELEASED'), cache.generation());
+    const cache = new VersionCache<VersionRecord>(10, log, true);
+    cache.put(record(1, 'RELEASED'), record(1, 'RELEASED'), cache.generation());
     assert.equal(cache.get('m', 1), undefined);
   });
 });

@@ -1,0 +1,48 @@
+// What the benchmarks read about other processes from /proc (Linux): CPU time, resident memory, and the pid of a
+// server found by its command line.
+import { readdir, readFile } from 'node:fs/promises';
+
+/** Resident set size now and its high-water mark, in bytes. */
+export async function rssOf(pid: number): Promise<{ rss: number; hwm: number }> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) * 1024;
+  return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
+}
+
+/** CPU seconds (user + system) a process has used so far. */
+export async function cpuOf(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+}
+
+/** Pids whose command line contains every one of `parts`. */
+export async function pidsMatching(...parts: string[]): Promise<number[]> {
+  const found: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const cmd = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    if (cmd && parts.every((p) => cmd.includes(p))) found.push(Number(entry));
+  }
+  return found;
+}
+
+/** CPU seconds used so far by a process and all its descendants alive now (tsx runs the script in a child node). */
+export async function treeCpuOf(pid: number): Promise<number> {
+  const children = new Map<number, number[]>();
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    if (!stat) continue;
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+  }
+  let total = 0;
+  const todo = [pid];
+  while (todo.length) {
+    const p = todo.pop()!;
+    total += await cpuOf(p).catch(() => 0);
+    todo.push(...(children.get(p) ?? []));
+  }
+  return total;
+}
