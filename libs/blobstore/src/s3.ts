@@ -19,6 +19,7 @@ import {
   type CompletedPart,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
+import type { FinalizeRequestMiddleware, MetadataBearer } from '@smithy/types';
 import { KilnError, notFound } from '@kiln/errors';
 import {
   cancelled,
@@ -59,6 +60,23 @@ export interface S3BlobStoreOptions {
   /** Extra client settings (retries, request handler); the options above win. */
   clientConfig?: S3ClientConfig;
 }
+
+/**
+ * Part and object uploads that carry a flexible checksum (x-amz-checksum-crc32: on by default, checked by the server)
+ * are sent as UNSIGNED-PAYLOAD, so SigV4 does not hash every byte a second time; the server still rejects a corrupt
+ * body by its checksum. The SDK does the same for streamed bodies (STREAMING-UNSIGNED-PAYLOAD-TRAILER) but signs
+ * buffered ones, which over plain HTTP costs a sha256 of every part (~1.2 CPU s per GiB). Without a checksum (a
+ * client configured with requestChecksumCalculation WHEN_REQUIRED) the payload stays signed.
+ */
+const UNSIGNED_FOR = new Set(['UploadPartCommand', 'PutObjectCommand']);
+const unsignedChecksummedParts: FinalizeRequestMiddleware<object, MetadataBearer> = (next, context) => async (args) => {
+  const request = args.request as { headers?: Record<string, string> };
+  if (UNSIGNED_FOR.has(context.commandName ?? '') && request.headers
+    && Object.keys(request.headers).some((h) => h.toLowerCase().startsWith('x-amz-checksum-'))) {
+    request.headers['x-amz-content-sha256'] ??= 'UNSIGNED-PAYLOAD';
+  }
+  return next(args);
+};
 
 /** Where a visible blob's bytes are. */
 interface Location {
@@ -109,6 +127,11 @@ export class S3BlobStore implements BlobStore {
       ...(options.region !== undefined && { region: options.region }),
       ...(options.forcePathStyle !== undefined && { forcePathStyle: options.forcePathStyle }),
       ...(options.credentials !== undefined && { credentials: options.credentials }),
+    });
+    this.client.middlewareStack.addRelativeTo(unsignedChecksummedParts, {
+      name: 'kilnUnsignedChecksummedParts',
+      relation: 'before',
+      toMiddleware: 'httpSigningMiddleware',
     });
   }
 
