@@ -1,4 +1,4 @@
-// API load benchmark: Kiln (tsx services/all.ts) on the real Postgres and MinIO of scripts/test-env, a registry of
+// API load benchmark: Kiln (services/all.ts, as npm start runs it) on the real Postgres and MinIO of scripts/test-env, a registry of
 // 10,000 versions, then ghz at 50 concurrent clients against GetModelVersion and ListModelVersions.
 //   npx tsx bench/api.ts            (BENCH_MODELS, BENCH_VERSIONS, BENCH_GET_REQUESTS, BENCH_LIST_REQUESTS, BENCH_ROUNDS override)
 import { execFile } from 'node:child_process';

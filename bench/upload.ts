@@ -69,8 +69,8 @@ async function measured<T>(pids: { registry: number; minio?: number }, fn: () =>
 }
 
 function startService(entry: string, env: NodeJS.ProcessEnv, nodeArgs: string[] = []): ChildProcess {
-  // node --import tsx (not the tsx launcher) so that the pid is the service's own process.
-  return spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path.join(root, entry)], { cwd: root, env, stdio: ['ignore', nodeArgs.length ? 'inherit' : 'ignore', 'inherit'] });
+  // As npm start runs services (scripts/service.mjs), and node itself, so that the pid is the service's process.
+  return spawn(process.execPath, [...nodeArgs, path.join(root, 'scripts/service.mjs'), path.join(root, entry)], { cwd: root, env, stdio: ['ignore', nodeArgs.length ? 'inherit' : 'ignore', 'inherit'] });
 }
 
 async function waitServing(address: string): Promise<void> {

@@ -35,7 +35,7 @@ describe('kiln CLI against npm start on embedded defaults', () => {
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'kiln-cli-'));
     const [r, b, i] = [await freePort(), await freePort(), await freePort()];
     address = `127.0.0.1:${r}`;
-    server = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'services/all.ts')], {
+    server = spawn(process.execPath, [path.join(root, 'scripts/service.mjs'), path.join(root, 'services/all.ts')], {
       cwd: root,
       env: {
         ...process.env,

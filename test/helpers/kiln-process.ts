@@ -1,4 +1,4 @@
-// Test helper: Kiln as a real subprocess (`tsx services/all.ts`, what `npm start` runs) on free loopback ports,
+// Test helper: Kiln as a real subprocess (`node scripts/service.mjs services/all.ts`, what `npm start` runs) on free loopback ports,
 // against a fresh Postgres database and a fresh MinIO prefix from scripts/test-env, ready once every service's
 // grpc.health.v1 check answers SERVING; and scripts/sdk-env's tools (venv python, grpcurl, ghz, Go).
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -72,13 +72,13 @@ export interface KilnProcessOptions {
   script?: string;
   /** Which services to wait for (default: all three). */
   services?: string[];
-  /** Node flags (e.g. --cpu-prof): the process then runs as `node FLAGS --import tsx SCRIPT`. */
+  /** Node flags (e.g. --cpu-prof): the process runs as `node FLAGS scripts/service.mjs SCRIPT`. */
   nodeArgs?: string[];
   /** Also append the process's output to this file. */
   logFile?: string;
 }
 
-/** Starts `tsx services/all.ts` with real Postgres (a fresh database) and MinIO (a fresh prefix). */
+/** Starts `services/all.ts` as `npm start` does, with real Postgres (a fresh database) and MinIO (a fresh prefix). */
 export async function startKilnProcess(options: KilnProcessOptions = {}): Promise<KilnProcess> {
   const runId = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
   const database = await freshDatabase();
@@ -107,10 +107,8 @@ export async function startKilnProcess(options: KilnProcessOptions = {}): Promis
   Object.assign(env, options.env ?? {});
 
   const script = options.script ?? 'services/all.ts';
-  const [cmd, args] = options.nodeArgs
-    ? [process.execPath, [...options.nodeArgs, '--import', 'tsx', script]]
-    : [path.join(REPO_ROOT, 'node_modules/.bin/tsx'), [script]];
-  const child = spawn(cmd, args, {
+  // node itself (no wrapper process), so the pid is the service's and node flags reach it.
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), path.join(REPO_ROOT, 'scripts/service.mjs'), script], {
     cwd: REPO_ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,4 +1,4 @@
-// Runs the builder service alone (`tsx services/builder/src/main.ts`); SIGTERM drains in-flight builds and stops.
+// Runs the builder service alone (`node scripts/service.mjs services/builder/src/main.ts`); SIGTERM drains in-flight builds and stops.
 import { runServices } from '../../run';
 import { startBuilder } from './index';
 
