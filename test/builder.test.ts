@@ -13,6 +13,7 @@ import { loadConfig } from '@kiln/config';
 import { RegistryTransport } from '@kiln/oci';
 import { Readable } from 'node:stream';
 import { createLogger } from '@kiln/log';
+import type { KilnError } from '@kiln/errors';
 import { seededBytes } from '@kiln/oci/testing/model-files';
 import { startBuilder } from '../services/builder/src/index';
 import { pushWhileHashing, streamAuthorization } from '../services/builder/src/stream-push';
@@ -274,8 +275,18 @@ if (missing.length) {
       const streamed = await pushWhileHashing(transport, repository, () => Readable.from([bytes.subarray(0, 1000), bytes.subarray(1000)]),
         { chunkSize: MiB, streamAuthorization: auth });
       const chunked = await pushWhileHashing(transport, repository, () => Readable.from([bytes]), { chunkSize: MiB, streamAuthorization: null });
+      const withLength = await pushWhileHashing(transport, repository, () => Readable.from([bytes.subarray(0, 5000), bytes.subarray(5000)]),
+        { chunkSize: MiB, streamAuthorization: auth }, bytes.length);
       assert.deepEqual(streamed, { digest: `sha256:${sha256(bytes)}`, size: bytes.length, diffID: `sha256:${sha256(bytes)}` });
       assert.deepEqual(chunked, streamed);
+      assert.deepEqual(withLength, streamed, 'sent with Content-Length');
+      // A stream that disagrees with its declared length fails the push instead of leaving the registry waiting.
+      for (const declared of [bytes.length + 1, bytes.length - 1]) {
+        await assert.rejects(
+          pushWhileHashing(transport, repository, () => Readable.from([bytes]), { chunkSize: MiB, streamAuthorization: auth }, declared),
+          (err: KilnError) => err.code === 'INTERNAL' && err.message.includes(`declared ${declared}`),
+        );
+      }
       const res = await fetch(`http://${env.KILN_TEST_REGISTRY}/v2/${repository}/blobs/${streamed.digest}`);
       assert.equal(sha256(Buffer.from(await res.arrayBuffer())), sha256(bytes));
     });

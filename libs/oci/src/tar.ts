@@ -50,6 +50,29 @@ export function compareBytes(a: string, b: string): number {
 
 const EPOCH = new Date(0);
 
+/** Largest size a ustar header holds (11 octal digits); larger files need a pax header. */
+const USTAR_MAX_SIZE = 0o77777777777;
+const BLOCK = 512;
+
+/**
+ * The exact length in bytes of reproducibleTar(files) when every entry fits a plain ustar header (names of at most
+ * 100 bytes in ASCII, sizes under 8 GiB), so that a push can declare its Content-Length up front; undefined when a
+ * pax header would be needed (its length is tar-stream's to decide).
+ */
+export function tarSize(files: readonly Pick<TarFile, 'name' | 'size'>[]): number | undefined {
+  const plain = (name: string) => name.length <= 100 && /^[\x20-\x7e]*$/.test(name);
+  let total = 2 * BLOCK; // the end-of-archive marker
+  for (const dir of parentDirectories(files.map((f) => f.name))) {
+    if (!plain(dir)) return undefined;
+    total += BLOCK;
+  }
+  for (const file of files) {
+    if (!plain(file.name) || file.size > USTAR_MAX_SIZE) return undefined;
+    total += BLOCK + Math.ceil(file.size / BLOCK) * BLOCK;
+  }
+  return total;
+}
+
 /**
  * A tar stream of the files plus their parent directories, in byte order, with every variable field fixed. Files
  * are opened one at a time, as the tar reaches them; nothing is buffered beyond stream chunks.

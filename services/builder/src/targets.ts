@@ -37,7 +37,8 @@ export function registryOptions(registry: string, images: KilnConfig['images']):
 /** One transport per registry for the life of the builder, so bearer tokens are reused across builds. */
 export class Transports {
   private readonly byRegistry = new Map<string, RegistryTransport>();
-  /** `fetch` replaces the global one for every registry request (tests count the requests with it). */
+  /** `fetch` replaces the global one for the registry requests made through @kiln/oci's transport (tests count them
+   * with it); a streamed layer PATCH goes over node:http (stream-push.ts). */
   constructor(private readonly images: KilnConfig['images'], private readonly fetchImpl?: typeof fetch) {}
 
   private readonly streamAuth = new Map<string, Promise<string | null>>();
@@ -58,7 +59,7 @@ export class Transports {
       auth = streamAuthorization(this.get(registry).baseUrl, registryOptions(registry, this.images).credentials, this.fetchImpl);
       this.streamAuth.set(registry, auth);
     }
-    return auth.then((streamAuthorization) => ({ chunkSize: PUSH_CHUNK_BYTES, streamAuthorization, fetch: this.fetchImpl }));
+    return auth.then((streamAuthorization) => ({ chunkSize: PUSH_CHUNK_BYTES, streamAuthorization }));
   }
 }
 
