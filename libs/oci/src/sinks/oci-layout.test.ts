@@ -17,6 +17,18 @@ before(async () => {
 after(async () => fs.rm(tmp, { recursive: true, force: true }));
 
 describe('OCI layout sink', () => {
+  it('keeps every ref when many images are written at once (the index update is locked)', async () => {
+    const files = await writeModelFiles(path.join(tmp, 'files-concurrent'), sampleModel());
+    const dir = path.join(tmp, 'layout-concurrent');
+    const images = await Promise.all(Array.from({ length: 12 }, (_, i) =>
+      buildModelImage(files, { name: 'iris', version: i + 1, largeFileThreshold: 1 << 20 })));
+    await Promise.all(images.map(({ image }, i) => ociLayoutSink(dir).write(image, `iris-${i + 1}`)));
+    const index = JSON.parse(await fs.readFile(path.join(dir, 'index.json'), 'utf8'));
+    const refs = index.manifests.map((m: { annotations: Record<string, string> }) => m.annotations['org.opencontainers.image.ref.name']);
+    assert.deepEqual(refs.sort(), images.map((_, i) => `iris-${i + 1}`).sort());
+    assert.deepEqual((await fs.readdir(dir)).filter((f) => f !== 'blobs').sort(), ['index.json', 'oci-layout'], 'no lock or temp file left');
+  });
+
   it('writes oci-layout, index.json with the ref name, and every blob under its digest', async () => {
     const files = await writeModelFiles(path.join(tmp, 'files'), sampleModel());
     const { image } = await buildModelImage(files, { name: 'iris', version: 1, largeFileThreshold: 1 << 20 });

@@ -3,6 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import lockfile from 'proper-lockfile';
 import { Transform } from 'node:stream';
 import { KilnError, invalidArgument } from '@kiln/errors';
 import { digestHex } from '../digest';
@@ -13,6 +14,9 @@ export const REF_NAME_ANNOTATION = 'org.opencontainers.image.ref.name';
 export function blobPath(dir: string, digest: string): string {
   return path.join(dir, 'blobs', 'sha256', digestHex(digest));
 }
+
+/** Waiting for another writer's index update: short holds, so many quick retries (about 30 s in all). */
+const INDEX_LOCK_RETRIES = { retries: 150, minTimeout: 10, maxTimeout: 200 };
 
 /**
  * Writes images into an OCI layout at `dir`, tagging each with the ref-name annotation in index.json (an entry with
@@ -37,15 +41,25 @@ export function ociLayoutSink(dir: string): ImageSink {
       await writeBytesBlob(dir, image.digest, image.rawManifest);
 
       const indexPath = path.join(dir, 'index.json');
-      const index = await readIndex(indexPath);
       const entry: Descriptor = {
         mediaType: image.mediaType,
         digest: image.digest,
         size: image.rawManifest.length,
         annotations: { [REF_NAME_ANNOTATION]: ref },
       };
-      index.manifests = [...index.manifests.filter((m) => m.annotations?.[REF_NAME_ANNOTATION] !== ref), entry];
-      await atomicWrite(indexPath, JSON.stringify(index));
+      // Read, change, write index.json under a lock (index.json.lock, a directory: atomic on every file system, and
+      // seen by other processes writing the same layout), so that concurrent builds never drop each other's refs.
+      const release = await lockfile.lock(indexPath, { realpath: false, retries: INDEX_LOCK_RETRIES, stale: 30_000 })
+        .catch((err: Error) => {
+          throw new KilnError('UNAVAILABLE', `cannot lock index.json: ${err.message}`, indexPath);
+        });
+      try {
+        const index = await readIndex(indexPath);
+        index.manifests = [...index.manifests.filter((m) => m.annotations?.[REF_NAME_ANNOTATION] !== ref), entry];
+        await atomicWrite(indexPath, JSON.stringify(index));
+      } finally {
+        await release();
+      }
       return result;
     },
   };
