@@ -23,6 +23,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
 // The registry's default part size (BENCH_PART_MIB overrides it), the reference uses the same.
+// Parts in flight: the registry's default (KILN_S3_PARTS_IN_FLIGHT overrides it for both sides).
+const IN_FLIGHT = ENV_SCHEMA.shape.KILN_S3_PARTS_IN_FLIGHT.parse(process.env.KILN_S3_PARTS_IN_FLIGHT);
 const PART = process.env.BENCH_PART_MIB ? Number(process.env.BENCH_PART_MIB) * MiB : ENV_SCHEMA.shape.KILN_S3_PART_SIZE.parse(undefined);
 
 function loadTestEnv(): void {
@@ -154,7 +156,7 @@ async function main(): Promise<void> {
     for (let run = 0; run < runs; run++) {
       // Reference: the same bytes straight to MinIO, multipart, same part size and queue, SDK defaults otherwise.
       const direct = await measured(pids, async () => {
-        const up = new Upload({ client: s3, params: { Bucket: process.env.KILN_TEST_S3_BUCKET, Key: `bench-direct-${Date.now()}`, Body: createReadStream(model, { highWaterMark: MiB }) }, partSize: PART, queueSize: 4 });
+        const up = new Upload({ client: s3, params: { Bucket: process.env.KILN_TEST_S3_BUCKET, Key: `bench-direct-${Date.now()}`, Body: createReadStream(model, { highWaterMark: MiB }) }, partSize: PART, queueSize: IN_FLIGHT });
         return up.done();
       });
       await s3.send(new DeleteObjectCommand({ Bucket: process.env.KILN_TEST_S3_BUCKET, Key: (direct.value as { Key?: string }).Key }));

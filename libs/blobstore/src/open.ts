@@ -14,6 +14,7 @@ export function openBlobStore(config: KilnConfig['blobs']): BlobStore {
     prefix: config.prefix,
     forcePathStyle: config.forcePathStyle,
     partSize: config.partSize,
+    queueSize: config.partsInFlight,
     credentials: config.credentials,
   });
 }

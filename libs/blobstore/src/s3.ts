@@ -119,7 +119,7 @@ export class S3BlobStore implements BlobStore {
     this.bucket = options.bucket;
     this.prefix = options.prefix ? options.prefix.replace(/\/*$/, '/') : '';
     this.#partSize = Math.max(options.partSize ?? 8 * MiB, 5 * MiB);
-    this.#queueSize = options.queueSize ?? 4;
+    this.#queueSize = Math.max(options.queueSize ?? 4, 1);
     this.#partsPerStep = Math.max(options.partsPerSizeStep ?? 1000, 1);
     this.client = new S3Client({
       ...options.clientConfig,

@@ -26,7 +26,8 @@ export const ENV_SCHEMA = z.object({
   KILN_S3_FORCE_PATH_STYLE: bool.default(true).describe('Path-style S3 URLs (needed by most S3-compatible servers)'),
   KILN_S3_ACCESS_KEY_ID: z.string().optional().describe('S3 access key; unset uses the AWS SDK chain (AWS_ACCESS_KEY_ID, profiles, roles)'),
   KILN_S3_SECRET_ACCESS_KEY: z.string().optional().describe('S3 secret key (with KILN_S3_ACCESS_KEY_ID)'),
-  KILN_S3_PART_SIZE: int.default(8 * 1024 * 1024).describe('Multipart upload part size in bytes (a put holds about 5 parts in memory; parts grow every 1,000 parts)'),
+  KILN_S3_PART_SIZE: int.default(8 * 1024 * 1024).describe('Multipart upload part size in bytes (at least 5 MiB; parts grow every 1,000 parts)'),
+  KILN_S3_PARTS_IN_FLIGHT: z.coerce.number().int().min(1).default(4).describe('Parts of one upload sent at once: a put holds this many parts plus one in memory'),
   KILN_REGISTRY_LISTEN: z.string().default('127.0.0.1:50051').describe('Registry gRPC listen address'),
   KILN_BUILDER_LISTEN: z.string().default('127.0.0.1:50052').describe('Builder gRPC listen address'),
   KILN_INFERENCE_LISTEN: z.string().default('127.0.0.1:50053').describe('Inference gRPC listen address'),
@@ -64,6 +65,7 @@ export interface KilnConfig {
     prefix: string;
     forcePathStyle: boolean;
     partSize: number;
+    partsInFlight: number;
     credentials?: { accessKeyId: string; secretAccessKey: string };
   };
   listen: { registry: string; builder: string; inference: string };
@@ -108,6 +110,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KilnConfig {
           prefix: e.KILN_S3_PREFIX,
           forcePathStyle: e.KILN_S3_FORCE_PATH_STYLE,
           partSize: e.KILN_S3_PART_SIZE,
+          partsInFlight: e.KILN_S3_PARTS_IN_FLIGHT,
           credentials: e.KILN_S3_ACCESS_KEY_ID && e.KILN_S3_SECRET_ACCESS_KEY
             ? { accessKeyId: e.KILN_S3_ACCESS_KEY_ID, secretAccessKey: e.KILN_S3_SECRET_ACCESS_KEY }
             : undefined,
