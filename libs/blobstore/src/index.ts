@@ -57,8 +57,8 @@ export interface BlobStore {
   /** How many puts' leftovers (temporary files or objects, open multipart uploads) exist: in-flight puts count. */
   listIncomplete(): Promise<number>;
   /**
-   * Removes leftovers older than `olderThanMs` (crash recovery at startup); returns how many were removed. A put
-   * still in flight whose leftovers are removed fails.
+   * Removes leftovers older than `olderThanMs` (crash recovery at startup), or all of them for 0; returns how many
+   * were removed. A put still in flight whose leftovers are removed fails.
    */
   cleanupIncomplete(olderThanMs: number): Promise<number>;
 }

@@ -201,7 +201,8 @@ export class LocalBlobStore implements BlobStore {
     for (const name of await readdir(this.#tmpDir)) {
       const path = join(this.#tmpDir, name);
       try {
-        if ((await stat(path)).mtimeMs > cutoff) continue;
+        // 0 means all: a put still writing keeps touching its file, so its mtime may pass a cutoff of "now".
+        if (olderThanMs > 0 && (await stat(path)).mtimeMs > cutoff) continue;
         await unlink(path);
         removed++;
       } catch (err) {

@@ -525,11 +525,12 @@ export class S3BlobStore implements BlobStore {
   }
 
   async cleanupIncomplete(olderThanMs: number): Promise<number> {
-    const cutoff = Date.now() - olderThanMs;
+    // 0 means all, whatever the server's clock says the leftovers' times are.
+    const kept = (time: number) => olderThanMs > 0 && time > Date.now() - olderThanMs;
     let removed = 0;
     const removedData = new Set<string>();
     for (const { key, lastModified } of await this.#unnamedData()) {
-      if (lastModified > cutoff) continue;
+      if (kept(lastModified)) continue;
       await this.#deleteKey(key);
       removedData.add(key);
       removed++;
@@ -544,13 +545,13 @@ export class S3BlobStore implements BlobStore {
       this.#locations.clear();
     }
     for await (const object of this.#objects(this.#legacyTmpPrefix)) {
-      if ((object.LastModified?.getTime() ?? 0) > cutoff) continue;
+      if (kept(object.LastModified?.getTime() ?? 0)) continue;
       await this.#deleteKey(object.Key!);
       removed++;
     }
     for (const prefix of [this.#dataPrefix, this.#legacyTmpPrefix]) {
       for await (const upload of this.#multipartUploads(prefix)) {
-        if ((upload.Initiated?.getTime() ?? 0) > cutoff) continue;
+        if (kept(upload.Initiated?.getTime() ?? 0)) continue;
         try {
           await this.client.send(
             new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: upload.Key, UploadId: upload.UploadId }),
