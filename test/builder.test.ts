@@ -290,6 +290,17 @@ if (missing.length) {
       const res = await fetch(`http://${env.KILN_TEST_REGISTRY}/v2/${repository}/blobs/${streamed.digest}`);
       assert.equal(sha256(Buffer.from(await res.arrayBuffer())), sha256(bytes));
     });
+
+    it('reports the registry\'s answer when it refuses a streamed PATCH before taking the body', async () => {
+      const bytes = seededBytes(4, 8 * MiB);
+      const credentials = { username: env.KILN_TEST_REGISTRY_USER, password: env.KILN_TEST_REGISTRY_PASSWORD };
+      const transport = new RegistryTransport({ registry: env.KILN_TEST_REGISTRY_BASIC, insecure: true, credentials });
+      const wrong = `Basic ${Buffer.from('kiln-test-user:wrong').toString('base64')}`;
+      await assert.rejects(
+        pushWhileHashing(transport, `kiln-e2e-refused-${process.pid}`, () => Readable.from([bytes]), { chunkSize: MiB, streamAuthorization: wrong }, bytes.length),
+        (err: KilnError) => err.code === 'FAILED_PRECONDITION' && /returned 401/.test(err.message),
+      );
+    });
   });
 
   describe('builder pushing to a registry with basic auth', () => {

@@ -118,28 +118,40 @@ async function streamedPatch(
       ...(authorization ? { authorization } : {}),
     },
   });
+  let early: http.IncomingMessage | undefined;
+  let connectionError: Error | undefined;
   const response = new Promise<http.IncomingMessage>((resolve, reject) => {
-    request.once('response', resolve);
-    request.once('error', reject);
+    request.once('response', (res: http.IncomingMessage) => {
+      early = res;
+      resolve(res);
+    });
+    request.once('error', (err) => {
+      connectionError = err;
+      reject(err);
+    });
   });
   response.catch(() => {}); // read below, after the body is sent (or has failed)
-  try {
-    await pipeline(stream, hashing, request);
-  } catch (err) {
-    request.destroy();
-    // The source's own error (a blob store failure, a cancelled build) says more than the socket's.
-    const cause = (stream.errored ?? hashing.errored) as Error | null;
-    if (cause) throw cause;
-    throw new KilnError('UNAVAILABLE', `cannot reach registry: ${(err as Error).message}`, location, { cause: err });
-  }
   let res: http.IncomingMessage;
   try {
+    await pipeline(stream, hashing, request);
     res = await response;
   } catch (err) {
-    throw new KilnError('UNAVAILABLE', `cannot reach registry: ${(err as Error).message}`, location, { cause: err });
+    // A registry that answered before taking the whole body (401, 413, ...) says more than the broken pipe that
+    // follows (its answer may still be on its way: a moment's grace); the source's own failure (a blob store error,
+    // a cancelled build, a wrong length) is thrown as it is.
+    if (!early && err === connectionError) await new Promise((resolve) => setTimeout(resolve, 200));
+    request.destroy();
+    if (early) res = early;
+    else if (err === connectionError) {
+      throw new KilnError('UNAVAILABLE', `cannot reach registry: ${(err as Error).message}`, location, { cause: err });
+    } else throw err;
   }
   let body = '';
-  for await (const chunk of res) if (body.length < 4096) body += String(chunk);
+  try {
+    for await (const chunk of res) if (body.length < 4096) body += String(chunk);
+  } catch {
+    // The connection went with the rest of the body: the status says enough.
+  }
   return { status: res.statusCode ?? 0, headers: res.headers, body, size };
 }
 
