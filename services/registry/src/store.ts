@@ -111,17 +111,26 @@ export async function insertVersion(tx: pg.PoolClient, v: NewVersion): Promise<V
 }
 
 /** One version with its files, in one round trip (the hot path of GetModelVersion). */
+const VERSION_FILES = `(SELECT coalesce(json_agg(json_build_object('path', f.path, 'size', f.size, 'sha256', f.sha256,
+    'executable', f.executable) ORDER BY f.path COLLATE "C"), '[]')
+    FROM version_files f WHERE f.model = v.model AND f.version = v.version) AS files`;
+
+// The reads behind GetModelVersion are named statements: Postgres parses and plans each once per connection instead
+// of for every uncached read.
+const GET_VERSION = {
+  name: 'kiln_get_version',
+  text: `SELECT ${VERSION_COLUMNS}, ${VERSION_FILES} FROM model_versions v WHERE model = $1 AND version = $2`,
+};
+const GET_NEWEST_VERSION = {
+  name: 'kiln_get_newest_version',
+  text: `SELECT ${VERSION_COLUMNS}, ${VERSION_FILES} FROM model_versions v WHERE model = $1 AND status <> 'DELETED'
+    ORDER BY version DESC LIMIT 1`,
+};
+
 export async function getVersion(db: Queryable, model: string, version: number, includeDeleted = false): Promise<VersionRecord | null> {
-  const files = `(SELECT coalesce(json_agg(json_build_object('path', f.path, 'size', f.size, 'sha256', f.sha256,
-      'executable', f.executable) ORDER BY f.path COLLATE "C"), '[]')
-      FROM version_files f WHERE f.model = v.model AND f.version = v.version) AS files`;
   const { rows } = version > 0
-    ? await db.query(`SELECT ${VERSION_COLUMNS}, ${files} FROM model_versions v WHERE model = $1 AND version = $2`, [model, version])
-    : await db.query(
-        `SELECT ${VERSION_COLUMNS}, ${files} FROM model_versions v WHERE model = $1 AND status <> 'DELETED'
-          ORDER BY version DESC LIMIT 1`,
-        [model],
-      );
+    ? await db.query({ ...GET_VERSION, values: [model, version] })
+    : await db.query({ ...GET_NEWEST_VERSION, values: [model] });
   const row = rows[0];
   if (!row || (row.status === 'DELETED' && !includeDeleted)) return null;
   return toVersion(row, row.files as StoredFile[]);
