@@ -6,7 +6,7 @@
 // runs on a thread with a V8 isolate of its own: ~35 MiB of resident memory per service for the whole life of the
 // process. The bundle takes esbuild a fraction of a second and is deleted once loaded.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
@@ -42,6 +42,16 @@ const sourceImportMetaUrl = {
 // so that services starting together never write the same file.
 const outDir = path.join(root, '.kiln', 'build');
 mkdirSync(outDir, { recursive: true });
+// Bundles of processes that died while loading theirs (a bundle is deleted once loaded).
+for (const name of readdirSync(outDir)) {
+  const pid = Number(/-(\d+)-[0-9a-f]{6}\.mjs$/.exec(name)?.[1]);
+  if (!pid || pid === process.pid) continue;
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    if (err.code === 'ESRCH') rmSync(path.join(outDir, name), { force: true });
+  }
+}
 const outfile = path.join(outDir, `${path.basename(entry).replace(/\.ts$/, '')}-${process.pid}-${randomBytes(3).toString('hex')}.mjs`);
 try {
   await esbuild.build({
@@ -60,6 +70,8 @@ try {
 }
 // The service sees the arguments after its entry, as if it had been run directly.
 process.argv.splice(1, 2, path.resolve(entry));
+// A service that exits while starting (process.exit on a bad configuration) never returns from the import below.
+process.once('exit', () => rmSync(outfile, { force: true }));
 try {
   await import(pathToFileURL(outfile).href);
 } finally {
