@@ -1,6 +1,6 @@
 // Runs one or more services in this process until SIGTERM/SIGINT, then drains in-flight calls and exits.
 import { loadConfig, type KilnConfig } from '@kiln/config';
-import { createLogger, type Logger } from '@kiln/log';
+import { createProcessLogger, type Logger } from '@kiln/log';
 import { withMetrics } from '@kiln/api/metrics';
 
 export interface Stoppable {
@@ -12,7 +12,8 @@ export type ServiceStarter = (config: KilnConfig, log: Logger) => Promise<Stoppa
 
 export async function runServices(starters: Array<[name: string, start: ServiceStarter]>): Promise<void> {
   const config = loadConfig();
-  const root = createLogger('kiln', config.logLevel);
+  const root = createProcessLogger('kiln', config.logLevel);
+  quietAwsSdkNodeNotice(config, root);
   const running: Array<[string, Stoppable]> = [];
   try {
     // Each service serves its Prometheus /metrics at KILN_<NAME>_METRICS_LISTEN (off disables it).
@@ -37,4 +38,18 @@ export async function runServices(starters: Array<[name: string, start: ServiceS
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+/**
+ * On Node < 22 the AWS SDK prints a multi-line notice to stderr when its first client is made, which breaks a JSON
+ * log stream; it is said once as a log line instead (when S3 is configured), unless the operator set the SDK's own
+ * switch.
+ */
+function quietAwsSdkNodeNotice(config: KilnConfig, log: Logger): void {
+  const SWITCH = 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED';
+  if (process.env[SWITCH] !== undefined || Number(process.versions.node.split('.')[0]) >= 22) return;
+  process.env[SWITCH] = 'true';
+  if (config.blobs.kind === 's3') {
+    log.warn({ node: process.version }, 'AWS SDK releases from January 2027 on require node >= 22 (https://a.co/c895JFp)');
+  }
 }
