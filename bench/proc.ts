@@ -2,11 +2,12 @@
 // server found by its command line.
 import { readdir, readFile } from 'node:fs/promises';
 
-/** Resident set size now and its high-water mark, in bytes. */
-export async function rssOf(pid: number): Promise<{ rss: number; hwm: number }> {
+/** Resident set size now, its high-water mark, and the private (anonymous) part of it now, in bytes. RSS also
+ * counts file pages such as the node binary's own code (~40 MiB, shared by every node process). */
+export async function rssOf(pid: number): Promise<{ rss: number; hwm: number; anon: number }> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) * 1024;
-  return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
+  return { rss: kb('VmRSS'), hwm: kb('VmHWM'), anon: kb('RssAnon') };
 }
 
 /** CPU seconds (user + system) a process has used so far. */

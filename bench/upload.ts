@@ -149,6 +149,7 @@ async function main(): Promise<void> {
       `CPU s: client ${c.client.toFixed(1)}, registry ${c.registry.toFixed(1)}, MinIO ${c.minio.toFixed(1)}`;
     const before = await rssOf(registry.pid!);
     let peak = before.rss;
+    let peakAnon = before.anon;
     const directMs: number[] = [];
     const kilnMs: number[] = [];
     let version = 0;
@@ -162,7 +163,10 @@ async function main(): Promise<void> {
       await s3.send(new DeleteObjectCommand({ Bucket: process.env.KILN_TEST_S3_BUCKET, Key: (direct.value as { Key?: string }).Key }));
       directMs.push(direct.ms);
 
-      const sampler = setInterval(() => void rssOf(registry.pid!).then((r) => (peak = Math.max(peak, r.rss))), 100);
+      const sampler = setInterval(() => void rssOf(registry.pid!).then((r) => {
+        peak = Math.max(peak, r.rss);
+        peakAnon = Math.max(peakAnon, r.anon);
+      }), 100);
       const kiln = await measured(pids, async () => upload(client, await uploadSource(model), { header: { model: 'bench' } }));
       clearInterval(sampler);
       kilnMs.push(kiln.ms);
@@ -176,7 +180,7 @@ async function main(): Promise<void> {
     console.log(`  direct AWS SDK multipart to MinIO: ${(d / 1000).toFixed(2)} s (${((gib * 1024) / (d / 1000)).toFixed(0)} MiB/s)`);
     console.log(`  through Kiln (gRPC → registry → MinIO): ${(k / 1000).toFixed(2)} s (${((gib * 1024) / (k / 1000)).toFixed(0)} MiB/s), version ${version}`);
     console.log(`  ratio Kiln / direct: ${(k / d).toFixed(2)}x`);
-    console.log(`  registry RSS: ${(before.rss / MiB).toFixed(0)} MiB before, ${(peak / MiB).toFixed(0)} MiB peak while uploading (VmHWM ${(hwm / MiB).toFixed(0)} MiB)`);
+    console.log(`  registry RSS: ${(before.rss / MiB).toFixed(0)} MiB before, ${(peak / MiB).toFixed(0)} MiB peak while uploading (VmHWM ${(hwm / MiB).toFixed(0)} MiB); private (RssAnon) ${(before.anon / MiB).toFixed(0)} MiB before, ${(peakAnon / MiB).toFixed(0)} MiB peak`);
 
     if (rssGib > 0) {
       await rm(model);
@@ -184,12 +188,16 @@ async function main(): Promise<void> {
       const big = path.join(dir, 'big.bin');
       await writeModel(big, rssGib * GiB);
       let bigPeak = 0;
-      const sampler2 = setInterval(() => void rssOf(registry.pid!).then((r) => (bigPeak = Math.max(bigPeak, r.rss))), 100);
+      let bigPeakAnon = 0;
+      const sampler2 = setInterval(() => void rssOf(registry.pid!).then((r) => {
+        bigPeak = Math.max(bigPeak, r.rss);
+        bigPeakAnon = Math.max(bigPeakAnon, r.anon);
+      }), 100);
       const t = performance.now();
       await upload(client, await uploadSource(big), { header: { model: 'bench-big' } });
       const bigMs = performance.now() - t;
       clearInterval(sampler2);
-      console.log(`upload ${rssGib} GiB through Kiln: ${(bigMs / 1000).toFixed(1)} s; registry peak RSS ${(bigPeak / MiB).toFixed(0)} MiB (VmHWM ${((await rssOf(registry.pid!)).hwm / MiB).toFixed(0)} MiB)`);
+      console.log(`upload ${rssGib} GiB through Kiln: ${(bigMs / 1000).toFixed(1)} s; registry peak RSS ${(bigPeak / MiB).toFixed(0)} MiB (VmHWM ${((await rssOf(registry.pid!)).hwm / MiB).toFixed(0)} MiB), private ${(bigPeakAnon / MiB).toFixed(0)} MiB`);
     }
     client.close();
   } finally {
