@@ -291,6 +291,33 @@ describe('registry end to end on real Postgres and MinIO', () => {
     await assertGrpcError(uploadStream(client, { model: 'nameless' }, Buffer.from('plain bytes')), 'INVALID_ARGUMENT', /file_name/);
   });
 
+  it('sweeps, beside serving, what an upload that died hours ago left: its pending blob and record', async () => {
+    const info = await blobs.put(Readable.from([randomBytes(4096)]));
+    const db = new pg.Client({ connectionString: sharedEnv.DATABASE_URL });
+    await db.connect();
+    try {
+      await db.query(
+        `INSERT INTO pending_blobs (upload_id, sha256, create_time) VALUES (gen_random_uuid(), $1, now() - interval '7 hours')`,
+        [info.digest],
+      );
+      // Another registry on the same database and bucket sweeps as it starts, while already serving.
+      const second = await startRegistry(configFrom({ ...sharedEnv, KILN_REGISTRY_LISTEN: '127.0.0.1:0' }), log);
+      try {
+        const deadline = Date.now() + 20_000;
+        while ((await blobs.stat(info.digest)) !== null) {
+          if (Date.now() > deadline) assert.fail('the dead upload\'s blob is still there after 20 s');
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        const { rows } = await db.query('SELECT count(*)::int AS n FROM pending_blobs WHERE sha256 = $1', [info.digest]);
+        assert.equal(rows[0].n, 0, 'its record is gone too');
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      await db.end();
+    }
+  });
+
   it('a cancelled upload leaves no version, no object and no open multipart upload', async () => {
     const before = await blobDigests(blobs);
     const call = client.UploadModel(() => {});

@@ -1,5 +1,6 @@
 // Starts the registry service: database and migrations, blob store, build queue, and the gRPC server.
 import path from 'node:path';
+import type pg from 'pg';
 import { fileURLToPath } from 'node:url';
 import type { KilnConfig } from '@kiln/config';
 import type { Logger } from '@kiln/log';
@@ -7,6 +8,7 @@ import { builderClient, fromGrpcError, inferenceClient, kilnProto } from '@kiln/
 import { startServer } from '@kiln/api/server';
 import { migrate, openDatabase } from '@kiln/metadata';
 import { openBlobStore } from '@kiln/blobstore/open';
+import type { BlobStore } from '@kiln/blobstore';
 import type { InferContractResponse__Output } from '@kiln/api/generated/kiln/v1/InferContractResponse';
 import type { Contract } from '@kiln/contract/types';
 import type { ModelVersion } from '@kiln/api/generated/kiln/v1/ModelVersion';
@@ -20,8 +22,23 @@ import * as store from './store';
 
 export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../migrations');
 
-/** Uploads older than this with pending blobs died with their process: collected at start. */
+/** Uploads older than this with pending blobs died with their process: their leftovers are collected. */
 const STALE_UPLOAD_MS = 6 * 3600 * 1000;
+/** How often a registry sweeps for such leftovers (and once at start): other replicas' crashes leave them too. */
+const SWEEP_INTERVAL_MS = 3600 * 1000;
+
+/**
+ * Crash recovery: temp objects of puts that never finished, and uploads that never committed. It runs beside
+ * serving, not before it: on a large bucket the listing takes a while, and it only touches leftovers hours old, so
+ * nothing a live upload uses. Concurrent sweeps by several replicas are safe (deletes are idempotent, blobs are
+ * collected under their lock).
+ */
+async function sweepLeftovers(db: pg.Pool, blobs: BlobStore, log: Logger): Promise<void> {
+  const removed = await blobs.cleanupIncomplete(STALE_UPLOAD_MS);
+  const stale = await store.stalePendingUploads(db, STALE_UPLOAD_MS);
+  for (const uploadId of stale) await releaseUpload({ db, blobs }, uploadId, log);
+  if (removed || stale.length) log.info({ leftovers: removed, uploads: stale.length }, 'swept leftovers of uploads that died');
+}
 
 export interface RunningService {
   address: string;
@@ -38,11 +55,14 @@ export async function startRegistry(config: KilnConfig, log: Logger): Promise<Ru
   const queue = new BuildQueue({ pool: db.pool, builder, events, log });
   await queue.start();
 
-  // Crash recovery: temp objects of puts that never finished, and uploads that never committed.
-  await blobs.cleanupIncomplete(STALE_UPLOAD_MS);
-  for (const uploadId of await store.stalePendingUploads(db.pool, STALE_UPLOAD_MS)) {
-    await releaseUpload({ db: db.pool, blobs }, uploadId, log);
-  }
+  let sweeping: Promise<void> | undefined;
+  const sweep = () => {
+    sweeping ??= sweepLeftovers(db.pool, blobs, log)
+      .catch((err) => log.error({ err }, 'sweeping leftovers failed; the next sweep tries again'))
+      .finally(() => (sweeping = undefined));
+  };
+  sweep();
+  const sweepTimer = setInterval(sweep, SWEEP_INTERVAL_MS).unref();
 
   const cache = new VersionCache<Encoded<ModelVersion>>(20_000, log, !db.embedded);
   if (!db.embedded) await cache.listen(db.url);
@@ -77,6 +97,8 @@ export async function startRegistry(config: KilnConfig, log: Logger): Promise<Ru
       shutdown.abort();
       await server.shutdown(config.shutdownGraceMs);
       await queue.stop();
+      clearInterval(sweepTimer);
+      await sweeping;
       await cache.stop();
       inference.close();
       builder.close();
