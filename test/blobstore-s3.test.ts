@@ -1,7 +1,7 @@
 // The blob store conformance suite, and the S3-only paths, against the real MinIO that scripts/test-env starts.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import { blobStoreConformance } from '@kiln/blobstore/conformance';
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -63,6 +63,22 @@ if (missing.length > 0) {
     };
     after(async () => {
       for (const store of stores) await emptyAndClose(store);
+    });
+
+    it('cleanupIncomplete keeps a long upload that is still sending parts, however long ago it began', async () => {
+      const store = open({ partSize: 5 * MiB });
+      const source = new PassThrough();
+      const put = store.put(source);
+      source.write(randomBytes(6 * MiB)); // part 1 goes out: the multipart upload begins now
+      await new Promise((r) => setTimeout(r, 4000));
+      source.write(randomBytes(6 * MiB)); // part 2, four seconds later
+      await new Promise((r) => setTimeout(r, 1500)); // long enough for part 2 to be stored
+      // Begun over 2.5 s ago, but its last part is recent: a live upload, kept.
+      assert.equal(await store.cleanupIncomplete(2500), 0);
+      source.end(randomBytes(MiB));
+      const info = await put;
+      assert.equal(info.size, 13 * MiB);
+      assert.notEqual(await store.stat(info.digest), null);
     });
 
     it('parts grow every partsPerSizeStep parts (how a blob past 10,000 × partSize fits), and the bytes come back whole', async () => {

@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import tar from 'tar-stream';
@@ -20,6 +20,7 @@ import { tarOf } from '@kiln/archive/testing';
 import type { BlobStore } from '@kiln/blobstore';
 import { createLogger } from '@kiln/log';
 import { startRegistry } from '../services/registry/src/index';
+import { ingestUpload } from '../services/registry/src/upload';
 import { startInference } from '../services/inference/src/index';
 import { upload, uploadSource } from '../cli/src/upload';
 import { configFrom, realServersEnv } from './helpers/test-config';
@@ -315,6 +316,47 @@ describe('registry end to end on real Postgres and MinIO', () => {
       }
     } finally {
       await db.end();
+    }
+  });
+
+  it('an upload in progress keeps its pending blobs alive, so no sweep takes them from under it', async () => {
+    const pool = new pg.Pool({ connectionString: sharedEnv.DATABASE_URL, max: 2 });
+    const pack = tar.pack();
+    const body = new PassThrough();
+    pack.pipe(body);
+    const first = randomBytes(2048);
+    const digest = sha256(first);
+    try {
+      const ingest = ingestUpload(
+        { model: 'long-upload', manifest: '', labels: {}, metadata: {}, format: 'tar', fileName: '', expectedSize: 0 },
+        body,
+        {
+          db: pool, blobs, limits: configFrom(sharedEnv).limits, log,
+          inferContract: async () => ({ contract: null, metadata: {} }),
+          onVersionCreated: async () => {},
+          pendingHeartbeatMs: 100,
+        },
+        new AbortController().signal,
+      );
+      pack.entry({ name: 'first.bin', size: first.length }, first);
+      const pendingAge = async () => (await pool.query(
+        `SELECT extract(epoch FROM now() - max(create_time)) AS age FROM pending_blobs WHERE sha256 = $1`, [digest])).rows[0].age;
+      const deadline = Date.now() + 20_000;
+      while ((await pendingAge()) === null) {
+        if (Date.now() > deadline) assert.fail('the first file never became a pending blob');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      // The upload stalls (a slow client); its record is made to look hours old, as a sweep would find it.
+      await pool.query(`UPDATE pending_blobs SET create_time = now() - interval '7 hours' WHERE sha256 = $1`, [digest]);
+      await new Promise((r) => setTimeout(r, 500));
+      assert.ok(Number(await pendingAge()) < 60, 'the live upload marked its blob alive again');
+      pack.entry({ name: 'second.bin' }, 'the rest');
+      pack.finalize();
+      const version = await ingest;
+      assert.deepEqual(version.files.map((f) => f.path).sort(), ['first.bin', 'second.bin']);
+      assert.notEqual(await blobs.stat(digest), null);
+    } finally {
+      await pool.end();
     }
   });
 

@@ -12,6 +12,7 @@ import {
   HeadObjectCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
+  ListPartsCommand,
   PutObjectCommand,
   S3Client,
   UploadPartCommand,
@@ -364,6 +365,22 @@ export class S3BlobStore implements BlobStore {
     }
   }
 
+  /** When the multipart upload last stored a part (0 without parts, or when it is gone). */
+  async #lastPartTime(Key: string, UploadId: string): Promise<number> {
+    let latest = 0;
+    let PartNumberMarker: string | undefined;
+    try {
+      do {
+        const page = await this.client.send(new ListPartsCommand({ Bucket: this.bucket, Key, UploadId, PartNumberMarker }));
+        for (const part of page.Parts ?? []) latest = Math.max(latest, part.LastModified?.getTime() ?? 0);
+        PartNumberMarker = page.IsTruncated ? page.NextPartNumberMarker : undefined;
+      } while (PartNumberMarker);
+    } catch (err) {
+      if (!isMissing(err) && (err as { name?: string }).name !== 'NoSuchUpload') throw err;
+    }
+    return latest;
+  }
+
   async #deleteKey(key: string): Promise<void> {
     await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
   }
@@ -552,6 +569,8 @@ export class S3BlobStore implements BlobStore {
     for (const prefix of [this.#dataPrefix, this.#legacyTmpPrefix]) {
       for await (const upload of this.#multipartUploads(prefix)) {
         if (kept(upload.Initiated?.getTime() ?? 0)) continue;
+        // Begun long ago, but still sending parts: a long upload alive in some registry, not a leftover.
+        if (olderThanMs > 0 && kept(await this.#lastPartTime(upload.Key!, upload.UploadId!))) continue;
         try {
           await this.client.send(
             new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: upload.Key, UploadId: upload.UploadId }),

@@ -220,6 +220,11 @@ export async function addPendingBlob(tx: pg.PoolClient, uploadId: string, sha256
   await tx.query('INSERT INTO pending_blobs (upload_id, sha256) VALUES ($1, $2) ON CONFLICT DO NOTHING', [uploadId, sha256]);
 }
 
+/** Marks an upload's pending blobs as seen now: create_time is when the upload last showed it was alive. */
+export async function touchPendingUpload(db: Queryable, uploadId: string): Promise<void> {
+  await db.query('UPDATE pending_blobs SET create_time = now() WHERE upload_id = $1', [uploadId]);
+}
+
 export async function releasePending(db: Queryable, uploadId: string): Promise<string[]> {
   const { rows } = await db.query('DELETE FROM pending_blobs WHERE upload_id = $1 RETURNING sha256', [uploadId]);
   return rows.map((r) => r.sha256);

@@ -47,7 +47,12 @@ export interface UploadDeps {
   inferContract(files: StoredFile[], manifest: string): Promise<{ contract: Contract | null; metadata: Record<string, string> }>;
   /** Runs inside the transaction that creates the version: enqueues its build. */
   onVersionCreated(tx: pg.PoolClient, version: VersionRecord): Promise<void>;
+  /** How often an upload in progress marks its pending blobs alive (default 10 minutes). */
+  pendingHeartbeatMs?: number;
 }
+
+/** Registries sweep pending blobs hours old as a dead upload's: a live one refreshes them well before that. */
+const PENDING_HEARTBEAT_MS = 10 * 60 * 1000;
 
 const MANIFEST_NAMES = ['kiln.yaml', 'kiln.yml', 'serving.yaml', 'serving.yml'];
 const MAX_MANIFEST_BYTES = 1024 * 1024;
@@ -68,6 +73,9 @@ export async function ingestUpload(
   const files: StoredFile[] = [];
   const manifests = new Map<string, string>();
   let committed = false;
+  const heartbeat = setInterval(() => {
+    store.touchPendingUpload(deps.db, uploadId).catch((err) => log.warn({ err }, 'could not mark the upload alive'));
+  }, deps.pendingHeartbeatMs ?? PENDING_HEARTBEAT_MS).unref();
   try {
     const summary = await readArchive(body, {
       format: header.format,
@@ -142,6 +150,7 @@ export async function ingestUpload(
     log.info({ version: record.version, files: record.files.length, bytes: record.totalSize }, 'version created');
     return record;
   } finally {
+    clearInterval(heartbeat);
     // Either way the upload's own references end here: the version's files now hold theirs. Blobs nothing uses
     // (a failed upload's, or files outside the payload) are removed.
     await releaseUpload(deps, uploadId, log).catch((err) =>
