@@ -10,7 +10,7 @@ import pg from 'pg';
 import { withTransaction } from '@kiln/metadata';
 import * as store from '../services/registry/src/store';
 import { REPO_ROOT, sdkTools, startKilnProcess } from '../test/helpers/kiln-process';
-import { cpuOf, pidsMatching, treeCpuOf } from './proc';
+import { cpuOf, pidsMatching } from './proc';
 
 const run = promisify(execFile);
 const MODELS = Number(process.env.BENCH_MODELS ?? 100);
@@ -124,11 +124,11 @@ async function ghz(ghzBin: string, kilnPid: number, address: string, method: str
     ...(rps ? ['--rps', String(rps)] : []),
     '-O', 'json', address,
   ];
-  const kiln0 = await treeCpuOf(kilnPid);
+  const kiln0 = await cpuOf(kilnPid);
   const pg0 = await postgresCpu();
   // /usr/bin/time reports ghz's own CPU on stderr (its last line).
   const { stdout, stderr } = await run('/usr/bin/time', args, { cwd: REPO_ROOT, maxBuffer: 64 << 20, timeout: 10 * 60_000 });
-  const kiln = (await treeCpuOf(kilnPid)) - kiln0;
+  const kiln = (await cpuOf(kilnPid)) - kiln0;
   const postgres = (await postgresCpu()) - pg0;
   const [user, sys] = stderr.trim().split('\n').pop()!.split(' ').map(Number);
   const k = total / 1000;
@@ -160,8 +160,8 @@ try {
   const warm: Measured[] = [];
   for (let round = 0; round < ROUNDS; round++) warm.push(await ghz(tools.ghz, kiln.pid, kiln.registry, 'GetModelVersion', gets, GET_REQUESTS));
   // The goal's load and a margin: 5,500 requests a second offered (open loop, from the same 50 clients; ghz's
-  // limiter delivers a few percent less), where the rounds above
-  // offer as many as Kiln answers (closed loop), so their latency includes the queue that saturation builds.
+  // limiter delivers a few percent less), where the rounds above offer as many as Kiln answers (closed loop), so
+  // their latency includes the queue that saturation builds.
   const atRate = await ghz(tools.ghz, kiln.pid, kiln.registry, 'GetModelVersion', gets, RATE * 12, 2000, RATE);
   const list = await ghz(tools.ghz, kiln.pid, kiln.registry, 'ListModelVersions', lists, LIST_REQUESTS);
   console.log('\n| call | requests | rps | p50 | p99 | errors | CPU s per 1,000 calls: Kiln / ghz / Postgres |\n|---|---|---|---|---|---|---|');

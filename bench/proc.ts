@@ -28,22 +28,17 @@ export async function pidsMatching(...parts: string[]): Promise<number[]> {
   return found;
 }
 
-/** CPU seconds used so far by a process and all its descendants alive now (tsx runs the script in a child node). */
-export async function treeCpuOf(pid: number): Promise<number> {
-  const children = new Map<number, number[]>();
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
-    if (!stat) continue;
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-  }
-  let total = 0;
-  const todo = [pid];
-  while (todo.length) {
-    const p = todo.pop()!;
-    total += await cpuOf(p).catch(() => 0);
-    todo.push(...(children.get(p) ?? []));
-  }
-  return total;
+/** Samples a process's RSS (and its private part) every 100 ms from now; stop() gives the peaks seen, in bytes. */
+export function peakMemory(pid: number, from = { rss: 0, anon: 0 }): { stop(): { rss: number; anon: number } } {
+  const peak = { ...from };
+  const timer = setInterval(() => void rssOf(pid).then((r) => {
+    peak.rss = Math.max(peak.rss, r.rss);
+    peak.anon = Math.max(peak.anon, r.anon);
+  }, () => {}), 100);
+  return {
+    stop() {
+      clearInterval(timer);
+      return { ...peak };
+    },
+  };
 }

@@ -17,7 +17,7 @@ import { registryClient } from '@kiln/api';
 import { ENV_SCHEMA } from '@kiln/config';
 import { upload, uploadSource } from '../cli/src/upload';
 import { freePort, freshDatabase } from '../test/helpers/test-config';
-import { cpuOf, pidsMatching, rssOf } from './proc';
+import { cpuOf, peakMemory, pidsMatching, rssOf } from './proc';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const GiB = 1024 ** 3;
@@ -148,8 +148,7 @@ async function main(): Promise<void> {
     const fmtCpu = (c: { client: number; registry: number; minio: number }) =>
       `CPU s: client ${c.client.toFixed(1)}, registry ${c.registry.toFixed(1)}, MinIO ${c.minio.toFixed(1)}`;
     const before = await rssOf(registry.pid!);
-    let peak = before.rss;
-    let peakAnon = before.anon;
+    let peak = { rss: before.rss, anon: before.anon };
     const directMs: number[] = [];
     const kilnMs: number[] = [];
     let version = 0;
@@ -163,12 +162,9 @@ async function main(): Promise<void> {
       await s3.send(new DeleteObjectCommand({ Bucket: process.env.KILN_TEST_S3_BUCKET, Key: (direct.value as { Key?: string }).Key }));
       directMs.push(direct.ms);
 
-      const sampler = setInterval(() => void rssOf(registry.pid!).then((r) => {
-        peak = Math.max(peak, r.rss);
-        peakAnon = Math.max(peakAnon, r.anon);
-      }), 100);
+      const sampler = peakMemory(registry.pid!, peak);
       const kiln = await measured(pids, async () => upload(client, await uploadSource(model), { header: { model: 'bench' } }));
-      clearInterval(sampler);
+      peak = sampler.stop();
       kilnMs.push(kiln.ms);
       version = kiln.value.version;
       console.log(`  run ${run + 1}: direct ${(direct.ms / 1000).toFixed(2)} s (${fmtCpu(direct.cpu)}); Kiln ${(kiln.ms / 1000).toFixed(2)} s (${fmtCpu(kiln.cpu)}); load ${os.loadavg()[0].toFixed(1)}`);
@@ -180,24 +176,19 @@ async function main(): Promise<void> {
     console.log(`  direct AWS SDK multipart to MinIO: ${(d / 1000).toFixed(2)} s (${((gib * 1024) / (d / 1000)).toFixed(0)} MiB/s)`);
     console.log(`  through Kiln (gRPC → registry → MinIO): ${(k / 1000).toFixed(2)} s (${((gib * 1024) / (k / 1000)).toFixed(0)} MiB/s), version ${version}`);
     console.log(`  ratio Kiln / direct: ${(k / d).toFixed(2)}x`);
-    console.log(`  registry RSS: ${(before.rss / MiB).toFixed(0)} MiB before, ${(peak / MiB).toFixed(0)} MiB peak while uploading (VmHWM ${(hwm / MiB).toFixed(0)} MiB); private (RssAnon) ${(before.anon / MiB).toFixed(0)} MiB before, ${(peakAnon / MiB).toFixed(0)} MiB peak`);
+    console.log(`  registry RSS: ${(before.rss / MiB).toFixed(0)} MiB before, ${(peak.rss / MiB).toFixed(0)} MiB peak while uploading (VmHWM ${(hwm / MiB).toFixed(0)} MiB); private (RssAnon) ${(before.anon / MiB).toFixed(0)} MiB before, ${(peak.anon / MiB).toFixed(0)} MiB peak`);
 
     if (rssGib > 0) {
       await rm(model);
       await emptyPrefix(s3, process.env.KILN_TEST_S3_BUCKET!, env.KILN_S3_PREFIX!);
       const big = path.join(dir, 'big.bin');
       await writeModel(big, rssGib * GiB);
-      let bigPeak = 0;
-      let bigPeakAnon = 0;
-      const sampler2 = setInterval(() => void rssOf(registry.pid!).then((r) => {
-        bigPeak = Math.max(bigPeak, r.rss);
-        bigPeakAnon = Math.max(bigPeakAnon, r.anon);
-      }), 100);
+      const sampler = peakMemory(registry.pid!);
       const t = performance.now();
       await upload(client, await uploadSource(big), { header: { model: 'bench-big' } });
       const bigMs = performance.now() - t;
-      clearInterval(sampler2);
-      console.log(`upload ${rssGib} GiB through Kiln: ${(bigMs / 1000).toFixed(1)} s; registry peak RSS ${(bigPeak / MiB).toFixed(0)} MiB (VmHWM ${((await rssOf(registry.pid!)).hwm / MiB).toFixed(0)} MiB), private ${(bigPeakAnon / MiB).toFixed(0)} MiB`);
+      const bigPeak = sampler.stop();
+      console.log(`upload ${rssGib} GiB through Kiln: ${(bigMs / 1000).toFixed(1)} s; registry peak RSS ${(bigPeak.rss / MiB).toFixed(0)} MiB (VmHWM ${((await rssOf(registry.pid!)).hwm / MiB).toFixed(0)} MiB), private ${(bigPeak.anon / MiB).toFixed(0)} MiB`);
     }
     client.close();
   } finally {

@@ -376,7 +376,7 @@ export class S3BlobStore implements BlobStore {
         PartNumberMarker = page.IsTruncated ? page.NextPartNumberMarker : undefined;
       } while (PartNumberMarker);
     } catch (err) {
-      if (!isMissing(err) && (err as { name?: string }).name !== 'NoSuchUpload') throw err;
+      if (!isMissing(err)) throw err;
     }
     return latest;
   }

@@ -110,7 +110,6 @@ export async function insertVersion(tx: pg.PoolClient, v: NewVersion): Promise<V
   return toVersion(inserted.rows[0], files);
 }
 
-/** One version with its files, in one round trip (the hot path of GetModelVersion). */
 const VERSION_FILES = `(SELECT coalesce(json_agg(json_build_object('path', f.path, 'size', f.size, 'sha256', f.sha256,
     'executable', f.executable) ORDER BY f.path COLLATE "C"), '[]')
     FROM version_files f WHERE f.model = v.model AND f.version = v.version) AS files`;
@@ -127,6 +126,7 @@ const GET_NEWEST_VERSION = {
     ORDER BY version DESC LIMIT 1`,
 };
 
+/** One version with its files, in one round trip (the hot path of GetModelVersion). */
 export async function getVersion(db: Queryable, model: string, version: number, includeDeleted = false): Promise<VersionRecord | null> {
   const { rows } = version > 0
     ? await db.query({ ...GET_VERSION, values: [model, version] })
