@@ -16,6 +16,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { registryClient } from '@kiln/api';
 import { ENV_SCHEMA } from '@kiln/config';
 import { upload, uploadSource } from '../cli/src/upload';
+import { withServiceEnv } from '../scripts/service-env';
 import { freePort, freshDatabase } from '../test/helpers/test-config';
 import { cpuOf, peakMemory, pidsMatching, rssOf } from './proc';
 
@@ -71,8 +72,9 @@ async function measured<T>(pids: { registry: number; minio?: number }, fn: () =>
 }
 
 function startService(entry: string, env: NodeJS.ProcessEnv, nodeArgs: string[] = []): ChildProcess {
-  // As npm start runs services (scripts/service.mjs), and node itself, so that the pid is the service's process.
-  return spawn(process.execPath, [...nodeArgs, path.join(root, 'scripts/service.mjs'), path.join(root, entry)], { cwd: root, env, stdio: ['ignore', nodeArgs.length ? 'inherit' : 'ignore', 'inherit'] });
+  // As npm start runs services (scripts/service.mjs, its environment from scripts/service-env.ts; BENCH_SERVICE_ENV=0
+  // leaves that out), and node itself, so that the pid is the service's process.
+  return spawn(process.execPath, [...nodeArgs, path.join(root, 'scripts/service.mjs'), path.join(root, entry)], { cwd: root, env: process.env.BENCH_SERVICE_ENV === '0' ? env : withServiceEnv(env), stdio: ['ignore', nodeArgs.length ? 'inherit' : 'ignore', 'inherit'] });
 }
 
 async function waitServing(address: string): Promise<void> {

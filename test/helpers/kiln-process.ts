@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
 
+import { withServiceEnv } from '../../scripts/service-env';
 import { freePort, freshDatabase, testS3Env } from './test-config';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -110,7 +111,7 @@ export async function startKilnProcess(options: KilnProcessOptions = {}): Promis
   // node itself (no wrapper process), so the pid is the service's and node flags reach it.
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), path.join(REPO_ROOT, 'scripts/service.mjs'), script], {
     cwd: REPO_ROOT,
-    env,
+    env: withServiceEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

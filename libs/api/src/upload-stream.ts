@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import type * as grpc from '@grpc/grpc-js';
 import type { ArchiveFormat } from '@kiln/archive';
 import { invalidArgument, KilnError } from '@kiln/errors';
+import { countUploadBytes } from './upload-gc';
 
 const ARCHIVE_FORMATS: Record<string, ArchiveFormat> = {
   ARCHIVE_FORMAT_UNSPECIFIED: 'auto',
@@ -60,7 +61,10 @@ export async function openUploadStream<H>(
         if (call.cancelled) throw new KilnError('CANCELLED', 'the client cancelled the call');
         if (next.done) return;
         if (next.value.header) throw invalidArgument('only the first message may be a header', `${requestName}.header`);
-        if (next.value.chunk?.length) yield next.value.chunk;
+        const chunk = next.value.chunk;
+        if (!chunk?.length) continue;
+        countUploadBytes(chunk.length);
+        yield chunk;
       }
     })(),
     // One message read ahead: gRPC's own stream already buffers, and each message here is a whole chunk.

@@ -90,6 +90,13 @@ const MARKER = /^(\d+)-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]
 
 /** Digests whose data key read() remembers: a stale entry costs one 404 and a fresh LIST, never wrong bytes. */
 const LOCATION_CACHE_ENTRIES = 10_000;
+/**
+ * An upload's part buffers come from one allocation of at least this much. glibc maps anything over 32 MiB on its
+ * own and unmaps it when freed; smaller buffers would go through its dynamic threshold, which rises to the size of
+ * each mapped buffer freed, so that the next upload's parts land in the main heap, fragment it, and stay resident
+ * after the upload. Pages of a mapping count only once written, so a small file costs no more.
+ */
+const PART_SLAB_BYTES = 33 * 1024 * 1024;
 
 /**
  * Layout and why:
@@ -220,8 +227,9 @@ export class S3BlobStore implements BlobStore {
 
   /**
    * Writes `body` to `key`: one PutObject when it fits in a part, else a multipart upload with up to queueSize parts
-   * in flight. Parts are assembled in buffers that are reused from part to part (at most queueSize + 1 per upload):
-   * fresh buffers per part made the copy page-fault and left the collector a part's worth of garbage each time.
+   * in flight. Parts are assembled in buffers reused from part to part, queueSize + 1 per upload carved from one slab
+   * (see PART_SLAB_BYTES): fresh buffers per part made the copy page-fault and left the collector a part's worth of
+   * garbage each time.
    * Parts grow by partSize every partsPerSizeStep parts, so memory stays small for common sizes while the
    * 10,000-part limit still allows 55,000 × partSize (430 GiB at 8 MiB). Checksums and signing stay the SDK's defaults.
    */
@@ -230,7 +238,12 @@ export class S3BlobStore implements BlobStore {
     const free: Buffer<ArrayBuffer>[] = [];
     const take = (size: number) => {
       while (free.length > 0 && free[free.length - 1].length !== size) free.pop(); // left from a smaller step
-      return free.pop() ?? Buffer.allocUnsafe(size);
+      const reused = free.pop();
+      if (reused) return reused;
+      const count = Math.max(this.#queueSize + 1, Math.ceil(PART_SLAB_BYTES / size));
+      const slab = Buffer.allocUnsafeSlow(count * size);
+      for (let i = 1; i < count; i++) free.push(slab.subarray(i * size, (i + 1) * size));
+      return slab.subarray(0, size);
     };
     const inFlight = new Set<Promise<void>>();
     const parts: CompletedPart[] = [];
