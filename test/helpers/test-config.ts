@@ -1,7 +1,7 @@
 // What every end-to-end test needs from the real servers scripts/test-env started: the variables it exports, a fresh
 // Postgres database and a fresh S3 prefix per use (so test files never see each other's data), and free ports.
 import { randomUUID } from 'node:crypto';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -76,11 +76,29 @@ export function configFrom(env: Record<string, string>): KilnConfig {
   return loadConfig({ ...process.env, ...env });
 }
 
-/** A loopback port that nothing listens on right now (for services that must know each other's address). */
+/** Ports this process handed out already (each is bound a little later, by a service that is still starting). */
+const handedOut = new Set<number>();
+
+/**
+ * A loopback port that nothing listens on right now (for services that must know each other's address), picked below
+ * the kernel's ephemeral range as scripts/test-env picks its servers' ports: a port the kernel hands out (port 0)
+ * can be taken by an outgoing connection between this pick and the service's bind, and the suite makes many.
+ */
 export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+  const range = await readFile('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').catch(() => '');
+  const low = Number(range.trim().split(/\s+/)[0]);
+  const top = low > 11_000 ? low : 32_768;
+  for (;;) {
+    const port = 10_000 + Math.floor(Math.random() * (top - 10_000));
+    if (handedOut.has(port)) continue;
+    const server = net.createServer();
+    const listening = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (!listening) continue;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    handedOut.add(port);
+    return port;
+  }
 }
