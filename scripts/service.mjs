@@ -6,7 +6,8 @@
 // runs on a thread with a V8 isolate of its own: ~35 MiB of resident memory per service for the whole life of the
 // process. The bundle takes esbuild a fraction of a second and is deleted once loaded.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -19,11 +20,21 @@ if (!entry) {
   process.exit(2);
 }
 
-/** npm packages stay imports (resolved from node_modules at run time); @kiln/* and relative files are bundled. */
+/**
+ * npm packages stay imports, resolved here as node would (esbuild's resolver, node's import conditions) and written
+ * as absolute paths, so the bundle runs from any folder; @kiln/* and relative files are bundled.
+ */
 const npmPackagesExternal = {
   name: 'npm-packages-external',
   setup(build) {
-    build.onResolve({ filter: /^[^./]/ }, (args) => (args.path.startsWith('@kiln/') ? undefined : { path: args.path, external: true }));
+    build.onResolve({ filter: /^[^./]/ }, async (args) => {
+      if (args.path.startsWith('@kiln/') || args.pluginData === 'resolving') return undefined;
+      if (args.path.startsWith('node:')) return { path: args.path, external: true };
+      const resolved = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: 'resolving' });
+      if (resolved.errors.length > 0) return { errors: resolved.errors };
+      // Node's own modules without the node: prefix resolve to themselves.
+      return { path: path.isAbsolute(resolved.path) ? pathToFileURL(resolved.path).href : args.path, external: true };
+    });
   },
 };
 
@@ -38,10 +49,22 @@ const sourceImportMetaUrl = {
   },
 };
 
-// Inside the repository, so that the bundle's package imports resolve from its node_modules; one file per process,
-// so that services starting together never write the same file.
-const outDir = path.join(root, '.kiln', 'build');
-mkdirSync(outDir, { recursive: true });
+// One file per process, so that services starting together never write the same file. In the repository by default;
+// KILN_BUILD_DIR elsewhere, and a read-only installation (a container's read-only root) falls back to the temp folder.
+const outDir = bundleFolder();
+function bundleFolder() {
+  const chosen = process.env.KILN_BUILD_DIR ? path.resolve(process.env.KILN_BUILD_DIR) : path.join(root, '.kiln', 'build');
+  try {
+    mkdirSync(chosen, { recursive: true });
+    accessSync(chosen, constants.W_OK);
+    return chosen;
+  } catch (err) {
+    if (process.env.KILN_BUILD_DIR || !['EROFS', 'EACCES', 'EPERM'].includes(err.code)) throw err;
+    const temp = path.join(os.tmpdir(), 'kiln-build');
+    mkdirSync(temp, { recursive: true });
+    return temp;
+  }
+}
 // Bundles of processes that died while loading theirs (a bundle is deleted once loaded).
 for (const name of readdirSync(outDir)) {
   const pid = Number(/-(\d+)-[0-9a-f]{6}\.mjs$/.exec(name)?.[1]);
