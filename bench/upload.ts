@@ -11,13 +11,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { S3Client, DeleteObjectCommand, DeleteObjectsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { S3Client, DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { registryClient } from '@kiln/api';
 import { ENV_SCHEMA } from '@kiln/config';
 import { upload, uploadSource } from '../cli/src/upload';
 import { withServiceEnv } from '../scripts/service-env';
-import { freePort, freshDatabase } from '../test/helpers/test-config';
+import { emptyS3Prefix, freePort, freshDatabase } from '../test/helpers/test-config';
 import { cpuOf, peakMemory, pidsMatching, rssOf } from './proc';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -84,17 +84,6 @@ async function waitServing(address: string): Promise<void> {
     client.waitForReady(deadline, (err) => (err ? reject(err) : resolve())),
   );
   client.close();
-}
-
-/** Deletes every object under `prefix`: the bench's blobs would otherwise fill the shared MinIO's disk. */
-async function emptyPrefix(s3: S3Client, Bucket: string, Prefix: string): Promise<void> {
-  let ContinuationToken: string | undefined;
-  do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket, Prefix, ContinuationToken }));
-    const Objects = (page.Contents ?? []).map((o) => ({ Key: o.Key! }));
-    if (Objects.length) await s3.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects } }));
-    ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (ContinuationToken);
 }
 
 function median(values: number[]): number {
@@ -182,7 +171,7 @@ async function main(): Promise<void> {
 
     if (rssGib > 0) {
       await rm(model);
-      await emptyPrefix(s3, process.env.KILN_TEST_S3_BUCKET!, env.KILN_S3_PREFIX!);
+      await emptyS3Prefix(env.KILN_S3_PREFIX!);
       const big = path.join(dir, 'big.bin');
       await writeModel(big, rssGib * GiB);
       const sampler = peakMemory(registry.pid!);
@@ -198,7 +187,7 @@ async function main(): Promise<void> {
     registry.kill('SIGTERM');
     inference.kill('SIGTERM');
     await exited;
-    await emptyPrefix(s3, process.env.KILN_TEST_S3_BUCKET!, env.KILN_S3_PREFIX!).catch((err) => console.error('could not empty the bench prefix:', err));
+    await emptyS3Prefix(env.KILN_S3_PREFIX!).catch((err) => console.error('could not empty the bench prefix:', err));
     s3.destroy();
     await rm(dir, { recursive: true, force: true });
   }

@@ -12,7 +12,7 @@ import * as grpc from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
 
 import { withServiceEnv } from '../../scripts/service-env';
-import { freePort, freshDatabase, testS3Env } from './test-config';
+import { emptyS3Prefix, freePort, freshDatabase, testS3Env } from './test-config';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const run = promisify(execFile);
@@ -84,6 +84,7 @@ export async function startKilnProcess(options: KilnProcessOptions = {}): Promis
   const runId = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
   const database = await freshDatabase();
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'kiln-proc-'));
+  const s3Prefix = `proc/${runId}/`;
 
   const [registryPort, builderPort, inferencePort, rm, bm, im] = await Promise.all(Array.from({ length: 6 }, freePort));
   const address = (p: number) => `127.0.0.1:${p}`;
@@ -93,7 +94,7 @@ export async function startKilnProcess(options: KilnProcessOptions = {}): Promis
     KILN_DATA_DIR: dataDir,
     KILN_LOG_LEVEL: process.env.KILN_LOG_LEVEL ?? 'warn',
     DATABASE_URL: database.url,
-    ...testS3Env(`proc/${runId}/`),
+    ...testS3Env(s3Prefix),
     KILN_REGISTRY_LISTEN: address(registryPort),
     KILN_BUILDER_LISTEN: address(builderPort),
     KILN_INFERENCE_LISTEN: address(inferencePort),
@@ -132,6 +133,7 @@ export async function startKilnProcess(options: KilnProcessOptions = {}): Promis
   const stop = async () => {
     await stopChild(child, exited);
     await dropDatabase();
+    await emptyS3Prefix(s3Prefix);
     await fs.rm(dataDir, { recursive: true, force: true });
   };
 

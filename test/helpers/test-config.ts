@@ -5,6 +5,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import pg from 'pg';
 import { loadConfig, type KilnConfig } from '@kiln/config';
 
@@ -54,6 +55,28 @@ export function testS3Env(prefix = `test-${randomUUID()}/`): Record<string, stri
     KILN_S3_ACCESS_KEY_ID: t.KILN_TEST_S3_ACCESS_KEY,
     KILN_S3_SECRET_ACCESS_KEY: t.KILN_TEST_S3_SECRET_KEY,
   };
+}
+
+/** Deletes every object under `prefix` in the test bucket: big uploads would otherwise fill the shared MinIO's disk. */
+export async function emptyS3Prefix(prefix: string): Promise<void> {
+  const t = requireEnv('KILN_TEST_S3_BUCKET', 'KILN_TEST_S3_ENDPOINT', 'KILN_TEST_S3_REGION', 'KILN_TEST_S3_ACCESS_KEY', 'KILN_TEST_S3_SECRET_KEY');
+  const s3 = new S3Client({
+    endpoint: t.KILN_TEST_S3_ENDPOINT,
+    region: t.KILN_TEST_S3_REGION,
+    forcePathStyle: true,
+    credentials: { accessKeyId: t.KILN_TEST_S3_ACCESS_KEY, secretAccessKey: t.KILN_TEST_S3_SECRET_KEY },
+  });
+  try {
+    let ContinuationToken: string | undefined;
+    do {
+      const page = await s3.send(new ListObjectsV2Command({ Bucket: t.KILN_TEST_S3_BUCKET, Prefix: prefix, ContinuationToken }));
+      const Objects = (page.Contents ?? []).map((o) => ({ Key: o.Key! }));
+      if (Objects.length) await s3.send(new DeleteObjectsCommand({ Bucket: t.KILN_TEST_S3_BUCKET, Delete: { Objects } }));
+      ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (ContinuationToken);
+  } finally {
+    s3.destroy();
+  }
 }
 
 /** Environment for a Kiln on the real Postgres and S3 server, listening on free ports; `extra` overrides any
