@@ -1,19 +1,23 @@
-// Paces young-generation collections by upload bytes, so that a streamed upload's dead buffers are freed while young.
+// Paces garbage collection by upload bytes, so that a streamed upload's dead buffers are freed while young and a
+// long upload's memory stays flat.
 //
 // Every byte uploaded through grpc-js becomes garbage twice, outside V8's heap: the HTTP/2 socket read buffer, then
 // the message grpc-js concatenates from those reads. V8 sees little of it (the JS objects are tiny), so its young
 // generation rarely fills, and a collection comes only when external memory has grown by 64 MiB: a full
 // mark-compact every ~32 MiB uploaded, with up to ~64 MiB of dead buffers resident in between. A young-generation
 // collection after every few MiB of upload frees them at ~1 ms each, and spares those full collections.
-// Full collections stay V8's to decide. What outlives two young collections (an S3 part request in flight lasts
-// longer than 8 MiB of upload) moves to the old generation and dies there, ~7 MiB per GiB until V8 collects it;
-// forcing full collections to stop that (every 128 or 512 MiB, or on 16 MiB of RSS growth) kept the peak ~10 MiB
-// lower but cost the registry a quarter more CPU per GiB, and the upload its speed (bench/README.md).
+// What outlives two young collections (such as an S3 part request, in flight longer than 8 MiB of upload) moves to the
+// old generation and dies there, with the buffers it holds: ~9 MiB more resident per GiB uploaded, until V8's
+// external-memory limit (64 MiB) starts a full collection. A full collection forced after every GiB keeps a long
+// upload flat. Not more often: once one is forced, V8 also collects fully much more often by itself, and every
+// 128 MiB cost the registry a quarter more CPU per GiB (bench/README.md).
 import v8 from 'node:v8';
 import vm from 'node:vm';
 
 /** Upload bytes (across all of the process's uploads) between two young-generation collections. */
 export const UPLOAD_BYTES_PER_COLLECTION = 8 * 1024 * 1024;
+/** Upload bytes between two full collections (each in place of a young-generation one). */
+export const UPLOAD_BYTES_PER_FULL_COLLECTION = 1024 * 1024 * 1024;
 
 type CollectGarbage = (options: { type: 'minor' | 'major'; execution: 'sync' | 'async' }) => void;
 
@@ -33,13 +37,20 @@ const collectGarbage: CollectGarbage | undefined = (() => {
 })();
 
 let bytesSinceCollection = 0;
+let bytesSinceFullCollection = 0;
 
-/** Counts `bytes` just received by an upload; collects the young generation once enough have gone by. */
+/** Counts `bytes` just received by an upload; collects garbage once enough have gone by. */
 export function countUploadBytes(bytes: number): void {
   bytesSinceCollection += bytes;
+  bytesSinceFullCollection += bytes;
   if (bytesSinceCollection < UPLOAD_BYTES_PER_COLLECTION || !collectGarbage) return;
   bytesSinceCollection = 0;
-  collectGarbage({ type: 'minor', execution: 'sync' });
+  if (bytesSinceFullCollection >= UPLOAD_BYTES_PER_FULL_COLLECTION) {
+    bytesSinceFullCollection = 0;
+    collectGarbage({ type: 'major', execution: 'async' }); // on a task of its own: the upload goes on
+  } else {
+    collectGarbage({ type: 'minor', execution: 'sync' });
+  }
 }
 
 /** Whether uploads pace collections here (false on a runtime without V8's gc function). */
