@@ -122,6 +122,11 @@ export class S3BlobStore implements BlobStore {
   readonly #queueSize: number;
   readonly #partsPerStep: number;
   readonly #locations = new Map<string, Location>();
+  /**
+   * The part buffers of a finished upload, kept for the next one: a new slab per upload would be written while the
+   * last one's pages, garbage by then, stay resident until V8 next collects them fully.
+   */
+  #idleSlab: Buffer<ArrayBuffer> | undefined;
 
   constructor(options: S3BlobStoreOptions) {
     this.bucket = options.bucket;
@@ -236,12 +241,16 @@ export class S3BlobStore implements BlobStore {
   async #upload(body: AsyncIterable<Buffer>, key: string): Promise<void> {
     const partSizeOf = (number: number) => this.#partSize * (1 + Math.floor((number - 1) / this.#partsPerStep));
     const free: Buffer<ArrayBuffer>[] = [];
+    let firstSlab: Buffer<ArrayBuffer> | undefined; // of the first step's parts, left for the next upload
     const take = (size: number) => {
       while (free.length > 0 && free[free.length - 1].length !== size) free.pop(); // left from a smaller step
       const reused = free.pop();
       if (reused) return reused;
       const count = Math.max(this.#queueSize + 1, Math.ceil(PART_SLAB_BYTES / size));
-      const slab = Buffer.allocUnsafeSlow(count * size);
+      let slab: Buffer<ArrayBuffer>;
+      if (size === this.#partSize && this.#idleSlab) [slab, this.#idleSlab] = [this.#idleSlab, undefined];
+      else slab = Buffer.allocUnsafeSlow(count * size);
+      if (size === this.#partSize) firstSlab = slab;
       for (let i = 1; i < count; i++) free.push(slab.subarray(i * size, (i + 1) * size));
       return slab.subarray(0, size);
     };
@@ -322,6 +331,9 @@ export class S3BlobStore implements BlobStore {
         }
       }
       throw err;
+    } finally {
+      // Every request that used the slab has settled (the catch above waits for those in flight).
+      if (firstSlab && !this.#idleSlab) this.#idleSlab = firstSlab;
     }
   }
 
