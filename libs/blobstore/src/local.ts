@@ -65,11 +65,13 @@ export class LocalBlobStore implements BlobStore {
     const tmpPath = join(this.#tmpDir, randomUUID());
     try {
       const digester = new DigestStream(options.maxBytes);
+      const out = createWriteStream(tmpPath, { flags: 'wx', mode: 0o644 });
       try {
-        await pipeline(source, digester, createWriteStream(tmpPath, { flags: 'wx', mode: 0o644 }), {
-          signal: options.signal,
-        });
+        await pipeline(source, digester, out, { signal: options.signal });
       } catch (err) {
+        // pipeline rejects at the first error while the file may still be opening: removed before it is created, the
+        // temp file would be left behind.
+        if (!out.closed) await new Promise<void>((closed) => out.once('close', () => closed())); // its error is pipeline's
         if (options.signal?.aborted) throw cancelled('put', err);
         throw err;
       }

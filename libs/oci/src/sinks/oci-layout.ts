@@ -92,8 +92,14 @@ async function writeBlob(dir: string, blob: Blob): Promise<boolean> {
       cb(null, chunk);
     },
   });
+  const out = createWriteStream(tmp);
   try {
-    await pipeline(blob.open(), tap, createWriteStream(tmp));
+    // On an error pipeline rejects without waiting for the file to close; removed before it is even created, the
+    // temp file would stay.
+    await pipeline(blob.open(), tap, out).catch(async (err) => {
+      if (!out.closed) await new Promise<void>((closed) => out.once('close', () => closed()));
+      throw err;
+    });
     const digest = `sha256:${hash.digest('hex')}`;
     if (digest !== blob.digest || size !== blob.size) {
       throw new KilnError('FAILED_PRECONDITION', `blob streamed as ${digest} (${size} bytes), expected ${blob.digest} (${blob.size})`, dest);
