@@ -74,10 +74,10 @@ describe('registry memory during a 2 GiB upload', () => {
     const mib = (n: number) => `${Math.round(n / MiB)} MiB`;
     t.diagnostic(`registry RSS: idle ${mib(idle)}, peak over the first 0.5 GiB ${mib(peaks.early)}, over the last ${mib(peaks.late)}, VmHWM ${mib(await residentBytes(registry.pid, 'VmHWM'))}`);
     assert.ok(peaks.late > 0, 'sampled during the upload');
-    // -3 to +8 MiB apart in runs here, and flat over 6 GiB; with young-generation collections alone (no full one
+    // -8 to +19 MiB apart in runs here, and flat over 6 GiB; with young-generation collections alone (no full one
     // every GiB, libs/api/src/upload-gc.ts) the peaks were up to 34 MiB apart and 6 GiB crept by 50 MiB.
     assert.ok(peaks.late - peaks.early < 32 * MiB, `RSS grew from ${mib(peaks.early)} to ${mib(peaks.late)} as the upload went on`);
-    // 177 to 191 MiB in runs here; bench/upload measures the < 200 MB goal (199 to 243 MiB there before npm start's
+    // 171 to 205 MiB in runs here (spikes shorter than the sampling included); bench/upload measures the < 200 MB goal (199 to 243 MiB there before npm start's
     // malloc setting, the part slab and the collections paced by upload bytes).
     const peak = await residentBytes(registry.pid, 'VmHWM');
     assert.ok(peak < 224 * MiB, `registry peaked at ${mib(peak)} during a 2 GiB upload`);
