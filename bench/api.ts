@@ -10,7 +10,7 @@ import pg from 'pg';
 import { withTransaction } from '@kiln/metadata';
 import * as store from '../services/registry/src/store';
 import { REPO_ROOT, sdkTools, startKilnProcess } from '../test/helpers/kiln-process';
-import { cpuOf, pidsMatching } from './proc';
+import { cpuOf, pidsMatching } from '../test/helpers/proc';
 
 const run = promisify(execFile);
 const MODELS = Number(process.env.BENCH_MODELS ?? 100);

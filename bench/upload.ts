@@ -18,7 +18,7 @@ import { ENV_SCHEMA } from '@kiln/config';
 import { upload, uploadSource } from '../cli/src/upload';
 import { withServiceEnv } from '../scripts/service-env';
 import { emptyS3Prefix, freePort, freshDatabase } from '../test/helpers/test-config';
-import { cpuOf, peakMemory, pidsMatching, rssOf } from './proc';
+import { cpuOf, peakMemory, pidsMatching, rssOf } from '../test/helpers/proc';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const GiB = 1024 ** 3;

@@ -3,20 +3,14 @@
 // through it. Flat: what it holds late in the upload is what it held early on.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { registryClient, type RegistryClient } from '@kiln/api';
 import { uploadStream } from './helpers/grpc';
 import { startKilnProcess, type KilnProcess } from './helpers/kiln-process';
+import { rssOf } from './helpers/proc';
 
 const MiB = 1024 * 1024;
-
-/** The process's resident memory now (VmRSS), or the most it has ever had (VmHWM, the kernel's high-water mark). */
-async function residentBytes(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  return Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)![1]) * 1024;
-}
 
 describe('registry memory during a 2 GiB upload', () => {
   let inference: KilnProcess;
@@ -44,11 +38,11 @@ describe('registry memory during a 2 GiB upload', () => {
     const block = randomBytes(MiB);
     const blocks = 2048;
     const window = 512; // MiB at each end
-    const idle = await residentBytes(registry.pid);
+    const idle = (await rssOf(registry.pid)).rss;
     let sent = 0;
     const peaks = { early: idle, late: 0 };
     const sample = async () => {
-      const rss = await residentBytes(registry.pid).catch(() => 0);
+      const { rss } = await rssOf(registry.pid).catch(() => ({ rss: 0 }));
       if (sent <= window) peaks.early = Math.max(peaks.early, rss);
       else if (sent >= blocks - window) peaks.late = Math.max(peaks.late, rss);
     };
@@ -72,14 +66,14 @@ describe('registry memory during a 2 GiB upload', () => {
       clearInterval(sampler);
     }
     const mib = (n: number) => `${Math.round(n / MiB)} MiB`;
-    t.diagnostic(`registry RSS: idle ${mib(idle)}, peak over the first 0.5 GiB ${mib(peaks.early)}, over the last ${mib(peaks.late)}, VmHWM ${mib(await residentBytes(registry.pid, 'VmHWM'))}`);
+    const peak = (await rssOf(registry.pid)).hwm; // the kernel's high-water mark: spikes between samples count too
+    t.diagnostic(`registry RSS: idle ${mib(idle)}, peak over the first 0.5 GiB ${mib(peaks.early)}, over the last ${mib(peaks.late)}, VmHWM ${mib(peak)}`);
     assert.ok(peaks.late > 0, 'sampled during the upload');
     // -8 to +19 MiB apart in runs here, and flat over 6 GiB; with young-generation collections alone (no full one
     // every GiB, libs/api/src/upload-gc.ts) the peaks were up to 34 MiB apart and 6 GiB crept by 50 MiB.
     assert.ok(peaks.late - peaks.early < 32 * MiB, `RSS grew from ${mib(peaks.early)} to ${mib(peaks.late)} as the upload went on`);
-    // 171 to 205 MiB in runs here (spikes shorter than the sampling included); bench/upload measures the < 200 MB goal (199 to 243 MiB there before npm start's
+    // 171 to 205 MiB in runs here; bench/upload measures the < 200 MB goal (199 to 243 MiB there before npm start's
     // malloc setting, the part slab and the collections paced by upload bytes).
-    const peak = await residentBytes(registry.pid, 'VmHWM');
     assert.ok(peak < 224 * MiB, `registry peaked at ${mib(peak)} during a 2 GiB upload`);
   });
 });

@@ -1,4 +1,4 @@
-// What the benchmarks read about other processes from /proc (Linux): CPU time, resident memory, and the pid of a
+// What tests and benchmarks read about other processes from /proc (Linux): CPU time, resident memory, and the pid of a
 // server found by its command line.
 import { readdir, readFile } from 'node:fs/promises';
 
