@@ -1,7 +1,7 @@
 // Runs one or more services in this process until SIGTERM/SIGINT, then drains in-flight calls and exits.
 import { loadConfig, type KilnConfig } from '@kiln/config';
 import { createProcessLogger, type Logger } from '@kiln/log';
-import { withMetrics } from '@kiln/api/metrics';
+import { metricsEndpointFor, startMetricsServer } from '@kiln/api/metrics';
 
 export interface Stoppable {
   address: string;
@@ -16,8 +16,15 @@ export async function runServices(starters: Array<[name: string, start: ServiceS
   quietAwsSdkNodeNotice(config, root);
   const running: Array<[string, Stoppable]> = [];
   try {
-    // Each service serves its Prometheus /metrics at KILN_<NAME>_METRICS_LISTEN (off disables it).
-    for (const [name, start] of starters) running.push([name, await withMetrics(name, start)(config, root.child({ service: name }))]);
+    for (const [name, start] of starters) running.push([name, await start(config, root.child({ service: name }))]);
+    // The process's Prometheus /metrics, once, at the first of its services' KILN_<NAME>_METRICS_LISTEN.
+    const endpoint = metricsEndpointFor(starters.map(([name]) => name), config.metrics);
+    if (endpoint) {
+      const metrics = await startMetricsServer(endpoint.address, root).catch((err: Error) => {
+        throw new Error(`metrics cannot listen on ${endpoint.address} (set KILN_${endpoint.service.toUpperCase()}_METRICS_LISTEN, or off): ${err.message}`);
+      });
+      running.unshift(['metrics', { address: metrics.address, stop: () => metrics.close() }]);
+    }
   } catch (err) {
     root.fatal({ err }, 'start failed');
     for (const [, s] of running.reverse()) await s.stop().catch(() => {});

@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { registryClient, type RegistryClient } from '@kiln/api';
+import { metricsEndpointFor } from '@kiln/api/metrics';
 import { loadConfig } from '@kiln/config';
 import { unary, uploadStream, watchAll } from './helpers/grpc';
 import { REPO_ROOT, startKilnProcess, type KilnProcess } from './helpers/kiln-process';
@@ -108,12 +109,27 @@ describe('metrics endpoints of live Kiln', () => {
     assert.ok(now.some((s) => s.name === 'process_cpu_user_seconds_total'));
   });
 
-  it('every service serves /metrics on its own address, and nothing else', async () => {
-    for (const url of Object.values(kiln.metrics)) {
-      const samples = await scrape(url);
-      assert.ok(samples.some((s) => s.name === 'grpc_server_started_total'), url);
-      const other = await fetch(url.replace(/\/metrics$/, '/other'));
-      assert.equal(other.status, 404);
+  it('one process serves one /metrics endpoint, the registry\'s, with every service\'s metrics; nothing else', async () => {
+    const samples = await scrape(kiln.metrics.registry);
+    for (const service of ['kiln.v1.Registry', 'kiln.v1.Builder', 'kiln.v1.Inference']) {
+      assert.ok(samples.some((s) => s.name === 'grpc_server_started_total' && s.labels.grpc_service === service), service);
     }
+    const other = await fetch(kiln.metrics.registry.replace(/\/metrics$/, '/other'));
+    assert.equal(other.status, 404);
+    // The builder's and inference's settings are not bound in this process: a scrape of all three would count
+    // each call three times.
+    for (const url of [kiln.metrics.builder, kiln.metrics.inference]) {
+      await assert.rejects(fetch(url), /fetch failed/, url);
+    }
+  });
+});
+
+describe('metrics endpoint choice', () => {
+  it('is the first of registry, builder, inference running in the process with its endpoint enabled', () => {
+    const all = { registry: 'r:1', builder: 'b:2', inference: 'i:3' };
+    assert.deepEqual(metricsEndpointFor(['inference', 'builder', 'registry'], all), { service: 'registry', address: 'r:1' });
+    assert.deepEqual(metricsEndpointFor(['inference', 'builder', 'registry'], { ...all, registry: undefined }), { service: 'builder', address: 'b:2' });
+    assert.deepEqual(metricsEndpointFor(['inference'], all), { service: 'inference', address: 'i:3' });
+    assert.equal(metricsEndpointFor(['builder'], { ...all, builder: undefined }), undefined);
   });
 });

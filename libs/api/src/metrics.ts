@@ -5,8 +5,8 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import client from 'prom-client';
 
-/** One registry per process: a service's metrics carry its name (grpc_service), so when several services share a
- * process (`npm start`) every endpoint serves the same, complete set. */
+/** One registry per process: a service's metrics carry its name (grpc_service), and a process serves them at one
+ * endpoint (see metricsAddressFor), so a scrape never counts a call twice. */
 export const metricsRegistry = new client.Registry();
 client.collectDefaultMetrics({ register: metricsRegistry });
 
@@ -106,31 +106,24 @@ export async function startMetricsServer(address: string, log: Logger): Promise<
   };
 }
 
-/**
- * Wraps a service starter so the service also serves /metrics at config.metrics[name] (when enabled), stopped with
- * it: `['registry', withMetrics('registry', startRegistry)]` in services/all.ts or services/run.ts.
- */
-export function withMetrics<
-  C extends { metrics: Partial<Record<string, string | undefined>> },
-  S extends { address: string; stop(): Promise<void> },
->(name: string, start: (config: C, log: Logger) => Promise<S>): (config: C, log: Logger) => Promise<S> {
-  return async (config, log) => {
-    const service = await start(config, log);
-    const at = config.metrics[name];
-    if (!at) return service;
-    let metrics: MetricsServer;
-    try {
-      metrics = await startMetricsServer(at, log);
-    } catch (err) {
-      await service.stop();
-      throw new Error(`${name} metrics cannot listen on ${at} (set KILN_${name.toUpperCase()}_METRICS_LISTEN, or off): ${(err as Error).message}`);
-    }
-    const stop = service.stop.bind(service);
-    return Object.assign(service, {
-      async stop() {
-        await stop();
-        await metrics.close();
-      },
-    });
-  };
+/** Which service's metrics setting (KILN_<NAME>_METRICS_LISTEN) a process running `services` serves its one /metrics
+ * endpoint at: the first of registry, builder, inference that runs here with its endpoint enabled. One endpoint per
+ * process, as Prometheus expects: three endpoints serving one process's counters would make every sum across
+ * targets count each call three times. */
+export function metricsEndpointFor(
+  services: readonly string[],
+  listen: Partial<Record<string, string | undefined>>,
+): { service: string; address: string } | undefined {
+  const preference = ['registry', 'builder', 'inference'];
+  const ordered = [...services].sort((a, b) => rank(a) - rank(b));
+  for (const service of ordered) {
+    const address = listen[service];
+    if (address) return { service, address };
+  }
+  return undefined;
+
+  function rank(name: string): number {
+    const i = preference.indexOf(name);
+    return i < 0 ? preference.length : i;
+  }
 }
