@@ -111,6 +111,10 @@ const PART_SLAB_BYTES = 33 * 1024 * 1024;
  *   markers stay: their bytes are the same (same sha256), readers take the first, list() reports the digest once,
  *   and delete() removes every marker and its data. A reader that had picked the removed one sees a 404 and lists
  *   again.
+ * - The multipart upload is driven here with the SDK's commands rather than lib-storage's `Upload` (which the
+ *   upload benchmark uses as its reference): `Upload` allocates a buffer per part, signs each part's sha256 over
+ *   plain HTTP (hashing every byte twice), and leaves aborting and listing leftovers to the caller; Kiln needs the
+ *   part buffers from one reused slab (above), checksummed but unsigned parts, and every failure path to abort.
  * - Objects written by the earlier layout (the bytes at `blobs/sha256/<hex>`, temp data at `tmp/`) are still read,
  *   listed, deleted and cleaned up.
  */
