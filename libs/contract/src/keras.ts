@@ -17,7 +17,8 @@ export const kerasFormat: ContractFormat = {
     if (!entry) throw new KilnError('INVALID_ARGUMENT', 'no .keras or .h5 file in the model');
     const file = await files.open(entry.path);
     const loaded = entry.path.endsWith('.keras') ? await readKerasArchive(file) : await readH5Config(file);
-    return { ...contractFromConfig(loaded.config, loaded.location), metadata: { ...loaded.metadata } };
+    const { contract, metadata } = contractFromConfig(loaded.config, loaded.location);
+    return { contract, metadata: { ...loaded.metadata, ...metadata } };
   },
 };
 
@@ -220,7 +221,7 @@ async function readH5Config(file: RandomAccessFile): Promise<LoadedConfig> {
         return { config: parseJson(text, `${file.path}:model_config`), location: `${file.path}:model_config`, metadata };
       } catch (err) {
         if (err instanceof KilnError) throw err;
-        if (!missing.size) throw bad(`unreadable HDF5 file: ${firstLine(err)}`);
+        if (!missing.size) throw bad(`unreadable HDF5 file: ${hdf5Reason(err)}`);
       } finally {
         try {
           h5file?.close();
@@ -251,9 +252,15 @@ function attrText(value: unknown): string | undefined {
   return undefined;
 }
 
-function firstLine(err: unknown): string {
+/** HDF5's error stack without the library's build paths: what the outermost call failed to do and the innermost
+ * cause ("unable to synchronously open file: address of object past end of allocation"). */
+export function hdf5Reason(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);
-  return msg.split('\n').find((l) => /\S/.test(l) && !l.startsWith('HDF5-DIAG'))?.trim() ?? msg.slice(0, 200);
+  const frames = [...msg.matchAll(/^\s*#\d+: .* in \w+\(\): (.+)$/gm)].map((m) => m[1].trim());
+  if (frames.length) return frames.length > 1 ? `${frames[0]}: ${frames[frames.length - 1]}` : frames[0];
+  const line = msg.split('\n').find((l) => /\S/.test(l) && !l.startsWith('HDF5-DIAG'))?.trim() ?? msg;
+  // Whatever else HDF5 says, a source path of the wasm build is no help to the uploader.
+  return line.replace(/\/\S*\/hdf5-src\/\S*/g, '').slice(0, 200);
 }
 
 function parseJson(text: string, location: string): unknown {
@@ -487,8 +494,14 @@ class ShapeInference {
         return inputShape(c);
       case 'Dense': {
         const units = typeof c.units === 'number' ? c.units : -1;
-        // Without the input's shape the rank is assumed 2 (a batch of vectors), by far the common case.
-        return x && x.length >= 2 ? [...x.slice(0, -1), units] : [-1, units];
+        // Dense acts on the last axis and keeps the others, so without the input's shape the rank is unknown (after
+        // an LSTM returning sequences it is 3): a guess here would make a manifest with the true rank a contradiction.
+        return x && x.length >= 2 ? [...x.slice(0, -1), units] : null;
+      }
+      case 'LSTM': case 'GRU': case 'SimpleRNN': {
+        // Output 0: the whole sequence (batch, time, units) or the last step (batch, units).
+        if (!x || x.length !== 3 || typeof c.units !== 'number') return null;
+        return c.return_sequences === true ? [x[0], x[1], c.units] : [x[0], c.units];
       }
       case 'Activation': case 'Dropout': case 'BatchNormalization': case 'LayerNormalization': case 'ReLU':
       case 'LeakyReLU': case 'PReLU': case 'ELU': case 'Softmax': case 'GaussianNoise': case 'GaussianDropout':
