@@ -11,25 +11,27 @@ const MAX_CONFIG_BYTES = 64 * 1024 * 1024;
 
 export const kerasFormat: ContractFormat = {
   name: 'keras',
-  detect: (files) => pickModelFile(files) !== undefined,
+  detect: (files) => kerasModelFiles(files).length > 0,
   async infer(files: ModelFiles): Promise<InferenceResult> {
     const entry = pickModelFile(await files.list());
     if (!entry) throw new KilnError('INVALID_ARGUMENT', 'no .keras or .h5 file in the model');
-    const file = await files.open(entry.path);
-    const loaded = entry.path.endsWith('.keras') ? await readKerasArchive(file) : await readH5Config(file);
+    const file = await files.open(entry);
+    const loaded = entry.endsWith('.keras') ? await readKerasArchive(file) : await readH5Config(file);
     const { contract, metadata } = contractFromConfig(loaded.config, loaded.location);
     return { contract, metadata: { ...loaded.metadata, ...metadata } };
   },
 };
 
-/** The model file: a `.keras` archive first, else an `.h5`/`.hdf5` file (not a weights-only `.weights.h5`), the
- * shallowest first so that a model folder with stray copies deeper down still resolves. */
-function pickModelFile(files: FileEntry[]): FileEntry | undefined {
-  const depth = (p: string) => p.split('/').length;
-  const byDepth = (a: FileEntry, b: FileEntry) => depth(a.path) - depth(b.path) || a.path.localeCompare(b.path);
-  const keras = files.filter((f) => f.path.endsWith('.keras')).sort(byDepth);
-  if (keras.length) return keras[0];
-  return files.filter((f) => /\.(h5|hdf5)$/.test(f.path) && !/\.weights\.h5$/.test(f.path)).sort(byDepth)[0];
+/** Every file that could be the Keras model: `.keras` archives and `.h5`/`.hdf5` files other than weights-only
+ * `.weights.h5` files. inferContract refuses several (which one would be served?); infer() takes the only one. */
+export function kerasModelFiles(files: FileEntry[]): string[] {
+  return files.filter((f) => /\.(keras|h5|hdf5)$/.test(f.path) && !/\.weights\.h5$/.test(f.path)).map((f) => f.path);
+}
+
+function pickModelFile(files: FileEntry[]): string | undefined {
+  const found = kerasModelFiles(files);
+  if (found.length > 1) throw new KilnError('INVALID_ARGUMENT', `several Keras model files: ${found.join(', ')}`);
+  return found[0];
 }
 
 interface LoadedConfig {

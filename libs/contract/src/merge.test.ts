@@ -2,10 +2,14 @@
 // field by field, where it contradicts the model's metadata.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ManifestError, parseManifest } from '@kiln/manifest';
 import { isKilnError } from '@kiln/errors';
+import { inferContract } from './index';
+import { localModelFiles } from './local-files';
 import { contractFromManifest } from './manifest';
 import { mergeContracts } from './merge';
 import { dim, field, tensor, unknownDim, type Contract, type Field, type Signature } from './types';
@@ -268,4 +272,55 @@ test('a manifest that agrees entirely changes nothing but profiles', () => {
   const expected = oneSignature();
   expected.signatures[0].outputs[0].profile = 'DATA_PROFILE_NUMERICAL';
   assert.deepEqual(merged, expected);
+});
+
+// ------------------------------------------------------------------ inferContract: model files and manifest together
+
+const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
+const fixtures = (rel: string) => `${repoRoot}test/fixtures/${rel}`;
+const sharedFixtures = (rel: string) => `${repoRoot}../shared/fixtures/${rel}`;
+const MANIFEST_CONTRACT = 'contract:\n  inputs:\n    x: {type: float32, shape: [-1, 10]}\n  outputs:\n    y: {type: float32, shape: [-1, 2]}\n';
+
+async function inferRejection(dir: string, manifest?: string) {
+  const err = await inferContract(await localModelFiles(dir), manifest).then(
+    () => assert.fail('expected an error'),
+    (e: unknown) => e,
+  );
+  assert.ok(isKilnError(err) && err.code === 'INVALID_ARGUMENT', String(err));
+  return err;
+}
+
+test('a SavedModel without signatures (saved with signatures={}) takes the contract from the manifest', async () => {
+  const { contract, format } = await inferContract(await localModelFiles(fixtures('keras/nosig_savedmodel')), MANIFEST_CONTRACT);
+  assert.equal(format, 'savedmodel');
+  assert.equal(contract?.source, 'manifest');
+  assert.deepEqual(contract?.signatures.map((s) => [s.name, s.inputs[0].name, s.outputs[0].name]), [['predict', 'x', 'y']]);
+});
+
+test('a SavedModel without signatures and no manifest contract: the error names the file and says to write one', async () => {
+  const err = await inferRejection(fixtures('keras/nosig_savedmodel'));
+  assert.equal(err.location, 'saved_model.pb');
+  assert.match(err.message, /no signatures.*contract:.*kiln\.yaml/);
+});
+
+test('several Keras model files are refused, listing them; the manifest payload can pick one', async () => {
+  const dir = sharedFixtures('hydrosphere/keras_model');
+  const err = await inferRejection(dir);
+  assert.match(err.message, /functional\/nonseq_model\.h5, sequential\/keras_fashion_mnist\.h5/);
+  const { contract } = await inferContract(await localModelFiles(dir), 'payload: [sequential/]\n');
+  assert.equal(contract?.signatures[0].inputs[0].name, 'flatten_1_input');
+  const both = await inferRejection(dir, 'payload: ["**/*.h5"]\n');
+  assert.equal(both.location, 'payload');
+});
+
+test('several ONNX files are refused; one ONNX file beside other files is read', async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'kiln-two-onnx-'));
+  t.after(() => rmSync(dir, { recursive: true }));
+  const mnist = readFileSync(sharedFixtures('hydrosphere/onnx_mnist/mnist.onnx'));
+  writeFileSync(path.join(dir, 'a.onnx'), mnist);
+  writeFileSync(path.join(dir, 'README.txt'), 'a model');
+  assert.equal((await inferContract(await localModelFiles(dir))).format, 'onnx');
+  writeFileSync(path.join(dir, 'b.onnx'), mnist);
+  assert.match((await inferRejection(dir)).message, /several onnx model files \(a\.onnx, b\.onnx\)/);
+  assert.equal((await inferContract(await localModelFiles(dir), 'payload: [b.onnx]\n')).format, 'onnx');
 });
