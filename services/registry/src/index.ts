@@ -13,7 +13,7 @@ import type { InferContractResponse__Output } from '@kiln/api/generated/kiln/v1/
 import type { Contract } from '@kiln/contract/types';
 import type { ModelVersion } from '@kiln/api/generated/kiln/v1/ModelVersion';
 import type { Encoded } from '@kiln/api/encoded';
-import { registryHandlers } from './service';
+import { collectDeletedVersion, registryHandlers } from './service';
 import { BuildQueue } from './builds';
 import { VersionEvents } from './events';
 import { VersionCache } from './version-cache';
@@ -24,20 +24,33 @@ export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.met
 
 /** Uploads older than this with pending blobs died with their process: their leftovers are collected. */
 const STALE_UPLOAD_MS = 6 * 3600 * 1000;
+/** Deleted versions whose blobs are still uncollected after this long had their delete die or fail half-way (a
+ * delete collects at once: the sweep leaves it the time to). */
+const UNCOLLECTED_DELETE_MS = 10 * 60 * 1000;
 /** How often a registry sweeps for such leftovers (and once at start): other replicas' crashes leave them too. */
 const SWEEP_INTERVAL_MS = 3600 * 1000;
 
 /**
- * Crash recovery: temp objects of puts that never finished, and uploads that never committed. It runs beside
- * serving, not before it: on a large bucket the listing takes a while, and it only touches leftovers hours old, so
- * nothing a live upload uses. Concurrent sweeps by several replicas are safe (deletes are idempotent, blobs are
- * collected under their lock).
+ * Crash recovery: temp objects of puts that never finished, uploads that never committed, and blobs of deleted
+ * versions whose delete did not finish collecting them. It runs beside serving, not before it: on a large bucket the
+ * listing takes a while, and it only touches leftovers minutes or hours old. Concurrent sweeps by several replicas
+ * are safe (deletes are idempotent, blobs are collected under their lock, which uploads take to add a reference, so
+ * a blob an upload is re-using is kept).
  */
-async function sweepLeftovers(db: pg.Pool, blobs: BlobStore, log: Logger): Promise<void> {
+export async function sweepLeftovers(db: pg.Pool, blobs: BlobStore, log: Logger): Promise<void> {
   const removed = await blobs.cleanupIncomplete(STALE_UPLOAD_MS);
   const stale = await store.stalePendingUploads(db, STALE_UPLOAD_MS);
   for (const uploadId of stale) await releaseUpload({ db, blobs }, uploadId, log);
-  if (removed || stale.length) log.info({ leftovers: removed, uploads: stale.length }, 'swept leftovers of uploads that died');
+  let deletions = 0;
+  for (;;) {
+    const batch = await store.uncollectedDeletions(db, UNCOLLECTED_DELETE_MS, 100);
+    for (const d of batch) await collectDeletedVersion({ db, blobs }, d.model, d.version, d.digests, log.child({ model: d.model, version: d.version }));
+    deletions += batch.length;
+    if (batch.length < 100) break;
+  }
+  if (removed || stale.length || deletions) {
+    log.info({ leftovers: removed, uploads: stale.length, deletions }, 'swept leftovers of uploads and deletes that died');
+  }
 }
 
 export interface RunningService {

@@ -16,6 +16,7 @@ import { collectBlobs, ingestUpload, type UploadDeps, type UploadHeaderInput } f
 import { decodePageToken, encodePageToken, modelToProto, pageSize, statusFromProto, versionToProto } from './convert';
 import { validateModelName } from './names';
 import type { VersionEvents } from './events';
+import type { Logger } from 'pino';
 import { notifyVersionChanged, type VersionCache } from './version-cache';
 
 export interface RegistryDeps extends UploadDeps {
@@ -124,7 +125,11 @@ export function registryHandlers(deps: RegistryDeps): RegistryHandlers {
         await requireVersion(model, version, where);
       }
       const vlog = log.child({ model, version });
-      await collectBlobs(deps, deleted!.digests, vlog);
+      // The version is deleted from here on, whatever happens to its blobs: if collecting them fails (or this process
+      // dies first), the registry's periodic sweep collects them, so the call still reports the delete.
+      await collectDeletedVersion(deps, model, version, deleted!.digests, vlog).catch((err) =>
+        vlog.warn({ err }, 'could not collect the deleted version\'s blobs yet; the next sweep does'),
+      );
       vlog.info('version deleted');
       deps.events.notify(model, version);
       callback(null, versionToProto(deleted!.record));
@@ -196,6 +201,20 @@ export function registryHandlers(deps: RegistryDeps): RegistryHandlers {
       call.end();
     },
   };
+}
+
+/** Removes a deleted version's blobs that nothing else uses, then records that it is done (until then the sweep
+ * retries it). Each blob is checked under its lock, as an upload adds its reference under the same lock, so a blob an
+ * upload is re-using at that moment is kept. */
+export async function collectDeletedVersion(
+  deps: Pick<UploadDeps, 'db' | 'blobs'>,
+  model: string,
+  version: number,
+  digests: string[],
+  log: Logger,
+): Promise<void> {
+  await collectBlobs(deps, digests, log);
+  await store.markBlobsCollected(deps.db, model, version);
 }
 
 function toHeader(h: UploadHeader__Output): UploadHeaderInput {

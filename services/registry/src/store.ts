@@ -211,6 +211,28 @@ export async function markDeleted(tx: pg.PoolClient, model: string, version: num
   return { record: toVersion(rows[0], files), digests: [...new Set(files.map((f) => f.sha256))] };
 }
 
+/** Deleted versions whose blobs no collection has finished for (the delete died or failed half-way), deleted
+ * before the cutoff, oldest first, with their files' digests. */
+export async function uncollectedDeletions(
+  db: Queryable,
+  olderThanMs: number,
+  limit: number,
+): Promise<Array<{ model: string; version: number; digests: string[] }>> {
+  const { rows } = await db.query(
+    `SELECT v.model, v.version, array_remove(array_agg(DISTINCT f.sha256), NULL) AS digests
+       FROM model_versions v LEFT JOIN version_files f USING (model, version)
+      WHERE v.status = 'DELETED' AND NOT v.blobs_collected AND v.delete_time < now() - ($1::bigint * interval '1 millisecond')
+      GROUP BY v.model, v.version, v.delete_time ORDER BY v.delete_time LIMIT $2`,
+    [olderThanMs, limit],
+  );
+  return rows.map((r) => ({ model: r.model, version: Number(r.version), digests: r.digests }));
+}
+
+/** Records that a deleted version's blobs were each collected or found in use by something else. */
+export async function markBlobsCollected(db: Queryable, model: string, version: number): Promise<void> {
+  await db.query('UPDATE model_versions SET blobs_collected = true WHERE model = $1 AND version = $2', [model, version]);
+}
+
 /** Serialises everything that adds or removes a reference to one blob (upload commit, collection). */
 export async function lockBlob(tx: pg.PoolClient, sha256: string): Promise<void> {
   await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 7))', [sha256]);
@@ -303,4 +325,66 @@ export async function logLinesAfter(db: Queryable, model: string, version: numbe
     [model, version, after],
   );
   return rows;
+}
+
+// Build leases and the build queue's jobs (builds.ts). The jobs are pg-boss's, in its schema: the queries below only
+// move an active job back to `retry` with a start time, which pg-boss's own API (fail) can do only with its
+// uncapped backoff.
+
+/** pg-boss's schema for the build queue. */
+export const BUILD_QUEUE_SCHEMA = 'kiln_queue';
+
+/** Takes the version's build lease for `seconds` when no live lease exists; false when a live owner holds it. */
+export async function takeBuildLease(db: Queryable, model: string, version: number, owner: string, jobId: string, seconds: number): Promise<boolean> {
+  // A concurrent taker waits on the row and then sees the winner's live lease: exactly one of them gets it.
+  const res = await db.query(
+    `INSERT INTO build_leases (model, version, owner, job_id, lease_until)
+          VALUES ($1, $2, $3, $4, now() + $5 * interval '1 second')
+     ON CONFLICT (model, version) DO UPDATE
+            SET owner = excluded.owner, job_id = excluded.job_id, lease_until = excluded.lease_until
+          WHERE build_leases.lease_until < now()`,
+    [model, version, owner, jobId, seconds],
+  );
+  return (res.rowCount ?? 0) > 0;
+}
+
+/** Extends the lease its owner holds; false when the owner lost it (it lapsed and another worker took it). */
+export async function renewBuildLease(db: Queryable, model: string, version: number, owner: string, seconds: number): Promise<boolean> {
+  const res = await db.query(
+    `UPDATE build_leases SET lease_until = now() + $4 * interval '1 second'
+      WHERE model = $1 AND version = $2 AND owner = $3`,
+    [model, version, owner, seconds],
+  );
+  return (res.rowCount ?? 0) > 0;
+}
+
+export async function releaseBuildLease(db: Queryable, model: string, version: number, owner: string): Promise<void> {
+  await db.query('DELETE FROM build_leases WHERE model = $1 AND version = $2 AND owner = $3', [model, version, owner]);
+}
+
+/** Puts an active job back in the queue, to start after `delaySeconds`; false when it was not active. */
+export async function retryBuildJob(db: Queryable, queue: string, jobId: string, delaySeconds: number): Promise<boolean> {
+  const res = await db.query(
+    `UPDATE ${BUILD_QUEUE_SCHEMA}.job SET state = 'retry', start_after = now() + $3 * interval '1 second'
+      WHERE name = $1 AND id = $2 AND state = 'active'`,
+    [queue, jobId, delaySeconds],
+  );
+  return (res.rowCount ?? 0) > 0;
+}
+
+/**
+ * Puts back in the queue, to start at once, every active build job whose worker died: started over `graceSeconds`
+ * ago, and no live lease on its version (its owner stopped renewing, or died before taking one). Safe to run in
+ * every registry at once: a job is moved by one of them.
+ */
+export async function retryAbandonedBuildJobs(db: Queryable, queue: string, graceSeconds: number): Promise<Array<{ id: string; model: string; version: number }>> {
+  const { rows } = await db.query(
+    `UPDATE ${BUILD_QUEUE_SCHEMA}.job j SET state = 'retry', start_after = now()
+      WHERE j.name = $1 AND j.state = 'active' AND j.started_on < now() - $2 * interval '1 second'
+        AND NOT EXISTS (SELECT 1 FROM build_leases l
+                         WHERE l.model = j.data->>'model' AND l.version = (j.data->>'version')::bigint AND l.lease_until >= now())
+      RETURNING j.id, j.data->>'model' AS model, (j.data->>'version')::bigint AS version`,
+    [queue, graceSeconds],
+  );
+  return rows.map((r) => ({ id: r.id, model: r.model, version: Number(r.version) }));
 }

