@@ -47,6 +47,15 @@ test("every Hydrosphere type name maps to a DataType, with Hydrosphere's aliases
   assert.equal(MANIFEST_DATA_TYPES.qint32, 'DATA_TYPE_QINT32');
 });
 
+test('every DataType but UNSPECIFIED has a manifest type name, so a manifest can write any type the model can have', () => {
+  const named = new Set(Object.values(MANIFEST_DATA_TYPES));
+  const missing = Object.keys(DATA_TYPES).filter((t) => t !== 'DATA_TYPE_UNSPECIFIED' && !named.has(t as never));
+  assert.deepEqual(missing, []);
+  // Kiln's own names are DataType's, lowercased.
+  assert.equal(MANIFEST_DATA_TYPES.float8e4m3fn, 'DATA_TYPE_FLOAT8E4M3FN');
+  assert.equal(MANIFEST_DATA_TYPES.uint2, 'DATA_TYPE_UINT2');
+});
+
 test("Hydrosphere's finer profiles fold into Kiln's; none and unknown are unspecified", () => {
   const profiles = ['numerical', 'continuous', 'ratio', 'nominal', 'ordinal', 'image', 'text', 'audio', 'video', 'none', 'numeric', 'real'];
   const text = `contract:\n  inputs:\n${profiles.map((p) => `    ${p}: {shape: scalar, type: double, profile: ${p}}`).join('\n')}\n  outputs: {}\n`;

@@ -27,6 +27,21 @@ export const MANIFEST_DATA_TYPES: Record<ManifestType, DataType> = {
   complex64: 'DATA_TYPE_COMPLEX64',
   complex128: 'DATA_TYPE_COMPLEX128',
   variant: 'DATA_TYPE_VARIANT',
+  bfloat16: 'DATA_TYPE_BFLOAT16',
+  float8e4m3fn: 'DATA_TYPE_FLOAT8E4M3FN',
+  float8e4m3fnuz: 'DATA_TYPE_FLOAT8E4M3FNUZ',
+  float8e5m2: 'DATA_TYPE_FLOAT8E5M2',
+  float8e5m2fnuz: 'DATA_TYPE_FLOAT8E5M2FNUZ',
+  float8e4m3b11fnuz: 'DATA_TYPE_FLOAT8E4M3B11FNUZ',
+  float8e8m0: 'DATA_TYPE_FLOAT8E8M0',
+  float4e2m1: 'DATA_TYPE_FLOAT4E2M1',
+  float6e2m3: 'DATA_TYPE_FLOAT6E2M3',
+  float6e3m2: 'DATA_TYPE_FLOAT6E3M2',
+  int4: 'DATA_TYPE_INT4',
+  uint4: 'DATA_TYPE_UINT4',
+  int2: 'DATA_TYPE_INT2',
+  uint2: 'DATA_TYPE_UINT2',
+  resource: 'DATA_TYPE_RESOURCE',
 };
 
 /** Hydrosphere's DataProfileType names onto Kiln's coarser DataProfile: its sub-kinds fold into their family. */
@@ -70,7 +85,8 @@ export function contractFromManifest(manifest: Pick<Manifest, 'contract'>): Cont
 function toField(f: ManifestField) {
   return field(
     f.name,
-    tensor(MANIFEST_DATA_TYPES[f.type], toDims(f.shape)),
+    // No type: DATA_TYPE_UNSPECIFIED, filled from the model by mergeContracts (which requires it when there is none).
+    tensor(f.type ? MANIFEST_DATA_TYPES[f.type] : 'DATA_TYPE_UNSPECIFIED', toDims(f.shape)),
     f.profile ? MANIFEST_DATA_PROFILES[f.profile] : 'DATA_PROFILE_UNSPECIFIED',
   );
 }

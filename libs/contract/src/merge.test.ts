@@ -226,7 +226,7 @@ const CONTRADICTIONS: Array<[string, () => Contract, string, string[], RegExp]> 
   ['a signature the model lacks', savedModel, contract('    x: {type: float32}', 'predict'), ['contract.name'], /no signature "predict"; its signatures: "serving_default", "classify"/],
   ['an unnamed signature with several in the model', savedModel, 'contract:\n  inputs: {}\n  outputs: {}\n', ['contract.name'], /has 2 signatures/],
   ['a dim name that differs from the model’s', () => ({ source: 'onnx', signatures: [signature('g', [field('a', tensor('DATA_TYPE_FLOAT', [unknownDim('N')]))], [])] }), contract('    a: {shape: [batch], type: float32}', 'g'), ['contract.inputs.a.shape[0]'], /names this dim "N", not "batch"/],
-  ['a sequence described as a tensor', () => ({ source: 'onnx', signatures: [signature('g', [{ name: 'seq', profile: 'DATA_PROFILE_UNSPECIFIED', type: 'sequence', sequence: { elementType: tensor('DATA_TYPE_FLOAT', []) } }], [])] }), contract('    seq: {shape: [-1], type: float32}', 'g'), ['contract.inputs.seq.type'], /is a sequence; a manifest can describe tensors only/],
+  ['a sequence described as a tensor', () => ({ source: 'onnx', signatures: [signature('g', [{ name: 'seq', profile: 'DATA_PROFILE_UNSPECIFIED', type: 'sequence', sequence: { elementType: tensor('DATA_TYPE_FLOAT', []) } }], [])] }), contract('    seq: {shape: [-1], type: float32}', 'g'), ['contract.inputs.seq.type'], /is a sequence; a manifest can give its profile, but a type and shape describe tensors only/],
 ];
 
 for (const [what, inferred, yaml, expected, message] of CONTRADICTIONS) {
@@ -272,6 +272,29 @@ test('a manifest that agrees entirely changes nothing but profiles', () => {
   const expected = oneSignature();
   expected.signatures[0].outputs[0].profile = 'DATA_PROFILE_NUMERICAL';
   assert.deepEqual(merged, expected);
+});
+
+test('a manifest gives profiles without types: tensors, and sequences, maps and optionals (which take no type)', () => {
+  const seq = { type: 'sequence', sequence: { elementType: tensor('DATA_TYPE_FLOAT', []) } } as const;
+  const opt = { type: 'optional', optional: { elementType: tensor('DATA_TYPE_INT64', [dim(2)]) } } as const;
+  const inferred: Contract = { source: 'onnx', signatures: [signature('g', [field('x', tensor('DATA_TYPE_FLOAT', [unknownDim()])), field('s', seq)], [field('o', opt)])] };
+  const merged = mergeContracts(inferred, manifestContract(contract('    x: {profile: image}\n    s: {profile: numerical}', 'g', '    o: {profile: categorical}')))!;
+  const [sig] = merged.signatures;
+  assert.deepEqual(sig.inputs.map((f) => [f.name, f.type, f.profile]), [['x', 'tensor', 'DATA_PROFILE_IMAGE'], ['s', 'sequence', 'DATA_PROFILE_NUMERICAL']]);
+  assert.deepEqual(sig.inputs[0].type === 'tensor' && sig.inputs[0].tensor.dtype, 'DATA_TYPE_FLOAT');
+  assert.deepEqual(sig.outputs[0], { ...field('o', opt), profile: 'DATA_PROFILE_CATEGORICAL' });
+});
+
+test('a manifest that is the only contract must give each type: the error says why, per field', () => {
+  assert.throws(
+    () => mergeContracts(null, manifestContract(contract('    x: {profile: image}\n    z: {type: int64}', 'predict', '    y: {shape: [2]}'))),
+    (err: unknown) => {
+      assert.ok(err instanceof ManifestError);
+      assert.deepEqual(locations(err), ['contract.inputs.x.type', 'contract.outputs.y.type']);
+      assert.match(err.message, /is required: the model's files give no contract of their own/);
+      return true;
+    },
+  );
 });
 
 // ------------------------------------------------------------------ inferContract: model files and manifest together

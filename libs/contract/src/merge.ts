@@ -15,14 +15,16 @@ type Segment = string | number;
  */
 export function mergeContracts(inferred: Contract | null, manifest: Contract | null): Contract | null {
   if (!manifest) return inferred;
+  const issues: ManifestIssue[] = [];
   if (!inferred) {
+    requireTypes(manifest, issues);
+    if (issues.length) throw new ManifestError(issues, 'manifest');
     return {
       ...manifest,
       signatures: manifest.signatures.map((s) => (s.name ? s : { ...s, name: DEFAULT_SIGNATURE_NAME })),
     };
   }
 
-  const issues: ManifestIssue[] = [];
   const refined = new Map<Signature, Signature>();
   const single = manifest.signatures.length === 1;
   for (const ms of manifest.signatures) {
@@ -37,6 +39,22 @@ export function mergeContracts(inferred: Contract | null, manifest: Contract | n
   }
   if (issues.length) throw new ManifestError(issues, 'manifest');
   return { source: inferred.source, signatures: inferred.signatures.map((s) => refined.get(s) ?? s) };
+}
+
+/** A manifest that is the whole contract must give every field's type: there is no model metadata to take it from. */
+function requireTypes(manifest: Contract, issues: ManifestIssue[]): void {
+  const single = manifest.signatures.length === 1;
+  for (const s of manifest.signatures) {
+    for (const side of ['inputs', 'outputs'] as const) {
+      for (const f of s[side]) {
+        if (tensorPart(f)?.dtype !== 'DATA_TYPE_UNSPECIFIED') continue;
+        issues.push({
+          location: formatPath([...(single ? ['contract'] : ['contract', s.name]), side, f.name, 'type']),
+          message: "is required: the model's files give no contract of their own, so the manifest's must say each type",
+        });
+      }
+    }
+  }
 }
 
 function findSignature(inferred: Contract, ms: Signature, base: Segment[], issues: ManifestIssue[]) {
@@ -110,9 +128,13 @@ function mergeField(f: Field, mf: Field, path: Segment[], issues: ManifestIssue[
   const model = tensorPart(f);
   const declared = tensorPart(mf);
   if (!model || !declared) {
+    // A sequence, map or optional: the manifest may give its profile, but no type or shape (those describe tensors).
+    if (declared && declared.dtype === 'DATA_TYPE_UNSPECIFIED' && !declared.shape) {
+      return mf.profile !== 'DATA_PROFILE_UNSPECIFIED' ? { ...f, profile: mf.profile } : f;
+    }
     issues.push({
-      location: formatPath([...path, 'type']),
-      message: `the model's "${f.name}" is a ${f.type}; a manifest can describe tensors only`,
+      location: formatPath([...path, declared?.shape && declared.dtype === 'DATA_TYPE_UNSPECIFIED' ? 'shape' : 'type']),
+      message: `the model's "${f.name}" is a ${f.type}; a manifest can give its profile, but a type and shape describe tensors only`,
     });
     return undefined;
   }

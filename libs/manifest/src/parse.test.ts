@@ -192,9 +192,8 @@ const BAD: Array<[string, string, string[]]> = [
   ['contract signature_name as a key', 'contract:\n  signature_name: predict\n  inputs: {}\n  outputs: {}\n', ['contract.signature_name']],
   ['inputs a list', 'contract:\n  inputs: [x]\n  outputs: {}\n', ['contract.inputs']],
   ['field null', 'contract:\n  inputs:\n    x:\n  outputs: {}\n', ['contract.inputs.x']],
-  ['field without type', 'contract:\n  inputs:\n    x: {shape: scalar}\n  outputs: {}\n', ['contract.inputs.x.type']],
   ['field key misspelled', 'contract:\n  inputs:\n    x: {shpae: scalar, type: int64}\n  outputs: {}\n', ['contract.inputs.x.shpae']],
-  ['field dtype instead of type', 'contract:\n  inputs:\n    x: {shape: scalar, dtype: int64}\n  outputs: {}\n', ['contract.inputs.x.type', 'contract.inputs.x.dtype']],
+  ['field dtype instead of type', 'contract:\n  inputs:\n    x: {shape: scalar, dtype: int64}\n  outputs: {}\n', ['contract.inputs.x.dtype']],
   ['field with nested fields', 'contract:\n  inputs: {}\n  outputs:\n    y:\n      type: int64\n      fields: {a: {type: int64}}\n', ['contract.outputs.y.fields']],
   ['unknown type', 'contract:\n  inputs:\n    x: {shape: scalar, type: flaot32}\n  outputs: {}\n', ['contract.inputs.x.type']],
   ['type a number', 'contract:\n  inputs:\n    x: {shape: scalar, type: 32}\n  outputs: {}\n', ['contract.inputs.x.type']],
@@ -221,6 +220,20 @@ const BAD: Array<[string, string, string[]]> = [
   ],
 ];
 
+test('a field may leave out its type (the model says it): profile-only and shape-only fields parse with type null', () => {
+  const m = parseManifest('contract:\n  inputs:\n    x: {profile: text}\n  outputs:\n    y: {shape: [batch, 3]}\n', 'kiln.yaml');
+  const [sig] = m.contract!.signatures;
+  assert.deepEqual(sig.inputs[0], { name: 'x', shape: null, type: null, profile: 'text' });
+  assert.deepEqual(sig.outputs[0], { name: 'y', shape: ['batch', 3], type: null, profile: null });
+});
+
+test('every kiln.v1.DataType has a manifest type name: bfloat16, float8, int4/uint4, int2/uint2, float4 and float6', () => {
+  for (const type of ['bfloat16', 'float8e4m3fn', 'float8e5m2fnuz', 'float8e8m0', 'int4', 'uint4', 'int2', 'uint2', 'float4e2m1', 'float6e2m3', 'float6e3m2']) {
+    const m = parseManifest(`contract:\n  inputs:\n    x: {type: ${type}}\n  outputs: {}\n`, 'kiln.yaml');
+    assert.equal(m.contract!.signatures[0].inputs[0].type, type);
+  }
+});
+
 for (const [what, text, expected] of BAD) {
   test(`rejects ${what} at ${expected.join(', ')}`, () => {
     assert.deepEqual(locations(rejection(text)), expected);
@@ -241,7 +254,7 @@ test('every problem of a manifest is reported together, in document order, each 
       '      type: flaot32',
       '      profil: image',
       '  outputs:',
-      '    y: {shape: scalar}',
+      '    y: {shape: scalar, type: [float32]}',
       '',
     ].join('\n'),
   );
@@ -263,7 +276,7 @@ test('every problem of a manifest is reported together, in document order, each 
   }
   assert.match(err.message, /did you mean "float32"\?/);
   assert.match(err.message, /did you mean "profile"\?/);
-  assert.match(err.message, /contract\.outputs\.y\.type: is required \(kiln\.yaml:12\)/);
+  assert.match(err.message, /contract\.outputs\.y\.type: must be a string, not a list \(kiln\.yaml:12\)/);
 });
 
 test('the messages say what is wrong and what to write', () => {

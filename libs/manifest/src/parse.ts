@@ -231,7 +231,7 @@ function fields(raw: Json, base: PathSegment[], warnings: ManifestWarning[], lin
     return {
       name,
       shape: (f.shape ?? null) as ManifestShape | null,
-      type: f.type as ManifestType,
+      type: (f.type ?? null) as ManifestType | null,
       profile: profile(f.profile, [...base, name, 'profile'], warnings, lineOf),
     };
   });

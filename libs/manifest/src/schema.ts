@@ -125,7 +125,9 @@ const typeSchema = z.string().superRefine((type, ctx) => {
 
 export const fieldSchema = z.strictObject({
   shape: shapeSchema.optional(),
-  type: typeSchema,
+  // Optional: where the model's files give the contract, a manifest field may only add a profile or narrow dims.
+  // Without a model contract the type is required; mergeContracts says so (the parser cannot know).
+  type: typeSchema.optional(),
   // Profile names are checked leniently in parse.ts: Hydrosphere warned and used NONE for names it did not know.
   profile: z.string().optional(),
 });

@@ -26,6 +26,22 @@ export const MANIFEST_TYPES = [
   'complex64',
   'complex128',
   'variant',
+  // Kiln additions: every other kiln.v1.DataType, named as DataType names it (DATA_TYPE_FLOAT8E4M3FN: float8e4m3fn).
+  'bfloat16',
+  'float8e4m3fn',
+  'float8e4m3fnuz',
+  'float8e5m2',
+  'float8e5m2fnuz',
+  'float8e4m3b11fnuz',
+  'float8e8m0',
+  'float4e2m1',
+  'float6e2m3',
+  'float6e3m2',
+  'int4',
+  'uint4',
+  'int2',
+  'uint2',
+  'resource',
 ] as const;
 export type ManifestType = (typeof MANIFEST_TYPES)[number];
 
@@ -56,7 +72,8 @@ export interface ManifestField {
   name: string;
   /** null when the manifest gives no shape (rank unknown). */
   shape: ManifestShape | null;
-  type: ManifestType;
+  /** null when not given: the model's own metadata says it (a manifest that is the only contract must give it). */
+  type: ManifestType | null;
   /** null when not given, or given with a name Hydrosphere would not know (then there is a warning). */
   profile: ManifestProfile | null;
 }
