@@ -35,7 +35,7 @@ interface Registry {
 async function startRegistryWithInference(log: Logger, env: Record<string, string> = {}): Promise<Registry> {
   const base = await realServersEnv(env);
   const inference = await startInference(configFrom(base), log);
-  const full = { ...base, KILN_INFERENCE_ADDRESS: inference.address, ...env };
+  const full: Record<string, string> = { ...base, KILN_INFERENCE_ADDRESS: inference.address, ...env };
   const config = configFrom(full);
   const registry = await startRegistry(config, log);
   const client = registryClient(registry.address);
@@ -100,5 +100,42 @@ describe('registry lifecycle on real Postgres and MinIO', () => {
     assert.equal(await r.blobs.stat(sha256(own)), null);
     const { rows } = await r.db.query(`SELECT blobs_collected FROM model_versions WHERE model = 'deleted-whole'`);
     assert.equal(rows[0].blobs_collected, true);
+  });
+});
+
+describe('registry log lines name the model and version of failed calls', () => {
+  let r: Registry;
+  const lines: Array<Record<string, unknown>> = [];
+
+  before(async () => {
+    // The registry's log as the JSON lines pino writes, parsed as they come.
+    const out = new PassThrough();
+    let rest = '';
+    out.on('data', (b: Buffer) => {
+      const parts = (rest + b.toString()).split('\n');
+      rest = parts.pop()!;
+      for (const p of parts) if (p) lines.push(JSON.parse(p));
+    });
+    r = await startRegistryWithInference(pino({ level: 'info', base: { service: 'registry' } }, out));
+  });
+  after(() => r.stop());
+
+  const failed = (rpc: string) => lines.filter((l) => l.msg === 'call failed' && l.rpc === `kiln.v1.Registry/${rpc}`);
+
+  it('a failed GetModelVersion and DeleteModelVersion log the model and version they asked for', async () => {
+    await assertGrpcError(unary(r.client, 'GetModelVersion', { model: 'logged-model', version: 7 }), 'NOT_FOUND', /logged-model/);
+    await assertGrpcError(unary(r.client, 'DeleteModelVersion', { model: 'logged-model', version: 3 }), 'NOT_FOUND', /logged-model/);
+    assert.deepEqual(failed('GetModelVersion').map((l) => [l.model, l.version, l.code]), [['logged-model', 7, 'NOT_FOUND']]);
+    assert.deepEqual(failed('DeleteModelVersion').map((l) => [l.model, l.version, l.code]), [['logged-model', 3, 'NOT_FOUND']]);
+  });
+
+  it('a rejected upload logs the model its header named, on every line about it', async () => {
+    const bad = await tarOf([{ name: 'ok.bin', content: Buffer.from('fine') }, { name: '../escape.bin', content: Buffer.from('x') }]);
+    await assertGrpcError(uploadStream(r.client, { model: 'logged-upload' }, bad), 'INVALID_ARGUMENT', /escape/);
+    const rejected = failed('UploadModel');
+    assert.deepEqual(rejected.map((l) => [l.model, l.code]), [['logged-upload', 'INVALID_ARGUMENT']]);
+    const aboutUpload = lines.filter((l) => l.upload !== undefined || l.rpc === 'kiln.v1.Registry/UploadModel');
+    assert.ok(aboutUpload.length >= 1);
+    for (const l of aboutUpload) assert.equal(l.model, 'logged-upload', JSON.stringify(l));
   });
 });

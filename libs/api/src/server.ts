@@ -71,6 +71,28 @@ export async function startServer(
   };
 }
 
+/** Log fields a handler learned while serving a call (see addCallLogFields). */
+const callLogFields = new WeakMap<object, Record<string, unknown>>();
+
+/**
+ * Adds fields (the model name, the version) to the lines logged about a call, such as its 'call failed' line. A
+ * unary or server-streaming call's request gives them already; a client stream's handler calls this once it has
+ * read its header.
+ */
+export function addCallLogFields(call: object, fields: Record<string, unknown>): void {
+  callLogFields.set(call, { ...callLogFields.get(call), ...fields });
+}
+
+/** The model name and version a request names, for its log lines (Kiln requests call them model and version). */
+function requestLogFields(request: unknown): Record<string, unknown> {
+  if (typeof request !== 'object' || request === null) return {};
+  const { model, version } = request as { model?: unknown; version?: unknown };
+  return {
+    ...(typeof model === 'string' && model ? { model } : {}),
+    ...(typeof version === 'number' && version > 0 ? { version } : {}),
+  };
+}
+
 /** Every handler's thrown or rejected error becomes a gRPC status with our code and message, and is logged once.
  * A streaming call gets it through emit('error'): grpc-js sends that as the status, while destroy() never does. */
 function wrapHandlers(
@@ -109,7 +131,8 @@ function wrapHandlers(
       const report = (err: unknown) => {
         const status = toGrpcError(err);
         const level = status.code === grpc.status.INTERNAL ? 'error' : 'info';
-        log[level]({ rpc: `${serviceName}/${method}`, code: grpc.status[status.code ?? 2], err: status.message },
+        const fields = { ...requestLogFields((call as { request?: unknown }).request), ...callLogFields.get(emitter) };
+        log[level]({ rpc: `${serviceName}/${method}`, ...fields, code: grpc.status[status.code ?? 2], err: status.message },
           'call failed');
         return status;
       };

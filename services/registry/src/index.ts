@@ -96,7 +96,9 @@ export async function startRegistry(config: KilnConfig, log: Logger): Promise<Ru
           err ? reject(fromGrpcError(err, 'contract inference')) : resolve({ contract: (res!.contract ?? null) as Contract | null, metadata: res!.metadata }),
         ),
       ),
-    onVersionCreated: (tx, version) => queue.enqueue(tx, { model: version.model, version: version.version }),
+    onVersionCreated: async (tx, version) => {
+      await queue.enqueue(tx, { model: version.model, version: version.version });
+    },
   });
   const server = await startServer(
     [{ name: 'kiln.v1.Registry', definition: kilnProto().kiln.v1.Registry.service, implementation: handlers }],

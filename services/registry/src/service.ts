@@ -9,6 +9,7 @@ import { invalidArgument, notFound, KilnError } from '@kiln/errors';
 import { withTransaction } from '@kiln/metadata';
 import { archiveFormat, openUploadStream } from '@kiln/api/upload-stream';
 import { kilnProto } from '@kiln/api';
+import { addCallLogFields } from '@kiln/api/server';
 import { asMessage, encodeOnce, type Encoded } from '@kiln/api/encoded';
 import type { ModelVersion } from '@kiln/api/generated/kiln/v1/ModelVersion';
 import * as store from './store';
@@ -56,6 +57,7 @@ export function registryHandlers(deps: RegistryDeps): RegistryHandlers {
       });
       const run = async () => {
         const opened = await openUploadStream(call, 'UploadModelRequest');
+        if (opened.header.model) addCallLogFields(call, { model: opened.header.model });
         const header = toHeader(opened.header);
         const { body } = opened;
         abort.signal.addEventListener('abort', () => body.destroy(abort.signal.reason), { once: true });
