@@ -1,15 +1,26 @@
 """Kiln's Python SDK: a thin client for the kiln.v1 API (kiln_sdk.client) over stubs generated from proto/."""
-from kiln_sdk.client import CHUNK_BYTES, Client, LogEvent, Model, ModelVersion, StatusEvent, WatchEvent
+from kiln_sdk.client import (
+    CHUNK_BYTES,
+    Client,
+    LogEvent,
+    Model,
+    ModelVersion,
+    SkippedFileWarning,
+    StatusEvent,
+    WatchEvent,
+)
 from kiln_sdk.errors import (
     Aborted,
     AlreadyExists,
     Cancelled,
+    DataLoss,
     DeadlineExceeded,
     FailedPrecondition,
     Internal,
     InvalidArgument,
     KilnError,
     NotFound,
+    OutOfRange,
     PermissionDenied,
     ResourceExhausted,
     Unauthenticated,
@@ -19,8 +30,8 @@ from kiln_sdk.errors import (
 )
 
 __all__ = [
-    "CHUNK_BYTES", "Client", "LogEvent", "Model", "ModelVersion", "StatusEvent", "WatchEvent",
-    "Aborted", "AlreadyExists", "Cancelled", "DeadlineExceeded", "FailedPrecondition", "Internal", "InvalidArgument",
-    "KilnError", "NotFound", "PermissionDenied", "ResourceExhausted", "Unauthenticated", "Unavailable",
+    "CHUNK_BYTES", "Client", "LogEvent", "Model", "ModelVersion", "SkippedFileWarning", "StatusEvent", "WatchEvent",
+    "Aborted", "AlreadyExists", "Cancelled", "DataLoss", "DeadlineExceeded", "FailedPrecondition", "Internal",
+    "InvalidArgument", "KilnError", "NotFound", "OutOfRange", "PermissionDenied", "ResourceExhausted", "Unauthenticated", "Unavailable",
     "Unimplemented", "Unknown",
 ]

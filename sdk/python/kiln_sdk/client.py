@@ -2,11 +2,15 @@
 generators, watch and download streams, and typed errors."""
 from __future__ import annotations
 
+import errno
 import io
 import os
+import shutil
 import stat
 import tarfile
+import tempfile
 import threading
+import warnings
 from dataclasses import dataclass
 from typing import BinaryIO, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Union
 
@@ -23,8 +27,8 @@ Model = model_pb2.Model
 CHUNK_BYTES = 1024 * 1024
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 
-#: progress(bytes_sent, total): total is the upload's size when known (a file), or the sum of the files' sizes for a
-#: directory (the tar adds headers on top).
+#: progress(bytes_sent, total): bytes of file content sent so far and their total (the file's size, or the sum of a
+#: directory's file sizes; tar headers are not counted), so the last call has bytes_sent == total.
 ProgressCallback = Callable[[int, Optional[int]], None]
 
 _STATUS_NAMES = {name[len("MODEL_VERSION_STATUS_"):]: value for name, value in model_pb2.ModelVersionStatus.items()}
@@ -94,14 +98,22 @@ class Client:
         progress: Optional[ProgressCallback] = None,
     ) -> model_pb2.ModelVersion:
         """Uploads a directory (streamed as a tar built on the fly), a .tar/.tar.gz archive, or a single file as a new
-        version of model `name`, and returns the version. Memory use does not grow with the model's size."""
+        version of model `name`, and returns the version. Memory use does not grow with the model's size.
+
+        In a directory, a symlink uploads what it points to under the link's path (a linked folder is followed unless
+        that would loop); broken links, loops and special files are skipped with a SkippedFileWarning. An error
+        reading the files or raised by `progress` ends the upload and is raised as itself (the registry keeps
+        nothing of the upload)."""
         path = os.fspath(path)
         info = os.stat(path)
         lower = path.lower()
         if stat.S_ISDIR(info.st_mode):
             fmt, file_name, expected = model_pb2.ARCHIVE_FORMAT_TAR, "", 0
-            total: Optional[int] = sum(size for _, _, size, _ in _walk(path))
-            body: Iterator[bytes] = _tar_directory(path)
+            files = _walk(path)
+            total: int = sum(size for _, _, size, _ in files)
+            tar = _TarStream(files)
+            body: Iterator[bytes] = tar
+            payload: Callable[[int], int] = lambda _sent: tar.payload_bytes
         else:
             if lower.endswith((".tar.gz", ".tgz")):
                 fmt, file_name = model_pb2.ARCHIVE_FORMAT_TAR_GZ, ""
@@ -111,6 +123,7 @@ class Client:
                 fmt, file_name = model_pb2.ARCHIVE_FORMAT_FILE, os.path.basename(path)
             expected = total = info.st_size
             body = _read_file(path)
+            payload = lambda sent: sent
         header = registry_pb2.UploadHeader(
             model=name,
             manifest=manifest or "",
@@ -121,22 +134,36 @@ class Client:
             expected_size=expected,
         )
 
+        # grpc turns an exception raised while it iterates the requests into UNKNOWN "Exception iterating requests!":
+        # the generator keeps it so the caller gets the real one.
+        local_error: List[Exception] = []
+
         def requests() -> Iterator[registry_pb2.UploadModelRequest]:
             yield registry_pb2.UploadModelRequest(header=header)
-            sent = 0
+            sent = reported = 0
             try:
                 for chunk in body:
                     yield registry_pb2.UploadModelRequest(chunk=chunk)
                     sent += len(chunk)
-                    if progress:
-                        progress(sent, total)
+                    done = payload(sent)
+                    if progress and done > reported:
+                        reported = done
+                        progress(done, total)
+            except Exception as err:
+                local_error.append(err)
+                raise
             finally:
                 # Ends the tar writer's thread when the call stops early.
                 close = getattr(body, "close", None)
                 if close:
                     close()
 
-        return self._call(self._stub.UploadModel, requests(), timeout=None)
+        try:
+            return self._call(self._stub.UploadModel, requests(), timeout=None)
+        except KilnError as err:
+            if local_error:
+                raise local_error[0] from err
+            raise
 
     # -- reading ---------------------------------------------------------------------------------------------------
 
@@ -204,7 +231,9 @@ class Client:
         paths: Optional[Sequence[str]] = None,
     ) -> Union[str, BinaryIO]:
         """Downloads a version's files. `dest` is a directory to extract into (created if missing), a path ending in
-        .tar to write the archive to, or a writable binary file object that receives the archive."""
+        .tar to write the archive to, or a writable binary file object that receives the archive. A download to a path
+        goes to a temporary file or folder beside it first, moved into place only once complete: a failed download
+        leaves no partial files behind."""
         call = self._stub.DownloadModelVersion(
             registry_pb2.DownloadModelVersionRequest(model=name, version=version, paths=list(paths or []))
         )
@@ -214,16 +243,30 @@ class Client:
                 for chunk in chunks:
                     dest.write(chunk)  # type: ignore[union-attr]
                 return dest  # type: ignore[return-value]
-            dest = os.fspath(dest)  # type: ignore[arg-type]
+            dest = os.path.abspath(os.fspath(dest))  # type: ignore[arg-type]
+            parent = os.path.dirname(dest)
+            os.makedirs(parent, exist_ok=True)
+            staging = f".{os.path.basename(dest)}.kiln-"
             if dest.lower().endswith(".tar"):
-                with open(dest, "wb") as out:
-                    for chunk in chunks:
-                        out.write(chunk)
+                fd, tmp = tempfile.mkstemp(dir=parent, prefix=staging)
+                try:
+                    with os.fdopen(fd, "wb") as out:
+                        for chunk in chunks:
+                            out.write(chunk)
+                    os.chmod(tmp, 0o644)
+                    os.replace(tmp, dest)
+                except BaseException:
+                    os.unlink(tmp)
+                    raise
                 return dest
-            os.makedirs(dest, exist_ok=True)
-            with tarfile.open(fileobj=_ChunkReader(chunks), mode="r|") as archive:
-                for member in archive:
-                    _extract(archive, member, dest)
+            tmp = tempfile.mkdtemp(dir=parent, prefix=staging)
+            try:
+                with tarfile.open(fileobj=_ChunkReader(chunks), mode="r|") as archive:
+                    for member in archive:
+                        _extract(archive, member, tmp)
+                _move_tree(tmp, dest)
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
             return dest
         finally:
             call.cancel()
@@ -286,6 +329,21 @@ def _extract(archive: tarfile.TarFile, member: tarfile.TarInfo, dest: str) -> No
     archive.extract(member, dest)
 
 
+def _move_tree(src: str, dest: str) -> None:
+    """Moves a finished download into place: the whole folder when dest does not exist, else file by file (each an
+    atomic rename, replacing a file of the same path)."""
+    if not os.path.exists(dest):
+        os.chmod(src, 0o755)
+        os.rename(src, dest)
+        return
+    for dirpath, _, filenames in os.walk(src):
+        for fname in filenames:
+            rel = os.path.relpath(os.path.join(dirpath, fname), src)
+            target = os.path.join(dest, rel)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            os.replace(os.path.join(dirpath, fname), target)
+
+
 def _read_file(path: str) -> Iterator[bytes]:
     with open(path, "rb") as f:
         while True:
@@ -295,43 +353,87 @@ def _read_file(path: str) -> Iterator[bytes]:
             yield chunk
 
 
+class SkippedFileWarning(UserWarning):
+    """A directory upload left out a broken symlink, a symlink loop or a special file (fifo, socket, device)."""
+
+
 def _walk(root: str) -> List[tuple]:
-    """The directory's regular files as (relative path, absolute path, size, mode), sorted by path."""
+    """The directory's files as (relative path, absolute path, size, mode), sorted by path, as the kiln CLI sees them:
+    a symlink counts as what it points to (so a Hugging Face snapshot, every file a link into ../blobs, uploads its
+    content under the links' names) and a linked folder is followed unless it encloses the link; broken links, loops
+    and special files are skipped with a SkippedFileWarning."""
     found = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames.sort()
-        for fname in sorted(filenames):
-            abs_path = os.path.join(dirpath, fname)
-            info = os.lstat(abs_path)
+
+    def skip(abs_path: str, why: str) -> None:
+        warnings.warn(f"kiln: skipping {abs_path}: {why}", SkippedFileWarning, stacklevel=4)
+
+    def visit(rel: str, enclosing: List[str]) -> None:
+        with os.scandir(os.path.join(root, rel) if rel else root) as entries:
+            listed = sorted(entries, key=lambda e: e.name)
+        for entry in listed:
+            name = f"{rel}/{entry.name}" if rel else entry.name
+            try:
+                info = os.stat(entry.path)  # through symlinks
+            except OSError as err:
+                if err.errno not in (errno.ENOENT, errno.ELOOP):
+                    raise
+                target = os.readlink(entry.path) if entry.is_symlink() else "?"
+                skip(entry.path, f"is a {'symlink loop' if err.errno == errno.ELOOP else 'broken symlink'} (-> {target})")
+                continue
             if stat.S_ISREG(info.st_mode):
-                rel = os.path.relpath(abs_path, root).replace(os.sep, "/")
-                found.append((rel, abs_path, info.st_size, info.st_mode))
+                found.append((name, entry.path, info.st_size, info.st_mode))
+            elif stat.S_ISDIR(info.st_mode):
+                real = os.path.realpath(entry.path)
+                if real in enclosing:
+                    skip(entry.path, f"is a symlink to {real}, a folder that contains it: following it would loop")
+                else:
+                    visit(name, enclosing + [real])
+            else:
+                skip(entry.path, "is a special file (fifo, socket or device), not a regular file")
+
+    visit("", [os.path.realpath(root)])
     found.sort(key=lambda f: f[0])
     return found
 
 
-class _TarStream:
-    """A tar of a directory's regular files, written by tarfile in stream mode on a thread into a pipe and read back
-    here in chunks: memory stays at a chunk plus the pipe's buffer, whatever the model's size."""
+class _CountingFile:
+    """A file read by tarfile that adds what it reads to its tar stream's payload count."""
 
-    def __init__(self, root: str):
+    def __init__(self, f: BinaryIO, stream: "_TarStream"):
+        self._f = f
+        self._stream = stream
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._f.read(size)
+        self._stream.payload_bytes += len(data)
+        return data
+
+
+class _TarStream:
+    """A tar of a directory's files, written by tarfile in stream mode on a thread into a pipe and read back here in
+    chunks: memory stays at a chunk plus the pipe's buffer, whatever the model's size. payload_bytes counts the file
+    content written so far (ahead of what was read back by at most the pipe's buffer)."""
+
+    def __init__(self, files: List[tuple]):
         read_fd, write_fd = os.pipe()
         self._reader = os.fdopen(read_fd, "rb", buffering=0)
         self._error: Optional[BaseException] = None
-        self._thread = threading.Thread(target=self._write, args=(root, write_fd), daemon=True)
+        self.payload_bytes = 0
+        self._thread = threading.Thread(target=self._write, args=(files, write_fd), daemon=True)
         self._thread.start()
 
-    def _write(self, root: str, write_fd: int) -> None:
+    def _write(self, files: List[tuple], write_fd: int) -> None:
         try:
             with os.fdopen(write_fd, "wb") as pipe:
                 with tarfile.open(fileobj=pipe, mode="w|", format=tarfile.PAX_FORMAT) as archive:
-                    for rel, abs_path, size, mode in _walk(root):
+                    for rel, abs_path, size, mode in files:
                         info = tarfile.TarInfo(rel)
                         info.size = size
                         info.mode = 0o755 if mode & 0o111 else 0o644
                         info.mtime = 0
                         with open(abs_path, "rb") as f:
-                            archive.addfile(info, f)
+                            # tarfile copies exactly `size` bytes and raises if the file has shrunk since listed.
+                            archive.addfile(info, _CountingFile(f, self))
         except BrokenPipeError:
             pass  # the reader went away (the upload stopped): nothing more to do
         except BaseException as err:  # noqa: BLE001 - handed to the reading side
@@ -363,8 +465,6 @@ class _TarStream:
         self._thread.join(timeout=10)
 
 
-def _tar_directory(root: str) -> Iterator[bytes]:
-    return _TarStream(root)
-
-
-__all__ = ["Client", "StatusEvent", "LogEvent", "WatchEvent", "ModelVersion", "Model", "CHUNK_BYTES"]
+__all__ = [
+    "Client", "StatusEvent", "LogEvent", "WatchEvent", "ModelVersion", "Model", "CHUNK_BYTES", "SkippedFileWarning",
+]

@@ -61,6 +61,10 @@ class Aborted(KilnError):
     code = grpc.StatusCode.ABORTED
 
 
+class OutOfRange(KilnError):
+    code = grpc.StatusCode.OUT_OF_RANGE
+
+
 class Unimplemented(KilnError):
     code = grpc.StatusCode.UNIMPLEMENTED
 
@@ -73,6 +77,10 @@ class Unavailable(KilnError):
     code = grpc.StatusCode.UNAVAILABLE
 
 
+class DataLoss(KilnError):
+    code = grpc.StatusCode.DATA_LOSS
+
+
 class Unauthenticated(KilnError):
     code = grpc.StatusCode.UNAUTHENTICATED
 
@@ -81,7 +89,8 @@ _BY_CODE: Dict[grpc.StatusCode, Type[KilnError]] = {
     cls.code: cls
     for cls in (
         Cancelled, Unknown, InvalidArgument, DeadlineExceeded, NotFound, AlreadyExists, PermissionDenied,
-        ResourceExhausted, FailedPrecondition, Aborted, Unimplemented, Internal, Unavailable, Unauthenticated,
+        ResourceExhausted, FailedPrecondition, Aborted, OutOfRange, Unimplemented, Internal, Unavailable, DataLoss,
+        Unauthenticated,
     )
 }
 
