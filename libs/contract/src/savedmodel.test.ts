@@ -89,6 +89,32 @@ meta_graphs <
   }]);
 });
 
+test('composites: TensorArray is a sequence, Optional an optional; another TypeSpec an untyped field with a note', async () => {
+  // The type_spec values are TensorFlow's own encodings (nested_structure_coder.encode_structure of
+  // TensorArraySpec([2, None], float32, dynamic_size=True) and OptionalSpec(TensorSpec([3], int64))).
+  const text = `meta_graphs { meta_info_def { tags: "serve" }
+  signature_def { key: "serving_default" value { method_name: "tensorflow/serving/predict"
+    inputs { key: "x" value { name: "x:0" dtype: DT_FLOAT tensor_shape { dim { size: -1 } } } }
+    outputs { key: "ta" value { composite_tensor { type_spec { type_spec_class: TENSOR_ARRAY_SPEC type_state { tuple_value {
+      values { tensor_shape_value { dim { size: 2 } dim { size: -1 } } } values { tensor_dtype_value: DT_FLOAT }
+      values { bool_value: true } values { bool_value: true } } } type_spec_class_name: "TensorArraySpec" } } } }
+    outputs { key: "opt" value { composite_tensor { type_spec { type_spec_class: OPTIONAL_SPEC type_state { tuple_value {
+      values { tensor_spec_value { shape { dim { size: 3 } } dtype: DT_INT64 } } } } type_spec_class_name: "OptionalSpec" } } } }
+    outputs { key: "masked" value { composite_tensor { type_spec { type_spec_class: EXTENSION_TYPE_SPEC
+      type_spec_class_name: "MaskedTensor.Spec" } } } } } } }`;
+  const { contract, metadata } = await savedModelFormat.infer(memoryFiles({ 'saved_model.pbtxt': Buffer.from(text) }));
+  const [sig] = contract.signatures;
+  const none = 'DATA_PROFILE_UNSPECIFIED';
+  assert.deepEqual(sig.outputs, [
+    { name: 'masked', profile: none, type: 'tensor', tensor: { dtype: 'DATA_TYPE_UNSPECIFIED', shape: null } },
+    { name: 'opt', profile: none, type: 'optional', optional: { elementType: { type: 'tensor', tensor: { dtype: 'DATA_TYPE_INT64', shape: { dims: [{ size: 3, name: '' }] } } } } },
+    { name: 'ta', profile: none, type: 'sequence', sequence: { elementType: { type: 'tensor', tensor: { dtype: 'DATA_TYPE_FLOAT', shape: { dims: [{ size: 2, name: '' }, { size: -1, name: '' }] } } } } },
+  ]);
+  assert.equal(sig.inputs[0].name, 'x');
+  assert.equal(metadata['savedmodel.unsupported.serving_default.outputs.masked'], 'MaskedTensor.Spec');
+  assert.equal(Object.keys(metadata).filter((k) => k.startsWith('savedmodel.unsupported.')).length, 1);
+});
+
 test('fuzz: 300 truncated or mutated SavedModels (binary and text) each end in a contract or a KilnError', async () => {
   const cases: Array<[string, string]> = [
     [fixture('tf2_signatures/saved_model.pb'), 'saved_model.pb'],

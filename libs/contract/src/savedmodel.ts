@@ -4,7 +4,7 @@ import { KilnError } from '@kiln/errors';
 import type { ContractFormat, FileEntry } from './format';
 import type { ModelFiles, RandomAccessFile } from './source';
 import type { DataType, Dim, InferenceResult, Signature, ValueType } from './types';
-import { field } from './types';
+import { field, tensor } from './types';
 import { TF_DTYPE_NUMBERS, tfDataType } from './dtypes';
 import { schema, span, wholeFile, WireReader, WIRE_LEN, WIRE_VARINT, type Span, type WireField } from './wire';
 import { parseTextSavedModel } from './savedmodel-pbtxt';
@@ -70,14 +70,21 @@ message TensorSpecProto { string name = 1; TensorShapeProto shape = 2; DataType 
 enum DataType { ${Object.entries(TF_DTYPE_NUMBERS).map(([k, v]) => `${k} = ${v};`).join(' ')} }
 `);
 const TensorInfoType = tfRoot.lookupType('tensorflow.TensorInfo');
-const TYPE_SPEC = { SPARSE: 1, RAGGED: 3 };
+const TYPE_SPEC = { SPARSE: 1, RAGGED: 3, TENSOR_ARRAY: 4, OPTIONAL: 7 };
 
 export interface ShapeMsg {
   dim?: Array<{ size?: number; name?: string }>;
   unknown_rank?: boolean;
 }
+export interface TypeSpecMsg {
+  type_spec_class?: number;
+  type_state?: StructuredValueMsg;
+  type_spec_class_name?: string;
+}
 export interface StructuredValueMsg {
   int64_value?: number;
+  tensor_spec_value?: { shape?: ShapeMsg; dtype?: number };
+  type_spec_value?: TypeSpecMsg;
   tensor_shape_value?: ShapeMsg;
   tensor_dtype_value?: number;
   tuple_value?: { values?: StructuredValueMsg[] };
@@ -86,9 +93,7 @@ export interface StructuredValueMsg {
 export interface TensorInfoMsg {
   name?: string;
   coo_sparse?: object;
-  composite_tensor?: {
-    type_spec?: { type_spec_class?: number; type_state?: StructuredValueMsg; type_spec_class_name?: string };
-  };
+  composite_tensor?: { type_spec?: TypeSpecMsg };
   dtype?: number;
   tensor_shape?: ShapeMsg;
 }
@@ -227,7 +232,12 @@ function toResult(msg: SavedModelMsg, path: string): InferenceResult {
       if (key.startsWith('__')) continue; // __saved_model_init_op and other internal entries are not signatures
       const where = `${path}: meta_graphs[${g}].signature_def[${key}]`;
       const fields = (rec: Record<string, TensorInfoMsg> | undefined, kind: string) =>
-        byKey(rec).map(([name, info]) => field(name, tensorInfoType(info, `${where}.${kind}[${name}]`)));
+        byKey(rec).map(([name, info]) => {
+          const { type, unsupported } = tensorInfoType(info, `${where}.${kind}[${name}]`);
+          // One field the contract cannot express does not sink the rest: it stays, untyped, and the note says why.
+          if (unsupported) metadata[`savedmodel.unsupported.${key}.${kind}.${name}`] = unsupported;
+          return field(name, type);
+        });
       signatures.push({
         name: key,
         method: sig.method_name ?? '',
@@ -245,16 +255,33 @@ function shape(s: ShapeMsg | undefined): { dims: Dim[] } | null {
   return { dims: (s?.dim ?? []).map((d) => ({ size: d.size ?? 0, name: d.name ?? '' })) };
 }
 
-function tensorInfoType(info: TensorInfoMsg, where: string): ValueType {
+/** A TensorInfo's type. A composite the contract model has no equivalent for (ExtensionType, a dataset...) is an
+ * untyped tensor of unknown rank, with `unsupported` naming its TypeSpec class for the metadata note. */
+function tensorInfoType(info: TensorInfoMsg, where: string): { type: ValueType; unsupported?: string } {
   const dtype = tfDataType(info.dtype ?? 0);
-  if (info.coo_sparse) return { type: 'sparseTensor', sparseTensor: { dtype, shape: shape(info.tensor_shape) } };
-  const spec = info.composite_tensor?.type_spec;
+  if (info.coo_sparse) return { type: { type: 'sparseTensor', sparseTensor: { dtype, shape: shape(info.tensor_shape) } } };
   if (info.composite_tensor) {
-    const state = spec?.type_state?.tuple_value?.values ?? spec?.type_state?.list_value?.values ?? [];
-    const cls = spec?.type_spec_class ?? 0;
-    if (cls === TYPE_SPEC.RAGGED) {
+    const spec = info.composite_tensor.type_spec;
+    const type = specType(spec, where);
+    return type ? { type } : { type: tensor('DATA_TYPE_UNSPECIFIED', null), unsupported: specName(spec) };
+  }
+  return { type: { type: 'tensor', tensor: { dtype, shape: shape(info.tensor_shape) } } };
+}
+
+const specName = (spec: TypeSpecMsg | undefined) =>
+  spec?.type_spec_class_name || `type spec class ${spec?.type_spec_class ?? 0}`;
+
+/** A TypeSpec's contract type (its state is the tuple TypeSpec._serialize() returns), or undefined for a class the
+ * contract model has no equivalent for. */
+function specType(spec: TypeSpecMsg | undefined, where: string): ValueType | undefined {
+  const state = spec?.type_state?.tuple_value?.values ?? spec?.type_state?.list_value?.values ?? [];
+  const need = (n: number) => {
+    if (state.length < n) throw new KilnError('INVALID_ARGUMENT', `${specName(spec)} state has fewer than ${n} parts`, where);
+  };
+  switch (spec?.type_spec_class ?? 0) {
+    case TYPE_SPEC.RAGGED:
       // RaggedTensorSpec state: (shape, dtype, ragged_rank, row_splits_dtype[, flat_values_spec]).
-      if (state.length < 4) throw new KilnError('INVALID_ARGUMENT', 'RaggedTensorSpec state has fewer than 4 parts', where);
+      need(4);
       return {
         type: 'raggedTensor',
         raggedTensor: {
@@ -264,16 +291,30 @@ function tensorInfoType(info: TensorInfoMsg, where: string): ValueType {
           rowSplitsDtype: specDtype(state[3]),
         },
       };
-    }
-    if (cls === TYPE_SPEC.SPARSE) {
+    case TYPE_SPEC.SPARSE:
       // SparseTensorSpec state: (shape, dtype).
-      if (state.length < 2) throw new KilnError('INVALID_ARGUMENT', 'SparseTensorSpec state has fewer than 2 parts', where);
+      need(2);
       return { type: 'sparseTensor', sparseTensor: { dtype: specDtype(state[1]), shape: shape(state[0].tensor_shape_value) } };
+    case TYPE_SPEC.TENSOR_ARRAY:
+      // TensorArraySpec state: (element_shape, dtype, dynamic_size, infer_shape): a sequence of like tensors.
+      need(2);
+      return { type: 'sequence', sequence: { elementType: tensor(specDtype(state[1]), shape(state[0].tensor_shape_value)?.dims ?? null) } };
+    case TYPE_SPEC.OPTIONAL: {
+      // OptionalSpec state: (element_spec,): a TensorSpec, or another TypeSpec.
+      need(1);
+      const el = state[0];
+      let elementType: ValueType | undefined;
+      if (el.tensor_spec_value) {
+        elementType = tensor(tfDataType(el.tensor_spec_value.dtype ?? 0), shape(el.tensor_spec_value.shape)?.dims ?? null);
+      } else if (el.type_spec_value) {
+        elementType = specType(el.type_spec_value, where);
+      }
+      // An element structure (a tuple or dict of specs) has no single contract type.
+      return elementType ? { type: 'optional', optional: { elementType } } : undefined;
     }
-    const name = spec?.type_spec_class_name || `type spec class ${cls}`;
-    throw new KilnError('INVALID_ARGUMENT', `composite tensor ${name} has no contract equivalent`, where);
+    default:
+      return undefined;
   }
-  return { type: 'tensor', tensor: { dtype, shape: shape(info.tensor_shape) } };
 }
 
 const specDtype = (v: StructuredValueMsg | undefined): DataType => tfDataType(v?.tensor_dtype_value ?? 0);
