@@ -10,6 +10,7 @@ import { ManifestError, parseManifest } from '@kiln/manifest';
 import { isKilnError } from '@kiln/errors';
 import { inferContract } from './index';
 import { localModelFiles } from './local-files';
+import { savedModelFormat } from './savedmodel';
 import { contractFromManifest } from './manifest';
 import { mergeContracts } from './merge';
 import { dim, field, tensor, unknownDim, type Contract, type Field, type Signature } from './types';
@@ -295,6 +296,28 @@ test('a manifest that is the only contract must give each type: the error says w
       return true;
     },
   );
+});
+
+test('a signature name repeated across MetaGraphDefs (tf1_sparse_ragged: [serve] and [serve, gpu]) is refined in each', async () => {
+  const { contract: model } = await savedModelFormat.infer(await localModelFiles(fixtures('savedmodel/tf1_sparse_ragged')));
+  const named = model.signatures.filter((s) => s.name === 'serving_default');
+  assert.deepEqual(named.map((s) => s.tags), [['serve'], ['serve', 'gpu']]);
+  const input = named[0].inputs[0].name;
+  const merged = mergeContracts(model, manifestContract(contract(`    ${input}: {profile: numerical}`)))!;
+  const refined = merged.signatures.filter((s) => s.name === 'serving_default');
+  assert.deepEqual(refined.map((s) => s.inputs.find((f) => f.name === input)!.profile), ['DATA_PROFILE_NUMERICAL', 'DATA_PROFILE_NUMERICAL']);
+  assert.deepEqual(refined.map((s) => s.tags), [['serve'], ['serve', 'gpu']]);
+  // The other signatures stay as they were.
+  assert.deepEqual(merged.signatures.filter((s) => s.name !== 'serving_default'), model.signatures.filter((s) => s.name !== 'serving_default'));
+});
+
+test('an unnamed manifest signature refines a signature that each MetaGraphDef repeats', () => {
+  const sig = oneSignature().signatures[0];
+  const twice: Contract = { source: 'savedmodel', signatures: [sig, { ...sig, tags: ['serve', 'gpu'] }] };
+  const merged = mergeContracts(twice, manifestContract('contract:\n  inputs:\n    x: {profile: numerical}\n  outputs: {}\n'))!;
+  assert.deepEqual(merged.signatures.map((s) => [s.tags.join(','), s.inputs[0].profile]), [['serve', 'DATA_PROFILE_NUMERICAL'], ['serve,gpu', 'DATA_PROFILE_NUMERICAL']]);
+  // A contradiction is reported once, not once per MetaGraphDef.
+  assert.deepEqual(locations(rejection(twice, 'contract:\n  inputs:\n    x: {type: int64}\n  outputs: {}\n')), ['contract.inputs.x.type']);
 });
 
 // ------------------------------------------------------------------ inferContract: model files and manifest together

@@ -9,7 +9,8 @@ type Segment = string | number;
 
 /**
  * Both null: null. One null: the other (its source kept; an unnamed manifest signature becomes 'predict'). Both:
- * the inferred contract (source kept) with the manifest's refinements. Throws ManifestError (INVALID_ARGUMENT)
+ * the inferred contract (source kept) with the manifest's refinements; a manifest signature refines every model
+ * signature of its name (a SavedModel has one per MetaGraphDef that declares it). Throws ManifestError (INVALID_ARGUMENT)
  * naming each contradiction's manifest field: `contract.inputs.x.type`, `contract.outputs.y.shape[1]`,
  * `contract.name`; in a manifest with several signatures, `contract.<signature>.inputs.x.type`.
  */
@@ -29,15 +30,18 @@ export function mergeContracts(inferred: Contract | null, manifest: Contract | n
   const single = manifest.signatures.length === 1;
   for (const ms of manifest.signatures) {
     const base: Segment[] = single ? ['contract'] : ['contract', ms.name];
-    const target = findSignature(inferred, ms, base, issues);
-    if (!target) continue;
-    if (refined.has(target)) {
-      issues.push({ location: formatPath(base), message: `describes signature "${target.name}" a second time` });
+    const targets = findSignatures(inferred, ms, base, issues);
+    if (targets.some((t) => refined.has(t))) {
+      issues.push({ location: formatPath(base), message: `describes signature "${targets[0].name}" a second time` });
       continue;
     }
-    refined.set(target, mergeSignature(target, ms, base, issues));
+    // A SavedModel repeats a signature name in each MetaGraphDef (serving_default for [serve] and [serve, gpu]):
+    // the manifest names the signature, so it refines every one of that name, each checked against its own fields.
+    for (const target of targets) refined.set(target, mergeSignature(target, ms, base, issues));
   }
-  if (issues.length) throw new ManifestError(issues, 'manifest');
+  // Repeats of a signature contradict the manifest in the same words: say each thing once.
+  const unique = [...new Map(issues.map((i) => [`${i.location}\0${i.message}`, i])).values()];
+  if (unique.length) throw new ManifestError(unique, 'manifest');
   return { source: inferred.source, signatures: inferred.signatures.map((s) => refined.get(s) ?? s) };
 }
 
@@ -57,19 +61,20 @@ function requireTypes(manifest: Contract, issues: ManifestIssue[]): void {
   }
 }
 
-function findSignature(inferred: Contract, ms: Signature, base: Segment[], issues: ManifestIssue[]) {
-  const names = inferred.signatures.map((s) => `"${s.name}"`).join(', ') || 'none';
+function findSignatures(inferred: Contract, ms: Signature, base: Segment[], issues: ManifestIssue[]): Signature[] {
+  const distinct = [...new Set(inferred.signatures.map((s) => s.name))];
+  const names = distinct.map((n) => `"${n}"`).join(', ') || 'none';
   // An unnamed manifest signature means "the model's signature", whatever the format calls it.
   if (ms.name === '') {
-    if (inferred.signatures.length === 1) return inferred.signatures[0];
+    if (distinct.length === 1) return inferred.signatures;
     issues.push({
       location: formatPath([...base, 'name']),
-      message: `the model has ${inferred.signatures.length} signatures (${names}); name the one this contract describes`,
+      message: `the model has ${distinct.length} signatures (${names}); name the one this contract describes`,
     });
-    return undefined;
+    return [];
   }
-  const found = inferred.signatures.find((s) => s.name === ms.name);
-  if (!found) {
+  const found = inferred.signatures.filter((s) => s.name === ms.name);
+  if (!found.length) {
     issues.push({
       location: formatPath(base.length === 1 ? [...base, 'name'] : base),
       message: `the model has no signature "${ms.name}"; its signatures: ${names}`,
