@@ -139,3 +139,37 @@ describe('registry log lines name the model and version of failed calls', () => 
     for (const l of aboutUpload) assert.equal(l.model, 'logged-upload', JSON.stringify(l));
   });
 });
+
+describe('a cancelled download lets go of what it reads', () => {
+  let r: Registry;
+  before(async () => {
+    // The local blob store, so what the registry holds open is visible as this process's file descriptors.
+    r = await startRegistryWithInference(createLogger('test', process.env.KILN_TEST_LOG_LEVEL ?? 'warn'), { KILN_S3_BUCKET: '' });
+  });
+  after(() => r.stop());
+
+  /** Open file descriptors of this process (where the registry runs) on files of the local blob store. */
+  async function openBlobFiles(): Promise<string[]> {
+    const blobDir = `${r.env.KILN_DATA_DIR}/blobs`;
+    const targets = await Promise.all((await readdir('/proc/self/fd')).map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => '')));
+    return targets.filter((t) => t.startsWith(blobDir));
+  }
+
+  it('cancelling after the first message closes the blob the server was streaming', async () => {
+    const v = await uploadStream(r.client, { model: 'big-download', fileName: 'weights.bin' }, randomBytes(24 * MiB));
+    assert.deepEqual(await openBlobFiles(), [], 'nothing open before the download');
+    const call = r.client.DownloadModelVersion({ model: 'big-download', version: v.version });
+    call.on('error', () => {}); // our own cancel
+    await new Promise((resolve) => call.once('data', resolve));
+    call.pause();
+    assert.equal((await openBlobFiles()).length, 1, 'the server is reading the blob');
+    call.cancel();
+    const deadline = Date.now() + 5000;
+    let open = await openBlobFiles();
+    while (open.length && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      open = await openBlobFiles();
+    }
+    assert.deepEqual(open, [], 'the blob is closed once the client has cancelled');
+  });
+});

@@ -149,28 +149,50 @@ export function registryHandlers(deps: RegistryDeps): RegistryHandlers {
           return f;
         });
       }
+      // A client that cancels or goes away gets its call destroyed, which then never drains nor errors: everything
+      // below also stops on 'close', and the blob stream being read is destroyed with it (its file or socket freed).
+      const gone = new AbortController();
+      const stop = () => gone.abort(new KilnError('CANCELLED', 'the client cancelled the download'));
+      call.once('cancelled', stop);
+      call.once('close', stop);
       const pack = tar.pack();
       const packing = (async () => {
         for (const f of files) {
           const entry = pack.entry({ name: f.path, size: f.size, mode: f.executable ? 0o755 : 0o644, mtime: new Date(0) });
           const source = await deps.readBlob(f.sha256);
           await new Promise<void>((resolve, reject) => {
-            source.on('error', reject);
-            entry.on('error', reject);
-            entry.on('finish', resolve);
+            const onGone = () => {
+              source.destroy();
+              reject(gone.signal.reason);
+            };
+            if (gone.signal.aborted) return onGone();
+            gone.signal.addEventListener('abort', onGone, { once: true });
+            const settle = (err?: unknown) => {
+              gone.signal.removeEventListener('abort', onGone);
+              if (err) reject(err);
+              else resolve();
+            };
+            source.on('error', settle);
+            entry.on('error', settle);
+            entry.on('finish', () => settle());
             source.pipe(entry);
           });
         }
         pack.finalize();
       })().catch((err) => pack.destroy(err));
-      for await (const chunk of pack as unknown as AsyncIterable<Buffer>) {
-        if (call.cancelled) {
-          pack.destroy();
-          break;
+      try {
+        for await (const chunk of pack as unknown as AsyncIterable<Buffer>) {
+          if (gone.signal.aborted) return;
+          if (!call.write({ chunk })) await once(call, 'drain', { signal: gone.signal });
         }
-        if (!call.write({ chunk })) await once(call, 'drain');
+        await packing;
+      } catch (err) {
+        if (gone.signal.aborted) return;
+        stop(); // also lets go of the blob being read
+        throw err;
+      } finally {
+        pack.destroy();
       }
-      await packing;
       call.end();
     },
 
