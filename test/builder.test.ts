@@ -4,6 +4,7 @@ import { strict as assert } from 'node:assert';
 import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
@@ -15,17 +16,18 @@ import { Readable } from 'node:stream';
 import { createLogger } from '@kiln/log';
 import type { KilnError } from '@kiln/errors';
 import { seededBytes } from '@kiln/oci/testing/model-files';
+import { mountedBlobs, startTestRegistry, uploadedBlobs, uploadsStarted, type TestRegistry } from '@kiln/oci/testing/registry-server';
 import { startBuilder } from '../services/builder/src/index';
 import { pushWhileHashing, streamAuthorization } from '../services/builder/src/stream-push';
 import { startKiln, uploadModel, waitForBuild, type RunningKiln, type UploadFile } from './helpers/services';
-import { requireEnv } from './helpers/test-config';
+import { freePort, requireEnv } from './helpers/test-config';
 
 const run = promisify(execFile);
 const MiB = 1024 * 1024;
 const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
 const VARS = ['KILN_TEST_DATABASE_URL', 'KILN_TEST_S3_ENDPOINT', 'KILN_TEST_REGISTRY', 'KILN_TEST_REGISTRY_BASIC',
-  'KILN_TEST_REGISTRY_USER', 'KILN_TEST_REGISTRY_PASSWORD', 'KILN_TEST_DOCKER_HOST', 'KILN_TEST_BASE_IMAGE', 'KILN_TEST_SKOPEO'] as const;
+  'KILN_TEST_REGISTRY_USER', 'KILN_TEST_REGISTRY_PASSWORD', 'KILN_TEST_DOCKER_HOST', 'KILN_TEST_BASE_IMAGE', 'KILN_TEST_SKOPEO', 'KILN_TEST_UMOCI'] as const;
 const missing = VARS.filter((v) => !process.env[v]);
 
 if (missing.length) {
@@ -83,35 +85,42 @@ if (missing.length) {
 
   describe('builder (daemonless and Docker engine) against real servers', () => {
     let kiln: RunningKiln;
-    /** Every registry request the builder makes, in order. */
-    const requests: Array<{ method: string; url: string }> = [];
+    /** The registry images go to: a Distribution registry of this test's own, whose log tells what it received
+     * (streamed PATCHes go over node:http, uploads and mounts over fetch: its log sees them all). */
+    let registry: TestRegistry;
+    const repository = (model: string) => `${kiln.config.images.prefix}/${model}`;
 
     before(async () => {
-      kiln = await startKiln({
-        builderFetch: (input, init) => {
-          requests.push({ method: init?.method ?? 'GET', url: String(input) });
-          return fetch(input, init);
-        },
-      });
+      registry = await startTestRegistry(await freePort());
+      kiln = await startKiln({ env: { KILN_IMAGE_REGISTRY: registry.address } });
     });
     after(async () => {
-      if (kiln) await removeEngineImages(`${env.KILN_TEST_REGISTRY}/${kiln.config.images.prefix}/`);
+      if (kiln) await removeEngineImages(`${registry.address}/${kiln.config.images.prefix}/`);
       await kiln?.stop();
+      await registry?.stop();
     });
+    /** A builder with an empty local layer cache, as another replica or a container restarted without its volume. */
+    async function builderWithEmptyCache(): Promise<void> {
+      await kiln.stopBuilder();
+      await fs.rm(path.join(kiln.config.dataDir, 'builder-cache'), { recursive: true, force: true });
+      await kiln.restartBuilder();
+    }
 
-    let first: { ref: string; digest: string; model: string };
+    let first: { ref: string; digest: string; model: string; weightLayer: string };
 
     it('releases a version as an image whose /model files the Docker engine reads back byte for byte', async () => {
       const files = modelFiles();
       const v = await uploadModel(kiln.client, 'iris', files, { manifest: CONTRACT_MANIFEST(env.KILN_TEST_BASE_IMAGE) });
       const { version, log } = await waitForBuild(kiln.client, 'iris', v.version);
       assert.equal(version.status, 'MODEL_VERSION_STATUS_RELEASED', version.failureReason);
-      assert.equal(version.imageReference, `${env.KILN_TEST_REGISTRY}/${kiln.config.images.prefix}/iris:1`);
+      assert.equal(version.imageReference, `${registry.address}/${kiln.config.images.prefix}/iris:1`);
       assert.match(version.imageDigest, /^sha256:[a-f0-9]{64}$/);
       // The weight file's layer was read once: pushed while hashed, then found in the cache when the image was made.
-      assert.ok(log.some((l) => l.startsWith('layer ') && l.includes('/model/weights.bin: pushed while hashing')), log.join('\n'));
+      const pushed = log.find((l) => l.startsWith('layer ') && l.includes('/model/weights.bin: pushed while hashing'));
+      assert.ok(pushed, log.join('\n'));
       assert.ok(log.some((l) => l.startsWith('layer ') && l.endsWith('/model/weights.bin (digest cached, not read)')), log.join('\n'));
-      first = { ref: version.imageReference, digest: version.imageDigest, model: 'iris' };
+      first = { ref: version.imageReference, digest: version.imageDigest, model: 'iris', weightLayer: pushed.split(' ')[1] };
+      assert.ok((await registryManifest(first.ref)).layers.includes(first.weightLayer));
 
       const out = await dockerRun(version.imageReference, 'sh', '-c',
         'cd /model && sha256sum weights.bin config.json vocab/tokens.txt bin/serve.sh && ls -l bin/serve.sh && cat contract.json');
@@ -125,11 +134,12 @@ if (missing.length) {
       assert.equal(labels['org.opencontainers.image.version'], '1');
       assert.equal(labels['ai.kiln.model.name'], 'iris');
       assert.equal(labels['org.opencontainers.image.base.name'], env.KILN_TEST_BASE_IMAGE);
+      assert.equal(labels['org.opencontainers.image.base.digest'], (await registryManifest(env.KILN_TEST_BASE_IMAGE)).digest);
       assert.deepEqual(JSON.parse(labels['ai.kiln.contract']), contract);
       assert.equal((await registryManifest(version.imageReference)).digest, version.imageDigest);
     });
 
-    it('gives the same digest when the same version is built again, with and without the layer cache', async () => {
+    it('gives the same digest when built again, and a builder with an empty local cache neither reads nor re-pushes the weight file', async () => {
       const build = async () => {
         const events: BuildModelVersionResponse__Output[] = [];
         const call = builderClient(kiln.builder).BuildModelVersion({ model: 'iris', version: 1 });
@@ -141,19 +151,23 @@ if (missing.length) {
       assert.ok(again.log.some((l) => l.includes('(digest cached, not read)')), again.log.join('\n'));
       assert.ok(again.log.some((l) => l.includes('nothing to push')), again.log.join('\n'));
 
-      // A new builder with no cache reads and hashes every file again: still the same bytes, the same digest.
-      await kiln.stopBuilder();
-      await fs.rm(path.join(kiln.config.dataDir, 'builder-cache'), { recursive: true, force: true });
-      await kiln.restartBuilder();
+      // A builder with no local cache finds the weight layer in the registry's layer index: it neither reads the file
+      // nor sends it; the small files are hashed again. Still the same bytes, the same digest.
+      await builderWithEmptyCache();
+      const mark = await registry.mark();
       const fresh = await build();
       assert.equal(fresh.result.imageDigest, first.digest);
-      assert.ok(fresh.log.some((l) => l.includes('/model/weights.bin: pushed while hashing')), fresh.log.join('\n'));
+      const received = await registry.requests(mark);
+      assert.equal(uploadsStarted(received), 0, 'no upload began');
+      assert.deepEqual(uploadedBlobs(received), []);
+      assert.ok(fresh.log.some((l) => l.endsWith(`/model/weights.bin: in the registry's layer index (pushed to ${repository('iris')}), not read`)), fresh.log.join('\n'));
+      assert.ok(!fresh.log.some((l) => l.includes('pushed while hashing')), fresh.log.join('\n'));
       assert.ok(!fresh.log.some((l) => l.includes('small-files') && l.includes('(digest cached')), fresh.log.join('\n'));
     });
 
     it('pushes only the changed layers (and the config) for a re-upload with one changed small file', async () => {
       const before = await registryManifest(first.ref);
-      const mark = requests.length;
+      const mark = await registry.mark();
       const v = await uploadModel(kiln.client, 'iris', modelFiles(', "dropout": 0.1'), { manifest: CONTRACT_MANIFEST(env.KILN_TEST_BASE_IMAGE) });
       const { version, log } = await waitForBuild(kiln.client, 'iris', v.version);
       assert.equal(version.status, 'MODEL_VERSION_STATUS_RELEASED', version.failureReason);
@@ -164,17 +178,33 @@ if (missing.length) {
       assert.equal(changed.length, 1, 'only the small-files layer differs');
       assert.equal(after.layers.length, before.layers.length);
 
-      // What went over the wire: blob uploads are POST (start) + PATCH (chunks) + PUT ?digest= (commit).
-      const sent = requests.slice(mark).filter((r) => r.method === 'PUT' && r.url.includes('/blobs/uploads/'))
-        .map((r) => new URL(r.url).searchParams.get('digest'));
-      assert.deepEqual(sent.sort(), [changed[0], after.config].sort());
-      assert.equal(requests.slice(mark).filter((r) => r.method === 'PATCH').length, 0, 'no chunked (large) upload');
+      // What the registry received: blob uploads are POST (start) + PATCH (chunks, or one streamed) + PUT ?digest=.
+      const received = await registry.requests(mark);
+      assert.deepEqual(uploadedBlobs(received).sort(), [changed[0], after.config].sort());
+      assert.equal(received.filter((r) => r.method === 'PATCH').length, 0, 'no PATCH (no large upload, streamed or chunked)');
     });
 
-    it('writes the same image, digest for digest, into an OCI layout from another Kiln with an empty cache', async () => {
+    it('mounts the weight layer from the first model\'s repository for another model with the same weight file', async () => {
+      await builderWithEmptyCache();
+      const mark = await registry.mark();
+      const files = [modelFiles()[0], { path: 'other.txt', content: 'another model\n' }];
+      const v = await uploadModel(kiln.client, 'iris-copy', files, { manifest: `runtime: ${env.KILN_TEST_BASE_IMAGE}\n` });
+      const { version, log } = await waitForBuild(kiln.client, 'iris-copy', v.version);
+      assert.equal(version.status, 'MODEL_VERSION_STATUS_RELEASED', version.failureReason);
+      assert.ok((await registryManifest(version.imageReference)).layers.includes(first.weightLayer));
+      const received = await registry.requests(mark, repository('iris-copy'));
+      assert.deepEqual(mountedBlobs(received), [`${first.weightLayer} from ${repository('iris')}`]);
+      assert.ok(!uploadedBlobs(received).includes(first.weightLayer), 'the weight bytes were not sent');
+      assert.equal(received.filter((r) => r.method === 'PATCH').length, 0, 'no PATCH: the only large layer was mounted');
+      assert.ok(log.some((l) => l.endsWith(`/model/weights.bin: in the registry's layer index (pushed to ${repository('iris')}), not read`)), log.join('\n'));
+    });
+
+    it('writes the same image, digest for digest, into an OCI layout from another Kiln, which skopeo copies and umoci unpacks', async () => {
       const other = await startKiln({ env: { KILN_IMAGE_SINK: 'layout' } });
+      const work = await fs.mkdtemp(path.join(os.tmpdir(), 'kiln-layout-copy-'));
       try {
-        const v = await uploadModel(other.client, 'iris', modelFiles(), { manifest: CONTRACT_MANIFEST(env.KILN_TEST_BASE_IMAGE) });
+        const files = modelFiles();
+        const v = await uploadModel(other.client, 'iris', files, { manifest: CONTRACT_MANIFEST(env.KILN_TEST_BASE_IMAGE) });
         const { version } = await waitForBuild(other.client, 'iris', v.version);
         assert.equal(version.status, 'MODEL_VERSION_STATUS_RELEASED', version.failureReason);
         const ref = `${other.config.images.prefix}/iris:1`;
@@ -182,8 +212,25 @@ if (missing.length) {
         assert.equal(version.imageDigest, first.digest);
         const { stdout } = await run(env.KILN_TEST_SKOPEO, ['inspect', '--raw', version.imageReference]);
         assert.equal(`sha256:${sha256(stdout)}`, first.digest);
+
+        // Copied by skopeo (every blob read and checked against its digest) and unpacked by umoci: the base's files
+        // and the model's, the latter byte for byte as uploaded, with their modes.
+        // --preserve-digests: skopeo would otherwise write the manifest again (its own JSON), another digest.
+        await run(env.KILN_TEST_SKOPEO, ['copy', '--preserve-digests', version.imageReference, `oci:${work}/copy:iris`]);
+        const { stdout: copied } = await run(env.KILN_TEST_SKOPEO, ['inspect', '--raw', `oci:${work}/copy:iris`]);
+        assert.equal(`sha256:${sha256(copied)}`, first.digest, 'the copy is the same image');
+        await run(env.KILN_TEST_UMOCI, ['unpack', '--image', `${work}/copy:iris`, `${work}/bundle`]);
+        const rootfs = path.join(work, 'bundle', 'rootfs');
+        for (const f of files) {
+          assert.equal(sha256(await fs.readFile(path.join(rootfs, 'model', f.path))), sha256(f.content as Buffer | string), f.path);
+          assert.equal((await fs.stat(path.join(rootfs, 'model', f.path))).mode & 0o777, f.executable ? 0o755 : 0o644, `${f.path} mode`);
+        }
+        const contract = JSON.parse(await fs.readFile(path.join(rootfs, 'model', 'contract.json'), 'utf8')) as { signatures: unknown[] };
+        assert.equal(contract.signatures.length, 1);
+        await fs.access(path.join(rootfs, 'bin', 'busybox'));
       } finally {
         await other.stop();
+        await fs.rm(work, { recursive: true, force: true });
       }
     });
 
@@ -195,14 +242,19 @@ if (missing.length) {
       const { version, log } = await waitForBuild(kiln.client, 'with-install', v.version);
       assert.equal(version.status, 'MODEL_VERSION_STATUS_RELEASED', version.failureReason);
       assert.ok(log.includes('kiln-install-ran'), log.join('\n'));
-      assert.equal(version.imageReference, `${env.KILN_TEST_REGISTRY}/${kiln.config.images.prefix}/with-install:1`);
+      assert.equal(version.imageReference, `${registry.address}/${kiln.config.images.prefix}/with-install:1`);
       assert.equal((await registryManifest(version.imageReference)).digest, version.imageDigest);
+      // Pushed, so no longer kept by the engine (docker run below pulls it back from the registry).
+      assert.ok(log.includes(`removed ${version.imageReference} from the engine (its build cache kept)`), log.join('\n'));
+      await assert.rejects(run('docker', ['-H', env.KILN_TEST_DOCKER_HOST, 'image', 'inspect', version.imageReference]), /No such image/);
       const out = await dockerRun(version.imageReference, 'sh', '-c', 'pwd; cat weights.sha256 out/marker; sha256sum config.json; cat contract.json');
       assert.ok(out.startsWith('/model\n'), out);
       assert.ok(out.includes(`${sha256(files[0].content as Buffer)}  weights.bin`), out);
       assert.ok(out.includes('built\n'), out);
       assert.ok(out.includes(`${sha256(files[1].content as Buffer)}  config.json`), out);
-      assert.equal((await dockerLabels(version.imageReference))['ai.kiln.model.version'], '1');
+      const labels = await dockerLabels(version.imageReference);
+      assert.equal(labels['ai.kiln.model.version'], '1');
+      assert.equal(labels['org.opencontainers.image.base.digest'], (await registryManifest(env.KILN_TEST_BASE_IMAGE)).digest);
     });
 
     it('ends FAILED with the failing command and its log when the install-command fails', async () => {

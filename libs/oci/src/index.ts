@@ -7,6 +7,7 @@ export * from './image';
 export * from './platform';
 export * from './registry/reference';
 export * from './registry/transport';
+export * from './registry/layer-index';
 export * from './sinks/oci-layout';
 export * from './sinks/registry';
 export * from './sources/oci-layout';

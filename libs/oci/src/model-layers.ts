@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { invalidArgument } from '@kiln/errors';
 import { digestStream } from './digest';
 import { checkRelativePath, compareBytes, EXEC_MODE, FILE_MODE, reproducibleTar, type TarFile } from './tar';
-import { MediaType, type Layer } from './types';
+import { MediaType, type BlobOrigin, type Layer } from './types';
 
 /** One file of a model version, streamed on demand. */
 export interface ModelFile {
@@ -30,6 +30,8 @@ export interface LayerDigests {
   digest: string;
   size: number;
   diffID: string;
+  /** A repository the layer was pushed to: a registry sink of the same registry mounts it from there. */
+  origin?: BlobOrigin;
 }
 
 /** Remembers layer digests so a rebuild with unchanged files does not read them again. */
@@ -141,9 +143,10 @@ async function tarLayer(kind: ModelLayerKind, files: TarFile[], cache?: LayerCac
     digests = { digest, size, diffID: digest };
     if (cache) await cache.set(key, digests);
   }
-  const { digest, size, diffID } = digests;
+  const { digest, size, diffID, origin } = digests;
   return {
     kind,
+    ...(origin ? { origin } : {}),
     files: files.map((f) => f.name).sort(compareBytes),
     cached,
     mediaType: MediaType.OCI_LAYER,

@@ -12,15 +12,17 @@ import {
   layerCacheKey,
   parseReference,
   pullImage,
+  registryLayerIndex,
   reproducibleTar,
   tarSize,
   type Image,
   type LayerCache,
+  type LayerDigests,
   type ModelFile,
   type TarFile,
 } from '@kiln/oci';
 import { formatBytes, type BuildLog } from './build-log';
-import { CONTRACT_FILE, type BuildPlan } from './plan';
+import { BASE_DIGEST_LABEL, CONTRACT_FILE, type BuildPlan } from './plan';
 import { imageDestination, type Transports } from './targets';
 import { pushWhileHashing } from './stream-push';
 
@@ -54,7 +56,8 @@ export async function buildDaemonless(plan: BuildPlan, deps: DaemonlessDeps, log
     name: plan.model,
     version: plan.version,
     contract: plan.contract ?? undefined,
-    labels: plan.labels,
+    // The base's manifest digest: the same tag moved to another image gives another image (and says which).
+    labels: base ? { ...plan.labels, [BASE_DIGEST_LABEL]: base.digest } : plan.labels,
     base,
     layerCache: deps.layerCache,
     largeFileThreshold: deps.largeFileThreshold,
@@ -85,12 +88,20 @@ export async function buildDaemonless(plan: BuildPlan, deps: DaemonlessDeps, log
 /** Large-file layers pushed at once (as many as @kiln/oci's registry sink pushes). */
 const LARGE_FILE_PUSH_CONCURRENCY = 3;
 
+/** Large layers being found or pushed by this process, by registry and cache key: concurrent builds of versions
+ * sharing a weight file wait for the one push instead of each sending it. */
+const inFlight = new Map<string, Promise<LayerFound>>();
+
+type LayerFound = { digests: Required<LayerDigests>; how: 'index' | 'pushed'; ms: number };
+
 /**
- * For a registry target with a layer cache: pushes the layer of every large file whose digest is not cached while
- * hashing it (stream-push.ts), and caches the digest, so buildModelImage reads none of them and the sink finds the
- * blobs already there. The tar is made exactly as buildModelLayers makes a large file's layer (one file under
- * /model, its mode, its sha256): were the two ever to differ, the cache keys would not match and the layer would be
- * hashed and pushed the ordinary way, never wrongly.
+ * For a registry target with a layer cache: finds the layer of every large file whose digest is not cached locally
+ * in the registry's layer index (shared by every builder), or else pushes it while hashing it (stream-push.ts) and
+ * records it there; either way the digest and the repository holding the layer go to the local cache, so
+ * buildModelImage reads none of these files and the sink finds each layer by HEAD or mounts it from that repository.
+ * The tar is made exactly as buildModelLayers makes a large file's layer (one file under /model, its mode, its
+ * sha256): were the two ever to differ, the cache keys would not match and the layer would be hashed and pushed the
+ * ordinary way, never wrongly.
  */
 async function pushUncachedLargeLayers(plan: BuildPlan, files: ModelFile[], deps: DaemonlessDeps, log: BuildLog, signal: AbortSignal): Promise<void> {
   const target = plan.target;
@@ -111,22 +122,50 @@ async function pushUncachedLargeLayers(plan: BuildPlan, files: ModelFile[], deps
   }
   if (!todo.length) return;
   const transport = deps.transports.get(target.registry);
-  const streamOptions = await deps.transports.streamOptions(target.registry);
+  const index = registryLayerIndex(transport, target.layerIndex);
+
+  const findOrPush = async ({ file, tar, key }: (typeof todo)[number]): Promise<LayerFound> => {
+    const t0 = Date.now();
+    const known = await index.get(key).catch((err: Error) => {
+      log.line(`layer index ${target.registry}/${target.layerIndex}: ${err.message} (the layer is pushed)`);
+      return undefined;
+    });
+    // The size is known from the file: an entry disagreeing with it is not this layer.
+    if (known && known.size === tarSize(tar)) return { digests: known, how: 'index', ms: Date.now() - t0 };
+    signal.throwIfAborted();
+    const streamOptions = await deps.transports.streamOptions(target.registry);
+    const pushed = await pushWhileHashing(transport, target.repository, () => reproducibleTar(tar), streamOptions, tarSize(tar));
+    const digests = { ...pushed, origin: { registry: target.registry, repository: target.repository } };
+    await index.set(key, digests).catch((err: Error) => log.line(`layer ${digests.digest} /model/${file.path}: not recorded in the layer index: ${err.message}`));
+    return { digests, how: 'pushed', ms: Date.now() - t0 };
+  };
+
   let next = 0;
   const worker = async () => {
     while (next < todo.length) {
-      const { file, tar, key } = todo[next++];
+      const item = todo[next++];
       signal.throwIfAborted();
-      const t0 = Date.now();
-      const digests = await pushWhileHashing(transport, target.repository, () => reproducibleTar(tar), streamOptions, tarSize(tar));
-      await cache.set(key, digests);
-      log.line(`layer ${digests.digest} ${formatBytes(digests.size)} /model/${file.path}: pushed while hashing, in ${Date.now() - t0} ms`);
+      const flightKey = `${target.registry} ${item.key}`;
+      let flight = inFlight.get(flightKey);
+      const borrowed = Boolean(flight);
+      if (!flight) {
+        flight = findOrPush(item).finally(() => inFlight.delete(flightKey));
+        inFlight.set(flightKey, flight);
+      }
+      // Another build's push failing (or being cancelled) is not this build's failure: it tries itself.
+      const { digests, how, ms } = await flight.catch((err) => (borrowed ? findOrPush(item) : Promise.reject(err)));
+      await cache.set(item.key, digests);
+      const where = `layer ${digests.digest} ${formatBytes(digests.size)} /model/${item.file.path}`;
+      log.line(how === 'pushed'
+        ? `${where}: pushed while hashing, in ${ms} ms`
+        : `${where}: in the registry's layer index (pushed to ${digests.origin.repository}), not read`);
     }
   };
   await Promise.all(Array.from({ length: Math.min(LARGE_FILE_PUSH_CONCURRENCY, todo.length) }, worker));
 }
 
-async function pullBase(ref: string, transports: Transports, log: BuildLog): Promise<Image> {
+/** The runtime image (linux/amd64 of an index), FAILED_PRECONDITION when it is not there. */
+export async function pullBase(ref: string, transports: Transports, log: BuildLog): Promise<Image> {
   const parsed = parseReference(ref);
   try {
     const image = await pullImage(parsed, { transport: transports.get(parsed.registry) });

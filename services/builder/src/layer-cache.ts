@@ -1,5 +1,6 @@
 // The builder's layer-digest cache: a small JSON file in the data dir, so a rebuild with an unchanged weight file
-// knows its layer digest without reading the file again.
+// knows its layer digest without reading the file again. It is the fast first level: large layers are also in the
+// registry's layer index (@kiln/oci's registryLayerIndex), shared by every builder, which daemonless.ts asks on a miss.
 //
 // Why it is safe: a key (from @kiln/oci's layerCacheKey) is the sha256 of the layer's tar format version and of every
 // file's sha256, size, mode and path, i.e. everything the tar bytes are made of. The same key always means the same
@@ -57,5 +58,6 @@ export class FileLayerCache implements LayerCache {
 function isDigests(v: unknown): v is LayerDigests {
   const d = v as LayerDigests;
   return typeof d === 'object' && d !== null && /^sha256:[a-f0-9]{64}$/.test(d.digest) &&
-    /^sha256:[a-f0-9]{64}$/.test(d.diffID) && Number.isSafeInteger(d.size);
+    /^sha256:[a-f0-9]{64}$/.test(d.diffID) && Number.isSafeInteger(d.size) &&
+    (d.origin === undefined || (typeof d.origin?.registry === 'string' && typeof d.origin.repository === 'string'));
 }

@@ -32,7 +32,7 @@ describe('planBuild', () => {
     assert.equal(plan.engine, 'daemonless');
     assert.deepEqual(plan.files.map((f) => f.path), ['a.txt', 'b.bin']);
     assert.equal(plan.base, null);
-    assert.deepEqual(plan.target, { kind: 'registry', registry: 'reg.example:5000', repository: 'kiln/iris', tag: '3', reference: 'reg.example:5000/kiln/iris:3' });
+    assert.deepEqual(plan.target, { kind: 'registry', registry: 'reg.example:5000', repository: 'kiln/iris', tag: '3', reference: 'reg.example:5000/kiln/iris:3', layerIndex: 'kiln/kiln/layers' });
     assert.equal(plan.labels['ai.kiln.model.name'], 'iris');
     assert.equal(plan.labels['org.opencontainers.image.version'], '3');
     assert.match(plan.labels[INPUTS_LABEL], /^sha256:[a-f0-9]{64}$/);
@@ -66,6 +66,15 @@ describe('planBuild', () => {
     assert.equal(planBuild(own, { images: images() }).writeContractFile, false);
   });
 
+  it('labels the source and revision from the version metadata when it has them, and only then', () => {
+    const labels = planBuild(version({ metadata: { 'git.commit': 'abc123', 'git.url': 'https://git.example/iris.git', other: 'x' } }), { images: images() }).labels;
+    assert.equal(labels['org.opencontainers.image.revision'], 'abc123');
+    assert.equal(labels['org.opencontainers.image.source'], 'https://git.example/iris.git');
+    assert.equal(planBuild(version({ metadata: { revision: 'r1', 'git.commit': 'ignored' } }), { images: images() }).labels['org.opencontainers.image.revision'], 'r1');
+    const none = planBuild(version({ metadata: { other: 'x' } }), { images: images() }).labels;
+    assert.ok(!('org.opencontainers.image.revision' in none) && !('org.opencontainers.image.source' in none));
+  });
+
   it('gives the same inputs digest for the same inputs in any file order, and another for any change', () => {
     const a = planBuild(version(), { images: images() }).inputsDigest;
     const reordered = version();
@@ -86,6 +95,9 @@ describe('imageTarget', () => {
   });
   it('drops an empty prefix, and refuses a registry sink with no registry', () => {
     assert.equal(imageTarget('iris', 1, images({ prefix: '' })).reference, 'reg.example:5000/iris:1');
+    assert.deepEqual(imageTarget('iris', 1, images({ prefix: '' })), {
+      kind: 'registry', registry: 'reg.example:5000', repository: 'iris', tag: '1', reference: 'reg.example:5000/iris:1', layerIndex: 'kiln/layers',
+    });
     assert.equal(code(() => imageTarget('iris', 1, images({ registry: undefined }))), 'FAILED_PRECONDITION');
   });
 });

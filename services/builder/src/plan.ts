@@ -15,6 +15,8 @@ export interface VersionToBuild {
   manifest: string;
   runtime: string;
   contract: unknown;
+  /** Free-form metadata (upload header, manifest): where the model's source and revision come from, if anywhere. */
+  metadata?: Record<string, string>;
 }
 
 export type Engine = 'daemonless' | 'docker';
@@ -40,10 +42,23 @@ export interface BuildPlan {
 
 export type ImageTarget =
   | { kind: 'layout'; dir: string; refName: string; reference: string }
-  | { kind: 'registry'; registry: string; repository: string; tag: string; reference: string };
+  | {
+    kind: 'registry';
+    registry: string;
+    repository: string;
+    tag: string;
+    reference: string;
+    /** The repository of the registry's layer index (shared by every builder of this installation). */
+    layerIndex: string;
+  };
 
 export const CONTRACT_FILE = 'contract.json';
 export const INPUTS_LABEL = 'ai.kiln.build.inputs';
+export const BASE_DIGEST_LABEL = 'org.opencontainers.image.base.digest';
+
+/** Metadata keys that name the model's source and revision, first found wins (Hydrosphere's CLI wrote `git.*`). */
+const SOURCE_KEYS = ['source', 'git.url', 'git.remote.url', 'git.repository'];
+const REVISION_KEYS = ['revision', 'git.commit', 'git.branch.head.sha', 'git.sha'];
 
 /** Plans the build of one version; throws FAILED_PRECONDITION for a version that cannot be built as configured. */
 export function planBuild(v: VersionToBuild, config: Pick<KilnConfig, 'images' | 'dockerHost'>): BuildPlan {
@@ -74,7 +89,13 @@ export function planBuild(v: VersionToBuild, config: Pick<KilnConfig, 'images' |
     .update(canonicalJson({ files, base, installCommand, contract: v.contract ?? null, engine }))
     .digest('hex')}`;
   const labels: Record<string, string> = {
-    ...modelLabels({ name: v.model, version: v.version, contract: v.contract ?? undefined }),
+    ...modelLabels({
+      name: v.model,
+      version: v.version,
+      contract: v.contract ?? undefined,
+      source: firstOf(v.metadata, SOURCE_KEYS),
+      revision: firstOf(v.metadata, REVISION_KEYS),
+    }),
     ...(base ? { 'org.opencontainers.image.base.name': base } : {}),
     [INPUTS_LABEL]: inputsDigest,
   };
@@ -103,7 +124,12 @@ export function imageTarget(model: string, version: number, images: KilnConfig['
     return { kind: 'layout', dir: images.layoutDir, refName, reference: `oci:${images.layoutDir}:${refName}` };
   }
   if (!images.registry) throw failedPrecondition('KILN_IMAGE_SINK is registry and KILN_IMAGE_REGISTRY is not set', 'config');
-  return { kind: 'registry', registry: images.registry, repository, tag, reference: `${images.registry}/${repository}:${tag}` };
+  const layerIndex = checkRepository(images.prefix ? `${images.prefix}/kiln/layers` : 'kiln/layers', 'layer index repository');
+  return { kind: 'registry', registry: images.registry, repository, tag, reference: `${images.registry}/${repository}:${tag}`, layerIndex };
+}
+
+function firstOf(metadata: Record<string, string> | undefined, keys: string[]): string | undefined {
+  return keys.map((k) => metadata?.[k]?.trim()).find((v) => v);
 }
 
 /**
