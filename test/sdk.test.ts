@@ -3,7 +3,7 @@
 // (Python, Go, TypeScript) checked against what the generators make from proto/ today.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { cp, mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, readdir, rm, symlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -25,6 +25,16 @@ function runTool(cmd: string, args: string[], options: { cwd: string; env: Recor
 }
 
 const FIXTURES = path.join(REPO_ROOT, '..', 'shared', 'fixtures');
+
+/** Relative path -> contents of every file under root. */
+async function files(root: string): Promise<Map<string, Buffer>> {
+  const entries = await readdir(root, { recursive: true, withFileTypes: true });
+  const found = await Promise.all(entries.filter((e) => e.isFile()).map(async (e) => {
+    const abs = path.join(e.parentPath ?? e.path, e.name);
+    return [path.relative(root, abs), await readFile(abs)] as const;
+  }));
+  return new Map(found.sort(([a], [b]) => (a < b ? -1 : 1)));
+}
 
 async function ok(cmd: string, args: string[], options: { cwd: string; env?: Record<string, string>; timeoutMs?: number }): Promise<string> {
   const ran = await runTool(cmd, args, { env: {}, timeoutMs: 5 * 60_000, ...options });
@@ -101,7 +111,7 @@ describe('SDKs against live Kiln', () => {
     }
   });
 
-  it('the Go SDK passes go test ./... (upload, get, list, watch, download, delete, errors by code)', async () => {
+  it('the Go SDK passes go test ./... (upload, get, list, watch, download, delete, errors by code)', async (t) => {
     const ran = await runTool(tools.go, ['test', '-count=1', '-v', './...'], {
       cwd: path.join(REPO_ROOT, 'sdk/go'),
       env: { KILN_ADDRESS: kiln.registry, GOTOOLCHAIN: 'auto', GOFLAGS: '-mod=readonly' },
@@ -110,5 +120,34 @@ describe('SDKs against live Kiln', () => {
     assert.equal(ran.code, 0, `go test failed (exit ${ran.code}):\n${ran.output}\n--- kiln output ---\n${kiln.output().slice(-5000)}`);
     assert.match(ran.output, /^ok\s+\S+/m, `go test ran no package:\n${ran.output}`);
     assert.doesNotMatch(ran.output, /--- SKIP/, `go test skipped tests:\n${ran.output}`);
+    const passed = (ran.output.match(/^--- PASS/gm) ?? []).length;
+    assert.ok(passed >= 10, `go test ran too few tests:\n${ran.output}`);
+    t.diagnostic(`${passed} Go tests passed`);
+  });
+
+  it('the Go example program uploads a SavedModel folder with progress ending at its size, follows the build to RELEASED and downloads it back', async () => {
+    const src = path.join(FIXTURES, 'tf-serving', 'saved_model_half_plus_two_cpu', '00000123');
+    const tmp = await mkdtemp(path.join(os.tmpdir(), 'kiln-go-example-'));
+    try {
+      const out = path.join(tmp, 'out');
+      const ran = await runTool(tools.go, ['run', './cmd/kiln-example', '-addr', kiln.registry, '-name', 'go-example', '-out', out, src], {
+        cwd: path.join(REPO_ROOT, 'sdk/go'),
+        env: { GOTOOLCHAIN: 'auto', GOFLAGS: '-mod=readonly' },
+        timeoutMs: 10 * 60_000,
+      });
+      assert.equal(ran.code, 0, `kiln-example failed (exit ${ran.code}):\n${ran.output}\n--- kiln output ---\n${kiln.output().slice(-5000)}`);
+      const want = await files(src);
+      const size = [...want.values()].reduce((n, b) => n + b.length, 0);
+      assert.equal(ran.output.split('\r').pop()!.split('\n')[0], `uploaded ${size} / ${size} bytes`, ran.output);
+      assert.match(ran.output, new RegExp(`^go-example version 1: ${want.size} files, ${size} bytes, contract from "savedmodel"$`, 'm'));
+      assert.match(ran.output, /^ {2}signature serving_default: 1 inputs, 1 outputs$/m);
+      assert.match(ran.output, /^ {2}build \| \S/m);
+      assert.match(ran.output, /^ {2}status MODEL_VERSION_STATUS_RELEASED \S+/m);
+      assert.match(ran.output, /^ {2}go-example:1 MODEL_VERSION_STATUS_RELEASED$/m);
+      assert.match(ran.output, new RegExp(`^downloaded to ${out}$`, 'm'));
+      assert.deepEqual(await files(out), want);
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
   });
 });

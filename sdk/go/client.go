@@ -5,14 +5,19 @@ package kiln
 import (
 	"archive/tar"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"iter"
+	"log"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
+	"sync/atomic"
+	"syscall"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -59,13 +64,18 @@ type UploadOptions struct {
 	Metadata map[string]string
 	// Manifest (kiln.yaml or Hydrosphere serving.yaml text) to use instead of one in the files.
 	Manifest string
-	// Progress is called after each chunk with the bytes sent and the total: the file's size, or for a directory
-	// the sum of its files' sizes (the tar adds headers on top).
+	// Progress is called as chunks go out with the bytes of file content sent and their total (the file's size, or
+	// the sum of a directory's file sizes; tar headers are not counted), so the last call has sent == total.
 	Progress func(sent, total int64)
+	// OnSkip is told of each broken symlink, symlink loop or special file a directory upload leaves out (nil: a
+	// warning through the log package).
+	OnSkip func(path, why string)
 }
 
 // Upload sends a directory (as a tar built on the fly), a .tar/.tar.gz archive, or a single file as a new version of
-// model name, and returns the version. Memory use does not grow with the model's size.
+// model name, and returns the version. Memory use does not grow with the model's size. In a directory, a symlink
+// uploads what it points to under the link's path (a linked folder is followed unless that would loop), as the kiln
+// CLI does; broken links, loops and special files are skipped and reported to opts.OnSkip.
 func (c *Client) Upload(ctx context.Context, path, name string, opts *UploadOptions) (*kilnv1.ModelVersion, error) {
 	if opts == nil {
 		opts = &UploadOptions{}
@@ -77,10 +87,15 @@ func (c *Client) Upload(ctx context.Context, path, name string, opts *UploadOpti
 	header := &kilnv1.UploadHeader{Model: name, Manifest: opts.Manifest, Labels: opts.Labels, Metadata: opts.Metadata}
 	var body io.ReadCloser
 	var total int64
+	var payload *atomic.Int64 // a directory's file bytes written into the tar so far
 	lower := strings.ToLower(path)
 	switch {
 	case info.IsDir():
-		files, err := walk(path)
+		onSkip := opts.OnSkip
+		if onSkip == nil {
+			onSkip = func(p, why string) { log.Printf("kiln: skipping %s: %s", p, why) }
+		}
+		files, err := walk(path, onSkip)
 		if err != nil {
 			return nil, err
 		}
@@ -88,7 +103,8 @@ func (c *Client) Upload(ctx context.Context, path, name string, opts *UploadOpti
 			total += f.size
 		}
 		header.Format = kilnv1.ArchiveFormat_ARCHIVE_FORMAT_TAR
-		body = tarDirectory(files)
+		payload = new(atomic.Int64)
+		body = tarDirectory(files, payload)
 	default:
 		switch {
 		case strings.HasSuffix(lower, ".tar.gz") || strings.HasSuffix(lower, ".tgz"):
@@ -119,7 +135,7 @@ func (c *Client) Upload(ctx context.Context, path, name string, opts *UploadOpti
 		_, rerr := stream.CloseAndRecv()
 		return nil, fromRPC(rerr)
 	}
-	var sent int64
+	var sent, reported int64
 	for {
 		// A fresh buffer per chunk: grpc-go says a message must not change after SendMsg (stats handlers may read it
 		// later). The garbage collector keeps memory at a few chunks.
@@ -135,8 +151,14 @@ func (c *Client) Upload(ctx context.Context, path, name string, opts *UploadOpti
 				return nil, fromRPC(rerr)
 			}
 			sent += int64(n)
-			if opts.Progress != nil {
-				opts.Progress(sent, total)
+			done := sent
+			if payload != nil {
+				// Ahead of what went out by at most one read of the tar writer (32 KiB): it blocks on the pipe.
+				done = payload.Load()
+			}
+			if opts.Progress != nil && done > reported {
+				reported = done
+				opts.Progress(done, total)
 			}
 		}
 		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
@@ -156,36 +178,87 @@ type localFile struct {
 	mode     fs.FileMode
 }
 
-// walk lists a directory's regular files, sorted by relative path.
-func walk(root string) ([]localFile, error) {
+// walk lists a directory's files, sorted by relative path, as the kiln CLI sees them: a symlink counts as what it
+// points to (so a Hugging Face snapshot, every file a link into ../blobs, uploads its content under the links' names)
+// and a linked folder is followed unless it encloses the link; broken links, loops and special files go to onSkip.
+func walk(root string, onSkip func(path, why string)) ([]localFile, error) {
 	var files []localFile
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || !d.Type().IsRegular() {
-			return err
-		}
-		info, err := d.Info()
+	var visit func(rel string, enclosing []string) error
+	visit = func(rel string, enclosing []string) error {
+		dir := filepath.Join(root, filepath.FromSlash(rel))
+		entries, err := os.ReadDir(dir) // sorted by name
 		if err != nil {
 			return err
 		}
-		rel, err := filepath.Rel(root, p)
-		if err != nil {
-			return err
+		for _, e := range entries {
+			name := e.Name()
+			if rel != "" {
+				name = rel + "/" + name
+			}
+			abs := filepath.Join(dir, e.Name())
+			info, err := os.Stat(abs) // through symlinks
+			if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ELOOP) {
+				target, _ := os.Readlink(abs)
+				kind := "broken symlink"
+				if errors.Is(err, syscall.ELOOP) {
+					kind = "symlink loop"
+				}
+				onSkip(abs, fmt.Sprintf("is a %s (-> %s)", kind, target))
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			switch {
+			case info.Mode().IsRegular():
+				files = append(files, localFile{rel: name, abs: abs, size: info.Size(), mode: info.Mode()})
+			case info.IsDir():
+				real, err := filepath.EvalSymlinks(abs)
+				if err != nil {
+					return err
+				}
+				if slices.Contains(enclosing, real) {
+					onSkip(abs, fmt.Sprintf("is a symlink to %s, a folder that contains it: following it would loop", real))
+				} else if err := visit(name, append(slices.Clone(enclosing), real)); err != nil {
+					return err
+				}
+			default:
+				onSkip(abs, fmt.Sprintf("is a special file (mode %s), not a regular file", info.Mode().Type()))
+			}
 		}
-		files = append(files, localFile{rel: filepath.ToSlash(rel), abs: p, size: info.Size(), mode: info.Mode()})
 		return nil
-	})
+	}
+	real, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return nil, err
+	}
+	if err := visit("", []string{real}); err != nil {
+		return nil, err
+	}
 	sort.Slice(files, func(i, j int) bool { return files[i].rel < files[j].rel })
-	return files, err
+	return files, nil
+}
+
+// countingReader adds what it reads to n.
+type countingReader struct {
+	r io.Reader
+	n *atomic.Int64
+}
+
+func (c countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
 }
 
 // tarDirectory streams a tar of the files through a pipe: the writer goroutine blocks until the upload reads, so
-// memory stays at one chunk.
-func tarDirectory(files []localFile) io.ReadCloser {
+// memory stays at one chunk. payload counts the file bytes written.
+func tarDirectory(files []localFile, payload *atomic.Int64) io.ReadCloser {
 	r, w := io.Pipe()
 	go func() {
 		tw := tar.NewWriter(w)
 		for _, f := range files {
-			if err := addFile(tw, f); err != nil {
+			if err := addFile(tw, f, payload); err != nil {
 				w.CloseWithError(err)
 				return
 			}
@@ -195,7 +268,7 @@ func tarDirectory(files []localFile) io.ReadCloser {
 	return r
 }
 
-func addFile(tw *tar.Writer, f localFile) error {
+func addFile(tw *tar.Writer, f localFile, payload *atomic.Int64) error {
 	mode := int64(0o644)
 	if f.mode&0o111 != 0 {
 		mode = 0o755
@@ -208,7 +281,11 @@ func addFile(tw *tar.Writer, f localFile) error {
 	if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: f.rel, Size: f.size, Mode: mode, Format: tar.FormatPAX}); err != nil {
 		return err
 	}
-	_, err = io.CopyN(tw, in, f.size)
+	// Exactly the listed size: a file that shrank since fails the upload (io.EOF becomes an error below).
+	_, err = io.CopyN(tw, countingReader{in, payload}, f.size)
+	if err == io.EOF {
+		err = fmt.Errorf("%s shrank while being uploaded", f.abs)
+	}
 	return err
 }
 
@@ -334,21 +411,60 @@ func (c *Client) Download(ctx context.Context, name string, version int64, w io.
 	}
 }
 
-// DownloadTo extracts a version's files into dir (created if missing), streaming: nothing is held in memory.
+// DownloadTo extracts a version's files into dir (created if missing), streaming: nothing is held in memory. The
+// files go to a temporary folder beside dir first and are moved into place only once the download is complete, so a
+// failed download leaves nothing behind.
 func (c *Client) DownloadTo(ctx context.Context, name string, version int64, dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
 		return err
 	}
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return err
+	}
+	staging, err := os.MkdirTemp(filepath.Dir(dir), "."+filepath.Base(dir)+".kiln-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(staging)
 	r, w := io.Pipe()
 	done := make(chan error, 1)
-	go func() { done <- extract(r, dir) }()
-	err := c.Download(ctx, name, version, w)
+	go func() { done <- extract(r, staging) }()
+	err = c.Download(ctx, name, version, w)
 	w.CloseWithError(err)
 	if xerr := <-done; err == nil {
 		err = xerr
 	}
 	r.Close()
-	return err
+	if err != nil {
+		return err
+	}
+	return moveTree(staging, dir)
+}
+
+// moveTree moves a finished download into place: the whole folder when dest does not exist, else file by file (each
+// an atomic rename, replacing a file of the same path).
+func moveTree(src, dest string) error {
+	if _, err := os.Lstat(dest); errors.Is(err, fs.ErrNotExist) {
+		if err := os.Chmod(src, 0o755); err != nil {
+			return err
+		}
+		return os.Rename(src, dest)
+	}
+	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(src, p)
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(dest, rel)
+		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+			return err
+		}
+		return os.Rename(p, target)
+	})
 }
 
 func extract(r io.Reader, dir string) error {

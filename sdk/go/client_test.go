@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -206,13 +207,23 @@ func TestALargeDirectoryStreamsWithProgressAndKeepsExecutableBits(t *testing.T) 
 	os.WriteFile(filepath.Join(src, "weights", "shard", "part-0.bin"), big, 0o644)
 	os.WriteFile(filepath.Join(src, "run.sh"), []byte("#!/bin/sh\necho hi\n"), 0o755)
 	name := modelName(t, "large")
-	calls := 0
-	v, err := c.Upload(ctx, src, name, &kiln.UploadOptions{Progress: func(sent, total int64) { calls++ }})
+	var seen [][2]int64
+	v, err := c.Upload(ctx, src, name, &kiln.UploadOptions{Progress: func(sent, total int64) { seen = append(seen, [2]int64{sent, total}) }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if calls < 20 {
-		t.Errorf("progress called %d times for a 20 MiB upload", calls)
+	if len(seen) < 20 {
+		t.Errorf("progress called %d times for a 20 MiB upload", len(seen))
+	}
+	// Progress counts file content, not tar headers: it rises and ends exactly at the files' total.
+	total := int64(len(big) + len("#!/bin/sh\necho hi\n"))
+	for i, s := range seen {
+		if s[1] != total || (i > 0 && s[0] <= seen[i-1][0]) {
+			t.Fatalf("progress call %d: %v after %v (total %d)", i, s, seen[max(i-1, 0)], total)
+		}
+	}
+	if last := seen[len(seen)-1]; last[0] != total {
+		t.Errorf("progress ended at %v, want %d/%d", last, total, total)
 	}
 	files := map[string]*kilnv1.ModelFile{}
 	for _, f := range v.Files {
@@ -282,7 +293,7 @@ func TestListModelsAndListVersionsIterateEveryPage(t *testing.T) {
 	}
 }
 
-func TestWatchStreamsStatusAndBuildLogUntilFinal(t *testing.T) {
+func TestWatchStreamsStatusAndBuildLogUntilReleased(t *testing.T) {
 	c, ctx := client(t), ctx(t)
 	name := modelName(t, "watch")
 	v, err := c.Upload(ctx, filepath.Join(fixtures(t), "hydrosphere", "onnx_mnist", "mnist.onnx"), name, nil)
@@ -290,6 +301,7 @@ func TestWatchStreamsStatusAndBuildLogUntilFinal(t *testing.T) {
 		t.Fatal(err)
 	}
 	var statuses []kilnv1.ModelVersionStatus
+	var lines []string
 	lastLine := int64(0)
 	for ev, err := range c.Watch(ctx, name, v.Version) {
 		if err != nil {
@@ -303,14 +315,99 @@ func TestWatchStreamsStatusAndBuildLogUntilFinal(t *testing.T) {
 				t.Errorf("log line %d after %d", ev.Log.Number, lastLine)
 			}
 			lastLine = ev.Log.Number
+			lines = append(lines, ev.Log.Line)
 		}
 	}
-	if len(statuses) == 0 {
-		t.Fatal("no status event")
+	if len(statuses) == 0 || statuses[len(statuses)-1] != kilnv1.ModelVersionStatus_MODEL_VERSION_STATUS_RELEASED {
+		t.Fatalf("watch ended at %v, want RELEASED; build log:\n%s", statuses, strings.Join(lines, "\n"))
 	}
-	final := statuses[len(statuses)-1]
-	if final != kilnv1.ModelVersionStatus_MODEL_VERSION_STATUS_RELEASED && final != kilnv1.ModelVersionStatus_MODEL_VERSION_STATUS_FAILED {
-		t.Fatalf("watch ended at %v", statuses)
+	if len(lines) == 0 {
+		t.Fatal("no build log line was streamed")
+	}
+	if got, err := c.Get(ctx, name, v.Version); err != nil || !strings.HasPrefix(got.ImageDigest, "sha256:") {
+		t.Fatalf("released version: %v %v", got, err)
+	}
+}
+
+func TestALocalErrorDuringAnUploadIsReturnedAsItselfAndNothingIsKept(t *testing.T) {
+	c, ctx := client(t), ctx(t)
+	src := t.TempDir()
+	big := make([]byte, 4<<20)
+	rand.Read(big)
+	os.WriteFile(filepath.Join(src, "a.bin"), big, 0o644)
+	os.WriteFile(filepath.Join(src, "z.bin"), []byte("zzz"), 0o644)
+	name := modelName(t, "vanish")
+	// z.bin disappears after the listing, while a.bin is on its way.
+	_, err := c.Upload(ctx, src, name, &kiln.UploadOptions{Progress: func(sent, total int64) { os.Remove(filepath.Join(src, "z.bin")) }})
+	if !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "z.bin") {
+		t.Fatalf("got %v, want the missing z.bin", err)
+	}
+	for _, err := range c.ListVersions(ctx, name, nil) {
+		if !errors.Is(err, kiln.ErrNotFound) {
+			t.Errorf("the failed upload left a version: %v", err)
+		}
+	}
+}
+
+func TestDirectoryUploadsFollowSymlinksToFilesAndFoldersAndSkipBrokenOnes(t *testing.T) {
+	c, ctx := client(t), ctx(t)
+	base := t.TempDir()
+	outside, src := filepath.Join(base, "blobs"), filepath.Join(base, "snapshot")
+	os.MkdirAll(filepath.Join(outside, "sub"), 0o755)
+	os.MkdirAll(src, 0o755)
+	os.WriteFile(filepath.Join(outside, "weights"), []byte("weights through a link"), 0o644)
+	os.WriteFile(filepath.Join(outside, "sub", "vocab.txt"), []byte("a\nb\n"), 0o644)
+	os.WriteFile(filepath.Join(src, "config.json"), []byte("{}"), 0o644)
+	os.Symlink(filepath.Join(outside, "weights"), filepath.Join(src, "model.bin"))
+	os.Symlink(filepath.Join(outside, "sub"), filepath.Join(src, "tokenizer"))
+	os.Symlink(filepath.Join(src, "absent"), filepath.Join(src, "broken"))
+	os.Symlink(src, filepath.Join(src, "loop"))
+	var skipped []string
+	v, err := c.Upload(ctx, src, modelName(t, "links"), &kiln.UploadOptions{OnSkip: func(p, why string) { skipped = append(skipped, filepath.Base(p)+": "+why) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int64{}
+	for _, f := range v.Files {
+		got[f.Path] = f.Size
+	}
+	if fmt.Sprint(got) != "map[config.json:2 model.bin:22 tokenizer/vocab.txt:4]" {
+		t.Errorf("files %v", got)
+	}
+	if len(skipped) != 2 || !strings.Contains(skipped[0], "broken symlink") || !strings.Contains(skipped[1], "would loop") {
+		t.Errorf("skipped %q", skipped)
+	}
+	dir := t.TempDir()
+	if err := c.DownloadTo(ctx, v.Model, v.Version, dir); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "model.bin")); string(b) != "weights through a link" {
+		t.Errorf("model.bin downloaded as %q", b)
+	}
+}
+
+func TestAFailedDownloadLeavesNoPartialFiles(t *testing.T) {
+	c, ctx := client(t), ctx(t)
+	name := modelName(t, "nodl")
+	if _, err := c.Upload(ctx, filepath.Join(fixtures(t), "hydrosphere", "onnx_mnist", "mnist.onnx"), name, nil); err != nil {
+		t.Fatal(err)
+	}
+	base := t.TempDir()
+	if err := c.DownloadTo(ctx, name, 7, filepath.Join(base, "out")); !errors.Is(err, kiln.ErrNotFound) {
+		t.Fatalf("download of an absent version: %v", err)
+	}
+	if left, _ := os.ReadDir(base); len(left) != 0 {
+		t.Fatalf("a failed download left %v", left)
+	}
+	// Into a folder that has other files: they stay, the version's files join them.
+	keep := filepath.Join(base, "keep")
+	os.MkdirAll(keep, 0o755)
+	os.WriteFile(filepath.Join(keep, "mine.txt"), []byte("mine"), 0o644)
+	if err := c.DownloadTo(ctx, name, 1, keep); err != nil {
+		t.Fatal(err)
+	}
+	if got := tree(t, base); len(got) != 2 || got["keep/mine.txt"] == nil || got["keep/mnist.onnx"] == nil {
+		t.Errorf("after download: %v", len(got))
 	}
 }
 

@@ -38,9 +38,11 @@ var (
 	ErrResourceExhausted  = &Error{Code: codes.ResourceExhausted}
 	ErrFailedPrecondition = &Error{Code: codes.FailedPrecondition}
 	ErrAborted            = &Error{Code: codes.Aborted}
+	ErrOutOfRange         = &Error{Code: codes.OutOfRange}
 	ErrUnimplemented      = &Error{Code: codes.Unimplemented}
 	ErrInternal           = &Error{Code: codes.Internal}
 	ErrUnavailable        = &Error{Code: codes.Unavailable}
+	ErrDataLoss           = &Error{Code: codes.DataLoss}
 	ErrUnauthenticated    = &Error{Code: codes.Unauthenticated}
 )
 
