@@ -13,8 +13,10 @@ import {
   buildModelImage,
   emptyImage,
   ociLayoutSink,
+  layerCacheKey,
   pullImage,
   readOciLayout,
+  registryLayerIndex,
   registrySink,
   RegistryTransport,
   type Image,
@@ -214,6 +216,37 @@ describe('registry sink, no auth', () => {
     await assert.rejects(pullImage(`${registry}/${repo('changing')}:v9`, { insecure }), { code: 'NOT_FOUND' });
   });
 
+  it('keeps layer index entries: a miss is undefined, an entry comes back with its origin, a malformed one is a miss', async () => {
+    const { registry, insecure } = registryOf(env('KILN_TEST_REGISTRY'));
+    const transport = new RegistryTransport({ registry, insecure });
+    const repository = repo('kiln/layers');
+    const index = registryLayerIndex(transport, repository);
+    const tarFile = (sha: string) => ({ name: 'model/w.bin', size: 1, mode: 0o644, sha256: sha, open: () => { throw new Error('not read'); } });
+    const key = layerCacheKey([tarFile('a'.repeat(64))]);
+    assert.equal(await index.get(key), undefined);
+    const weight = image.layers[0];
+    const entry = { digest: weight.digest, diffID: weight.diffID, size: weight.size, origin: { registry, repository: repo('noauth') } };
+    await index.set(key, entry);
+    assert.deepEqual(await index.get(key), entry);
+    assert.equal(await index.get(layerCacheKey([tarFile('b'.repeat(64))])), undefined, 'another file, another key');
+    // An index entry keeps no layer alive: its manifest lists none (only the 2-byte empty config).
+    const tag = key.replace(':', '-');
+    const res = await transport.request('GET', `/v2/${repository}/manifests/${tag}`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
+    const manifest = (await res.json()) as { layers: unknown[]; config: { size: number } };
+    assert.deepEqual(manifest.layers, []);
+    assert.equal(manifest.config.size, 2);
+    // Written over with an entry for another key (or by anything else): not trusted for this key.
+    const other = layerCacheKey([tarFile('c'.repeat(64))]);
+    await index.set(other, entry);
+    const forged = await transport.request('GET', `/v2/${repository}/manifests/${other.replace(':', '-')}`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
+    await transport.request('PUT', `/v2/${repository}/manifests/${tag}`, {
+      body: Buffer.from(await forged.arrayBuffer()),
+      headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' },
+      ok: [201],
+    });
+    assert.equal(await index.get(key), undefined);
+  });
+
   it('reports an unreachable registry as UNAVAILABLE with its address', async () => {
     const sink = registrySink({ registry: '127.0.0.1:1', insecure: true, repository: repo('x') });
     await assert.rejects(sink.write(image, 'v1'), (err: Error & { code?: string }) => err.code === 'UNAVAILABLE' && err.message.includes('127.0.0.1:1'));
@@ -285,6 +318,16 @@ describe('registry sink, token auth', () => {
     assert.equal(result.digest, image.digest);
     assert.equal(rec.log.unauthorized, 1);
     assert.equal(transport.tokenRequests, 2);
+  });
+
+  it('keeps a layer index entry with the scopes of its own repository', async () => {
+    const { registry, insecure } = registryOf(env('KILN_TEST_REGISTRY_TOKEN'));
+    const credentials = { username: env('KILN_TEST_REGISTRY_USER'), password: env('KILN_TEST_REGISTRY_PASSWORD') };
+    const index = registryLayerIndex(new RegistryTransport({ registry, insecure, credentials }), repo('token-layers'));
+    const key = layerCacheKey([{ name: 'model/w.bin', size: 1, mode: 0o644, sha256: 'e'.repeat(64), open: () => { throw new Error('not read'); } }]);
+    const entry = { digest: image.layers[0].digest, diffID: image.layers[0].diffID, size: image.layers[0].size, origin: { registry, repository: repo('token') } };
+    await index.set(key, entry);
+    assert.deepEqual(await index.get(key), entry);
   });
 
   it('fails with FAILED_PRECONDITION when the token realm refuses the credentials', async () => {

@@ -38,4 +38,14 @@ describe('FileLayerCache', () => {
     assert.deepEqual(await c.get('good'), entry('c'));
     assert.equal(await c.get('bad'), undefined);
   });
+
+  it('keeps the repository a layer was pushed to, and drops an entry with a malformed one', async () => {
+    const dir = await tmp();
+    const file = path.join(dir, 'layers.json');
+    const withOrigin = { ...entry('d'), origin: { registry: 'reg:5000', repository: 'kiln/iris' } };
+    await new FileLayerCache(file).set('k', withOrigin);
+    assert.deepEqual(await new FileLayerCache(file).get('k'), withOrigin);
+    await fs.writeFile(file, JSON.stringify({ k: { ...entry('d'), origin: { registry: 5 } } }));
+    assert.equal(await new FileLayerCache(file).get('k'), undefined);
+  });
 });

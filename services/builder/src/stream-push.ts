@@ -1,6 +1,7 @@
 // Pushing a layer to a registry while hashing it: a large file whose layer digest is not cached yet is read once
 // (hashed as it goes out, the digest given at commit) instead of twice (once to learn the digest for the manifest,
-// once to push). The digest then goes to the layer cache, where building the image finds it.
+// once to push). The digest then goes to the layer cache and the registry's layer index, where building the image
+// (here or in another builder) finds it.
 //
 // The bytes go in one streamed PATCH (the Distribution API's "stream upload") when the builder can authenticate it
 // itself (no auth, or basic): against the test registry a GiB goes in ~3 s that way, against ~9 s in 32 MiB chunks,
