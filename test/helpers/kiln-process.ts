@@ -63,6 +63,8 @@ export interface KilnProcess {
   pid: number;
   /** The process's output so far (for failure messages). */
   output(): string;
+  /** SIGKILL, as a crash would, and waits for the exit (stop() still cleans up after). */
+  kill(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -77,16 +79,25 @@ export interface KilnProcessOptions {
   nodeArgs?: string[];
   /** Also append the process's output to this file. */
   logFile?: string;
+  /** Use this database (processes sharing it: replicas, restarts) instead of a fresh one; it is not dropped at stop. */
+  databaseUrl?: string;
+  /** Use this MinIO prefix instead of a fresh one; it is not emptied at stop. */
+  s3Prefix?: string;
+  /** Listen on these ports (a restarted service keeps its address) instead of free ones. */
+  ports?: Partial<Record<'registry' | 'builder' | 'inference', number>>;
 }
 
 /** Starts `services/all.ts` as `npm start` does, with real Postgres (a fresh database) and MinIO (a fresh prefix). */
 export async function startKilnProcess(options: KilnProcessOptions = {}): Promise<KilnProcess> {
   const runId = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
-  const database = await freshDatabase();
+  const database = options.databaseUrl ? { url: options.databaseUrl, drop: async () => {} } : await freshDatabase();
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'kiln-proc-'));
-  const s3Prefix = `proc/${runId}/`;
+  const s3Prefix = options.s3Prefix ?? `proc/${runId}/`;
 
-  const [registryPort, builderPort, inferencePort, rm, bm, im] = await Promise.all(Array.from({ length: 6 }, freePort));
+  const [freeRegistry, freeBuilder, freeInference, rm, bm, im] = await Promise.all(Array.from({ length: 6 }, freePort));
+  const registryPort = options.ports?.registry ?? freeRegistry;
+  const builderPort = options.ports?.builder ?? freeBuilder;
+  const inferencePort = options.ports?.inference ?? freeInference;
   const address = (p: number) => `127.0.0.1:${p}`;
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -133,7 +144,7 @@ export async function startKilnProcess(options: KilnProcessOptions = {}): Promis
   const stop = async () => {
     await stopChild(child, exited);
     await dropDatabase();
-    await emptyS3Prefix(s3Prefix);
+    if (!options.s3Prefix) await emptyS3Prefix(s3Prefix);
     await fs.rm(dataDir, { recursive: true, force: true });
   };
 
@@ -162,6 +173,10 @@ export async function startKilnProcess(options: KilnProcessOptions = {}): Promis
     databaseUrl: database.url,
     pid: child.pid!,
     output: () => output,
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
     stop,
   };
 }

@@ -48,6 +48,10 @@ export const ENV_SCHEMA = z.object({
   KILN_IMAGE_REGISTRY_PASSWORD: z.string().optional().describe('Registry password'),
   KILN_IMAGE_PREFIX: z.string().default('kiln').describe('Repository prefix: images are <registry>/<prefix>/<model>:<version>'),
   KILN_DOCKER_HOST: z.string().optional().describe('Docker engine for builds with an install-command (unix:///path or tcp://host:port)'),
+  KILN_BUILD_RETRY_LIMIT: int.default(20).describe('Retries of a build that failed transiently (builder or engine unavailable) before the version is FAILED'),
+  KILN_BUILD_RETRY_DELAY_SECONDS: z.coerce.number().int().min(1).default(2).describe('Delay before the first retry of a build; it doubles with each retry'),
+  KILN_BUILD_RETRY_MAX_DELAY_SECONDS: z.coerce.number().int().min(1).default(300).describe('Longest delay between two retries of a build (the defaults retry for about an hour)'),
+  KILN_BUILD_LEASE_SECONDS: z.coerce.number().int().min(1).default(30).describe('A running build\'s lease, renewed every third of it: a registry that stops renewing (crashed) has its build retried by another after this long'),
   KILN_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info').describe('Log level'),
   KILN_SHUTDOWN_GRACE_MS: int.default(15_000).describe('How long SIGTERM waits for in-flight calls'),
 });
@@ -84,6 +88,8 @@ export interface KilnConfig {
     prefix: string;
   };
   dockerHost?: string;
+  /** The build queue: retries with capped exponential backoff, and the lease a running build holds. */
+  builds: { retryLimit: number; retryDelaySeconds: number; retryMaxDelaySeconds: number; leaseSeconds: number };
   logLevel: Env['KILN_LOG_LEVEL'];
   shutdownGraceMs: number;
 }
@@ -134,6 +140,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KilnConfig {
       prefix: e.KILN_IMAGE_PREFIX,
     },
     dockerHost: e.KILN_DOCKER_HOST,
+    builds: {
+      retryLimit: e.KILN_BUILD_RETRY_LIMIT,
+      retryDelaySeconds: e.KILN_BUILD_RETRY_DELAY_SECONDS,
+      retryMaxDelaySeconds: e.KILN_BUILD_RETRY_MAX_DELAY_SECONDS,
+      leaseSeconds: e.KILN_BUILD_LEASE_SECONDS,
+    },
     logLevel: e.KILN_LOG_LEVEL,
     shutdownGraceMs: e.KILN_SHUTDOWN_GRACE_MS,
   };

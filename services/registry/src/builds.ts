@@ -1,11 +1,19 @@
 // Durable builds: each new version's build job is enqueued (pg-boss, in Postgres) in the transaction that creates
 // the version, and a worker hands it to the Builder service over gRPC, recording log lines and the result. Jobs
-// survive restarts, are retried with backoff on transient errors, and pg-boss gives each job to one worker only.
+// survive restarts and are retried with capped backoff on transient errors. A running build holds a lease on its
+// version, renewed every third of its length: two workers never build one version at once (pg-boss's standard
+// queue alone would not ensure it: a duplicate job or an expired one runs again), and a registry that dies
+// mid-build has its job handed back by any other registry's watchdog once the lease lapses, not after pg-boss's
+// expiry.
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import type pg from 'pg';
 import PgBoss from 'pg-boss';
 import type { Logger } from 'pino';
 import { fromGrpcError, type BuilderClient } from '@kiln/api';
 import { buildSeconds, buildsFinished, setBuildQueueDepthSource } from '@kiln/api/metrics';
+import { loadConfig, type KilnConfig } from '@kiln/config';
+import { KilnError } from '@kiln/errors';
 import type { BuildModelVersionResponse__Output } from '@kiln/api/generated/kiln/v1/BuildModelVersionResponse';
 import * as store from './store';
 import type { VersionEvents } from './events';
@@ -13,40 +21,54 @@ import type { VersionEvents } from './events';
 const QUEUE = 'kiln-build';
 /** Codes a retry can cure: the builder or something it needs was away or overloaded. */
 const TRANSIENT = new Set(['UNAVAILABLE', 'DEADLINE_EXCEEDED', 'RESOURCE_EXHAUSTED', 'INTERNAL', 'CANCELLED']);
+/** pg-boss's own expiry of an active job, a last resort behind the leases (pg-boss allows under 24 hours). */
+const EXPIRE_SECONDS = 12 * 3600;
 
 export interface BuildJob {
   model: string;
   version: number;
 }
 
+export type BuildSettings = KilnConfig['builds'];
+
 export interface BuildQueueOptions {
   pool: pg.Pool;
   builder: BuilderClient;
   events: VersionEvents;
   log: Logger;
-  retryLimit?: number;
-  retryDelaySeconds?: number;
-  /** A build running longer than this is presumed dead (its worker crashed) and retried. */
-  expireInSeconds?: number;
+  /** Retries and lease (default: the configuration's, KILN_BUILD_*). */
+  settings?: BuildSettings;
   /** Whether this process also works on the queue (a registry replica may only enqueue). */
   work?: boolean;
 }
 
+/** Seconds before retry number `retry` (1 for the first): doubling from the base delay up to the cap, with jitter
+ * so that builds that failed together (the builder was down) do not all come back at the same second. */
+export function retryDelaySeconds(retry: number, settings: Pick<BuildSettings, 'retryDelaySeconds' | 'retryMaxDelaySeconds'>, random = Math.random()): number {
+  const full = Math.min(settings.retryMaxDelaySeconds, settings.retryDelaySeconds * 2 ** Math.max(0, retry - 1));
+  return Math.max(1, Math.round(full * (0.5 + random / 2)));
+}
+
 export class BuildQueue {
   private readonly boss: PgBoss;
-  private readonly retryLimit: number;
+  private readonly settings: BuildSettings;
+  /** This process in lease owners' names (each lease adds a token of its own). */
+  private readonly owner = `${os.hostname()}:${process.pid}`;
   private readonly inFlight = new Set<{ cancel(): void }>();
+  private watchdog?: NodeJS.Timeout;
   private stopping = false;
 
   constructor(private readonly options: BuildQueueOptions) {
-    this.retryLimit = options.retryLimit ?? 5;
+    // The registry's start passes its configuration; the fallback reads the same variables.
+    this.settings = options.settings ?? loadConfig().builds;
     this.boss = new PgBoss({
       db: { executeSql: (text, values) => options.pool.query(text, values) },
-      schema: 'kiln_queue',
-      retryLimit: this.retryLimit,
-      retryDelay: options.retryDelaySeconds ?? 2,
+      schema: store.BUILD_QUEUE_SCHEMA,
+      // Used only when pg-boss itself fails a job (its expiry): the workers retry with their own capped backoff.
+      retryLimit: this.settings.retryLimit,
+      retryDelay: this.settings.retryDelaySeconds,
       retryBackoff: true,
-      expireInSeconds: options.expireInSeconds ?? 3600,
+      expireInSeconds: EXPIRE_SECONDS,
       // The registry's own pool is small on PGlite: poll gently, supervise rarely.
       maintenanceIntervalSeconds: 120,
       monitorStateIntervalSeconds: 60,
@@ -63,12 +85,15 @@ export class BuildQueue {
       await this.boss.work<BuildJob>(QUEUE, { pollingIntervalSeconds: 0.5, batchSize: 1, includeMetadata: true }, async (jobs) => {
         for (const job of jobs) await this.run(job as PgBoss.JobWithMetadata<BuildJob>);
       });
+      const tick = () => void this.retryAbandoned();
+      this.watchdog = setInterval(tick, (this.settings.leaseSeconds * 1000) / 3).unref();
     }
   }
 
   async stop(): Promise<void> {
     setBuildQueueDepthSource(undefined);
-    // Builds in flight are cancelled (the builder stops too) and their jobs fail back to the queue while the pool
+    clearInterval(this.watchdog);
+    // Builds in flight are cancelled (the builder stops too) and their jobs go back to the queue while the pool
     // is still open, so another replica, or this one after a restart, retries them.
     this.stopping = true;
     for (const call of this.inFlight) call.cancel();
@@ -77,10 +102,10 @@ export class BuildQueue {
 
   /** Enqueues the build inside the caller's transaction: the job exists exactly when the version does. */
   async enqueue(tx: pg.PoolClient, job: BuildJob): Promise<void> {
-    await this.boss.send(QUEUE, job, {
-      db: { executeSql: (text, values) => tx.query(text, values) },
-      singletonKey: `${job.model}:${job.version}`,
-    });
+    const id = await this.boss.send(QUEUE, job, { db: { executeSql: (text, values) => tx.query(text, values) } });
+    // pg-boss inserts nothing (and says so only by a null id) when, for one, the queue is missing: a version
+    // without a job would stay BUILDING forever, so the caller's transaction must roll back.
+    if (!id) throw new KilnError('INTERNAL', `the build queue ${QUEUE} did not take the build`, `${job.model} version ${job.version}`);
   }
 
   /** Jobs waiting or running (for metrics and tests). */
@@ -88,15 +113,48 @@ export class BuildQueue {
     return this.boss.getQueueSize(QUEUE);
   }
 
+  /** The watchdog: jobs whose registry died mid-build go back to the queue at once. */
+  private async retryAbandoned(): Promise<void> {
+    try {
+      const jobs = await store.retryAbandonedBuildJobs(this.options.pool, QUEUE, this.settings.leaseSeconds);
+      for (const { id, model, version } of jobs) {
+        this.options.log.warn({ model, version, job: id }, 'build abandoned by a worker that stopped renewing its lease; retrying it');
+      }
+    } catch (err) {
+      this.options.log.warn({ err }, 'looking for abandoned builds failed; the next look tries again');
+    }
+  }
+
   private async run(job: PgBoss.JobWithMetadata<BuildJob>): Promise<void> {
     const { model, version } = job.data;
     const { pool, events } = this.options;
+    const { leaseSeconds, retryLimit } = this.settings;
     const log = this.options.log.child({ model, version, attempt: job.retryCount + 1 });
     const current = await store.getVersion(pool, model, version, true);
     if (!current || current.status !== 'BUILDING') {
       log.info({ status: current?.status }, 'build skipped: the version is no longer building');
       return;
     }
+    const owner = `${this.owner}/${randomUUID()}`;
+    if (!(await store.takeBuildLease(pool, model, version, owner, job.id, leaseSeconds))) {
+      // A live worker builds this version (a duplicate or expired job): look again when its lease could lapse.
+      log.info('build skipped: another worker holds the version\'s build lease; the job comes back later');
+      await store.retryBuildJob(pool, QUEUE, job.id, leaseSeconds);
+      return;
+    }
+    const lost = new AbortController();
+    const renew = setInterval(() => {
+      store.renewBuildLease(pool, model, version, owner, leaseSeconds).then(
+        (held) => {
+          if (!held && !lost.signal.aborted) {
+            log.warn('the build lease lapsed and another worker took it: this attempt stops');
+            lost.abort();
+          }
+        },
+        (err) => log.warn({ err }, 'renewing the build lease failed; the next renewal tries again'),
+      );
+    }, (leaseSeconds * 1000) / 3);
+
     await store.setBuildStarted(pool, model, version);
     events.notify(model, version);
     log.info('build started');
@@ -109,28 +167,39 @@ export class BuildQueue {
       buildsFinished.inc({ outcome: o });
     };
     try {
-      const result = await this.callBuilder(model, version, log);
+      const result = await this.callBuilder(model, version, log, lost.signal);
       outcome('released');
       if (await store.setBuildResult(pool, model, version, result)) {
         log.info({ image: result.imageReference, digest: result.imageDigest }, 'version released');
       }
+      // Completed before the lease goes, so the watchdog never sees a leaseless active job for a finished build.
+      await this.boss.complete(QUEUE, job.id);
     } catch (err) {
       const error = fromGrpcError(err, 'build');
-      const lastAttempt = job.retryCount >= this.retryLimit;
-      if (TRANSIENT.has(error.code) && !lastAttempt) {
+      if (lost.signal.aborted) {
+        // The job now belongs to the lease's new owner: failing it (not completing it) leaves it in the queue.
         outcome('retried');
-        log.warn({ err: error.message, code: error.code }, 'build failed transiently; it will be retried');
         throw error;
       }
-      outcome('failed');
-      await store.setBuildResult(pool, model, version, { failureReason: error.message });
-      log.warn({ err: error.message, code: error.code }, 'build failed');
+      if (TRANSIENT.has(error.code) && job.retryCount < retryLimit) {
+        outcome('retried');
+        const delay = this.stopping ? 1 : retryDelaySeconds(job.retryCount + 1, this.settings);
+        log.warn({ err: error.message, code: error.code, retryInSeconds: delay }, 'build failed transiently; it will be retried');
+        await store.retryBuildJob(pool, QUEUE, job.id, delay);
+      } else {
+        outcome('failed');
+        await store.setBuildResult(pool, model, version, { failureReason: error.message });
+        log.warn({ err: error.message, code: error.code }, 'build failed');
+        await this.boss.complete(QUEUE, job.id);
+      }
     } finally {
+      clearInterval(renew);
+      await store.releaseBuildLease(pool, model, version, owner).catch((err) => log.warn({ err }, 'releasing the build lease failed; it lapses by itself'));
       events.notify(model, version);
     }
   }
 
-  private callBuilder(model: string, version: number, log: Logger): Promise<{ imageReference: string; imageDigest: string }> {
+  private callBuilder(model: string, version: number, log: Logger, signal: AbortSignal): Promise<{ imageReference: string; imageDigest: string }> {
     const { pool, events, builder } = this.options;
     return new Promise((resolve, reject) => {
       if (this.stopping) {
@@ -139,7 +208,12 @@ export class BuildQueue {
       }
       const call = builder.BuildModelVersion({ model, version });
       this.inFlight.add(call);
-      call.on('close', () => this.inFlight.delete(call));
+      const cancel = () => call.cancel();
+      signal.addEventListener('abort', cancel);
+      call.on('close', () => {
+        this.inFlight.delete(call);
+        signal.removeEventListener('abort', cancel);
+      });
       // A retried build numbers its lines from 1 again: they are stored after the earlier attempts' lines.
       const offset = store.lastLogLine(pool, model, version);
       offset.catch(() => {}); // surfaces through `pending` when a log line needs it
