@@ -1,14 +1,16 @@
 // End-to-end tests of the `kiln` CLI against `npm start` (services/all.ts) on embedded defaults: PGlite, the local
-// blob folder and an OCI layout, so the embedded path is exercised as a user runs it; and SIGTERM shutdown.
+// blob folder and an OCI layout, so the embedded path is exercised as a user runs it; and SIGTERM shutdown. Then
+// `kiln watch` of builds that take time, against the Docker engine and registry of scripts/test-env.
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { registryClient } from '@kiln/api';
-import { freePort } from './helpers/test-config';
+import { startKiln, type RunningKiln } from './helpers/services';
+import { freePort, requireEnv } from './helpers/test-config';
 
 const root = path.resolve(import.meta.dirname, '..');
 const kilnBin = path.join(root, 'cli/bin/kiln');
@@ -19,17 +21,24 @@ interface Run {
   stderr: string;
 }
 
+/** Runs the `kiln` command against `address`, its stdout and stderr pipes (not a terminal). */
+const kilnAt = (address: string, ...args: string[]): Promise<Run> =>
+  new Promise((resolve) => {
+    execFile(kilnBin, args, { env: { ...process.env, KILN_ADDRESS: address }, cwd: root }, (err, stdout, stderr) =>
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
+    );
+  });
+
+/** `watch --json` output: one WatchModelVersionResponse per line. */
+const ndjson = (stdout: string) =>
+  stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as { version?: { version: string; status: string }; log?: { line: string; number: string } });
+
 describe('kiln CLI against npm start on embedded defaults', () => {
   let server: ChildProcess;
   let address: string;
   let dataDir: string;
 
-  const kiln = (...args: string[]): Promise<Run> =>
-    new Promise((resolve) => {
-      execFile(kilnBin, args, { env: { ...process.env, KILN_ADDRESS: address }, cwd: root }, (err, stdout, stderr) =>
-        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
-      );
-    });
+  const kiln = (...args: string[]): Promise<Run> => kilnAt(address, ...args);
 
   before(async () => {
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'kiln-cli-'));
@@ -88,13 +97,100 @@ describe('kiln CLI against npm start on embedded defaults', () => {
     assert.deepEqual(versions.versions.map((v: { version: string }) => v.version), ['1']);
     const watch = await kiln('watch', 'iris:1', '--json');
     assert.equal(watch.code, 0, watch.stderr);
+    // NDJSON: the version as it is, the build's log replayed, and the final version again as the last line.
+    const events = ndjson(watch.stdout);
+    assert.equal(events[0].version?.status, 'MODEL_VERSION_STATUS_RELEASED');
+    assert.ok(events.some((e) => e.log?.number === '1' && /building iris version 1/.test(e.log.line)), watch.stdout);
+    assert.equal(events.at(-1)?.version?.status, 'MODEL_VERSION_STATUS_RELEASED');
+    const plain = await kiln('watch', 'iris:1');
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.match(plain.stderr, /^iris:1 RELEASED\n {2}\| building iris version 1/);
+    assert.doesNotMatch(plain.stderr, /[\r\x1b]/, 'no spinner when stderr is not a terminal');
+    assert.match(plain.stdout, /^iris:1 {2}RELEASED\n/);
   });
 
-  it('download writes the files byte-identical', async () => {
+  it('download writes the files byte-identical; with --json it prints what it wrote', async () => {
     const out = await mkdtemp(path.join(os.tmpdir(), 'kiln-cli-dl-'));
     const run = await kiln('download', 'iris:1', '-o', out);
     assert.equal(run.code, 0, run.stderr);
-    assert.ok((await readFile(path.join(out, 'model.onnx'))).equals(await readFile(path.join(root, 'examples/iris-onnx/model.onnx'))));
+    const onnx = await readFile(path.join(root, 'examples/iris-onnx/model.onnx'));
+    assert.ok((await readFile(path.join(out, 'model.onnx'))).equals(onnx));
+    const again = path.join(out, 'again');
+    const json = await kiln('download', 'iris:1', '-o', again, '--json');
+    assert.equal(json.code, 0, json.stderr);
+    assert.deepEqual(JSON.parse(json.stdout), {
+      model: 'iris', version: 1, path: again, fileCount: 1, bytes: onnx.length, files: [{ path: 'model.onnx', size: onnx.length }],
+    });
+    assert.equal((await kiln('download', 'iris:1', '-o', '-', '--json')).code, 2, '--json and a tar on stdout do not mix');
+  });
+
+  it('uploads a Hugging Face snapshot folder (every file a symlink into ../../blobs) as the files the links point to', async () => {
+    const hf = await mkdtemp(path.join(os.tmpdir(), 'kiln-cli-hf-'));
+    const onnx = await readFile(path.join(root, 'examples/iris-onnx/model.onnx'));
+    await mkdir(path.join(hf, 'blobs'));
+    await writeFile(path.join(hf, 'blobs', '3f1c0a'), onnx);
+    await writeFile(path.join(hf, 'blobs', '9e2b7d'), '{"architectures": ["IrisClassifier"]}\n');
+    const snapshot = path.join(hf, 'snapshots', '0123abcd');
+    await mkdir(path.join(snapshot, 'onnx'), { recursive: true });
+    await symlink('../../blobs/9e2b7d', path.join(snapshot, 'config.json'));
+    await symlink('../../../blobs/3f1c0a', path.join(snapshot, 'onnx', 'model.onnx'));
+    const run = await kiln('upload', snapshot, '--name', 'hf', '--json');
+    assert.equal(run.code, 0, run.stderr);
+    const v = JSON.parse(run.stdout) as { files: Array<{ path: string; size: string }> };
+    assert.deepEqual(v.files.map((f) => [f.path, f.size]), [['config.json', '38'], ['onnx/model.onnx', String(onnx.length)]]);
+    const out = await mkdtemp(path.join(os.tmpdir(), 'kiln-cli-hf-dl-'));
+    assert.equal((await kiln('download', 'hf:1', '-o', out)).code, 0);
+    assert.ok((await readFile(path.join(out, 'onnx', 'model.onnx'))).equals(onnx));
+  });
+
+  it('refuses a folder with a fifo or a symlink loop (exit 4, naming it); --skip-special uploads the rest with a warning', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'kiln-cli-special-'));
+    await writeFile(path.join(dir, 'model.onnx'), await readFile(path.join(root, 'examples/iris-onnx/model.onnx')));
+    await new Promise<void>((resolve, reject) => execFile('mkfifo', [path.join(dir, 'events.pipe')], (err) => (err ? reject(err) : resolve())));
+    const fifo = await kiln('upload', dir, '--name', 'special', '-q');
+    assert.equal(fifo.code, 4, fifo.stderr);
+    assert.match(fifo.stderr, new RegExp(`${path.join(dir, 'events.pipe')}: is a fifo, not a regular file`));
+    await mkdir(path.join(dir, 'sub'));
+    await symlink('..', path.join(dir, 'sub', 'parent'));
+    const skipped = await kiln('upload', dir, '--name', 'special', '--skip-special', '--json');
+    assert.equal(skipped.code, 0, skipped.stderr);
+    assert.match(skipped.stderr, /warning: skipped .*events\.pipe: is a fifo/);
+    assert.match(skipped.stderr, /warning: skipped .*sub\/parent: is a symlink to .*following it would loop/);
+    assert.deepEqual((JSON.parse(skipped.stdout) as { files: Array<{ path: string }> }).files.map((f) => f.path), ['model.onnx']);
+    const loopDir = await mkdtemp(path.join(os.tmpdir(), 'kiln-cli-loop-'));
+    await writeFile(path.join(loopDir, 'model.onnx'), await readFile(path.join(root, 'examples/iris-onnx/model.onnx')));
+    await mkdir(path.join(loopDir, 'sub'));
+    await symlink('..', path.join(loopDir, 'sub', 'parent'));
+    const loop = await kiln('upload', loopDir, '--name', 'special', '-q');
+    assert.equal(loop.code, 4, loop.stderr);
+    assert.match(loop.stderr, new RegExp(`${path.join(loopDir, 'sub', 'parent')}: is a symlink to .*following it would loop; pass --skip-special`));
+  });
+
+  it('list --status shows only the released or only the failed version; upload --wait and watch exit 9 on a failed build', async () => {
+    assert.equal((await kiln('upload', 'examples/iris-onnx', '--name', 'mixed', '--wait', '-q')).code, 0);
+    // An install-command build needs a Docker engine and a registry sink, which embedded defaults do not have.
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'kiln-cli-fails-'));
+    const manifest = path.join(dir, 'kiln.yaml');
+    await writeFile(manifest, 'kind: Model\nname: mixed\nruntime: registry.invalid/busybox:1.36\ninstall-command: "pip install nothing"\n');
+    const failed = await kiln('upload', 'examples/iris-onnx', '--name', 'mixed', '--manifest', manifest, '--wait');
+    assert.equal(failed.code, 9, failed.stderr);
+    assert.match(failed.stderr, /\nmixed:2 (BUILDING\n(.*\n)*mixed:2 )?FAILED\n$/, 'the plan fails fast: the watch may start after it');
+    assert.match(failed.stdout, /^mixed:2 {2}FAILED: .*install-command/);
+    const only = async (status: string) =>
+      (JSON.parse((await kiln('list', 'mixed', '--status', status, '--json')).stdout) as { versions?: Array<{ version: string; status: string }> })
+        .versions?.map((v) => `${v.version} ${v.status}`);
+    assert.deepEqual(await only('released'), ['1 MODEL_VERSION_STATUS_RELEASED']);
+    assert.deepEqual(await only('failed'), ['2 MODEL_VERSION_STATUS_FAILED']);
+    assert.deepEqual(await only('building'), undefined, 'no version is building: proto3 JSON omits the empty list');
+    const text = await kiln('list', 'mixed', '--status', 'failed');
+    assert.deepEqual(text.stdout.trimEnd().split('\n').slice(1).map((l) => l.trim().split(/\s+/).slice(0, 2)), [['2', 'FAILED']]);
+    const watch = await kiln('watch', 'mixed:2');
+    assert.equal(watch.code, 9, watch.stderr);
+    assert.match(watch.stdout, /^mixed:2 {2}FAILED/);
+    const json = await kiln('watch', 'mixed:2', '--json');
+    assert.equal(json.code, 9, json.stderr);
+    assert.equal(ndjson(json.stdout).at(-1)?.version?.status, 'MODEL_VERSION_STATUS_FAILED');
+    assert.equal((await kiln('watch', 'mixed:1')).code, 0);
   });
 
   it('exit codes: 3 for not found, 4 for a bad manifest, 2 for usage, 7 when the server is unreachable', async () => {

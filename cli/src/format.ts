@@ -85,3 +85,58 @@ export function versionRow(v: ModelVersion__Output): string {
 export function modelRow(m: Model__Output): string {
   return `${m.name.padEnd(32)}  ${String(m.versionCount).padStart(8)}  ${String(m.latestVersion).padStart(6)}  ${time(m.updateTime)}`;
 }
+
+/** Where `kiln watch` writes its human output: stderr, or a test's stand-in. */
+export interface TextOut {
+  write(text: string): unknown;
+  isTTY?: boolean;
+}
+
+/** Return to the line's start and erase it, so a shorter line leaves none of a longer one behind. */
+const CLEAR_LINE = '\r\x1b[2K';
+const FRAMES = ['|', '/', '-', '\\'];
+
+/**
+ * The human view of a watch: status changes and build log lines, one per line, with a spinner on the line below
+ * them while the build runs, only on a terminal (a pipe or a file gets the plain lines, no control characters).
+ */
+export class WatchView {
+  private frame = 0;
+  /** `model:version status`, beside the spinner. */
+  private current = '';
+  private timer?: NodeJS.Timeout;
+  private readonly spin: boolean;
+
+  constructor(private readonly out: TextOut) {
+    this.spin = Boolean(out.isTTY);
+  }
+
+  start(): void {
+    if (this.spin) this.timer = setInterval(() => this.tick(), 120);
+  }
+
+  /** Draws the next spinner frame over the previous one. */
+  tick(): void {
+    if (this.spin) this.out.write(`${CLEAR_LINE}${FRAMES[this.frame++ % FRAMES.length]} ${this.current}`);
+  }
+
+  versionChanged(v: ModelVersion__Output): void {
+    this.current = `${v.model}:${v.version} ${statusName(String(v.status))}`;
+    this.line(this.current);
+  }
+
+  logLine(line: string): void {
+    this.line(`  | ${line}`);
+  }
+
+  /** Stops the spinner and erases its line. */
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    if (this.spin) this.out.write(CLEAR_LINE);
+  }
+
+  private line(text: string): void {
+    this.out.write(`${this.spin ? CLEAR_LINE : ''}${text}\n`);
+  }
+}

@@ -14,7 +14,7 @@ import type { WatchModelVersionResponse__Output } from '@kiln/api/generated/kiln
 import { inferContract, localModelFiles } from '@kiln/contract';
 import { KilnError, invalidArgument } from '@kiln/errors';
 import { EXIT, exitCodeFor } from './exit-codes';
-import { bytes, contractText, modelRow, statusName, versionRow, versionText } from './format';
+import { bytes, contractText, modelRow, statusName, versionRow, versionText, WatchView } from './format';
 import { upload, uploadSource } from './upload';
 import { readFile } from 'node:fs/promises';
 
@@ -70,8 +70,11 @@ program
   .option('--manifest <file>', 'a kiln.yaml / serving.yaml to use instead of one in the upload')
   .option('-w, --wait', 'wait until the version is built (exit 9 if the build fails)')
   .option('-q, --quiet', 'no progress bar')
-  .action(async (p: string, opts: { name: string; label?: Record<string, string>; metadata?: Record<string, string>; manifest?: string; wait?: boolean; quiet?: boolean }) => {
-    const source = await uploadSource(p);
+  .option('--skip-special', 'skip broken symlinks, symlink loops and special files (fifo, socket, device) in a folder, with a warning, instead of failing')
+  .action(async (p: string, opts: { name: string; label?: Record<string, string>; metadata?: Record<string, string>; manifest?: string; wait?: boolean; quiet?: boolean; skipSpecial?: boolean }) => {
+    const source = await uploadSource(p, {
+      onSkip: opts.skipSpecial ? (file, why) => process.stderr.write(`kiln: warning: skipped ${file}: ${why}\n`) : undefined,
+    });
     const manifest = opts.manifest ? await readFile(opts.manifest, 'utf8') : '';
     const showBar = !opts.quiet && !globals().json && process.stderr.isTTY;
     const bar = showBar
@@ -101,7 +104,7 @@ program
       const seconds = (Date.now() - started) / 1000;
       process.stderr.write(`uploaded ${bytes(Number(version.totalSize))} in ${seconds.toFixed(1)} s\n`);
     }
-    if (opts.wait) version = await follow(version.model, Number(version.version), !globals().json);
+    if (opts.wait) version = await follow(version.model, Number(version.version), globals().json ? undefined : new WatchView(process.stderr));
     print('kiln.v1.ModelVersion', version, () => versionText(version));
     if (opts.wait && statusName(String(version.status)) === 'FAILED') process.exitCode = EXIT.BUILD_FAILED;
   });
@@ -152,11 +155,23 @@ program
 
 program
   .command('watch <ref>')
-  .description('follow a version until its build ends, printing status changes and build log lines')
+  .description('follow a version until its build ends, printing status changes and build log lines ' +
+    '(--json: one WatchModelVersionResponse per line as it arrives, the last one the final version)')
   .action(async (ref: string) => {
     const { model, version } = parseRef(ref);
-    const final = await follow(model, version, !globals().json);
-    print('kiln.v1.ModelVersion', final, () => versionText(final));
+    let final: ModelVersion__Output;
+    if (globals().json) {
+      let lastWasVersion = false;
+      final = await follow(model, version, undefined, (event) => {
+        process.stdout.write(`${JSON.stringify(toProto3Json('kiln.v1.WatchModelVersionResponse', event))}\n`);
+        lastWasVersion = Boolean(event.version);
+      });
+      // A finished build's stream ends with its replayed log: the final version closes the output all the same.
+      if (!lastWasVersion) process.stdout.write(`${JSON.stringify(toProto3Json('kiln.v1.WatchModelVersionResponse', { version: final, event: 'version' }))}\n`);
+    } else {
+      final = await follow(model, version, new WatchView(process.stderr));
+      process.stdout.write(`${versionText(final)}\n`);
+    }
     if (statusName(String(final.status)) === 'FAILED') process.exitCode = EXIT.BUILD_FAILED;
   });
 
@@ -165,6 +180,7 @@ program
   .description("download a version's files into a folder (default ./NAME-VERSION), or as tar to stdout with -o -")
   .option('-o, --output <dir>', "folder to write into, or '-' for a tar on stdout")
   .action(async (ref: string, opts: { output?: string }) => {
+    if (opts.output === '-' && globals().json) program.error("--json prints a summary on stdout, where -o - writes the tar: use one of them");
     const { model, version } = parseRef(ref);
     const v = await unary(registry().GetModelVersion.bind(registry()), { model, version });
     const stream = registry().DownloadModelVersion({ model, version: Number(v.version) });
@@ -177,18 +193,25 @@ program
     }
     const dir = path.resolve(opts.output ?? `${model}-${v.version}`);
     const extract = tar.extract();
-    let count = 0;
+    const written: Array<{ path: string; size: number }> = [];
     const writing = (async () => {
       for await (const entry of extract) {
         const target = path.join(dir, entry.header.name);
         if (!target.startsWith(dir + path.sep)) throw invalidArgument(`entry ${entry.header.name} escapes ${dir}`);
         await mkdir(path.dirname(target), { recursive: true });
         await pipeline(entry, createWriteStream(target, { mode: entry.header.mode }));
-        count += 1;
+        written.push({ path: entry.header.name, size: entry.header.size ?? 0 });
       }
     })();
     await Promise.all([pipeline(bytesOut, extract), writing]);
-    if (!globals().json) process.stderr.write(`${count} file(s) of ${model}:${v.version} written to ${dir}\n`);
+    const total = written.reduce((sum, f) => sum + f.size, 0);
+    if (globals().json) {
+      // Not a proto message: a summary of what landed on disk, with plain JSON numbers.
+      const summary = { model, version: Number(v.version), path: dir, fileCount: written.length, bytes: total, files: written };
+      process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    } else {
+      process.stderr.write(`${written.length} file(s), ${bytes(total)} of ${model}:${v.version} written to ${dir}\n`);
+    }
   });
 
 program
@@ -227,26 +250,30 @@ async function manifestBeside(p: string): Promise<string | undefined> {
   return undefined;
 }
 
-/** Streams WatchModelVersion until the version is final; prints log lines and status changes to stderr. */
-async function follow(model: string, version: number, human: boolean): Promise<ModelVersion__Output> {
-  const frames = ['|', '/', '-', '\\'];
-  let frame = 0;
-  const spin = human && process.stderr.isTTY;
-  let status = '';
-  const spinner = spin ? setInterval(() => process.stderr.write(`\r${frames[frame++ % 4]} ${model}:${version} ${status}`), 120) : undefined;
+/**
+ * Streams WatchModelVersion until the version is final: shows it in `view` (when printing for people), hands each
+ * event to `onEvent`, and returns the final version.
+ */
+async function follow(
+  model: string,
+  version: number,
+  view?: WatchView,
+  onEvent?: (event: WatchModelVersionResponse__Output) => void,
+): Promise<ModelVersion__Output> {
   let last: ModelVersion__Output | undefined;
+  view?.start();
   try {
     for await (const event of registry().WatchModelVersion({ model, version }) as AsyncIterable<WatchModelVersionResponse__Output>) {
+      onEvent?.(event);
       if (event.version) {
         last = event.version;
-        status = statusName(String(event.version.status));
-        if (human) process.stderr.write(`${spin ? '\r' : ''}${model}:${event.version.version} ${status}\n`);
-      } else if (event.log && human) {
-        process.stderr.write(`${spin ? '\r' : ''}  | ${event.log.line}\n`);
+        view?.versionChanged(event.version);
+      } else if (event.log) {
+        view?.logLine(event.log.line);
       }
     }
   } finally {
-    if (spinner) clearInterval(spinner);
+    view?.stop();
   }
   if (!last) throw new KilnError('UNAVAILABLE', 'the watch ended before any event');
   return last;

@@ -1,32 +1,47 @@
 // Streams a directory, a tar/tar.gz archive or a single file to Registry.UploadModel in chunks, with back-pressure,
 // so a model of any size uploads in constant memory.
 import { createReadStream } from 'node:fs';
-import { open, opendir, stat } from 'node:fs/promises';
+import { lstat, open, readdir, readlink, realpath, stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Transform, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import type { grpc, RegistryClient } from '@kiln/api';
 import type { ModelVersion__Output } from '@kiln/api/generated/kiln/v1/ModelVersion';
 import type { UploadHeader } from '@kiln/api/generated/kiln/v1/UploadHeader';
+import { KilnError, invalidArgument } from '@kiln/errors';
 
 export const CHUNK_BYTES = 1024 * 1024;
 
 export interface UploadSource {
   format: 'ARCHIVE_FORMAT_TAR' | 'ARCHIVE_FORMAT_TAR_GZ' | 'ARCHIVE_FORMAT_FILE';
   fileName: string;
-  /** Bytes that will be sent, when known up front (files; a directory's tar is not counted ahead). */
+  /** The exact number of bytes that will be sent (a directory's tar included): the header's expected_size. */
   size: number;
   open(): Readable;
   /** The file sent as is (not a directory): read straight into the messages that carry it. */
   file?: string;
 }
 
+export interface UploadSourceOptions {
+  /**
+   * Given, a directory's broken symlinks, symlink loops and special files (fifo, socket, device) are skipped and
+   * reported here; without it, the first one fails the upload with INVALID_ARGUMENT naming it.
+   */
+  onSkip?: (file: string, why: string) => void;
+}
+
 /** What to send for a path: a directory as a tar made on the fly, an archive as is, any other file as one file. */
-export async function uploadSource(p: string): Promise<UploadSource> {
-  const info = await stat(p);
+export async function uploadSource(p: string, options: UploadSourceOptions = {}): Promise<UploadSource> {
+  const info = await stat(p).catch((err: NodeJS.ErrnoException) => {
+    throw invalidArgument(err.code === 'ENOENT' ? 'no such file or folder' : err.message, p);
+  });
   if (info.isDirectory()) {
-    return { format: 'ARCHIVE_FORMAT_TAR', fileName: '', size: await directorySize(p), open: () => packDirectory(p) };
+    const files = await directoryFiles(p, options.onSkip);
+    return { format: 'ARCHIVE_FORMAT_TAR', fileName: '', size: await tarSize(files), open: () => packDirectory(files) };
   }
+  if (!info.isFile()) throw invalidArgument(`is a ${specialKind(info)}, not a file or folder`, p);
   const lower = p.toLowerCase();
   const format = lower.endsWith('.tar.gz') || lower.endsWith('.tgz') ? 'ARCHIVE_FORMAT_TAR_GZ'
     : lower.endsWith('.tar') ? 'ARCHIVE_FORMAT_TAR' : 'ARCHIVE_FORMAT_FILE';
@@ -39,40 +54,122 @@ export async function uploadSource(p: string): Promise<UploadSource> {
   };
 }
 
-async function* walk(root: string, rel = ''): AsyncGenerator<{ rel: string; abs: string }> {
-  const dir = await opendir(path.join(root, rel));
-  const names: Array<{ name: string; isDir: boolean; isFile: boolean }> = [];
-  for await (const d of dir) names.push({ name: d.name, isDir: d.isDirectory(), isFile: d.isFile() });
-  names.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  for (const n of names) {
-    const childRel = rel ? `${rel}/${n.name}` : n.name;
-    if (n.isDir) yield* walk(root, childRel);
-    else if (n.isFile) yield { rel: childRel, abs: path.join(root, childRel) };
-  }
+/** A regular file of a directory upload: its path in the tar, where to read it, and what its header says. */
+interface DirectoryFile {
+  name: string;
+  abs: string;
+  size: number;
+  mode: number;
+  mtime: Date;
 }
 
-async function directorySize(root: string): Promise<number> {
-  let total = 0;
-  for await (const f of walk(root)) total += (await stat(f.abs)).size;
+const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * The regular files under `root`, sorted. A symlink counts as what it points to, so a Hugging Face snapshot (every
+ * file a link into ../blobs) uploads its content under the links' names; a linked folder is followed unless it
+ * encloses the link (a loop). Broken links, loops and special files fail, or are skipped when `onSkip` is given.
+ */
+async function directoryFiles(root: string, onSkip?: (file: string, why: string) => void): Promise<DirectoryFile[]> {
+  const files: DirectoryFile[] = [];
+  const refuse = (abs: string, why: string) => {
+    if (!onSkip) throw invalidArgument(`${why}; pass --skip-special to upload the folder without it`, abs);
+    onSkip(abs, why);
+  };
+  async function visit(rel: string, enclosing: string[]): Promise<void> {
+    const dir = rel ? path.join(root, rel) : root;
+    const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => byName(a.name, b.name));
+    for (const entry of entries) {
+      const name = rel ? `${rel}/${entry.name}` : entry.name;
+      const abs = path.join(root, name);
+      let info;
+      try {
+        info = entry.isSymbolicLink() || entry.isFile() || entry.isDirectory() ? await stat(abs) : await lstat(abs);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'ENOENT' && code !== 'ELOOP') throw err;
+        const target = await readlink(abs).catch(() => '?');
+        refuse(abs, code === 'ELOOP' ? `is a symlink loop (-> ${target})` : `is a broken symlink (-> ${target})`);
+        continue;
+      }
+      if (info.isFile()) {
+        files.push({ name, abs, size: info.size, mode: info.mode & 0o777, mtime: info.mtime });
+      } else if (info.isDirectory()) {
+        const real = await realpath(abs);
+        if (enclosing.includes(real)) {
+          const what = entry.isSymbolicLink() ? `a symlink to ${real}` : `${real} again (through a symlink above it)`;
+          refuse(abs, `is ${what}, a folder this upload is already in: following it would loop`);
+        }
+        else await visit(name, [...enclosing, real]);
+      } else {
+        refuse(abs, `is a ${specialKind(info)}${entry.isSymbolicLink() ? ` (through the symlink -> ${await readlink(abs)})` : ''}, not a regular file`);
+      }
+    }
+  }
+  await visit('', [await realpath(root)]);
+  return files;
+}
+
+function specialKind(info: Stats): string {
+  if (info.isFIFO()) return 'fifo';
+  if (info.isSocket()) return 'socket';
+  if (info.isBlockDevice()) return 'block device';
+  if (info.isCharacterDevice()) return 'character device';
+  return 'special file';
+}
+
+const TAR_BLOCK = 512;
+const padded = (n: number) => Math.ceil(n / TAR_BLOCK) * TAR_BLOCK;
+
+/** The exact length of packDirectory's stream: each header, each file padded to 512 bytes, two zero blocks. */
+async function tarSize(files: DirectoryFile[]): Promise<number> {
+  let total = 2 * TAR_BLOCK;
+  for (const f of files) total += (await headerBytes(f.name)) + padded(f.size);
   return total;
 }
 
-/** A tar of the directory's regular files, streamed file by file. */
-function packDirectory(root: string): Readable {
+/**
+ * Bytes tar-stream writes before an entry's content: one ustar block for a short ASCII name; for a long or
+ * non-ASCII one, whatever it writes (a PAX record and two blocks), measured by packing an empty entry so the count
+ * follows tar-stream rather than a second copy of its rules.
+ */
+async function headerBytes(name: string): Promise<number> {
+  if (/^[\x20-\x7e]{1,100}$/.test(name)) return TAR_BLOCK;
+  const pack = tar.pack();
+  pack.entry({ name, size: 0 }, Buffer.alloc(0));
+  pack.finalize();
+  let n = 0;
+  for await (const chunk of pack) n += (chunk as Buffer).length;
+  return n - 2 * TAR_BLOCK;
+}
+
+/** A tar of the directory's files, streamed file by file. */
+function packDirectory(files: DirectoryFile[]): Readable {
   const pack = tar.pack();
   (async () => {
-    for await (const f of walk(root)) {
-      const info = await stat(f.abs);
-      await new Promise<void>((resolve, reject) => {
-        const entry = pack.entry({ name: f.rel, size: info.size, mode: info.mode & 0o777, mtime: info.mtime }, (err) =>
-          err ? reject(err) : resolve(),
-        );
-        createReadStream(f.abs).on('error', reject).pipe(entry);
-      });
+    for (const f of files) {
+      const entry = pack.entry({ name: f.name, size: f.size, mode: f.mode, mtime: f.mtime });
+      await pipeline(createReadStream(f.abs), sizeCheck(f), entry as unknown as Writable);
     }
     pack.finalize();
   })().catch((err) => pack.destroy(err));
   return pack as unknown as Readable;
+}
+
+/** Passes a file's bytes on while they match the size counted in tarSize (the expected_size already sent). */
+function sizeCheck(f: DirectoryFile): Transform {
+  let seen = 0;
+  const changed = () =>
+    new KilnError('FAILED_PRECONDITION', `changed while it was uploaded: ${f.size} bytes when the folder was read, ${seen} now`, f.abs);
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      seen += chunk.length;
+      done(seen > f.size ? changed() : null, chunk);
+    },
+    flush(done) {
+      done(seen === f.size ? null : changed());
+    },
+  });
 }
 
 export interface UploadOptions {
@@ -97,7 +194,7 @@ export function upload(client: RegistryClient, source: UploadSource, options: Up
         ...options.header,
         format: source.format,
         fileName: source.fileName,
-        expectedSize: source.format === 'ARCHIVE_FORMAT_TAR' ? 0 : source.size,
+        expectedSize: source.size,
       },
     });
     const messages = source.file

@@ -1,0 +1,44 @@
+// Unit tests of `kiln watch`'s human view: plain lines on a pipe, a spinner that erases what it drew on a terminal.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { ModelVersion__Output } from '@kiln/api/generated/kiln/v1/ModelVersion';
+import { WatchView } from './format';
+
+const version = (status: string) => ({ model: 'iris', version: '2', status: `MODEL_VERSION_STATUS_${status}` }) as unknown as ModelVersion__Output;
+
+function recorder(isTTY: boolean) {
+  const writes: string[] = [];
+  return { out: { isTTY, write: (t: string) => writes.push(t) }, writes };
+}
+
+describe('WatchView', () => {
+  it('writes plain lines with no control characters when stderr is not a terminal', () => {
+    const { out, writes } = recorder(false);
+    const view = new WatchView(out);
+    view.start();
+    view.versionChanged(version('BUILDING'));
+    view.tick();
+    view.logLine('step 1');
+    view.versionChanged(version('RELEASED'));
+    view.stop();
+    assert.equal(writes.join(''), 'iris:2 BUILDING\n  | step 1\niris:2 RELEASED\n');
+  });
+
+  it('on a terminal, erases the spinner line before each line and when it stops', () => {
+    const { out, writes } = recorder(true);
+    const view = new WatchView(out);
+    view.versionChanged(version('BUILDING'));
+    view.tick();
+    view.tick();
+    view.logLine('a short line');
+    view.stop();
+    assert.deepEqual(writes, [
+      '\r\x1b[2Kiris:2 BUILDING\n',
+      '\r\x1b[2K| iris:2 BUILDING',
+      '\r\x1b[2K/ iris:2 BUILDING',
+      // The log line is shorter than the spinner's: without the erase, "BUILDING" would show after it.
+      '\r\x1b[2K  | a short line\n',
+      '\r\x1b[2K',
+    ]);
+  });
+});
