@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KilnError } from '@kiln/errors';
 import { localModelFiles } from './local-files';
-import { sparkFormat } from './spark';
+import { columnsOf, sparkFormat, sqlAliases, type StageMetadata } from './spark';
 import type { ModelFiles, RandomAccessFile } from './source';
 import type { DataType, Field, InferenceResult } from './types';
 import { mutateJson, prng } from './wire-testing';
@@ -233,6 +233,31 @@ test('spark: an unknown stage class gives its columns with unknown type and rank
   const [sig] = (await sparkFormat.infer(memoryFiles(files))).contract.signatures;
   assert.deepEqual(summary(sig.outputs.find((f) => f.name === 'scaledFeatures')!), ['scaledFeatures', 'DATA_TYPE_UNSPECIFIED', null]);
   assert.deepEqual(summary(sig.inputs.find((f) => f.name === 'features')!), ['features', 'DATA_TYPE_UNSPECIFIED', null]);
+});
+
+/** A saved stage as columnsOf sees it (the fields the readers fill from metadata JSON). */
+const stage = (className: string, params: Record<string, unknown>): StageMetadata => ({
+  dir: '', className: `org.apache.spark.ml.${className}`, uid: className, sparkVersion: '3.5.0', params, extra: {},
+});
+const kinds = (fields: Field[]) => fields.map((f) => [f.name, f.type === 'tensor' ? f.tensor.dtype : f.type, f.type === 'tensor' ? f.tensor.shape?.dims.length ?? null : null]);
+
+test('spark: a single decision tree classifier\'s leafCol is a double (a forest\'s is a vector per tree)', () => {
+  const tree = columnsOf([stage('classification.DecisionTreeClassificationModel', { featuresCol: 'f', leafCol: 'leaf', numClasses: 2 })]);
+  assert.deepEqual(kinds(tree.outputs).find(([n]) => n === 'leaf'), ['leaf', 'DATA_TYPE_DOUBLE', 0]);
+  const forest = columnsOf([stage('classification.RandomForestClassificationModel', { featuresCol: 'f', leafCol: 'leaf', numTrees: 5 })]);
+  assert.deepEqual(kinds(forest.outputs).find(([n]) => n === 'leaf'), ['leaf', 'DATA_TYPE_DOUBLE', 1]);
+});
+
+test('spark: columns an SQLTransformer makes in its select list are not model inputs', () => {
+  const { inputs, outputs } = columnsOf([
+    stage('feature.SQLTransformer', { statement: 'SELECT *, (v1 + v2) AS v3, v1 * 2 v4, concat(a, ",", b) `v 5` FROM __THIS__' }),
+    stage('feature.VectorAssembler', { inputCols: ['v1', 'v3', 'v4', 'v 5'], outputCol: 'features' }),
+  ]);
+  assert.deepEqual(inputs.map((f) => f.name), ['v1']);
+  assert.deepEqual(outputs.map((f) => f.name), ['v3', 'v4', 'v 5', 'features']);
+  assert.deepEqual(sqlAliases('SELECT DISTINCT a, b, count(c) FROM __THIS__ GROUP BY a, b'), []);
+  assert.deepEqual(sqlAliases('SELECT * FROM (SELECT a AS b FROM __THIS__)'), []);
+  assert.deepEqual(sqlAliases(42), []);
 });
 
 test('spark fuzz: 400 damaged metadata sets end in KilnError or a valid contract, quickly', async () => {

@@ -276,7 +276,12 @@ const optional = (v: StageView, param: string, type: ColumnType) => {
 };
 
 /** Classifiers: features in; prediction, raw prediction and (for probabilistic ones) probability out. */
-function classifier(probabilistic: boolean, classes: (v: StageView) => number = (v) => v.num('numClasses')): StageRule {
+function classifier(
+  probabilistic: boolean,
+  classes: (v: StageView) => number = (v) => v.num('numClasses'),
+  // A forest's leafCol holds one leaf index per tree (a vector); a single tree's is one double.
+  leaf: (v: StageView) => ColumnType = (v) => vector(v.num('numTrees')),
+): StageRule {
   return (v) => {
     const n = classes(v);
     return {
@@ -285,7 +290,7 @@ function classifier(probabilistic: boolean, classes: (v: StageView) => number = 
         ...write(v.col('rawPredictionCol'), vector(n)),
         ...(probabilistic ? write(v.col('probabilityCol'), vector(n)) : []),
         ...write(v.col('predictionCol'), DOUBLE),
-        ...optional(v, 'leafCol', vector(v.num('numTrees'))),
+        ...optional(v, 'leafCol', leaf(v)),
       ],
     };
   };
@@ -380,7 +385,7 @@ const STAGE_RULES: Record<string, StageRule> = {
   VarianceThresholdSelectorModel: selector,
   // Classification.
   LogisticRegressionModel: classifier(true),
-  DecisionTreeClassificationModel: classifier(true),
+  DecisionTreeClassificationModel: classifier(true, undefined, () => DOUBLE),
   RandomForestClassificationModel: classifier(true),
   // GBT classification is binary only.
   GBTClassificationModel: classifier(true, () => 2),
@@ -419,11 +424,56 @@ const STAGE_RULES: Record<string, StageRule> = {
     reads: read(v.col('itemsCol'), { kind: 'array', element: 'unknown' }),
     writes: write(v.col('predictionCol'), { kind: 'array', element: 'unknown' }),
   }),
-  // Stages without column params (SQL statements, RFormula's helpers) change nothing the metadata can tell.
-  SQLTransformer: () => ({ reads: [], writes: [] }),
+  SQLTransformer: (v) => ({ reads: [], writes: sqlAliases(v.stage.params.statement).map((name) => ({ name, type: UNKNOWN })) }),
+  // RFormula's helpers have no column params: they change nothing the metadata can tell.
   VectorAttributeRewriter: () => ({ reads: [], writes: [] }),
   ColumnPruner: () => ({ reads: [], writes: [] }),
 };
+
+/**
+ * The columns an SQLTransformer statement names in its select list (`expr AS name`, or `expr name`): it makes them,
+ * so a later stage reading one does not make it a model input. What the statement reads is not told: a select list
+ * may use any column, and guessing would list false inputs. Only the select list of `SELECT ... FROM __THIS__` is
+ * looked at; anything else (a subquery, a join) makes nothing the contract can name.
+ */
+export function sqlAliases(statement: unknown): string[] {
+  if (typeof statement !== 'string') return [];
+  const m = /^\s*SELECT\s+([\s\S]*?)\s+FROM\s+__THIS__\b/i.exec(statement);
+  // A subquery: its select list is not the statement's.
+  if (!m || /\b(SELECT|FROM)\b/i.test(m[1])) return [];
+  const names: string[] = [];
+  for (const raw of topLevelItems(m[1])) {
+    const item = raw.trim();
+    // `expr AS name`, or `expr name` where expr ends in a value (a name, a literal, a call), not in DISTINCT or ALL.
+    const as = /\bAS\s+([A-Za-z_]\w*|`[^`]+`)$/i.exec(item);
+    const bare = /^([\s\S]*[\w)\]'"`])\s+([A-Za-z_]\w*|`[^`]+`)$/.exec(item);
+    const name = as?.[1] ?? (bare && !/^(DISTINCT|ALL)$/i.test(bare[1].trim()) ? bare[2] : undefined);
+    if (name) names.push(name.replace(/^`|`$/g, ''));
+  }
+  return names;
+}
+
+/** A select list split at its commas outside parentheses and quotes. */
+function topLevelItems(list: string): string[] {
+  const items: string[] = [];
+  let depth = 0;
+  let quote = '';
+  let start = 0;
+  for (let i = 0; i < list.length; i++) {
+    const c = list[i];
+    if (quote) {
+      if (c === quote) quote = '';
+    } else if (c === "'" || c === '"' || c === '`') quote = c;
+    else if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (c === ',' && depth === 0) {
+      items.push(list.slice(start, i));
+      start = i + 1;
+    }
+  }
+  items.push(list.slice(start));
+  return items;
+}
 
 /** An unknown class: whatever column params it has, with unknown types. */
 const genericStage: StageRule = (v) => {
