@@ -56,7 +56,7 @@ describe('grpcurl against live Kiln', () => {
     ]);
   });
 
-  it('describes kiln.v1.Registry and kiln.v1.ModelVersion as the protos declare them', async () => {
+  it('describes kiln.v1.Registry, kiln.v1.Inference, kiln.v1.Builder and their messages as the protos declare them', async () => {
     const registry = await call([kiln.registry, 'describe', 'kiln.v1.Registry']);
     assert.match(registry, /kiln\.v1\.Registry is a service/);
     assert.match(registry, /rpc GetModelVersion \( \.kiln\.v1\.GetModelVersionRequest \) returns \( \.kiln\.v1\.ModelVersion \);/);
@@ -69,6 +69,17 @@ describe('grpcurl against live Kiln', () => {
     assert.match(mv, /map<string, string> labels = 9;/);
     assert.match(mv, /\.kiln\.v1\.Contract contract = 11;/);
     assert.match(mv, /string image_reference = 12;/);
+
+    const inference = await call([kiln.inference, 'describe', 'kiln.v1.Inference']);
+    assert.match(inference, /kiln\.v1\.Inference is a service/);
+    assert.match(inference, /rpc InferContract \( \.kiln\.v1\.InferContractRequest \) returns \( \.kiln\.v1\.InferContractResponse \);/);
+    assert.match(inference, /rpc InferContractFromUpload \( stream \.kiln\.v1\.InferContractFromUploadRequest \) returns \( \.kiln\.v1\.InferContractResponse \);/);
+    const builder = await call([kiln.builder, 'describe', 'kiln.v1.Builder']);
+    assert.match(builder, /kiln\.v1\.Builder is a service/);
+    assert.match(builder, /rpc BuildModelVersion \( \.kiln\.v1\.BuildModelVersionRequest \) returns \( stream \.kiln\.v1\.BuildModelVersionResponse \);/);
+    // Each server resolves its own messages, including ones from files its service's file imports.
+    assert.match(await call([kiln.inference, 'describe', 'kiln.v1.InferContractResponse']), /\.kiln\.v1\.Contract contract = \d+;/);
+    assert.match(await call([kiln.builder, 'describe', 'kiln.v1.BuildResult']), /kiln\.v1\.BuildResult is a message/);
   });
 
   it('GetModelVersion prints the same JSON as toProto3Json of the message', async () => {
@@ -94,14 +105,14 @@ describe('grpcurl against live Kiln', () => {
     assert.ok(versions.nextPageToken, 'a first page of one has a next page');
   });
 
-  it('grpc.health.v1.Health/Check answers SERVING for every service on its server, and for the server as a whole', async () => {
+  it('grpc.health.v1.Health/Check answers SERVING for every service on its server, and for each server as a whole', async () => {
     const check = async (address: string, service: string) =>
       (JSON.parse as (t: string) => any)(await call(['-d', JSON.stringify({ service }), address, 'grpc.health.v1.Health/Check'])).status;
-    assert.equal(await check(kiln.registry, 'kiln.v1.Registry'), 'SERVING');
-    assert.equal(await check(kiln.inference, 'kiln.v1.Inference'), 'SERVING');
-    assert.equal(await check(kiln.builder, 'kiln.v1.Builder'), 'SERVING');
-    assert.equal(await check(kiln.registry, ''), 'SERVING');
-    await assert.rejects(check(kiln.registry, 'kiln.v1.Nope'), /NotFound/);
+    for (const [address, service] of [[kiln.registry, 'kiln.v1.Registry'], [kiln.inference, 'kiln.v1.Inference'], [kiln.builder, 'kiln.v1.Builder']]) {
+      assert.equal(await check(address, service), 'SERVING', `${service} at ${address}`);
+      assert.equal(await check(address, ''), 'SERVING', `the server at ${address} as a whole`);
+      await assert.rejects(check(address, 'kiln.v1.Nope'), /NotFound/);
+    }
   });
 
   it('errors come back with their gRPC code and located message', async () => {
