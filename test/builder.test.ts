@@ -199,6 +199,33 @@ if (missing.length) {
       assert.ok(log.some((l) => l.endsWith(`/model/weights.bin: in the registry's layer index (pushed to ${repository('iris')}), not read`)), log.join('\n'));
     });
 
+    it('sends a new weight file once when builds that share it run at the same time', async () => {
+      const weight = { path: 'w.bin', content: seededBytes(5, 20 * MiB) };
+      await builderWithEmptyCache();
+      const mark = await registry.mark();
+      // Twins: the queued build of each, and two more builds of the first called at once.
+      const [a, b] = await Promise.all(['twin-a', 'twin-b'].map((m) => uploadModel(kiln.client, m, [weight, { path: `${m}.txt`, content: m }])));
+      const direct = await Promise.all([1, 2].map(async () => {
+        const lines: string[] = [];
+        for await (const e of builderClient(kiln.builder).BuildModelVersion({ model: 'twin-a', version: a.version })) {
+          if ((e as BuildModelVersionResponse__Output).log) lines.push((e as BuildModelVersionResponse__Output).log!.line);
+        }
+        return lines;
+      }));
+      for (const [model, v] of [['twin-a', a], ['twin-b', b]] as const) {
+        const { version } = await waitForBuild(kiln.client, model, v.version);
+        assert.equal(version.status, 'MODEL_VERSION_STATUS_RELEASED', version.failureReason);
+      }
+      const layerLine = direct.flat().find((l) => l.startsWith('layer ') && l.includes('/model/w.bin: '));
+      assert.ok(layerLine, direct.flat().join('\n'));
+      const weightLayer = layerLine.split(' ')[1];
+      const received = await registry.requests(mark);
+      assert.deepEqual(uploadedBlobs(received).filter((d) => d === weightLayer), [weightLayer], 'the weight layer\'s bytes went once');
+      for (const model of ['twin-a', 'twin-b']) {
+        assert.ok((await registryManifest(`${registry.address}/${repository(model)}:1`)).layers.includes(weightLayer), model);
+      }
+    });
+
     it('writes the same image, digest for digest, into an OCI layout from another Kiln, which skopeo copies and umoci unpacks', async () => {
       const other = await startKiln({ env: { KILN_IMAGE_SINK: 'layout' } });
       const work = await fs.mkdtemp(path.join(os.tmpdir(), 'kiln-layout-copy-'));

@@ -156,9 +156,9 @@ async function pushUncachedLargeLayers(plan: BuildPlan, files: ModelFile[], deps
       const { digests, how, ms } = await flight.catch((err) => (borrowed ? findOrPush(item) : Promise.reject(err)));
       await cache.set(item.key, digests);
       const where = `layer ${digests.digest} ${formatBytes(digests.size)} /model/${item.file.path}`;
-      log.line(how === 'pushed'
-        ? `${where}: pushed while hashing, in ${ms} ms`
-        : `${where}: in the registry's layer index (pushed to ${digests.origin.repository}), not read`);
+      if (how === 'index') log.line(`${where}: in the registry's layer index (pushed to ${digests.origin.repository}), not read`);
+      else if (borrowed) log.line(`${where}: pushed to ${digests.origin.repository} by a build running alongside, not read`);
+      else log.line(`${where}: pushed while hashing, in ${ms} ms`);
     }
   };
   await Promise.all(Array.from({ length: Math.min(LARGE_FILE_PUSH_CONCURRENCY, todo.length) }, worker));
