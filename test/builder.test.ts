@@ -282,6 +282,14 @@ if (missing.length) {
       const labels = await dockerLabels(version.imageReference);
       assert.equal(labels['ai.kiln.model.version'], '1');
       assert.equal(labels['org.opencontainers.image.base.digest'], (await registryManifest(env.KILN_TEST_BASE_IMAGE)).digest);
+
+      // The build cache outlived the removal: the same files and command again run nothing (only the labels differ).
+      const again = await uploadModel(kiln.client, 'with-install', [...files, NONCE], { manifest });
+      const second = await waitForBuild(kiln.client, 'with-install', again.version);
+      assert.equal(second.version.status, 'MODEL_VERSION_STATUS_RELEASED', second.version.failureReason);
+      assert.ok(!second.log.includes('kiln-install-ran'), second.log.join('\n'));
+      const runStep = second.log.findIndex((l) => l.startsWith('Step ') && l.includes(' : RUN '));
+      assert.ok(runStep >= 0 && second.log[runStep + 1]?.includes('Using cache'), second.log.join('\n'));
     });
 
     it('ends FAILED with the failing command and its log when the install-command fails', async () => {
