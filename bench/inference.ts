@@ -1,19 +1,20 @@
 // Benchmark: Kiln's contract inference against the frameworks' own loaders (python onnx.load, TensorFlow's SavedModel
-// parse and tf.saved_model.load) on a ~1.5 GiB ONNX model and a SavedModel with a large saved_model.pb.
+// parse and tf.saved_model.load) on a ~1.5 GiB ONNX model, ONNX models with 1000 and 10000 initializers, and a
+// SavedModel with a large saved_model.pb.
 // Run: npx tsx bench/inference.ts   (needs python3 with onnx and tensorflow; writes ~1.8 GiB to a temp dir, removed after)
 import { spawnSync } from 'node:child_process';
-import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { once } from 'node:events';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import protobuf from 'protobufjs';
 import type { ModelFiles } from '../libs/contract/src/source';
 import { localModelFiles } from '../libs/contract/src/local-files';
 import { onnxFormat } from '../libs/contract/src/onnx';
 import { savedModelFormat } from '../libs/contract/src/savedmodel';
 import type { ContractFormat } from '../libs/contract/src/format';
 import { CountingFile } from '../libs/contract/src/wire';
+import { syntheticOnnx, type Parts } from '../libs/contract/src/wire-testing';
 
 const self = fileURLToPath(import.meta.url);
 const repoRoot = path.resolve(path.dirname(self), '..');
@@ -92,58 +93,11 @@ function python(kind: string, target: string, what = '') {
 
 // ---------------------------------------------------------------- generating the models
 
-/** A ~1.5 GiB ONNX model: a chain of MatMuls over 24 inline 64 MiB float initializers, streamed to disk. */
-async function writeBigOnnx(file: string, tensors = 24, side = 4096): Promise<void> {
-  const bytesPerTensor = side * side * 4;
-  const enc = (build: (w: protobuf.Writer) => void) => {
-    const w = protobuf.Writer.create();
-    build(w);
-    return Buffer.from(w.finish());
-  };
-  const valueInfo = (name: string) =>
-    enc((w) => {
-      w.uint32((1 << 3) | 2).string(name);
-      w.uint32((2 << 3) | 2).fork(); // TypeProto
-      w.uint32((1 << 3) | 2).fork().uint32((1 << 3) | 0).int32(1); // tensor_type { elem_type FLOAT
-      w.uint32((2 << 3) | 2).fork(); // shape
-      w.uint32((1 << 3) | 2).fork().uint32((2 << 3) | 2).string('batch').ldelim();
-      w.uint32((1 << 3) | 2).fork().uint32((1 << 3) | 0).int64(side).ldelim();
-      w.ldelim().ldelim().ldelim();
-    });
-  const node = (i: number) =>
-    enc((w) => {
-      w.uint32((1 << 3) | 2).string(i === 0 ? 'X' : `h${i - 1}`);
-      w.uint32((1 << 3) | 2).string(`W${i}`);
-      w.uint32((2 << 3) | 2).string(i === tensors - 1 ? 'Y' : `h${i}`);
-      w.uint32((4 << 3) | 2).string('MatMul');
-    });
-  // TensorProto header (dims, data_type, name) then raw_data's tag and length; the data itself is streamed.
-  const tensorHead = (i: number) =>
-    enc((w) => {
-      w.uint32((1 << 3) | 0).int64(side).uint32((1 << 3) | 0).int64(side);
-      w.uint32((2 << 3) | 0).int32(1);
-      w.uint32((8 << 3) | 2).string(`W${i}`);
-      w.uint32((9 << 3) | 2).uint32(bytesPerTensor);
-    });
-  const lenPrefix = (fieldNo: number, len: number) => enc((w) => w.uint32((fieldNo << 3) | 2).uint32(len));
-  const parts: Array<Buffer | number> = []; // a number is that many payload bytes
-  for (let i = 0; i < tensors; i++) parts.push(lenPrefix(1, node(i).length), node(i));
-  parts.push(enc((w) => w.uint32((2 << 3) | 2).string('big_chain')));
-  for (let i = 0; i < tensors; i++) {
-    const head = tensorHead(i);
-    parts.push(lenPrefix(5, head.length + bytesPerTensor), head, bytesPerTensor);
-  }
-  parts.push(lenPrefix(11, valueInfo('X').length), valueInfo('X'), lenPrefix(12, valueInfo('Y').length), valueInfo('Y'));
-  const graphLen = parts.reduce<number>((n, p) => n + (typeof p === 'number' ? p : p.length), 0);
-  const model: Array<Buffer | number> = [
-    enc((w) => w.uint32((1 << 3) | 0).int64(8).uint32((2 << 3) | 2).string('kiln-bench')),
-    lenPrefix(7, graphLen),
-    ...parts,
-    enc((w) => w.uint32((8 << 3) | 2).fork().uint32((1 << 3) | 2).string('').uint32((2 << 3) | 0).int64(17).ldelim()),
-  ];
+/** Streams a model described in Parts to disk (a number is that many bytes of tensor data). */
+async function writeParts(file: string, parts: Parts): Promise<void> {
   const out = createWriteStream(file);
   const chunk = Buffer.alloc(4 * MiB, 0x3c); // a constant pattern stands in for weights
-  for (const p of model) {
+  for (const p of parts) {
     if (typeof p !== 'number') {
       if (!out.write(p)) await once(out, 'drain');
       continue;
@@ -155,6 +109,13 @@ async function writeBigOnnx(file: string, tensors = 24, side = 4096): Promise<vo
   out.end();
   await once(out, 'finish');
 }
+
+/** The ONNX models: a MatMul chain over inline float initializers (raw_data), one node per initializer. */
+const ONNX_MODELS = [
+  { what: '24 inline initializers of 64 MiB', count: 24, side: 4096 },
+  { what: '1000 initializers of 64 KiB', count: 1000, side: 128 },
+  { what: '10000 initializers of 4 KiB', count: 10000, side: 32 },
+];
 
 const PY_BIG_SAVEDMODEL = `
 import os, sys
@@ -187,11 +148,6 @@ function fmt(kiln: { medianMs: number; firstMs: number; bytesRead: number; reads
 async function main(): Promise<void> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'kiln-bench-inference-'));
   try {
-    const onnxDir = path.join(tmp, 'onnx');
-    const { mkdirSync } = await import('node:fs');
-    mkdirSync(onnxDir);
-    const onnxFile = path.join(onnxDir, 'model.onnx');
-    await writeBigOnnx(onnxFile);
     const smDir = path.join(tmp, 'savedmodel');
     const gen = spawnSync('python3', ['-c', PY_BIG_SAVEDMODEL, smDir, '65536'], { encoding: 'utf8' });
     if (gen.status !== 0) throw new Error(`SavedModel generation failed: ${gen.stderr.slice(-2000)}`);
@@ -199,11 +155,20 @@ async function main(): Promise<void> {
     const small = path.resolve(repoRoot, '../shared/fixtures/hydrosphere/onnx_mnist');
 
     console.log(`node ${process.version}, ${os.cpus()[0]?.model}, ${os.cpus().length} CPUs`);
-    console.log(`ONNX ${(statSync(onnxFile).size / MiB).toFixed(0)} MiB (24 inline initializers of 64 MiB)`);
-    const kOnnx = kiln('onnx', onnxDir);
+    for (const m of ONNX_MODELS) {
+      // One model on disk at a time (the largest is 1.5 GiB).
+      const onnxDir = path.join(tmp, 'onnx');
+      mkdirSync(onnxDir);
+      const onnxFile = path.join(onnxDir, 'model.onnx');
+      const initializers = Array.from({ length: m.count }, (_, i) => ({ name: `W${i}`, dims: [m.side, m.side] }));
+      await writeParts(onnxFile, syntheticOnnx({ inputs: ['X'], outputs: ['Y'], initializers, width: m.side }));
+      console.log(`ONNX ${(statSync(onnxFile).size / MiB).toFixed(0)} MiB (${m.what})`);
+      const kOnnx = kiln('onnx', onnxDir);
+      const pOnnx = python('onnx', onnxFile);
+      console.log(fmt(kOnnx, pOnnx, 'python onnx.load'));
+      rmSync(onnxDir, { recursive: true, force: true });
+    }
     const kSmall = kiln('onnx', small);
-    const pOnnx = python('onnx', onnxFile);
-    console.log(fmt(kOnnx, pOnnx, 'python onnx.load'));
     console.log(`  kiln on mnist.onnx (27 KiB) for comparison: peak RSS ${kSmall.peakRssMiB.toFixed(0)} MiB, ${kSmall.bytesRead} bytes read`);
 
     console.log(`SavedModel: saved_model.pb ${(statSync(pb).size / MiB).toFixed(0)} MiB (a 256 MiB constant in graph_def)`);

@@ -5,7 +5,7 @@ import type { ContractFormat, FileEntry } from './format';
 import type { ModelFiles, RandomAccessFile } from './source';
 import { field, type DataType, type Dim, type Field, type InferenceResult, type ValueType } from './types';
 import { onnxDataType } from './dtypes';
-import { int64Varint, schema, span, wholeFile, WireReader, WIRE_LEN, type Span, type WireField } from './wire';
+import { int64Varint, MAX_STRING_BYTES, schema, span, wholeFile, WireReader, WIRE_LEN, type Span, type WireField } from './wire';
 
 // Field numbers from onnx/onnx.proto. Only what inference needs; protobufjs skips the rest.
 const root = schema(`
@@ -47,6 +47,12 @@ const SPARSE_VALUES = 1; // SparseTensorProto.values (a TensorProto whose name i
 /** How deep sequence/map/optional types may nest before we call the file corrupt. */
 const MAX_TYPE_DEPTH = 64;
 
+/** After hopping over an initializer's data, read this much at the next one: its tag and length, dims, data_type and
+ * (usually) name. Initializers whose name is not within it are finished later, only if needed, concurrently. */
+const INITIALIZER_HEAD = 48;
+/** How many initializers' remaining fields are read at once (range requests to an object store). */
+const NAME_READS_IN_FLIGHT = 16;
+
 interface ShapeMsg {
   dim?: Array<{ dim_value?: number; dim_param?: string }>;
 }
@@ -63,11 +69,22 @@ interface ValueInfoMsg {
   type?: TypeMsg;
 }
 
+/** An initializer whose name was not in the bytes read while hopping over it: where to finish reading it. */
+type PendingName =
+  /** The name field's payload (its header was read). */
+  | { kind: 'bytes'; offset: number; length: number }
+  /** A TensorProto's fields from `from` on (a data array came before the name); `name` is the last seen so far. */
+  | { kind: 'tensor'; span: Span; from: number; name: NameSoFar }
+  /** A SparseTensorProto (its values tensor carries the name). */
+  | { kind: 'sparse'; span: Span };
+type NameSoFar = string | { offset: number; length: number } | undefined;
+
 interface GraphScan {
   name?: string;
   inputs: ValueInfoMsg[];
   outputs: ValueInfoMsg[];
   initializers: Set<string>;
+  pending: PendingName[];
   seen: boolean;
 }
 
@@ -91,9 +108,9 @@ export const onnxFormat: ContractFormat = {
 
 /** Reads one ONNX ModelProto's contract and metadata. */
 export async function inferOnnxFile(file: RandomAccessFile): Promise<InferenceResult> {
-  const r = new WireReader(file);
+  const r = new WireReader(file, { jumpWindow: INITIALIZER_HEAD });
   const metadata: Record<string, string> = {};
-  const graph: GraphScan = { inputs: [], outputs: [], initializers: new Set(), seen: false };
+  const graph: GraphScan = { inputs: [], outputs: [], initializers: new Set(), pending: [], seen: false };
   const int64 = (f: WireField, what: string) => int64Varint(file, f, what).toString();
 
   for await (const f of r.fields(wholeFile(file))) {
@@ -134,12 +151,13 @@ export async function inferOnnxFile(file: RandomAccessFile): Promise<InferenceRe
   }
   if (!graph.seen) throw new KilnError('INVALID_ARGUMENT', 'not an ONNX model: no graph', file.path);
 
+  await resolveInitializerNames(file, graph);
   const where = (kind: string, i: number) => `${file.path}: graph.${kind}[${i}]`;
   const inputs = graph.inputs
     .map((v, i) => ({ v, i }))
     .filter(({ v }) => !graph.initializers.has(v.name ?? ''))
-    .map(({ v, i }) => toField(v, where('input', i)));
-  const outputs = graph.outputs.map((v, i) => toField(v, where('output', i)));
+    .map(({ v, i }) => toField(v, where('input', i), `input.${v.name ?? ''}`, metadata));
+  const outputs = graph.outputs.map((v, i) => toField(v, where('output', i), `output.${v.name ?? ''}`, metadata));
   return {
     contract: {
       source: 'onnx',
@@ -162,34 +180,118 @@ async function scanGraph(r: WireReader, s: Span, g: GraphScan): Promise<void> {
         g.outputs.push(await r.decode<ValueInfoMsg>(ValueInfoProto, f));
         break;
       case GRAPH.initializer: {
-        const name = await tensorName(r, span(r.file, f, 'initializer'));
-        if (name !== undefined) g.initializers.add(name);
+        // Only what is already read: the hop to this initializer read its first bytes, which usually hold the name.
+        const s = span(r.file, f, 'initializer');
+        const { done, next, name } = peekTensorName(r, s);
+        if (!done) g.pending.push({ kind: 'tensor', span: s, from: next, name });
+        else if (typeof name === 'string') g.initializers.add(name);
+        else if (name) g.pending.push({ kind: 'bytes', ...name });
         break;
       }
-      case GRAPH.sparseInitializer:
-        for await (const v of r.fields(span(r.file, f, 'sparse_initializer'))) {
-          if (v.number !== SPARSE_VALUES || v.wireType !== WIRE_LEN) continue;
-          const name = await tensorName(r, span(r.file, v, 'sparse_initializer.values'));
-          if (name !== undefined) g.initializers.add(name);
-        }
+      case GRAPH.sparseInitializer: {
+        const s = span(r.file, f, 'sparse_initializer');
+        const names = peekSparseNames(r, s);
+        if (names) names.forEach((n) => g.initializers.add(n));
+        else g.pending.push({ kind: 'sparse', span: s });
         break;
+      }
       default:
         break; // nodes, value_info, doc_string...: skipped without reading
     }
   }
 }
 
-/** A TensorProto's name, scanning past its data (raw_data and the typed arrays are never read). */
-async function tensorName(r: WireReader, s: Span): Promise<string | undefined> {
-  let name: string | undefined;
-  for await (const f of r.fields(s)) {
-    if (f.number === TENSOR_NAME) name = await r.string(f, 'initializer name');
+/** A TensorProto's name from the bytes in the window only: `done` when all its fields' headers were there (so the
+ * last name field is known: protobuf's last-one-wins), the name itself or where it is when its bytes were not. */
+function peekTensorName(r: WireReader, s: Span): { done: boolean; next: number; name: NameSoFar } {
+  const { fields, next } = r.peekFields(s);
+  let name: NameSoFar;
+  for (const f of fields) {
+    if (f.number !== TENSOR_NAME || f.wireType !== WIRE_LEN) continue;
+    const bytes = r.peekBytes(f.offset, f.length);
+    name = bytes ? bytes.toString('utf8') : { offset: f.offset, length: f.length };
   }
-  return name;
+  return { done: next === s.offset + s.length, next, name };
 }
 
-function toField(v: ValueInfoMsg, where: string): Field {
+/** The names of a SparseTensorProto's values tensors, if the window holds all of them; undefined if not. */
+function peekSparseNames(r: WireReader, s: Span): string[] | undefined {
+  const { fields, next } = r.peekFields(s);
+  if (next !== s.offset + s.length) return undefined;
+  const names: string[] = [];
+  for (const v of fields) {
+    if (v.number !== SPARSE_VALUES || v.wireType !== WIRE_LEN) continue;
+    const t = peekTensorName(r, { offset: v.offset, length: v.length });
+    if (!t.done || (t.name !== undefined && typeof t.name !== 'string')) return undefined;
+    if (t.name !== undefined) names.push(t.name);
+  }
+  return names;
+}
+
+/** Reads the initializer names the hop did not see, only while some graph input might still be one of them (an
+ * input is left out iff an initializer has its name, so inputs already matched need nothing more, and a name of
+ * another byte length cannot match). Each pending initializer is independent: they are read concurrently. */
+async function resolveInitializerNames(file: RandomAccessFile, g: GraphScan): Promise<void> {
+  const unresolved = new Set(g.inputs.map((v) => v.name ?? '').filter((n) => !g.initializers.has(n)));
+  if (unresolved.size === 0) return;
+  const lengths = () => new Set([...unresolved].map((n) => Buffer.byteLength(n)));
+  let wanted = lengths();
+  const queue = [...g.pending];
+  const found = (name: string | undefined) => {
+    if (name === undefined) return;
+    g.initializers.add(name);
+    if (unresolved.delete(name)) wanted = lengths();
+  };
+  const nameAt = async (r: WireReader, at: { offset: number; length: number }) =>
+    wanted.has(at.length) ? (await r.bytes(at.offset, at.length, MAX_STRING_BYTES, 'initializer name')).toString('utf8') : undefined;
+
+  const worker = async () => {
+    for (let p = queue.shift(); p && unresolved.size > 0; p = queue.shift()) {
+      const r = new WireReader(file, { jumpWindow: INITIALIZER_HEAD });
+      if (p.kind === 'bytes') found(await nameAt(r, p));
+      else if (p.kind === 'tensor') found(await tensorName(r, p.span, p.from, p.name, nameAt));
+      else {
+        for await (const v of r.fields(p.span)) {
+          if (v.number !== SPARSE_VALUES || v.wireType !== WIRE_LEN) continue;
+          found(await tensorName(r, span(file, v, 'sparse_initializer.values'), v.offset, undefined, nameAt));
+        }
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(NAME_READS_IN_FLIGHT, queue.length) }, worker));
+}
+
+/** A TensorProto's name (the last name field), scanning its fields from `from` past its data without reading it;
+ * the name's bytes are read only if `read` wants them. */
+async function tensorName(
+  r: WireReader,
+  s: Span,
+  from: number,
+  soFar: NameSoFar,
+  read: (r: WireReader, at: { offset: number; length: number }) => Promise<string | undefined>,
+): Promise<string | undefined> {
+  let name = soFar;
+  for await (const f of r.fields(s, from)) {
+    if (f.number === TENSOR_NAME && f.wireType === WIRE_LEN) name = { offset: f.offset, length: f.length };
+  }
+  return typeof name === 'string' || name === undefined ? name : read(r, name);
+}
+
+function toField(v: ValueInfoMsg, where: string, key: string, metadata: Record<string, string>): Field {
+  const opaque = findOpaque(v.type, 0);
+  if (opaque) {
+    // No contract type says "opaque": the field stays, the opaque part of its type unspecified, and the metadata
+    // says why (rather than failing the whole contract over one field).
+    metadata[`onnx.note.${key}`] = `opaque type ${opaque.domain ?? ''}.${opaque.name ?? ''} has no contract equivalent: type left unspecified`;
+  }
   return field(v.name ?? '', valueType(v.type, where, 0));
+}
+
+/** The opaque type anywhere in a type (a sequence, map or optional of one), if any. */
+function findOpaque(t: TypeMsg | undefined, depth: number): { domain?: string; name?: string } | undefined {
+  if (!t || depth > MAX_TYPE_DEPTH) return undefined; // too deep: valueType reports it
+  if (t.opaque_type) return t.opaque_type;
+  return findOpaque(t.sequence_type?.elem_type ?? t.optional_type?.elem_type ?? t.map_type?.value_type, depth + 1);
 }
 
 function valueType(t: TypeMsg | undefined, where: string, depth: number): ValueType {
@@ -212,10 +314,7 @@ function valueType(t: TypeMsg | undefined, where: string, depth: number): ValueT
   if (t.optional_type) {
     return { type: 'optional', optional: { elementType: valueType(t.optional_type.elem_type, where, depth + 1) } };
   }
-  if (t.opaque_type) {
-    const o = t.opaque_type;
-    throw new KilnError('INVALID_ARGUMENT', `opaque type ${o.domain ?? ''}.${o.name ?? ''} has no contract equivalent`, where);
-  }
+  if (t.opaque_type) return { type: 'tensor', tensor: { dtype: 'DATA_TYPE_UNSPECIFIED', shape: null } }; // noted in toField
   return { type: 'tensor', tensor: { dtype: 'DATA_TYPE_UNSPECIFIED', shape: null } }; // an empty TypeProto
 }
 

@@ -1,8 +1,10 @@
-// Test helpers for the parsers built on the wire scanner: a seeded PRNG, in-memory model files and a fuzz loop that
-// requires every corrupt input to end in a KilnError or a valid result, within a time bound.
+// Test helpers for the parsers built on the wire scanner: a seeded PRNG, in-memory model files, a fuzz loop that
+// requires every corrupt input to end in a KilnError or a valid result within a time bound, and synthetic ONNX models
+// of any size (also used by bench/inference).
 import assert from 'node:assert/strict';
+import protobuf from 'protobufjs';
 import { isKilnError } from '@kiln/errors';
-import type { ModelFiles } from './source';
+import type { ModelFiles, RandomAccessFile } from './source';
 import { bufferFile } from './wire';
 
 /** mulberry32: a small seeded PRNG, so fuzz failures reproduce. */
@@ -100,4 +102,98 @@ export function mutateJson(value: unknown, rand: () => number): unknown {
     }
   }
   return ODD_VALUES[Math.floor(rand() * ODD_VALUES.length)];
+}
+
+/** A model file described in parts: bytes as they are, and a number for that many bytes of tensor data. */
+export type Parts = Array<Buffer | number>;
+
+/** The filler byte of tensor data in Parts (0x3c3c3c3c is a valid float, so the data is valid too). */
+const FILL = 0x3c;
+
+const partsLength = (parts: Parts) => parts.reduce<number>((n, p) => n + (typeof p === 'number' ? p : p.length), 0);
+
+/** A RandomAccessFile over Parts: a model of any size in a few bytes of memory. */
+export function partsFile(path: string, parts: Parts): RandomAccessFile {
+  const starts: number[] = [];
+  let size = 0;
+  for (const p of parts) {
+    starts.push(size);
+    size += typeof p === 'number' ? p : p.length;
+  }
+  return {
+    path,
+    size,
+    async read(offset, length) {
+      const out = Buffer.alloc(Math.max(0, Math.min(length, size - offset)), FILL);
+      parts.forEach((p, i) => {
+        if (typeof p === 'number') return;
+        const from = Math.max(offset, starts[i]);
+        const to = Math.min(offset + out.length, starts[i] + p.length);
+        if (from < to) p.copy(out, from - offset, from - starts[i], to - starts[i]);
+      });
+      return out;
+    },
+  };
+}
+
+/** An ONNX model for tests and the benchmark, written field by field in the order onnx's serializer uses. */
+export interface SyntheticOnnx {
+  /** Graph inputs and outputs: float tensors of shape [batch, width]. */
+  inputs: string[];
+  outputs: string[];
+  /** FLOAT initializers; their data is raw_data (after the name), or packed float_data (before it) if floatData. */
+  initializers: Array<{ name: string; dims: number[]; floatData?: boolean }>;
+  /** Width of the inputs' and outputs' second dim. */
+  width?: number;
+}
+
+/** A SyntheticOnnx as Parts: a MatMul chain over the initializers, tensor data as byte counts. */
+export function syntheticOnnx(m: SyntheticOnnx): Parts {
+  const enc = (build: (w: protobuf.Writer) => void) => {
+    const w = protobuf.Writer.create();
+    build(w);
+    return Buffer.from(w.finish());
+  };
+  const lenPrefix = (fieldNo: number, len: number) => enc((w) => w.uint32((fieldNo << 3) | 2).uint32(len));
+  const field = (fieldNo: number, payload: Buffer) => [lenPrefix(fieldNo, payload.length), payload];
+  const valueInfo = (name: string) =>
+    enc((w) => {
+      w.uint32((1 << 3) | 2).string(name);
+      w.uint32((2 << 3) | 2).fork(); // TypeProto
+      w.uint32((1 << 3) | 2).fork().uint32((1 << 3) | 0).int32(1); // tensor_type { elem_type FLOAT
+      w.uint32((2 << 3) | 2).fork(); // shape
+      w.uint32((1 << 3) | 2).fork().uint32((2 << 3) | 2).string('batch').ldelim();
+      w.uint32((1 << 3) | 2).fork().uint32((1 << 3) | 0).int64(m.width ?? 4096).ldelim();
+      w.ldelim().ldelim().ldelim();
+    });
+  const n = m.initializers.length;
+  const node = (i: number) =>
+    enc((w) => {
+      w.uint32((1 << 3) | 2).string(i === 0 ? (m.inputs[0] ?? 'X') : `h${i - 1}`);
+      w.uint32((1 << 3) | 2).string(m.initializers[i].name);
+      w.uint32((2 << 3) | 2).string(i === n - 1 ? (m.outputs[0] ?? 'Y') : `h${i}`);
+      w.uint32((4 << 3) | 2).string('MatMul');
+    });
+  const graph: Parts = [];
+  for (let i = 0; i < n; i++) graph.push(...field(1, node(i)));
+  graph.push(enc((w) => w.uint32((2 << 3) | 2).string('synthetic')));
+  for (const t of m.initializers) {
+    const bytes = 4 * t.dims.reduce((a, b) => a * b, 1);
+    const head = enc((w) => {
+      for (const d of t.dims) w.uint32((1 << 3) | 0).int64(d); // dims (proto2: not packed)
+      w.uint32((2 << 3) | 0).int32(1); // data_type FLOAT
+      if (t.floatData) w.uint32((4 << 3) | 2).uint32(bytes); // float_data (packed), then the data
+    });
+    const name = enc((w) => w.uint32((8 << 3) | 2).string(t.name));
+    const tensor: Parts = t.floatData ? [head, bytes, name] : [head, name, lenPrefix(9, bytes), bytes];
+    graph.push(lenPrefix(5, partsLength(tensor)), ...tensor);
+  }
+  for (const i of m.inputs) graph.push(...field(11, valueInfo(i)));
+  for (const o of m.outputs) graph.push(...field(12, valueInfo(o)));
+  return [
+    enc((w) => w.uint32((1 << 3) | 0).int64(8).uint32((2 << 3) | 2).string('kiln-synthetic')),
+    lenPrefix(7, partsLength(graph)),
+    ...graph,
+    enc((w) => w.uint32((8 << 3) | 2).fork().uint32((1 << 3) | 2).string('').uint32((2 << 3) | 0).int64(17).ldelim()),
+  ];
 }

@@ -121,3 +121,35 @@ test('fuzz: 400 truncated or mutated messages each end in a result or a KilnErro
   assert.equal(res.ok + res.rejected, 400);
   assert.ok(res.rejected > 0 && res.ok > 0);
 });
+
+test('with a small jump window, hopping over many large fields reads that much per field and never the gaps', async () => {
+  const w = protobuf.Writer.create();
+  const big = Buffer.alloc(10_000, 7);
+  for (let i = 0; i < 100; i++) w.uint32((1 << 3) | 2).bytes(big).uint32((2 << 3) | 0).uint32(i);
+  const file = new CountingFile(bufferFile('hops.pb', Buffer.from(w.finish())));
+  const fields = await collect(new WireReader(file, { jumpWindow: 32 }));
+  assert.deepEqual(fields.filter((f) => f.number === 2).map((f) => Number(f.varint)), Array.from({ length: 100 }, (_, i) => i));
+  assert.ok(file.bytesRead <= 8 * 1024 + 100 * 32, `read ${file.bytesRead} of ${file.size} bytes`);
+  assert.ok(file.reads <= 101, `${file.reads} reads`);
+});
+
+test('peekFields and peekBytes read nothing: they report what the window holds and stop where it ends', async () => {
+  const w = protobuf.Writer.create();
+  w.uint32((1 << 3) | 2).string('name');
+  w.uint32((2 << 3) | 2).bytes(Buffer.alloc(50_000)); // its header is in the first window, its payload is not
+  w.uint32((3 << 3) | 0).uint32(5); // beyond the first window
+  const file = new CountingFile(bufferFile('peek.pb', Buffer.from(w.finish())));
+  const r = new WireReader(file, { jumpWindow: 16 });
+  await r.varint(0, file.size); // fills the window from 0
+  const reads = file.reads;
+  const { fields, next } = r.peekFields(wholeFile(file));
+  assert.deepEqual(fields.map((f) => f.number), [1, 2]);
+  assert.equal(next, fields[1].offset + fields[1].length);
+  assert.equal(r.peekBytes(fields[0].offset, fields[0].length)?.toString(), 'name');
+  assert.equal(r.peekBytes(fields[1].offset, fields[1].length), undefined);
+  assert.equal(file.reads, reads);
+  // fields() resumes where the peek stopped, reading.
+  const rest: number[] = [];
+  for await (const f of r.fields(wholeFile(file), next)) rest.push(f.number);
+  assert.deepEqual(rest, [3]);
+});

@@ -16,6 +16,14 @@ export const MAX_STRING_BYTES = 1024 * 1024;
 
 const MIN_WINDOW = 4 * 1024;
 const MAX_WINDOW = 256 * 1024;
+/** A field's tag (at most 5 bytes for a valid field number) and length or value varint (at most 10). */
+const MAX_HEADER = 15;
+
+export interface WireReaderOptions {
+  /** How much to read after a jump (skipping a large field). Parsers that hop over many large fields, reading only
+   * each one's first bytes, make it small; the default suits jumps followed by a whole small message. */
+  jumpWindow?: number;
+}
 
 /** One field of a message, as found on the wire. */
 export interface WireField {
@@ -47,8 +55,11 @@ export class WireReader {
   private buf: Buffer = Buffer.alloc(0);
   private bufStart = 0;
   private window = MIN_WINDOW;
+  private readonly jumpWindow: number;
 
-  constructor(readonly file: RandomAccessFile) {}
+  constructor(readonly file: RandomAccessFile, options: WireReaderOptions = {}) {
+    this.jumpWindow = options.jumpWindow ?? MIN_WINDOW;
+  }
 
   get size(): number {
     return this.file.size;
@@ -60,9 +71,10 @@ export class WireReader {
     if (want <= 0) return 0;
     const bufEnd = this.bufStart + this.buf.length;
     if (pos >= this.bufStart && pos + want <= bufEnd) return want;
-    // Reading on from the window's end doubles the window; a jump starts small again.
-    const near = pos >= this.bufStart && pos <= bufEnd + this.window;
-    this.window = near ? Math.min(this.window * 2, MAX_WINDOW) : MIN_WINDOW;
+    // Reading on from (about) the window's end doubles the window, so adjacent small reads coalesce; a jump over more
+    // than a jump window's worth starts small again, so skipped data is never read, however it is laid out.
+    const near = pos >= this.bufStart && pos <= bufEnd + this.jumpWindow;
+    this.window = near ? Math.min(Math.max(this.window * 2, MIN_WINDOW), MAX_WINDOW) : this.jumpWindow;
     const length = Math.min(Math.max(want, this.window), this.file.size - pos);
     const data = await this.file.read(pos, length);
     if (data.length < want) throw invalid(this.file, pos, `file ended early: wanted ${want} bytes, got ${data.length}`);
@@ -71,17 +83,74 @@ export class WireReader {
     return want;
   }
 
-  /** Reads a varint at `pos`, not past `limit`. */
-  async varint(pos: number, limit: number): Promise<{ value: bigint; next: number }> {
-    const avail = Math.min(await this.ensure(pos, 10), limit - pos);
+  /** Decodes the varint at `pos` from the window, not past `limit`; a string says why it cannot. */
+  private varintAt(pos: number, limit: number): { value: bigint; next: number } | 'truncated' | 'too long' {
+    const avail = Math.min(this.bufStart + this.buf.length, limit) - pos;
     const base = pos - this.bufStart;
+    if (base < 0) return 'truncated';
     let value = 0n;
     for (let i = 0; i < avail && i < 10; i++) {
       const b = this.buf[base + i];
       value |= BigInt(b & 0x7f) << BigInt(7 * i);
       if (b < 0x80) return { value: BigInt.asUintN(64, value), next: pos + i + 1 };
     }
-    throw invalid(this.file, pos, avail >= 10 ? 'varint longer than 10 bytes' : 'truncated varint');
+    return avail >= 10 ? 'too long' : 'truncated';
+  }
+
+  /** Reads a varint at `pos`, not past `limit`. */
+  async varint(pos: number, limit: number): Promise<{ value: bigint; next: number }> {
+    await this.ensure(pos, 10);
+    const v = this.varintAt(pos, limit);
+    if (typeof v === 'string') throw invalid(this.file, pos, v === 'too long' ? 'varint longer than 10 bytes' : 'truncated varint');
+    return v;
+  }
+
+  /** The field whose tag is at `pos` in a message ending at `end`, from the window. Strict: corrupt or missing
+   * bytes throw (the caller made the header available); otherwise they give undefined. */
+  private header(pos: number, end: number, strict: boolean): WireField | undefined {
+    const fail = (at: number, message: string): undefined => {
+      if (strict) throw invalid(this.file, at, message);
+      return undefined;
+    };
+    const varint = (at: number) => {
+      const v = this.varintAt(at, end);
+      return typeof v === 'string' ? fail(at, v === 'too long' ? 'varint longer than 10 bytes' : 'truncated varint') : v;
+    };
+    const tag = varint(pos);
+    if (!tag) return undefined;
+    if (tag.value > 0xffffffffn) return fail(pos, 'field tag out of range');
+    const number = Number(tag.value >> 3n);
+    const wireType = Number(tag.value & 7n);
+    if (number === 0) return fail(pos, 'field number 0');
+    const at = tag.next;
+    let f: WireField;
+    switch (wireType) {
+      case WIRE_VARINT: {
+        const v = varint(at);
+        if (!v) return undefined;
+        f = { number, wireType, offset: at, length: v.next - at, varint: v.value };
+        break;
+      }
+      case WIRE_FIXED64:
+        f = { number, wireType, offset: at, length: 8, varint: 0n };
+        break;
+      case WIRE_FIXED32:
+        f = { number, wireType, offset: at, length: 4, varint: 0n };
+        break;
+      case WIRE_LEN: {
+        const len = varint(at);
+        if (!len) return undefined;
+        if (len.value > BigInt(end - len.next)) {
+          return fail(pos, `field ${number} declares ${len.value} bytes, more than the ${end - len.next} left in its message`);
+        }
+        f = { number, wireType, offset: len.next, length: Number(len.value), varint: 0n };
+        break;
+      }
+      default:
+        return fail(pos, `unsupported wire type ${wireType} for field ${number}`);
+    }
+    if (f.offset + f.length > end) return fail(pos, `field ${number} runs past the end of its message`);
+    return f;
   }
 
   /** Copies `length` bytes at `offset` (checked against the file and `max`). */
@@ -107,46 +176,38 @@ export class WireReader {
   }
 
   /** Iterates the fields of the message in `span`, never reading length-delimited payloads. */
-  async *fields(span: Span): AsyncGenerator<WireField> {
+  async *fields(span: Span, from = span.offset): AsyncGenerator<WireField> {
     const end = span.offset + span.length;
     if (span.offset < 0 || end > this.file.size) throw invalid(this.file, span.offset, 'message runs past the end of the file');
-    let pos = span.offset;
-    while (pos < end) {
-      const tagAt = pos;
-      const tag = await this.varint(pos, end);
-      pos = tag.next;
-      if (tag.value > 0xffffffffn) throw invalid(this.file, tagAt, 'field tag out of range');
-      const number = Number(tag.value >> 3n);
-      const wireType = Number(tag.value & 7n);
-      if (number === 0) throw invalid(this.file, tagAt, 'field number 0');
-      let f: WireField;
-      switch (wireType) {
-        case WIRE_VARINT: {
-          const v = await this.varint(pos, end);
-          f = { number, wireType, offset: pos, length: v.next - pos, varint: v.value };
-          break;
-        }
-        case WIRE_FIXED64:
-          f = { number, wireType, offset: pos, length: 8, varint: 0n };
-          break;
-        case WIRE_FIXED32:
-          f = { number, wireType, offset: pos, length: 4, varint: 0n };
-          break;
-        case WIRE_LEN: {
-          const len = await this.varint(pos, end);
-          if (len.value > BigInt(end - len.next)) {
-            throw invalid(this.file, tagAt, `field ${number} declares ${len.value} bytes, more than the ${end - len.next} left in its message`);
-          }
-          f = { number, wireType, offset: len.next, length: Number(len.value), varint: 0n };
-          break;
-        }
-        default:
-          throw invalid(this.file, tagAt, `unsupported wire type ${wireType} for field ${number}`);
-      }
-      if (f.offset + f.length > end) throw invalid(this.file, tagAt, `field ${number} runs past the end of its message`);
+    for (let pos = from; pos < end; ) {
+      await this.ensure(pos, Math.min(MAX_HEADER, end - pos));
+      const f = this.header(pos, end, true)!;
       pos = f.offset + f.length;
       yield f;
     }
+  }
+
+  /** The fields of `span` (from `from`) whose headers are already in the window, without reading anything: stops at
+   * the first one that is not (`next` is where; the span's end when all were). Corrupt bytes also stop it, for
+   * fields() to report if the caller goes on reading. */
+  peekFields(span: Span, from = span.offset): { fields: WireField[]; next: number } {
+    const end = span.offset + span.length;
+    const fields: WireField[] = [];
+    let pos = from;
+    while (pos < end) {
+      const f = this.header(pos, end, false);
+      if (!f) break;
+      fields.push(f);
+      pos = f.offset + f.length;
+    }
+    return { fields, next: pos };
+  }
+
+  /** `length` bytes at `offset` if they are already in the window (no read), else undefined. */
+  peekBytes(offset: number, length: number): Buffer | undefined {
+    const start = offset - this.bufStart;
+    if (start < 0 || start + length > this.buf.length) return undefined;
+    return this.buf.subarray(start, start + length);
   }
 
   /** Reads and decodes a (small) submessage with a protobufjs type, as a plain object: enums and 64-bit integers as
