@@ -11,7 +11,8 @@ import { builderHandlers } from './service';
 import { DockerEngine } from './docker';
 
 export interface BuilderOptions {
-  /** Replaces the global fetch for the builder's registry requests (tests count blob uploads with it). */
+  /** Replaces the global fetch for the builder's registry requests made through @kiln/oci's transport (fault
+   * injection); a streamed layer PATCH goes over node:http, so tests count uploads in the registry's log instead. */
   fetch?: typeof fetch;
 }
 

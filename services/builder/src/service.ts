@@ -26,7 +26,7 @@ export interface BuilderDeps {
   docker: () => DockerEngine;
   log: Logger;
   largeFileThreshold?: number;
-  /** Replaces the global fetch for registry requests (tests observe the blobs a build sends). */
+  /** Replaces the global fetch for registry requests made through @kiln/oci's transport (see index.ts). */
   fetch?: typeof fetch;
 }
 

@@ -37,8 +37,8 @@ export function registryOptions(registry: string, images: KilnConfig['images']):
 /** One transport per registry for the life of the builder, so bearer tokens are reused across builds. */
 export class Transports {
   private readonly byRegistry = new Map<string, RegistryTransport>();
-  /** `fetch` replaces the global one for the registry requests made through @kiln/oci's transport (tests count them
-   * with it); a streamed layer PATCH goes over node:http (stream-push.ts). */
+  /** `fetch` replaces the global one for the registry requests made through @kiln/oci's transport; a streamed layer
+   * PATCH goes over node:http (stream-push.ts), so what a build sent is counted in the registry's log, not here. */
   constructor(private readonly images: KilnConfig['images'], private readonly fetchImpl?: typeof fetch) {}
 
   private readonly streamAuth = new Map<string, Promise<string | null>>();
