@@ -155,10 +155,12 @@ if (missing.length) {
       const admin = new pg.Client({ connectionString: cluster.db.url });
       await admin.connect();
       try {
+        let duplicated = false;
         const slowDone = waitForBuild(clients[1], 'durable-slow', slow.version, {
           timeoutMs: 180_000,
           onLog: (line) => {
-            if (line === 'kiln-slow-start') {
+            if (line === 'kiln-slow-start' && !duplicated) {
+              duplicated = true;
               void admin.query(`INSERT INTO ${QUEUE_JOBS} (name, data) SELECT name, data FROM ${QUEUE_JOBS} WHERE name = 'kiln-build' AND data->>'model' = 'durable-slow'`);
             }
           },
