@@ -9,7 +9,7 @@ import { onnxFormat } from './onnx';
 import { savedModelFormat } from './savedmodel';
 import { sparkFormat } from './spark';
 import { kerasFormat, kerasModelFiles } from './keras';
-import { contractFromManifest } from './manifest';
+import { contractFromManifest, hydrosphereContractFormat } from './manifest';
 import { mergeContracts } from './merge';
 
 export * from './types';
@@ -17,8 +17,9 @@ export type { ContractFormat, FileEntry } from './format';
 export type { ModelFiles, RandomAccessFile } from './source';
 export { localModelFiles } from './local-files';
 
-/** Tried in order; the first whose detect() accepts the files reads them. */
-export const FORMATS: readonly ContractFormat[] = [savedModelFormat, onnxFormat, kerasFormat, sparkFormat];
+/** Tried in order; the first whose detect() accepts the files reads them. A Hydrosphere contract.prototxt comes last:
+ * it stands in for metadata only where a model has none of its own. */
+export const FORMATS: readonly ContractFormat[] = [savedModelFormat, onnxFormat, kerasFormat, sparkFormat, hydrosphereContractFormat];
 
 /** For the formats whose model is one file among others: every file that could be it. Several means the upload does
  * not say which model it is, so inference refuses to pick one (the manifest's payload can narrow them). */

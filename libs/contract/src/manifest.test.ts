@@ -4,7 +4,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { MANIFEST_TYPES, parseManifest } from '@kiln/manifest';
+import { isKilnError } from '@kiln/errors';
+import { inferContract } from './index';
+import { localModelFiles } from './local-files';
 import { contractFromManifest, MANIFEST_DATA_TYPES } from './manifest';
+import { memoryFiles } from './wire-testing';
 import { DATA_TYPES, dim, field, tensor, unknownDim, type Contract } from './types';
 
 const testdata = (name: string) =>
@@ -97,4 +101,27 @@ test('fields keep the order the manifest lists them in', () => {
 
 test('a manifest without a contract gives no contract', () => {
   assert.equal(contractOf('name: a\n'), null);
+});
+
+test("Hydrosphere's contract.prototxt of the scikit fixture is the contract its serving.yaml writes, but the profiles", async () => {
+  const { contract, format, metadata } = await inferContract(await localModelFiles(fileURLToPath(new URL('../../../../shared/fixtures/hydrosphere/scikit_model', import.meta.url))));
+  assert.equal(format, 'manifest');
+  assert.equal(metadata['manifest.file'], 'contract.prototxt');
+  const written = contractOf(testdata('scikit.serving.yaml'))!;
+  const noProfiles = (c: Contract) => c.signatures.map((s) => ({ ...s, inputs: s.inputs.map((f) => ({ ...f, profile: 'DATA_PROFILE_UNSPECIFIED' })), outputs: s.outputs.map((f) => ({ ...f, profile: 'DATA_PROFILE_UNSPECIFIED' })) }));
+  assert.deepEqual(noProfiles(contract!), noProfiles(written));
+});
+
+test('contract.prototxt: 1.x signatures lists, unknown rank, profiles; nested subfields and bad text are INVALID_ARGUMENT', async () => {
+  const text = `model_name: "m"
+signatures { signature_name: "a" inputs { name: "x" dtype: DT_FLOAT shape { dim { size: -1 } dim { size: 3 } } profile: IMAGE } outputs { name: "y" dtype: DT_STRING shape { unknown_rank: true } } }
+signatures { signature_name: "b" inputs { name: "z" dtype: DT_INT64 } }`;
+  const { contract } = await inferContract(memoryFiles({ 'contract.prototxt': Buffer.from(text), 'model.pkl': Buffer.from('x') }));
+  assert.deepEqual(contract!.signatures.map((s) => s.name), ['a', 'b']);
+  assert.deepEqual(contract!.signatures[0].inputs[0], field('x', tensor('DATA_TYPE_FLOAT', [unknownDim(), dim(3)]), 'DATA_PROFILE_IMAGE'));
+  assert.deepEqual(contract!.signatures[0].outputs[0], field('y', tensor('DATA_TYPE_STRING', null)));
+  const nested = 'predict { inputs { name: "x" subfields { data { name: "a" dtype: DT_FLOAT } } } }';
+  for (const bad of [nested, 'predict { inputs { name: "x" dtype: DT_NOPE } }', 'predict { inputs {']) {
+    await assert.rejects(inferContract(memoryFiles({ 'contract.prototxt': Buffer.from(bad) })), (e) => isKilnError(e) && e.code === 'INVALID_ARGUMENT' && /contract\.prototxt/.test(e.message));
+  }
 });

@@ -309,7 +309,11 @@ class TextParser {
 
 /** Parses a saved_model.pbtxt into the parts of SavedModel that `root` declares. */
 export async function parseTextSavedModel(file: RandomAccessFile, root: protobuf.Root): Promise<SavedModelMsg> {
+  return (await parseTextMessage(file, root, 'tensorflow.SavedModel')) as SavedModelMsg;
+}
+
+/** Parses a text-format file as the message `typeName` of `root` (fields the schema leaves out are skipped). */
+export async function parseTextMessage(file: RandomAccessFile, root: protobuf.Root, typeName: string): Promise<Record<string, unknown>> {
   root.resolveAll();
-  const parser = new TextParser(new Tokenizer(file));
-  return (await parser.message(root.lookupType('tensorflow.SavedModel'), null, 0)) as SavedModelMsg;
+  return new TextParser(new Tokenizer(file)).message(root.lookupType(typeName), null, 0);
 }
