@@ -17,7 +17,8 @@ import { tarOf } from '@kiln/archive/testing';
 import { createLogger, type Logger } from '@kiln/log';
 import { startRegistry, sweepLeftovers } from '../services/registry/src/index';
 import { startInference } from '../services/inference/src/index';
-import { configFrom, realServersEnv } from './helpers/test-config';
+import { configFrom, emptyS3Prefix, freePort, realServersEnv, testS3Env } from './helpers/test-config';
+import { startKilnProcess } from './helpers/kiln-process';
 import { assertGrpcError, unary, uploadStream } from './helpers/grpc';
 
 const MiB = 1024 ** 2;
@@ -171,5 +172,73 @@ describe('a cancelled download lets go of what it reads', () => {
       open = await openBlobFiles();
     }
     assert.deepEqual(open, [], 'the blob is closed once the client has cancelled');
+  });
+});
+
+describe('SIGTERM', () => {
+  it('during an upload and a watch: exits 0 after the grace period, the upload leaving no version, object or multipart upload', async () => {
+    const prefix = `lifecycle/${randomBytes(6).toString('hex')}/`;
+    const graceMs = 3000;
+    const kiln = await startKilnProcess({
+      env: {
+        KILN_S3_PREFIX: prefix,
+        KILN_SHUTDOWN_GRACE_MS: String(graceMs),
+        // No builder answers the registry: the watched version stays BUILDING, so its watch is open at SIGTERM.
+        KILN_BUILDER_ADDRESS: `127.0.0.1:${await freePort()}`,
+        KILN_LOG_LEVEL: 'info',
+      },
+    });
+    const client = registryClient(kiln.registry);
+    const blobs = openBlobStore(configFrom(testS3Env(prefix)).blobs);
+    const db = new pg.Pool({ connectionString: kiln.databaseUrl, max: 1 });
+    try {
+      const kept = Buffer.from('the watched version');
+      const v = await uploadStream(client, { model: 'watched', fileName: 'm.bin' }, kept);
+      const watch = client.WatchModelVersion({ model: 'watched', version: v.version });
+      const watchEnded = new Promise<number | undefined>((resolve) => {
+        watch.on('data', () => {});
+        watch.on('error', (err: { code?: number }) => resolve(err.code));
+        watch.on('end', () => resolve(undefined));
+      });
+
+      // An upload that stalls half-way through a 64 MiB file: its multipart upload is open at SIGTERM.
+      const archive = await tarOf([{ name: 'big.bin', content: Buffer.alloc(64 * MiB, 7) }]);
+      const call = client.UploadModel(() => {});
+      const uploadEnded = new Promise<number | undefined>((resolve) => {
+        call.on('status', (s: { code: number }) => resolve(s.code));
+      });
+      call.write({ header: { model: 'interrupted', format: 'ARCHIVE_FORMAT_TAR' } });
+      for (let at = 0; at < 20 * MiB; at += MiB) call.write({ chunk: archive.subarray(at, at + MiB) });
+      const deadline = Date.now() + 20_000;
+      while ((await blobs.listIncomplete()) === 0 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 100));
+      assert.ok((await blobs.listIncomplete()) > 0, 'the upload has a multipart upload open');
+
+      const sent = Date.now();
+      process.kill(kiln.pid, 'SIGTERM');
+      let exit: RegExpMatchArray | null = null;
+      while (!(exit = kiln.output().match(/kiln exited: code (\S+),/)) && Date.now() - sent < 30_000) {
+        await new Promise((res) => setTimeout(res, 50));
+      }
+      const tookMs = Date.now() - sent;
+      assert.equal(exit?.[1], '0', `kiln exits 0; output:\n${kiln.output().slice(-4000)}`);
+      assert.ok(tookMs < graceMs + 5000, `kiln exited ${tookMs} ms after SIGTERM (grace ${graceMs} ms); output:\n${kiln.output().slice(-6000)}`);
+      assert.equal(await watchEnded, 14, 'the watch ends with UNAVAILABLE, to watch again elsewhere');
+      assert.notEqual(await uploadEnded, 0, 'the stalled upload did not complete');
+
+      const versions = await db.query(`SELECT count(*)::int AS n FROM model_versions WHERE model = 'interrupted'`);
+      assert.equal(versions.rows[0].n, 0, 'no version of the interrupted upload');
+      const pending = await db.query('SELECT count(*)::int AS n FROM pending_blobs');
+      assert.equal(pending.rows[0].n, 0, 'the upload released its references');
+      const stored: string[] = [];
+      for await (const b of blobs.list()) stored.push(b.digest);
+      assert.deepEqual(stored, [sha256(kept)], 'only the watched version\'s blob is stored');
+      assert.equal(await blobs.listIncomplete(), 0, 'no temp object or open multipart upload is left');
+      assert.doesNotMatch(kiln.output(), /could not release|stop failed/);
+    } finally {
+      client.close();
+      await db.end();
+      await kiln.stop();
+      await emptyS3Prefix(prefix);
+    }
   });
 });

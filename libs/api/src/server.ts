@@ -21,9 +21,13 @@ export interface RunningServer {
   /** host:port actually bound (port 0 picks a free one). */
   address: string;
   port: number;
-  /** Stops accepting calls, waits for in-flight calls up to graceMs, then cancels the rest. */
+  /** Stops accepting calls, waits for in-flight calls up to graceMs, then cancels the rest and waits (a bounded
+   * time) for their handlers to finish cleaning up. */
   shutdown(graceMs?: number): Promise<void>;
 }
+
+/** How long a shutdown waits, after the grace period, for cancelled calls' handlers to clean up. */
+const CLEAN_UP_MS = 10_000;
 
 export async function startServer(
   services: ServiceRegistration[],
@@ -32,8 +36,9 @@ export async function startServer(
 ): Promise<RunningServer> {
   const server = new grpc.Server(CHANNEL_OPTIONS);
   const health = new HealthImplementation({ '': 'SERVING' });
+  const handling = new Set<Promise<void>>();
   for (const s of services) {
-    server.addService(withEncodedResponses(s.definition), wrapHandlers(s.implementation, s.name, log, s.definition));
+    server.addService(withEncodedResponses(s.definition), wrapHandlers(s.implementation, s.name, log, s.definition, handling));
     health.setStatus(s.name, 'SERVING');
   }
   health.addToServer(server);
@@ -44,7 +49,7 @@ export async function startServer(
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
   );
-  widenFlowControlWindows(server);
+  const sessions = watchSessions(server);
   const host = address.slice(0, address.lastIndexOf(':'));
   const bound = `${host}:${port}`;
   log.info({ address: bound, services: services.map((s) => s.name) }, 'grpc server listening');
@@ -60,6 +65,9 @@ export async function startServer(
         const timer = setTimeout(() => {
           log.warn({ graceMs }, 'grace period over: cancelling remaining calls');
           server.forceShutdown();
+          // grpc-js's forceShutdown destroys only the sessions it tracks for channelz, which CHANNEL_OPTIONS turns
+          // off: without this, calls still running now were never cancelled and went on until the process exited.
+          for (const session of sessions) session.destroy();
           resolve();
         }, graceMs);
         server.tryShutdown(() => {
@@ -67,6 +75,17 @@ export async function startServer(
           resolve();
         });
       });
+      // Calls cancelled at the end of the grace period have handlers still cleaning up (an upload removing what it
+      // stored): the caller closes the database and the blob store only after them.
+      if (handling.size) {
+        let timer: NodeJS.Timeout | undefined;
+        const waited = await Promise.race([
+          Promise.all(handling).then(() => true),
+          new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), CLEAN_UP_MS))),
+        ]);
+        clearTimeout(timer);
+        if (!waited) log.warn({ calls: handling.size, waitedMs: CLEAN_UP_MS }, 'cancelled calls still cleaning up; stopping anyway');
+      }
     },
   };
 }
@@ -100,6 +119,7 @@ function wrapHandlers(
   serviceName: string,
   log: Logger,
   definition: grpc.ServiceDefinition,
+  handling: Set<Promise<void>>,
 ): grpc.UntypedServiceImplementation {
   const wrapped: grpc.UntypedServiceImplementation = {};
   for (const [method, handler] of Object.entries(impl)) {
@@ -139,6 +159,9 @@ function wrapHandlers(
       try {
         const result = fn(call, callback) as Promise<unknown> | undefined;
         if (result && typeof result.then === 'function') {
+          // Tracked until the handler has settled, cleaning up included, for shutdown to wait on.
+          const settled: Promise<void> = result.then(() => {}, () => {}).finally(() => handling.delete(settled));
+          handling.add(settled);
           result.catch((err) => {
             const status = report(err);
             if (callback) callback(status);
@@ -161,14 +184,18 @@ const UPLOAD_WINDOW_BYTES = 8 * 1024 * 1024;
 /**
  * Node's HTTP/2 server advertises a 64 KiB stream window, so a client-streamed upload stalls for a window update
  * every 64 KiB and tops out near 100 MiB/s even on loopback. grpc-js offers no server option for it (only the
- * client side has grpc-node.flow_control_window), so each new session gets larger windows as it opens. This reaches
- * into grpc-js's http2 servers; if a grpc-js upgrade moves them, uploads only get slower, never wrong.
+ * client side has grpc-node.flow_control_window), so each new session gets larger windows as it opens. The open
+ * sessions are also kept, for a shutdown to cancel (see shutdown). This reaches into grpc-js's http2 servers; if a
+ * grpc-js upgrade moves them, uploads only get slower and forceShutdown is left alone.
  */
-function widenFlowControlWindows(server: grpc.Server): void {
+function watchSessions(server: grpc.Server): Set<import('node:http2').ServerHttp2Session> {
+  const open = new Set<import('node:http2').ServerHttp2Session>();
   const http2Servers = (server as unknown as { http2Servers?: Map<import('node:http2').Http2Server, unknown> }).http2Servers;
-  if (!(http2Servers instanceof Map)) return;
+  if (!(http2Servers instanceof Map)) return open;
   for (const http2Server of http2Servers.keys()) {
     http2Server.on('session', (session: import('node:http2').ServerHttp2Session) => {
+      open.add(session);
+      session.once('close', () => open.delete(session));
       try {
         session.settings({ initialWindowSize: UPLOAD_WINDOW_BYTES });
         session.setLocalWindowSize(4 * UPLOAD_WINDOW_BYTES);
@@ -177,6 +204,7 @@ function widenFlowControlWindows(server: grpc.Server): void {
       }
     });
   }
+  return open;
 }
 
 function rpcType(method: grpc.MethodDefinition<unknown, unknown> | undefined): string {
