@@ -5,6 +5,7 @@ from kiln_sdk.client import (
     LogEvent,
     Model,
     ModelVersion,
+    ModelVersionStatus,
     SkippedFileWarning,
     StatusEvent,
     WatchEvent,
@@ -30,8 +31,9 @@ from kiln_sdk.errors import (
 )
 
 __all__ = [
-    "CHUNK_BYTES", "Client", "LogEvent", "Model", "ModelVersion", "SkippedFileWarning", "StatusEvent", "WatchEvent",
+    "CHUNK_BYTES", "Client", "LogEvent", "Model", "ModelVersion", "ModelVersionStatus", "SkippedFileWarning",
+    "StatusEvent", "WatchEvent",
     "Aborted", "AlreadyExists", "Cancelled", "DataLoss", "DeadlineExceeded", "FailedPrecondition", "Internal",
-    "InvalidArgument", "KilnError", "NotFound", "OutOfRange", "PermissionDenied", "ResourceExhausted", "Unauthenticated", "Unavailable",
-    "Unimplemented", "Unknown",
+    "InvalidArgument", "KilnError", "NotFound", "OutOfRange", "PermissionDenied", "ResourceExhausted",
+    "Unauthenticated", "Unavailable", "Unimplemented", "Unknown",
 ]

@@ -21,6 +21,8 @@ from kiln_sdk.errors import KilnError, from_rpc_error
 
 ModelVersion = model_pb2.ModelVersion
 Model = model_pb2.Model
+#: The status enum: ModelVersionStatus.Name(v.status) == "MODEL_VERSION_STATUS_RELEASED".
+ModelVersionStatus = model_pb2.ModelVersionStatus
 
 #: Bytes per upload message. Well under the server's 64 MiB message limit; large enough to keep per-message overhead
 #: small.
@@ -466,5 +468,6 @@ class _TarStream:
 
 
 __all__ = [
-    "Client", "StatusEvent", "LogEvent", "WatchEvent", "ModelVersion", "Model", "CHUNK_BYTES", "SkippedFileWarning",
+    "Client", "StatusEvent", "LogEvent", "WatchEvent", "ModelVersion", "ModelVersionStatus", "Model", "CHUNK_BYTES",
+    "SkippedFileWarning",
 ]

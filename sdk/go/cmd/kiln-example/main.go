@@ -11,6 +11,7 @@ import (
 	"log"
 	"os"
 	"os/signal"
+	"strings"
 
 	kiln "github.com/kiln-dev/kiln/sdk/go"
 )
@@ -65,7 +66,7 @@ func run(ctx context.Context, addr, name, path, out string) error {
 		if ev.Log != nil {
 			fmt.Printf("  build | %s\n", ev.Log.Line)
 		} else {
-			fmt.Printf("  status %s %s\n", ev.Version.Status, ev.Version.ImageReference)
+			fmt.Printf("  status %s\n", strings.TrimSpace(ev.Version.Status.String()+" "+ev.Version.ImageReference))
 		}
 	}
 
