@@ -37,6 +37,7 @@ export const ENV_SCHEMA = z.object({
   KILN_REGISTRY_METRICS_LISTEN: metricsListen('127.0.0.1:9451').describe('Prometheus /metrics HTTP address of a process running the registry (one endpoint per process, with all its services); 0 or off disables'),
   KILN_BUILDER_METRICS_LISTEN: metricsListen('127.0.0.1:9452').describe('Same, for a process running the builder without the registry'),
   KILN_INFERENCE_METRICS_LISTEN: metricsListen('127.0.0.1:9453').describe('Same, for a process running inference alone'),
+  KILN_INFERENCE_PATH_ROOTS: z.string().default('').transform((v) => v.split(path.delimiter).filter(Boolean).map((p) => path.resolve(p))).describe(`Folders (separated by "${path.delimiter}") under which InferContract may read a model by path; empty, the default, refuses every path so that clients cannot make the service read server files`),
   KILN_MAX_FILE_BYTES: int.default(256 * GiB).describe('Largest single file in an upload'),
   KILN_MAX_UPLOAD_BYTES: int.default(1024 * GiB).describe('Largest upload (sum of file sizes, after decompression)'),
   KILN_MAX_FILES: int.default(100_000).describe('Most files in one upload'),
@@ -76,6 +77,8 @@ export interface KilnConfig {
   /** Where each service serves Prometheus metrics (/metrics over HTTP); undefined when disabled. */
   metrics: { registry?: string; builder?: string; inference?: string };
   addresses: { registry: string; builder: string; inference: string };
+  /** Folders InferContract may read models from by path (none: path reads refused). */
+  inferencePathRoots: string[];
   /** The archive reader's limits (sum of file sizes as maxTotalBytes). */
   limits: { maxFileBytes: number; maxTotalBytes: number; maxFiles: number };
   images: {
@@ -129,6 +132,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KilnConfig {
       builder: e.KILN_BUILDER_ADDRESS ?? listen.builder,
       inference: e.KILN_INFERENCE_ADDRESS ?? listen.inference,
     },
+    inferencePathRoots: e.KILN_INFERENCE_PATH_ROOTS,
     limits: { maxFileBytes: e.KILN_MAX_FILE_BYTES, maxTotalBytes: e.KILN_MAX_UPLOAD_BYTES, maxFiles: e.KILN_MAX_FILES },
     images: {
       sink: e.KILN_IMAGE_SINK ?? (e.KILN_IMAGE_REGISTRY ? 'registry' : 'layout'),

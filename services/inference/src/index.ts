@@ -14,6 +14,7 @@ export async function startInference(config: KilnConfig, log: Logger): Promise<{
     registry: () => (registry ??= registryClient(config.addresses.registry)),
     limits: config.limits,
     log,
+    pathRoots: config.inferencePathRoots,
   });
   const server = await startServer(
     [{ name: 'kiln.v1.Inference', definition: kilnProto().kiln.v1.Inference.service, implementation: handlers }],

@@ -1,7 +1,7 @@
 // The kiln.v1.Inference gRPC handlers: contracts of stored files (blob store), local paths, stored versions (asked of
 // the registry), or a streamed archive (unpacked to a temp folder, streamed).
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -13,8 +13,9 @@ import { fromGrpcError, type RegistryClient } from '@kiln/api';
 import { inferContract, localModelFiles, type InferredContract } from '@kiln/contract';
 import { readArchive, type ArchiveLimits } from '@kiln/archive';
 import { archiveFormat, openUploadStream } from '@kiln/api/upload-stream';
-import { invalidArgument, notFound } from '@kiln/errors';
+import { invalidArgument } from '@kiln/errors';
 import { blobModelFiles, type RangeReader } from './blob-files';
+import { allowedModelPath } from './paths';
 
 export interface InferenceDeps {
   blobs: RangeReader;
@@ -24,6 +25,8 @@ export interface InferenceDeps {
   log: Logger;
   /** Folder for unpacking streamed archives. */
   tmpDir?: string;
+  /** Folders InferContract may read by path (KILN_INFERENCE_PATH_ROOTS); none (the default) refuses every path. */
+  pathRoots?: readonly string[];
 }
 
 function response(r: InferredContract): InferContractResponse {
@@ -41,10 +44,7 @@ export function inferenceHandlers(deps: InferenceDeps): InferenceHandlers {
           result = await inferContract(blobModelFiles(req.storedFiles?.files ?? [], deps.blobs), req.manifest);
           break;
         case 'path': {
-          const p = path.resolve(req.path ?? '');
-          await stat(p).catch(() => {
-            throw notFound(`no file or directory ${p} on the inference service`, `${where}.path`);
-          });
+          const p = await allowedModelPath(req.path ?? '', deps.pathRoots ?? [], `${where}.path`);
           result = await inferContract(await localModelFiles(p), req.manifest);
           break;
         }
