@@ -281,12 +281,19 @@ func addFile(tw *tar.Writer, f localFile, payload *atomic.Int64) error {
 	if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: f.rel, Size: f.size, Mode: mode, Format: tar.FormatPAX}); err != nil {
 		return err
 	}
-	// Exactly the listed size: a file that shrank since fails the upload (io.EOF becomes an error below).
+	// Exactly the listed size; a file that changed size since it was listed fails the upload rather than sending a
+	// torn file.
 	_, err = io.CopyN(tw, countingReader{in, payload}, f.size)
 	if err == io.EOF {
-		err = fmt.Errorf("%s shrank while being uploaded", f.abs)
+		return fmt.Errorf("%s shrank while being uploaded (listed at %d bytes)", f.abs, f.size)
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	if n, _ := in.Read(make([]byte, 1)); n > 0 {
+		return fmt.Errorf("%s grew while being uploaded (listed at %d bytes)", f.abs, f.size)
+	}
+	return nil
 }
 
 // Get returns one version; version 0 is the newest that is not deleted.

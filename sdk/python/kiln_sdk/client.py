@@ -436,6 +436,8 @@ class _TarStream:
                         with open(abs_path, "rb") as f:
                             # tarfile copies exactly `size` bytes and raises if the file has shrunk since listed.
                             archive.addfile(info, _CountingFile(f, self))
+                            if f.read(1):
+                                raise OSError(f"{abs_path} grew while being uploaded (listed at {size} bytes)")
         except BrokenPipeError:
             pass  # the reader went away (the upload stopped): nothing more to do
         except BaseException as err:  # noqa: BLE001 - handed to the reading side

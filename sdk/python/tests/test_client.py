@@ -165,6 +165,10 @@ def test_an_error_on_the_client_side_of_an_upload_is_raised_as_itself_and_nothin
     with pytest.raises(FileNotFoundError) as info:
         client.upload(src, model_name, progress=lambda sent, total: (src / "z.bin").unlink(missing_ok=True))
     assert "z.bin" in str(info.value)
+    # One that grows after the listing: sending the listed size would upload a torn file.
+    (src / "z.bin").write_bytes(b"z" * 1000)
+    with pytest.raises(OSError, match="z.bin grew while being uploaded"):
+        client.upload(src, model_name, progress=lambda sent, total: (src / "z.bin").write_bytes(b"z" * 2000))
     with pytest.raises(NotFound):
         list(client.list_versions(model_name))
 
