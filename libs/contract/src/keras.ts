@@ -502,7 +502,7 @@ class ShapeInference {
       }
       case 'LSTM': case 'GRU': case 'SimpleRNN': {
         // Output 0: the whole sequence (batch, time, units) or the last step (batch, units).
-        if (!x || x.length !== 3 || typeof c.units !== 'number') return null;
+        if (!x || x.length !== 3 || typeof c.units !== 'number' || c.time_major === true) return null;
         return c.return_sequences === true ? [x[0], x[1], c.units] : [x[0], c.units];
       }
       case 'Activation': case 'Dropout': case 'BatchNormalization': case 'LayerNormalization': case 'ReLU':
