@@ -21,8 +21,10 @@ import type { VersionEvents } from './events';
 const QUEUE = 'kiln-build';
 /** Codes a retry can cure: the builder or something it needs was away or overloaded. */
 const TRANSIENT = new Set(['UNAVAILABLE', 'DEADLINE_EXCEEDED', 'RESOURCE_EXHAUSTED', 'INTERNAL', 'CANCELLED']);
-/** pg-boss's own expiry of an active job, a last resort behind the leases (pg-boss allows under 24 hours). */
-const EXPIRE_SECONDS = 12 * 3600;
+/** pg-boss's own expiry of an active job, a last resort behind the leases (pg-boss allows under 24 hours). A call
+ * to the builder ends a minute before it: a call that hangs (a builder host gone without closing its connection)
+ * would otherwise keep its lease alive forever. */
+const EXPIRE_SECONDS = 6 * 3600;
 
 export interface BuildJob {
   model: string;
@@ -206,7 +208,7 @@ export class BuildQueue {
         reject(fromGrpcError({ code: 14, details: 'the registry is shutting down' }));
         return;
       }
-      const call = builder.BuildModelVersion({ model, version });
+      const call = builder.BuildModelVersion({ model, version }, { deadline: Date.now() + (EXPIRE_SECONDS - 60) * 1000 });
       this.inFlight.add(call);
       const cancel = () => call.cancel();
       signal.addEventListener('abort', cancel);
