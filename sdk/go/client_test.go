@@ -343,16 +343,16 @@ func TestALocalErrorDuringAnUploadIsReturnedAsItselfAndNothingIsKept(t *testing.
 		t.Fatalf("got %v, want the missing z.bin", err)
 	}
 	// One that grows or shrinks after the listing: sending the listed size would upload a torn file.
-	for _, c2 := range []struct {
+	for _, change := range []struct {
 		size int
 		want string
 	}{{2000, "grew"}, {1, "shrank"}} {
 		os.WriteFile(filepath.Join(src, "z.bin"), []byte(strings.Repeat("z", 1000)), 0o644)
 		_, err = c.Upload(ctx, src, name, &kiln.UploadOptions{Progress: func(sent, total int64) {
-			os.WriteFile(filepath.Join(src, "z.bin"), []byte(strings.Repeat("z", c2.size)), 0o644)
+			os.WriteFile(filepath.Join(src, "z.bin"), []byte(strings.Repeat("z", change.size)), 0o644)
 		}})
-		if err == nil || !strings.Contains(err.Error(), "z.bin "+c2.want+" while being uploaded") {
-			t.Errorf("got %v, want z.bin %s", err, c2.want)
+		if err == nil || !strings.Contains(err.Error(), "z.bin "+change.want+" while being uploaded") {
+			t.Errorf("got %v, want z.bin %s", err, change.want)
 		}
 	}
 	for _, err := range c.ListVersions(ctx, name, nil) {
