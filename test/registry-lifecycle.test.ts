@@ -242,3 +242,42 @@ describe('SIGTERM', () => {
     }
   });
 });
+
+describe('the registry and an inference service that is down or slow', () => {
+  const log = createLogger('test', process.env.KILN_TEST_LOG_LEVEL ?? 'warn');
+
+  /** No version of the model, no blob, no temp object or open multipart upload. */
+  async function assertNothingLeft(r: Registry, model: string): Promise<void> {
+    await assertGrpcError(unary(r.client, 'GetModelVersion', { model, version: 0 }), 'NOT_FOUND', new RegExp(model));
+    const stored: string[] = [];
+    for await (const b of r.blobs.list()) stored.push(b.digest);
+    assert.deepEqual(stored, [], 'no blob is left');
+    assert.equal(await r.blobs.listIncomplete(), 0, 'no temp object or open multipart upload is left');
+    const pending = await r.db.query('SELECT count(*)::int AS n FROM pending_blobs');
+    assert.equal(pending.rows[0].n, 0);
+  }
+
+  it('an unreachable inference service fails an upload with UNAVAILABLE within seconds, before storing it', async () => {
+    const r = await startRegistryWithInference(log, { KILN_INFERENCE_ADDRESS: `127.0.0.1:${await freePort()}` });
+    try {
+      const started = Date.now();
+      const archive = await tarOf([{ name: 'weights.bin', content: randomBytes(16 * MiB) }]);
+      await assertGrpcError(uploadStream(r.client, { model: 'no-inference' }, archive), 'UNAVAILABLE', /inference service at 127\.0\.0\.1:\d+ cannot be reached/);
+      assert.ok(Date.now() - started < 10_000, `failed after ${Date.now() - started} ms`);
+      await assertNothingLeft(r, 'no-inference');
+    } finally {
+      await r.stop();
+    }
+  });
+
+  it('an inference call over KILN_INFERENCE_TIMEOUT_MS fails the upload with DEADLINE_EXCEEDED, leaving nothing', async () => {
+    const r = await startRegistryWithInference(log, { KILN_INFERENCE_TIMEOUT_MS: '1' });
+    try {
+      const archive = await tarOf([{ name: 'weights.bin', content: randomBytes(9 * MiB) }]);
+      await assertGrpcError(uploadStream(r.client, { model: 'slow-inference' }, archive), 'DEADLINE_EXCEEDED', /contract inference/);
+      await assertNothingLeft(r, 'slow-inference');
+    } finally {
+      await r.stop();
+    }
+  });
+});

@@ -55,6 +55,7 @@ export const ENV_SCHEMA = z.object({
   KILN_BUILD_LEASE_SECONDS: z.coerce.number().int().min(1).default(30).describe('A running build\'s lease, renewed every third of it: a registry that stops renewing (crashed) has its build retried by another after this long'),
   KILN_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info').describe('Log level'),
   KILN_SHUTDOWN_GRACE_MS: int.default(15_000).describe('How long SIGTERM waits for in-flight calls'),
+  KILN_INFERENCE_TIMEOUT_MS: z.coerce.number().int().min(1).default(120_000).describe('Deadline of each registry call to inference (an upload fails with DEADLINE_EXCEEDED after it)'),
 });
 
 export type Env = z.infer<typeof ENV_SCHEMA>;
@@ -95,6 +96,7 @@ export interface KilnConfig {
   builds: { retryLimit: number; retryDelaySeconds: number; retryMaxDelaySeconds: number; leaseSeconds: number };
   logLevel: Env['KILN_LOG_LEVEL'];
   shutdownGraceMs: number;
+  inferenceTimeoutMs: number;
 }
 
 /** Reads and validates the configuration; a bad value throws one error naming every bad variable. */
@@ -152,5 +154,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KilnConfig {
     },
     logLevel: e.KILN_LOG_LEVEL,
     shutdownGraceMs: e.KILN_SHUTDOWN_GRACE_MS,
+    inferenceTimeoutMs: e.KILN_INFERENCE_TIMEOUT_MS,
   };
 }

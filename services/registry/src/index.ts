@@ -4,7 +4,8 @@ import type pg from 'pg';
 import { fileURLToPath } from 'node:url';
 import type { KilnConfig } from '@kiln/config';
 import type { Logger } from '@kiln/log';
-import { builderClient, fromGrpcError, inferenceClient, kilnProto } from '@kiln/api';
+import { builderClient, CHANNEL_OPTIONS, fromGrpcError, grpc, kilnProto, type InferenceClient } from '@kiln/api';
+import { KilnError } from '@kiln/errors';
 import { startServer } from '@kiln/api/server';
 import { migrate, openDatabase } from '@kiln/metadata';
 import { openBlobStore } from '@kiln/blobstore/open';
@@ -53,6 +54,60 @@ export async function sweepLeftovers(db: pg.Pool, blobs: BlobStore, log: Logger)
   }
 }
 
+/** How long a call waits for inference to be reachable (its channel retrying the connection) before UNAVAILABLE. */
+const INFERENCE_CONNECT_MS = 3000;
+/** Attempts of one inference call that fail UNAVAILABLE (inference restarting, a replica going away). */
+const INFERENCE_ATTEMPTS = 3;
+
+/**
+ * The registry's calls to the inference service: each waits a few seconds at most for a connection, has a deadline
+ * (KILN_INFERENCE_TIMEOUT_MS) so a hung inference cannot hang uploads, and is retried a bounded number of times
+ * when UNAVAILABLE.
+ */
+class InferenceCaller {
+  readonly client: InferenceClient;
+
+  constructor(
+    private readonly address: string,
+    private readonly timeoutMs: number,
+    private readonly log: Logger,
+  ) {
+    // Reconnect attempts at most 2 s apart (grpc's default backs off to 2 minutes): after an outage, inference is
+    // reachable again within a call's connect wait.
+    this.client = new (kilnProto().kiln.v1.Inference)(address, grpc.credentials.createInsecure(), {
+      ...CHANNEL_OPTIONS,
+      'grpc.max_reconnect_backoff_ms': 2000,
+    });
+  }
+
+  /** Resolves once inference can be reached; UNAVAILABLE when it cannot within INFERENCE_CONNECT_MS. */
+  reachable(): Promise<void> {
+    return new Promise((resolve, reject) =>
+      this.client.waitForReady(Date.now() + INFERENCE_CONNECT_MS, (err) =>
+        err
+          ? reject(new KilnError('UNAVAILABLE', `the inference service at ${this.address} cannot be reached (${err.message}); try again later`))
+          : resolve(),
+      ),
+    );
+  }
+
+  async call<T>(what: string, send: (client: InferenceClient, deadline: Date, done: (err: grpc.ServiceError | null, res?: T) => void) => void): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.reachable();
+        return await new Promise<T>((resolve, reject) =>
+          send(this.client, new Date(Date.now() + this.timeoutMs), (err, res) => (err ? reject(err) : resolve(res!))),
+        );
+      } catch (err) {
+        const failure = fromGrpcError(err, what);
+        if (failure.code !== 'UNAVAILABLE' || attempt >= INFERENCE_ATTEMPTS) throw failure;
+        this.log.warn({ err: failure.message, attempt }, `${what} unavailable; retrying`);
+        await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
+      }
+    }
+  }
+}
+
 export interface RunningService {
   address: string;
   stop(): Promise<void>;
@@ -62,7 +117,7 @@ export async function startRegistry(config: KilnConfig, log: Logger): Promise<Ru
   const db = await openDatabase(config.database, log);
   await migrate(db, MIGRATIONS_DIR, log);
   const blobs = openBlobStore(config.blobs);
-  const inference = inferenceClient(config.addresses.inference);
+  const inference = new InferenceCaller(config.addresses.inference, config.inferenceTimeoutMs, log);
   const builder = builderClient(config.addresses.builder);
   const events = new VersionEvents();
   const queue = new BuildQueue({ pool: db.pool, builder, events, log });
@@ -90,12 +145,11 @@ export async function startRegistry(config: KilnConfig, log: Logger): Promise<Ru
     events,
     watchPollMs: 1000,
     readBlob: (digest) => blobs.read(digest),
+    inferenceReachable: () => inference.reachable(),
     inferContract: (files, manifest) =>
-      new Promise((resolve, reject) =>
-        inference.InferContract({ storedFiles: { files }, manifest }, (err, res?: InferContractResponse__Output) =>
-          err ? reject(fromGrpcError(err, 'contract inference')) : resolve({ contract: (res!.contract ?? null) as Contract | null, metadata: res!.metadata }),
-        ),
-      ),
+      inference.call<InferContractResponse__Output>('contract inference', (client, deadline, done) =>
+        client.InferContract({ storedFiles: { files }, manifest }, { deadline }, done),
+      ).then((res) => ({ contract: (res.contract ?? null) as Contract | null, metadata: res.metadata })),
     onVersionCreated: async (tx, version) => {
       await queue.enqueue(tx, { model: version.model, version: version.version });
     },
@@ -115,7 +169,7 @@ export async function startRegistry(config: KilnConfig, log: Logger): Promise<Ru
       clearInterval(sweepTimer);
       await sweeping;
       await cache.stop();
-      inference.close();
+      inference.client.close();
       builder.close();
       await db.close();
     },

@@ -28,6 +28,9 @@ export interface RegistryDeps extends UploadDeps {
   watchPollMs: number;
   /** Final versions' GetModelVersion responses, encoded once, served from memory. */
   cache: VersionCache<Encoded<ModelVersion>>;
+  /** Fails (UNAVAILABLE) when the inference service cannot be reached: an upload checks before it stores a byte,
+   * rather than fail once all of it is stored. */
+  inferenceReachable(): Promise<void>;
   /** Aborted when the registry shuts down: open watches end with UNAVAILABLE so clients reconnect elsewhere. */
   shutdown: AbortSignal;
 }
@@ -59,6 +62,7 @@ export function registryHandlers(deps: RegistryDeps): RegistryHandlers {
         const opened = await openUploadStream(call, 'UploadModelRequest');
         if (opened.header.model) addCallLogFields(call, { model: opened.header.model });
         const header = toHeader(opened.header);
+        await deps.inferenceReachable();
         const { body } = opened;
         abort.signal.addEventListener('abort', () => body.destroy(abort.signal.reason), { once: true });
         const record = await ingestUpload(header, body, deps, abort.signal);
