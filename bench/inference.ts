@@ -137,11 +137,14 @@ with tf.Graph().as_default() as g:
 
 // ---------------------------------------------------------------- main
 
+/** A time ratio as 'Nx faster', or as a fraction when Kiln is the slower one. */
+const ratio = (r: number) => (r >= 10 ? `${r.toFixed(0)}x faster` : `${r.toFixed(2)}x (${r >= 1 ? 'faster' : 'slower'})`);
+
 function fmt(kiln: { medianMs: number; firstMs: number; bytesRead: number; reads: number; rssBeforeMiB: number; peakRssMiB: number }, ref: { ms: number; peakRssMiB: number }, refName: string) {
   return [
     `  kiln: median ${kiln.medianMs.toFixed(2)} ms (first ${kiln.firstMs.toFixed(2)} ms), ${kiln.bytesRead} bytes in ${kiln.reads} reads, RSS ${kiln.rssBeforeMiB.toFixed(0)} MiB before, peak ${kiln.peakRssMiB.toFixed(0)} MiB`,
     `  ${refName}: ${ref.ms.toFixed(0)} ms, peak RSS ${ref.peakRssMiB.toFixed(0)} MiB`,
-    `  ratio: ${(ref.ms / kiln.medianMs).toFixed(0)}x faster`,
+    `  ratio: ${ratio(ref.ms / kiln.medianMs)}`,
   ].join('\n');
 }
 

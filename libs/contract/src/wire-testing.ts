@@ -125,12 +125,20 @@ export function partsFile(path: string, parts: Parts): RandomAccessFile {
     size,
     async read(offset, length) {
       const out = Buffer.alloc(Math.max(0, Math.min(length, size - offset)), FILL);
-      parts.forEach((p, i) => {
-        if (typeof p === 'number') return;
+      // The last part starting at or before offset (binary search), then on while parts overlap the read.
+      let lo = 0;
+      for (let hi = starts.length - 1; lo < hi; ) {
+        const mid = (lo + hi + 1) >> 1;
+        if (starts[mid] <= offset) lo = mid;
+        else hi = mid - 1;
+      }
+      for (let i = lo; i < parts.length && starts[i] < offset + out.length; i++) {
+        const p = parts[i];
+        if (typeof p === 'number') continue;
         const from = Math.max(offset, starts[i]);
         const to = Math.min(offset + out.length, starts[i] + p.length);
         if (from < to) p.copy(out, from - offset, from - starts[i], to - starts[i]);
-      });
+      }
       return out;
     },
   };
