@@ -181,18 +181,18 @@ async function scanGraph(r: WireReader, s: Span, g: GraphScan): Promise<void> {
         break;
       case GRAPH.initializer: {
         // Only what is already read: the hop to this initializer read its first bytes, which usually hold the name.
-        const s = span(r.file, f, 'initializer');
-        const { done, next, name } = peekTensorName(r, s);
-        if (!done) g.pending.push({ kind: 'tensor', span: s, from: next, name });
+        const t = span(r.file, f, 'initializer');
+        const { done, next, name } = peekTensorName(r, t);
+        if (!done) g.pending.push({ kind: 'tensor', span: t, from: next, name });
         else if (typeof name === 'string') g.initializers.add(name);
         else if (name) g.pending.push({ kind: 'bytes', ...name });
         break;
       }
       case GRAPH.sparseInitializer: {
-        const s = span(r.file, f, 'sparse_initializer');
-        const names = peekSparseNames(r, s);
+        const t = span(r.file, f, 'sparse_initializer');
+        const names = peekSparseNames(r, t);
         if (names) names.forEach((n) => g.initializers.add(n));
-        else g.pending.push({ kind: 'sparse', span: s });
+        else g.pending.push({ kind: 'sparse', span: t });
         break;
       }
       default:
@@ -245,8 +245,9 @@ async function resolveInitializerNames(file: RandomAccessFile, g: GraphScan): Pr
   const nameAt = async (r: WireReader, at: { offset: number; length: number }) =>
     wanted.has(at.length) ? (await r.bytes(at.offset, at.length, MAX_STRING_BYTES, 'initializer name')).toString('utf8') : undefined;
 
+  let failed = false;
   const worker = async () => {
-    for (let p = queue.shift(); p && unresolved.size > 0; p = queue.shift()) {
+    for (let p = queue.shift(); p && unresolved.size > 0 && !failed; p = queue.shift()) {
       const r = new WireReader(file, { jumpWindow: INITIALIZER_HEAD });
       if (p.kind === 'bytes') found(await nameAt(r, p));
       else if (p.kind === 'tensor') found(await tensorName(r, p.span, p.from, p.name, nameAt));
@@ -258,7 +259,16 @@ async function resolveInitializerNames(file: RandomAccessFile, g: GraphScan): Pr
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(NAME_READS_IN_FLIGHT, queue.length) }, worker));
+  // On a corrupt initializer the other workers stop too, and all have finished before the error is thrown: no read
+  // outlives the inference.
+  const results = await Promise.allSettled(
+    Array.from({ length: Math.min(NAME_READS_IN_FLIGHT, queue.length) }, () => worker().catch((err) => {
+      failed = true;
+      throw err;
+    })),
+  );
+  const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (rejected) throw rejected.reason;
 }
 
 /** A TensorProto's name (the last name field), scanning its fields from `from` past its data without reading it;
