@@ -47,9 +47,9 @@ test('mnist (CNTK export): one input, the initializers listed as inputs are left
   assert.ok(s.bytesRead() < 64 * 1024, `read ${s.bytesRead()} of ${readFileSync(path.join(mnist, 'mnist.onnx')).length} bytes`);
 });
 
-test('external data: weights.bin (the weights, 100x model.onnx) is never opened, and dense and sparse initializers are not inputs', async () => {
+test('external data: weights.bin (the weights, over 50x model.onnx) is never opened, and dense and sparse initializers are not inputs', async () => {
   const size = (f: string) => statSync(path.join(fixture('external_data'), f)).size;
-  assert.ok(size('weights.bin') >= 100 * size('model.onnx'), `weights.bin ${size('weights.bin')}, model.onnx ${size('model.onnx')} bytes`);
+  assert.ok(size('weights.bin') > 50 * size('model.onnx'), `weights.bin ${size('weights.bin')}, model.onnx ${size('model.onnx')} bytes`);
   const s = spy(await localModelFiles(fixture('external_data')));
   const { contract } = await onnxFormat.infer(s.files);
   assert.deepEqual(s.opened, ['model.onnx']);
