@@ -4,7 +4,7 @@
 // upload fast with nothing left behind.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { readdir, readlink } from 'node:fs/promises';
+import { readdir, readlink, rm } from 'node:fs/promises';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
@@ -51,6 +51,8 @@ async function startRegistryWithInference(log: Logger, env: Record<string, strin
       await registry.stop();
       await inference.stop();
       await db.end();
+      if (config.blobs.kind === 's3') await emptyS3Prefix(config.blobs.prefix);
+      await rm(full.KILN_DATA_DIR, { recursive: true, force: true });
     },
   };
 }
