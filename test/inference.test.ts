@@ -66,7 +66,8 @@ describe('inference service on real MinIO', () => {
   before(async () => {
     const env = await realServersEnv();
     const log = createLogger('test', env.KILN_LOG_LEVEL);
-    const inf = await startInference(configFrom(env), log);
+    // Path reads are allowed under the shared fixtures only (KILN_INFERENCE_PATH_ROOTS; none by default).
+    const inf = await startInference(configFrom({ ...env, KILN_INFERENCE_PATH_ROOTS: FIXTURES }), log);
     const config = configFrom({ ...env, KILN_INFERENCE_ADDRESS: inf.address });
     const reg = await startRegistry(config, log);
     // A second inference server whose blob reads are counted, to prove only metadata is read from S3.
@@ -139,8 +140,11 @@ describe('inference service on real MinIO', () => {
     await assertGrpcError(uploadStream(registry, { model: 'broken-onnx', fileName: 'mnist.onnx' }, broken), 'INVALID_ARGUMENT', /mnist\.onnx@\d+/);
   });
 
-  it('a path that does not exist is NOT_FOUND; no source is INVALID_ARGUMENT', async () => {
-    await assertGrpcError(infer(inference, { path: '/no/such/model' }), 'NOT_FOUND', /\/no\/such\/model/);
+  it('a missing path under the allowed folders is NOT_FOUND, one outside them INVALID_ARGUMENT; no source is INVALID_ARGUMENT', async () => {
+    const missing = path.join(FIXTURES, 'no/such/model');
+    await assertGrpcError(infer(inference, { path: missing }), 'NOT_FOUND', /no\/such\/model/);
+    await assertGrpcError(infer(inference, { path: '/no/such/model' }), 'INVALID_ARGUMENT', /outside the folders/);
+    await assertGrpcError(infer(inference, { path: '/etc' }), 'INVALID_ARGUMENT', /outside the folders/);
     await assertGrpcError(infer(inference, {}), 'INVALID_ARGUMENT', /source/);
   });
 });
