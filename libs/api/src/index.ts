@@ -55,8 +55,15 @@ export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
 export function registryClient(address: string): RegistryClient {
   return new (kilnProto().kiln.v1.Registry)(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
 }
+/** A build call streams for minutes with nothing to say in between: HTTP/2 pings while it runs notice a builder host
+ * that vanished without closing the connection within seconds (the call then fails UNAVAILABLE and is retried),
+ * where TCP alone would keep the call, and the build's lease, alive for hours. */
+const BUILD_CALL_KEEPALIVE: grpc.ChannelOptions = {
+  'grpc.keepalive_time_ms': 10_000,
+  'grpc.keepalive_timeout_ms': 5_000,
+};
 export function builderClient(address: string): BuilderClient {
-  return new (kilnProto().kiln.v1.Builder)(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+  return new (kilnProto().kiln.v1.Builder)(address, grpc.credentials.createInsecure(), { ...CHANNEL_OPTIONS, ...BUILD_CALL_KEEPALIVE });
 }
 export function inferenceClient(address: string): InferenceClient {
   return new (kilnProto().kiln.v1.Inference)(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
