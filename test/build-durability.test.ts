@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import PgBoss from 'pg-boss';
 import { builderClient, registryClient, type RegistryClient } from '@kiln/api';
+import { loadConfig } from '@kiln/config';
 import { createLogger } from '@kiln/log';
 import { migrate, openDatabase, withTransaction } from '@kiln/metadata';
 import { BuildQueue, retryDelaySeconds } from '../services/registry/src/builds';
@@ -302,7 +303,7 @@ if (missing.length) {
       const log = createLogger('test', 'silent');
       db = await openDatabase({ url: database.url, embeddedDir: '', poolSize: 4 }, log);
       await migrate(db, MIGRATIONS_DIR, log);
-      queue = new BuildQueue({ pool: db.pool, builder, events: new VersionEvents(), log, work: false });
+      queue = new BuildQueue({ pool: db.pool, builder, events: new VersionEvents(), log, work: false, settings: loadConfig({}).builds });
       await queue.start();
     });
     after(async () => {

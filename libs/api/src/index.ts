@@ -65,8 +65,8 @@ const BUILD_CALL_KEEPALIVE: grpc.ChannelOptions = {
 export function builderClient(address: string): BuilderClient {
   return new (kilnProto().kiln.v1.Builder)(address, grpc.credentials.createInsecure(), { ...CHANNEL_OPTIONS, ...BUILD_CALL_KEEPALIVE });
 }
-export function inferenceClient(address: string): InferenceClient {
-  return new (kilnProto().kiln.v1.Inference)(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+export function inferenceClient(address: string, options: grpc.ChannelOptions = {}): InferenceClient {
+  return new (kilnProto().kiln.v1.Inference)(address, grpc.credentials.createInsecure(), { ...CHANNEL_OPTIONS, ...options });
 }
 
 const CODE_TO_STATUS: Record<ErrorCode, grpc.status> = {

@@ -12,7 +12,7 @@ import PgBoss from 'pg-boss';
 import type { Logger } from 'pino';
 import { fromGrpcError, type BuilderClient } from '@kiln/api';
 import { buildSeconds, buildsFinished, setBuildQueueDepthSource } from '@kiln/api/metrics';
-import { loadConfig, type KilnConfig } from '@kiln/config';
+import type { KilnConfig } from '@kiln/config';
 import { KilnError } from '@kiln/errors';
 import type { BuildModelVersionResponse__Output } from '@kiln/api/generated/kiln/v1/BuildModelVersionResponse';
 import * as store from './store';
@@ -39,7 +39,7 @@ export interface BuildQueueOptions {
   events: VersionEvents;
   log: Logger;
   /** Retries and lease (default: the configuration's, KILN_BUILD_*). */
-  settings?: BuildSettings;
+  settings: BuildSettings;
   /** Whether this process also works on the queue (a registry replica may only enqueue). */
   work?: boolean;
 }
@@ -62,7 +62,7 @@ export class BuildQueue {
 
   constructor(private readonly options: BuildQueueOptions) {
     // The registry's start passes its configuration; the fallback reads the same variables.
-    this.settings = options.settings ?? loadConfig().builds;
+    this.settings = options.settings;
     this.boss = new PgBoss({
       db: { executeSql: (text, values) => options.pool.query(text, values) },
       schema: store.BUILD_QUEUE_SCHEMA,

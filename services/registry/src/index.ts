@@ -4,7 +4,7 @@ import type pg from 'pg';
 import { fileURLToPath } from 'node:url';
 import type { KilnConfig } from '@kiln/config';
 import type { Logger } from '@kiln/log';
-import { builderClient, CHANNEL_OPTIONS, fromGrpcError, grpc, kilnProto, type InferenceClient } from '@kiln/api';
+import { builderClient, fromGrpcError, inferenceClient, kilnProto, type grpc, type InferenceClient } from '@kiln/api';
 import { KilnError } from '@kiln/errors';
 import { startServer } from '@kiln/api/server';
 import { migrate, openDatabase } from '@kiln/metadata';
@@ -74,10 +74,7 @@ class InferenceCaller {
   ) {
     // Reconnect attempts at most 2 s apart (grpc's default backs off to 2 minutes): after an outage, inference is
     // reachable again within a call's connect wait.
-    this.client = new (kilnProto().kiln.v1.Inference)(address, grpc.credentials.createInsecure(), {
-      ...CHANNEL_OPTIONS,
-      'grpc.max_reconnect_backoff_ms': 2000,
-    });
+    this.client = inferenceClient(address, { 'grpc.max_reconnect_backoff_ms': 2000 });
   }
 
   /** Resolves once inference can be reached; UNAVAILABLE when it cannot within INFERENCE_CONNECT_MS. */
@@ -120,7 +117,7 @@ export async function startRegistry(config: KilnConfig, log: Logger): Promise<Ru
   const inference = new InferenceCaller(config.addresses.inference, config.inferenceTimeoutMs, log);
   const builder = builderClient(config.addresses.builder);
   const events = new VersionEvents();
-  const queue = new BuildQueue({ pool: db.pool, builder, events, log });
+  const queue = new BuildQueue({ pool: db.pool, builder, events, log, settings: config.builds });
   await queue.start();
 
   let sweeping: Promise<void> | undefined;
