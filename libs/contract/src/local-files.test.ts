@@ -1,7 +1,7 @@
-// Tests of local ModelFiles: listing, positioned reads, errors, and no file handle left open.
+// Tests of local ModelFiles: listing, positioned reads (cached blocks, exact bytes), errors, and no file handle left open.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { isKilnError } from '@kiln/errors';
@@ -42,11 +42,35 @@ test('missing paths are NOT_FOUND', async (t) => {
   await assert.rejects(files.open('nope.pb'), (e) => isKilnError(e) && e.code === 'NOT_FOUND');
 });
 
-test('reads leave no file handle open', { skip: process.platform !== 'linux' }, async (t) => {
+test('a burst of reads shares one file handle, closed once reads stop', { skip: process.platform !== 'linux' }, async (t) => {
   const dir = tempModel();
   t.after(() => rmSync(dir, { recursive: true }));
-  const before = readdirSync('/proc/self/fd').length;
+  const file = path.join(dir, 'saved_model.pb');
+  // Descriptors of this process open on the file.
+  const openFds = () =>
+    readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`) === file;
+      } catch {
+        return false; // the listing's own descriptor, gone by now
+      }
+    }).length;
   const f = await (await localModelFiles(dir)).open('saved_model.pb');
-  await Promise.all(Array.from({ length: 200 }, (_, i) => f.read(i % 10, 3)));
-  assert.equal(readdirSync('/proc/self/fd').length, before);
+  const reads = await Promise.all(Array.from({ length: 200 }, (_, i) => f.read(i % 10, 3)));
+  const whole = readFileSync(file);
+  reads.forEach((got, i) => assert.deepEqual(got, whole.subarray(i % 10, (i % 10) + 3), `read ${i}`));
+  assert.equal(openFds(), 1, 'one handle while reads come');
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  assert.equal(openFds(), 0, 'closed after the reads stopped');
+});
+
+test('small reads are served from a cached block, large ones read whole; both exact', async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'kiln-local-'));
+  t.after(() => rmSync(dir, { recursive: true }));
+  const data = Buffer.from(Array.from({ length: 300_000 }, (_, i) => (i * 7919) % 251));
+  writeFileSync(path.join(dir, 'blob.bin'), data);
+  const f = await (await localModelFiles(dir)).open('blob.bin');
+  for (const [offset, length] of [[0, 48], [40, 100], [65_530, 20], [70_000, 200_000], [299_990, 100], [300_000, 5]]) {
+    assert.deepEqual(await f.read(offset, length), data.subarray(offset, offset + length), `${offset}+${length}`);
+  }
 });
