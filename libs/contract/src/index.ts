@@ -5,7 +5,7 @@ import { parseManifest, payloadMatcher, type Manifest } from '@kiln/manifest';
 import type { ContractFormat, FileEntry } from './format';
 import type { ModelFiles } from './source';
 import type { Contract, ContractSource, InferenceResult } from './types';
-import { onnxFormat } from './onnx';
+import { onnxFormat, onnxModelFiles } from './onnx';
 import { savedModelFormat } from './savedmodel';
 import { sparkFormat } from './spark';
 import { kerasFormat, kerasModelFiles } from './keras';
@@ -24,7 +24,7 @@ export const FORMATS: readonly ContractFormat[] = [savedModelFormat, onnxFormat,
 /** For the formats whose model is one file among others: every file that could be it. Several means the upload does
  * not say which model it is, so inference refuses to pick one (the manifest's payload can narrow them). */
 const MODEL_FILE_CANDIDATES: Partial<Record<ContractSource, (files: FileEntry[]) => string[]>> = {
-  onnx: (files) => files.filter((f) => f.path.toLowerCase().endsWith('.onnx')).map((f) => f.path),
+  onnx: onnxModelFiles,
   keras: kerasModelFiles,
 };
 

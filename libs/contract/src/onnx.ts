@@ -88,9 +88,14 @@ interface GraphScan {
   seen: boolean;
 }
 
-/** The .onnx file a model is: the shallowest, then the first by path. */
+/** Every file that could be the model. */
+export function onnxModelFiles(files: FileEntry[]): string[] {
+  return files.filter((f) => f.path.toLowerCase().endsWith('.onnx')).map((f) => f.path);
+}
+
+/** The .onnx file a model is (inferContract refuses several): the shallowest, then the first by path. */
 function pickOnnxFile(files: FileEntry[]): string | undefined {
-  const onnx = files.filter((f) => f.path.toLowerCase().endsWith('.onnx'));
+  const onnx = onnxModelFiles(files).map((path) => ({ path }));
   const depth = (p: string) => p.split('/').length;
   onnx.sort((a, b) => depth(a.path) - depth(b.path) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return onnx[0]?.path;
