@@ -8,16 +8,20 @@ import { isKilnError } from '@kiln/errors';
 import { readArchive, type ArchiveLimits } from './index';
 import { tarOf, type TarEntry } from './testing';
 
-const LIMITS: ArchiveLimits = { maxFileBytes: 1024 * 1024, maxTotalBytes: 4 * 1024 * 1024, maxFiles: 10 };
+const MiB = 1024 * 1024;
+const LIMITS: ArchiveLimits = { maxFileBytes: MiB, maxTotalBytes: 4 * MiB, maxFiles: 10 };
 
 type Entry = TarEntry;
 
-async function read(bytes: Buffer, opts: { format?: 'tar' | 'tar.gz' | 'file' | 'auto'; fileName?: string; limits?: ArchiveLimits } = {}) {
+type ReadOptions = { format?: 'tar' | 'tar.gz' | 'file' | 'auto'; fileName?: string; limits?: ArchiveLimits; expectedBytes?: number };
+
+async function read(bytes: Buffer | Readable, opts: ReadOptions = {}) {
   const contents = new Map<string, string>();
-  const summary = await readArchive(Readable.from([bytes]), {
+  const summary = await readArchive(Buffer.isBuffer(bytes) ? Readable.from([bytes]) : bytes, {
     format: opts.format ?? 'auto',
     fileName: opts.fileName,
     limits: opts.limits ?? LIMITS,
+    expectedBytes: opts.expectedBytes,
     async onFile(file, content) {
       const hash = createHash('sha256');
       for await (const c of content) hash.update(c as Buffer);
@@ -27,7 +31,7 @@ async function read(bytes: Buffer, opts: { format?: 'tar' | 'tar.gz' | 'file' | 
   return { summary, contents };
 }
 
-async function rejects(bytes: Buffer, code: string, messagePart: RegExp, opts: Parameters<typeof read>[1] = {}) {
+async function rejects(bytes: Buffer | Readable, code: string, messagePart: RegExp, opts: ReadOptions = {}) {
   await assert.rejects(read(bytes, opts), (err: unknown) => {
     assert.ok(isKilnError(err), `expected a KilnError, got ${err}`);
     assert.equal(err.code, code, err.message);
@@ -97,8 +101,38 @@ describe('readArchive', () => {
     ['a character device', [{ name: 'dev/null', type: 'character-device', devmajor: 1, devminor: 3 }], /"dev\/null".*not allowed/],
     ['a fifo', [{ name: 'pipe', type: 'fifo' }], /"pipe".*not allowed/],
     ['duplicate paths', [{ name: 'a', content: Buffer.from('1') }, { name: './a', content: Buffer.from('2') }], /"\.\/a".*duplicate path a/],
-    ['a file over the size limit', [{ name: 'big.bin', content: Buffer.alloc(LIMITS.maxFileBytes + 1) }], /"big\.bin".*over the limit/],
+    ['a file over the size limit', [{ name: 'big.bin', content: Buffer.alloc(LIMITS.maxFileBytes + 1) }], /"big\.bin".*over the limit of 1048576 bytes per file/],
     ['more files than allowed', Array.from({ length: 11 }, (_, i) => ({ name: `f${i}`, content: Buffer.from('x') })), /"f10".*more than 10 files/],
+    ['a file that is also a folder (file first)', [{ name: 'a', content: Buffer.from('1') }, { name: 'a/b', content: Buffer.from('2') }], /"a\/b".*needs a to be a folder.*"a" is a file/],
+    ['a file that is also a folder (file last)', [{ name: 'a/b', content: Buffer.from('2') }, { name: 'a', content: Buffer.from('1') }], /entry "a":.*"a\/b" lies inside it/],
+    ['a file where a directory entry is', [{ name: 'a/', type: 'directory' }, { name: 'a', content: Buffer.from('1') }], /entry "a":.*"a\/" makes it a folder/],
+    ['a directory entry where a file is', [{ name: 'a', content: Buffer.from('1') }, { name: 'a/', type: 'directory' }], /entry "a\/":.*"a" makes it a file/],
+    ['a path through a symlink', [
+      { name: 'w', content: Buffer.from('w') },
+      { name: 's', type: 'symlink', linkname: 'w' },
+      { name: 's/x', content: Buffer.from('x') },
+    ], /"s\/x".*goes through s.*"s" makes a link/],
+    ['a path through a hard link', [
+      { name: 'w', content: Buffer.from('w') },
+      { name: 'h', type: 'link', linkname: 'w' },
+      { name: 'h/x', type: 'symlink', linkname: '../w' },
+    ], /"h\/x".*goes through h.*"h" makes a link/],
+    ['a link at a path a file has', [{ name: 'w', content: Buffer.from('w') }, { name: 'w', type: 'symlink', linkname: 'w' }], /duplicate path w/],
+    ['more hard links than the file limit', [
+      { name: 'w', content: Buffer.from('w') },
+      ...Array.from({ length: 50 }, (_, i) => ({ name: `h${i}`, type: 'link' as const, linkname: 'w' })),
+    ], /"h9".*more than 10 files/],
+    ['links that make the upload bigger than the upload limit', [
+      { name: 'big.bin', content: Buffer.alloc(LIMITS.maxFileBytes) },
+      ...Array.from({ length: 4 }, (_, i) => ({ name: `copy${i}`, type: 'link' as const, linkname: 'big.bin' })),
+    ], /"copy3".*copy of big\.bin.*over the limit of 4194304 bytes for the whole upload/],
+    ['a symlink ahead of its target that makes the upload too big', [
+      { name: 'early', type: 'symlink', linkname: 'big.bin' },
+      { name: 'big.bin', content: Buffer.alloc(LIMITS.maxFileBytes) },
+      { name: 'more.bin', content: Buffer.alloc(LIMITS.maxFileBytes) },
+      { name: 'most.bin', content: Buffer.alloc(LIMITS.maxFileBytes) },
+      { name: 'last.bin', content: Buffer.alloc(10) },
+    ], /"early".*over the limit of 4194304 bytes for the whole upload/],
   ] as Array<[string, Entry[], RegExp]>) {
     it(`rejects ${what}, naming the entry`, async () => {
       await rejects(await tarOf(entries), 'INVALID_ARGUMENT', pattern);
@@ -110,11 +144,97 @@ describe('readArchive', () => {
     const entries = Array.from({ length: 9 }, (_, i) => ({ name: `z${i}`, content: Buffer.alloc(LIMITS.maxFileBytes - 1024) }));
     const bomb = gzipSync(await tarOf(entries));
     assert.ok(bomb.length < 64 * 1024);
-    await rejects(bomb, 'RESOURCE_EXHAUSTED', /more than 4194304 bytes/);
+    await rejects(bomb, 'INVALID_ARGUMENT', /"z4".*over the limit of 4194304 bytes for the whole upload/);
   });
 
-  it('a single file over the limit is refused as it streams', async () => {
-    await rejects(Buffer.alloc(LIMITS.maxFileBytes + 10), 'RESOURCE_EXHAUSTED', /model\.bin/, { fileName: 'model.bin' });
+  it('stops a gzip bomb that no header declares (a tar padded with zero blocks) at the decompressed cap, reading a fraction of it', async () => {
+    // Zero blocks after a tar's end are padding that tar readers skip, so only the cap on decompressed bytes (the
+    // upload limit plus 64 MiB for headers: 68 MiB here) stops them. Concatenated gzip members are one gzip stream:
+    // 64 copies of one 16 MiB member of zeros make a valid .tar.gz of ~1 MiB that inflates to 1 GiB.
+    const head = gzipSync(await tarOf([{ name: 'model.bin', content: Buffer.from('weights') }]));
+    const zeros = gzipSync(Buffer.alloc(16 * MiB), { level: 9 });
+    const bomb = (members: number) => {
+      const counts = { sent: 0, size: head.length + members * zeros.length };
+      function* chunks() {
+        counts.sent += head.length;
+        yield head;
+        for (let i = 0; i < members; i++) {
+          counts.sent += zeros.length;
+          yield zeros;
+        }
+      }
+      return Object.assign(counts, { stream: Readable.from(chunks(), { objectMode: false, highWaterMark: 1 }) });
+    };
+    // The same stream under the cap (64 MiB of padding) is a valid archive: only the cap stops the big one.
+    const { summary } = await read(bomb(4).stream);
+    assert.deepEqual(summary.files.map((f) => f.path), ['model.bin']);
+
+    const big = bomb(64);
+    assert.ok(big.size < 2 * MiB, `the bomb is ${big.size} bytes`);
+    const started = performance.now();
+    await rejects(big.stream, 'INVALID_ARGUMENT', /^archive: the archive decompresses to more than 71303168 bytes/);
+    const seconds = (performance.now() - started) / 1000;
+    assert.ok(big.sent < big.size / 4, `read ${big.sent} of ${big.size} compressed bytes`);
+    assert.ok(seconds < 10, `took ${seconds} s`);
+  });
+
+  it('a single file over the limit is refused as it streams, naming the file and the limit', async () => {
+    await rejects(Buffer.alloc(LIMITS.maxFileBytes + 10), 'INVALID_ARGUMENT', /^model\.bin: .*over the limit of 1048576 bytes per file/, { fileName: 'model.bin' });
+  });
+
+  it('a single file over the upload limit (lower than the per-file one) names that limit', async () => {
+    const limits = { ...LIMITS, maxFileBytes: 8 * MiB };
+    await rejects(Buffer.alloc(LIMITS.maxTotalBytes + 1), 'INVALID_ARGUMENT', /^model\.bin: .*over the limit of 4194304 bytes for the whole upload/, { fileName: 'model.bin', limits });
+  });
+
+  it('a failed single file is reported only once its consumer has cleaned up', async () => {
+    let cleanedUp = false;
+    await assert.rejects(
+      readArchive(Readable.from([Buffer.alloc(LIMITS.maxFileBytes + 10)]), {
+        format: 'file',
+        fileName: 'model.bin',
+        limits: LIMITS,
+        async onFile(_file, content) {
+          try {
+            for await (const _ of content);
+          } catch (err) {
+            await new Promise((r) => setTimeout(r, 200)); // as a store aborting its multipart upload
+            cleanedUp = true;
+            throw err;
+          }
+        },
+      }),
+      /over the limit of 1048576 bytes per file/,
+    );
+    assert.ok(cleanedUp);
+  });
+
+  for (const [format, make] of [
+    ['a single file', async () => Buffer.alloc(5000, 1)],
+    ['a tar', () => tarOf([{ name: 'a.bin', content: Buffer.alloc(5000, 1) }])],
+    ['a tar.gz', async () => gzipSync(await tarOf([{ name: 'a.bin', content: Buffer.alloc(5000, 1) }]))],
+  ] as Array<[string, () => Promise<Buffer>]>) {
+    it(`${format} shorter or longer than the header's expected size is INVALID_ARGUMENT; the exact size is read`, async () => {
+      const bytes = await make();
+      const opts = { fileName: format === 'a single file' ? 'a.bin' : undefined };
+      const { summary } = await read(bytes, { ...opts, expectedBytes: bytes.length });
+      assert.deepEqual(summary.files.map((f) => f.path), ['a.bin']);
+      await rejects(bytes, 'INVALID_ARGUMENT', new RegExp(`^header\\.expected_size: upload ended after ${bytes.length} bytes; the header announced ${bytes.length + 512}$`), {
+        ...opts,
+        expectedBytes: bytes.length + 512,
+      });
+      await rejects(bytes, 'INVALID_ARGUMENT', /^header\.expected_size: the upload is longer than the 100 bytes the header announced/, { ...opts, expectedBytes: 100 });
+    });
+  }
+
+  it('accepts a folder given both as a directory entry and as a parent, and links into folders', async () => {
+    const { summary } = await read(await tarOf([
+      { name: 'v1/w.bin', content: Buffer.from('w') },
+      { name: 'v1/', type: 'directory' },
+      { name: 'v1/', type: 'directory' },
+      { name: 'v1/alias', type: 'symlink', linkname: 'w.bin' },
+    ]));
+    assert.deepEqual(summary.links.map((l) => [l.path, l.target]), [['v1/alias', 'v1/w.bin']]);
   });
 
   it('a truncated tar is INVALID_ARGUMENT', async () => {

@@ -4,19 +4,25 @@ import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
-import { KilnError, invalidArgument, resourceExhausted } from '@kiln/errors';
-import { normalizeEntryPath, resolveLinkTarget } from './paths';
+import { KilnError, invalidArgument } from '@kiln/errors';
+import { EntryPaths, normalizeEntryPath, resolveLinkTarget } from './paths';
 
 export { normalizeEntryPath, resolveLinkTarget } from './paths';
 
 export type ArchiveFormat = 'tar' | 'tar.gz' | 'file' | 'auto';
 
+/**
+ * Per-upload limits. Content over one is INVALID_ARGUMENT naming the entry and the limit, not RESOURCE_EXHAUSTED:
+ * the upload itself is wrong for this registry and sending it again cannot succeed, whereas RESOURCE_EXHAUSTED
+ * means the server is short of something for now (callers such as the build queue retry it). Links count as
+ * files, and toward the total as copies of their targets, because each becomes one in the version.
+ */
 export interface ArchiveLimits {
   /** Largest single file. */
   maxFileBytes: number;
-  /** Largest sum of file sizes (decompressed): stops gzip bombs. */
+  /** Largest sum of file sizes (decompressed, links counted at their target's size): stops gzip bombs. */
   maxTotalBytes: number;
-  /** Most files. */
+  /** Most files (links included). */
   maxFiles: number;
 }
 
@@ -38,6 +44,8 @@ export interface ReadArchiveOptions {
   /** The name of the file when the upload is a single file. */
   fileName?: string;
   limits: ArchiveLimits;
+  /** The number of bytes the client announced (0 or absent: unknown): a stream that ends early or runs long fails. */
+  expectedBytes?: number;
   /** Called once per file with a stream of its bytes, which must be consumed before the promise settles. */
   onFile(file: ArchiveFile, content: Readable): Promise<void>;
 }
@@ -50,9 +58,12 @@ export interface ArchiveSummary {
 }
 
 const TAR_MAGIC_OFFSET = 257;
+/** What a tar adds to its files' bytes (headers, padding, long names) that the decompressed cap allows for. */
+const TAR_OVERHEAD_ALLOWANCE = 64 * 1024 * 1024;
 
-/** Reads the whole archive; rejects with a KilnError (INVALID_ARGUMENT naming the entry, or RESOURCE_EXHAUSTED). */
+/** Reads the whole archive; rejects with a KilnError (INVALID_ARGUMENT naming the entry or the header field). */
 export async function readArchive(input: Readable, options: ReadArchiveOptions): Promise<ArchiveSummary> {
+  if (options.expectedBytes) input = checkLength(input, options.expectedBytes);
   const { head, stream } = await peek(input, TAR_MAGIC_OFFSET + 8);
   const format = options.format === 'auto' ? detectFormat(head, options.fileName) : options.format;
   if (format === 'file') return readSingleFile(stream, options);
@@ -62,12 +73,27 @@ export async function readArchive(input: Readable, options: ReadArchiveOptions):
       throw invalidArgument('the upload is not gzip-compressed (no gzip magic bytes)', 'archive');
     }
     const gunzip = createGunzip();
-    const counted = new ByteLimit(options.limits.maxTotalBytes + 64 * 1024 * 1024, 'decompressed archive');
+    const position: TarPosition = {};
+    // Files are checked against the limits from their headers; this cap stops what headers do not declare (zero
+    // blocks, which tar readers skip, or long-name records), so a gzip bomb inflates no further than this.
+    const cap = options.limits.maxTotalBytes + TAR_OVERHEAD_ALLOWANCE;
+    const counted = new ByteLimit(cap, () =>
+      invalidArgument(
+        `the archive decompresses to more than ${cap} bytes: over the limit of ${options.limits.maxTotalBytes} bytes for the whole ` +
+          `upload plus ${TAR_OVERHEAD_ALLOWANCE} bytes for tar headers`,
+        position.entry ?? 'archive',
+      ),
+    );
     // Errors of the gzip layer surface through the tar reader below; the pipeline just keeps them flowing.
     pipeline(stream, gunzip, counted).catch((err) => counted.destroy(wrapGzipError(err)));
-    return readTar(counted, 'tar.gz', options);
+    return readTar(counted, 'tar.gz', options, position);
   }
-  return readTar(stream, 'tar', options);
+  return readTar(stream, 'tar', options, {});
+}
+
+/** The entry being read (its `archive entry "name"` location), for errors raised below the tar reader. */
+interface TarPosition {
+  entry?: string;
 }
 
 function detectFormat(head: Buffer, fileName: string | undefined): Exclude<ArchiveFormat, 'auto'> {
@@ -86,28 +112,40 @@ async function readSingleFile(stream: Readable, options: ReadArchiveOptions): Pr
   if (!options.fileName) throw invalidArgument('a single-file upload needs file_name', 'header.file_name');
   const path = normalizeEntryPath(options.fileName, 'header.file_name');
   if (!path) throw invalidArgument('file_name is empty', 'header.file_name');
-  const counted = new ByteLimit(Math.min(options.limits.maxFileBytes, options.limits.maxTotalBytes), path);
+  const { maxFileBytes, maxTotalBytes } = options.limits;
+  const [limit, which] = maxFileBytes <= maxTotalBytes ? [maxFileBytes, 'per file'] : [maxTotalBytes, 'for the whole upload'];
+  const counted = new ByteLimit(limit, () => invalidArgument(`the file is over the limit of ${limit} bytes ${which}`, path));
   const file: ArchiveFile = { path, size: -1, executable: false };
-  try {
-    await Promise.all([pipeline(stream, counted), options.onFile(file, counted)]);
-  } catch (err) {
-    stream.destroy();
-    counted.destroy();
-    throw err;
-  }
+  // Both sides settle before this returns, so a failed file's store has cleaned up (no open multipart upload) by
+  // the time the caller hears of the failure; the first error is the one reported.
+  let failure: { error: unknown } | undefined;
+  const settle = (promise: Promise<void>) =>
+    promise.catch((error) => {
+      failure ??= { error };
+      stream.destroy();
+      counted.destroy();
+    });
+  await Promise.all([settle(pipeline(stream, counted)), settle(options.onFile(file, counted))]);
+  if (failure) throw failure.error;
   file.size = counted.bytes;
   return { format: 'file', files: [file], links: [] };
 }
 
-async function readTar(input: Readable, format: 'tar' | 'tar.gz', options: ReadArchiveOptions): Promise<ArchiveSummary> {
+async function readTar(input: Readable, format: 'tar' | 'tar.gz', options: ReadArchiveOptions, position: TarPosition): Promise<ArchiveSummary> {
   const { limits } = options;
   const extract = tar.extract();
   const files: ArchiveFile[] = [];
   const links: ArchiveLink[] = [];
-  const seen = new Set<string>();
-  const directories = new Set<string>();
+  const paths = new EntryPaths();
   let total = 0;
   let entries = 0;
+  // Files and links are capped by maxFiles; this bounds the rest (folders).
+  const maxEntries = limits.maxFiles * 2 + 1000;
+  const countFile = (where: string) => {
+    if (files.length + links.length + 1 > limits.maxFiles) {
+      throw invalidArgument(`more than ${limits.maxFiles} files, the limit (links count as files)`, where);
+    }
+  };
 
   const feeding = pipeline(input, extract).catch((err) => {
     extract.destroy(err instanceof KilnError ? err : invalidArgument(`the tar stream is corrupt: ${err.message}`, 'archive'));
@@ -118,26 +156,26 @@ async function readTar(input: Readable, format: 'tar' | 'tar.gz', options: ReadA
       const header = entry.header;
       entries += 1;
       const where = `archive entry ${JSON.stringify(header.name)}`;
-      if (entries > limits.maxFiles * 2 + 1000) throw invalidArgument(`more than ${limits.maxFiles} files`, where);
+      position.entry = where;
+      if (entries > maxEntries) throw invalidArgument(`more than ${maxEntries} entries (files, links and folders)`, where);
       const path = normalizeEntryPath(header.name, where);
       switch (header.type) {
         case 'directory':
-          if (path) directories.add(path);
+          if (path) paths.add(path, 'directory', header.name, where);
           entry.resume();
           break;
         case 'file':
         case 'contiguous-file': {
           if (!path) throw invalidArgument('a file entry has an empty path', where);
-          if (seen.has(path)) throw invalidArgument(`duplicate path ${path}`, where);
-          seen.add(path);
+          paths.add(path, 'file', header.name, where);
+          countFile(where);
           const size = header.size ?? 0;
-          if (files.length + 1 > limits.maxFiles) throw invalidArgument(`more than ${limits.maxFiles} files`, where);
           if (size > limits.maxFileBytes) {
-            throw invalidArgument(`file is ${size} bytes, over the limit of ${limits.maxFileBytes}`, where);
+            throw invalidArgument(`the file is ${size} bytes, over the limit of ${limits.maxFileBytes} bytes per file`, where);
           }
           total += size;
           if (total > limits.maxTotalBytes) {
-            throw resourceExhausted(`the upload's files add up to more than ${limits.maxTotalBytes} bytes`, where);
+            throw invalidArgument(`the upload's files add up to ${total} bytes with this one, over the limit of ${limits.maxTotalBytes} bytes for the whole upload`, where);
           }
           const executable = ((header.mode ?? 0o644) & 0o111) !== 0;
           const file: ArchiveFile = { path, size, executable };
@@ -148,8 +186,8 @@ async function readTar(input: Readable, format: 'tar' | 'tar.gz', options: ReadA
         case 'link':
         case 'symlink': {
           if (!path) throw invalidArgument('a link entry has an empty path', where);
-          if (seen.has(path)) throw invalidArgument(`duplicate path ${path}`, where);
-          seen.add(path);
+          paths.add(path, 'link', header.name, where);
+          countFile(where);
           const target = resolveLinkTarget(path, header.linkname ?? '', header.type === 'link', where);
           links.push({ path, target, executable: ((header.mode ?? 0o644) & 0o111) !== 0 });
           entry.resume();
@@ -159,6 +197,7 @@ async function readTar(input: Readable, format: 'tar' | 'tar.gz', options: ReadA
           // tar-stream consumes pax and GNU long-name headers itself; whatever reaches here is a device or fifo.
           throw invalidArgument(`entries of type ${header.type} (devices, fifos) are not allowed`, where);
       }
+      position.entry = undefined;
     }
   } catch (err) {
     input.destroy();
@@ -166,22 +205,35 @@ async function readTar(input: Readable, format: 'tar' | 'tar.gz', options: ReadA
     throw err instanceof KilnError ? err : invalidArgument(`cannot read the archive: ${(err as Error).message}`, 'archive');
   }
   await feeding;
-  return { format, files, links: resolveLinks(links, files, directories) };
+  return { format, files, links: resolveLinks(links, files, paths, total, limits) };
 }
 
-/** Links must end at a file of the archive (following chains); a link to a directory or nothing is rejected. */
-function resolveLinks(links: ArchiveLink[], files: ArchiveFile[], directories: Set<string>): ArchiveLink[] {
-  const filePaths = new Set(files.map((f) => f.path));
+/**
+ * Links must end at a file of the archive (following chains); a link to a directory or nothing is rejected. Each
+ * link becomes a copy of its target in the version, so the target's size counts toward the upload limit.
+ */
+function resolveLinks(links: ArchiveLink[], files: ArchiveFile[], paths: EntryPaths, filesTotal: number, limits: ArchiveLimits): ArchiveLink[] {
+  const sizes = new Map(files.map((f) => [f.path, f.size]));
   const byPath = new Map(links.map((l) => [l.path, l]));
+  let total = filesTotal;
   return links.map((link) => {
+    const where = `archive entry ${JSON.stringify(link.path)}`;
     let target = link.target;
     for (let hops = 0; byPath.has(target); hops++) {
-      if (hops > 40) throw invalidArgument('too many levels of links', `archive entry ${JSON.stringify(link.path)}`);
+      if (hops > 40) throw invalidArgument('too many levels of links', where);
       target = byPath.get(target)!.target;
     }
-    if (!filePaths.has(target)) {
-      const what = directories.has(target) ? 'a directory' : 'no file in the archive';
-      throw invalidArgument(`link target ${target} is ${what}`, `archive entry ${JSON.stringify(link.path)}`);
+    const size = sizes.get(target);
+    if (size === undefined) {
+      const what = paths.isFolder(target) ? 'a directory' : 'no file in the archive';
+      throw invalidArgument(`link target ${target} is ${what}`, where);
+    }
+    total += size;
+    if (total > limits.maxTotalBytes) {
+      throw invalidArgument(
+        `the link stands for a copy of ${target} (${size} bytes), bringing the upload to ${total} bytes, over the limit of ${limits.maxTotalBytes} bytes for the whole upload`,
+        where,
+      );
     }
     return { ...link, target };
   });
@@ -213,23 +265,45 @@ async function peek(input: Readable, size: number): Promise<{ head: Buffer; stre
   return { head: head.subarray(0, size), stream };
 }
 
-/** Passes bytes through, failing once more than `limit` have passed. */
+/** Passes bytes through, failing with `overLimit()` once more than `limit` have passed. */
 export class ByteLimit extends Transform {
   private seen = 0;
   get bytes(): number {
     return this.seen;
   }
-  constructor(private readonly limit: number, private readonly what: string) {
+  constructor(private readonly limit: number, private readonly overLimit: () => Error) {
     super();
   }
   override _transform(chunk: Buffer, _enc: BufferEncoding, callback: TransformCallback) {
     this.seen += chunk.length;
     if (this.seen > this.limit) {
-      callback(resourceExhausted(`more than ${this.limit} bytes`, this.what));
+      callback(this.overLimit());
       return;
     }
     callback(null, chunk);
   }
+}
+
+/**
+ * The input, failing unless it is exactly `expected` bytes long: a stream that ends early (a client that stopped or
+ * was cancelled mid-upload, whose end can look like a normal one) must not become a truncated version.
+ */
+function checkLength(input: Readable, expected: number): Readable {
+  let seen = 0;
+  const where = 'header.expected_size';
+  const checked = new Transform({
+    transform(chunk: Buffer, _enc, callback) {
+      seen += chunk.length;
+      if (seen > expected) callback(invalidArgument(`the upload is longer than the ${expected} bytes the header announced`, where));
+      else callback(null, chunk);
+    },
+    flush(callback) {
+      callback(seen === expected ? null : invalidArgument(`upload ended after ${seen} bytes; the header announced ${expected}`, where));
+    },
+  });
+  // Failures show on `checked`, which the reader consumes; the pipeline only carries them there.
+  pipeline(input, checked).catch(() => {});
+  return checked;
 }
 
 function wrapGzipError(err: unknown): Error {

@@ -21,3 +21,52 @@ export function resolveLinkTarget(entryPath: string, linkname: string, hardLink:
   if (joined === '..' || joined.startsWith('../')) throw invalidArgument(`link target ${linkname} escapes the root`, where);
   return joined.replace(/^\.\//, '').replace(/\/$/, '');
 }
+
+type EntryKind = 'file' | 'link' | 'directory';
+
+/**
+ * The archive's namespace as its entries arrive. Each path is one thing: a file, a link, or a folder (an explicit
+ * directory entry, or implied by a deeper entry); no entry may sit below a file or go through a link. Without this
+ * rule `a` and `a/b` (or a symlink `s` and a file `s/x`) would both be accepted and extract differently on every
+ * system. Errors name both entries.
+ */
+export class EntryPaths {
+  // Path -> what it is and the archive entry (its name as written) that made it so.
+  readonly #paths = new Map<string, { kind: EntryKind | 'parent'; entry: string }>();
+
+  /** Records `path` (canonical, non-empty) as `kind`, from the entry named `entry`; `where` locates errors. */
+  add(path: string, kind: EntryKind, entry: string, where: string): void {
+    for (let slash = path.indexOf('/'); slash !== -1; slash = path.indexOf('/', slash + 1)) {
+      const parent = path.slice(0, slash);
+      const at = this.#paths.get(parent);
+      if (!at) this.#paths.set(parent, { kind: 'parent', entry });
+      else if (at.kind === 'file') {
+        throw invalidArgument(`${path} needs ${parent} to be a folder, but archive entry ${JSON.stringify(at.entry)} is a file`, where);
+      } else if (at.kind === 'link') {
+        throw invalidArgument(`${path} goes through ${parent}, which archive entry ${JSON.stringify(at.entry)} makes a link; entries may not go through links`, where);
+      }
+    }
+    const existing = this.#paths.get(path);
+    if (existing) {
+      const isFolder = existing.kind === 'directory' || existing.kind === 'parent';
+      if (kind === 'directory' && isFolder) return;
+      if (kind !== 'directory' && !isFolder) {
+        throw invalidArgument(`duplicate path ${path} (also archive entry ${JSON.stringify(existing.entry)})`, where);
+      }
+      const other = `archive entry ${JSON.stringify(existing.entry)}`;
+      throw invalidArgument(
+        existing.kind === 'parent'
+          ? `${path} would be a ${kind}, but ${other} lies inside it, so it is a folder`
+          : `${path} would be a ${kind === 'directory' ? 'folder' : kind}, but ${other} makes it a ${existing.kind === 'directory' ? 'folder' : existing.kind}`,
+        where,
+      );
+    }
+    this.#paths.set(path, { kind, entry });
+  }
+
+  /** Whether `path` is a folder (a directory entry, or the parent of another entry). */
+  isFolder(path: string): boolean {
+    const kind = this.#paths.get(path)?.kind;
+    return kind === 'directory' || kind === 'parent';
+  }
+}

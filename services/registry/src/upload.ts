@@ -5,11 +5,11 @@ import { Readable } from 'node:stream';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { readArchive, type ArchiveFormat, type ArchiveLimits } from '@kiln/archive';
-import { invalidArgument, KilnError } from '@kiln/errors';
+import { invalidArgument } from '@kiln/errors';
 import { withTransaction } from '@kiln/metadata';
 import { uploadBytes } from '@kiln/api/metrics';
 import type { Contract } from '@kiln/contract/types';
-import { parseManifest, payloadMatcher } from '@kiln/manifest';
+import { MAX_MANIFEST_BYTES, parseManifest, payloadMatcher } from '@kiln/manifest';
 import * as store from './store';
 import type { StoredFile, VersionRecord } from './store';
 import { validateLabels, validateModelName } from './names';
@@ -55,7 +55,6 @@ export interface UploadDeps {
 const PENDING_HEARTBEAT_MS = 10 * 60 * 1000;
 
 const MANIFEST_NAMES = ['kiln.yaml', 'kiln.yml', 'serving.yaml', 'serving.yml'];
-const MAX_MANIFEST_BYTES = 1024 * 1024;
 
 export async function ingestUpload(
   header: UploadHeaderInput,
@@ -65,8 +64,9 @@ export async function ingestUpload(
 ): Promise<VersionRecord> {
   validateModelName(header.model, 'header.model');
   validateLabels(header.labels, 'header.labels');
+  // INVALID_ARGUMENT like every other limit (see ArchiveLimits): this upload can never be accepted as it is.
   if (header.expectedSize > deps.limits.maxTotalBytes) {
-    throw new KilnError('RESOURCE_EXHAUSTED', `the upload is ${header.expectedSize} bytes, over the limit of ${deps.limits.maxTotalBytes}`, 'header.expected_size');
+    throw invalidArgument(`the upload is ${header.expectedSize} bytes, over the limit of ${deps.limits.maxTotalBytes} bytes for the whole upload`, 'header.expected_size');
   }
   const uploadId = randomUUID();
   const log = deps.log.child({ model: header.model, upload: uploadId });
@@ -81,13 +81,12 @@ export async function ingestUpload(
       format: header.format,
       fileName: header.fileName || undefined,
       limits: deps.limits,
+      expectedBytes: header.expectedSize,
       onFile: async (file, content) => {
         let source: Readable = content;
-        if (MANIFEST_NAMES.includes(file.path) && file.size <= MAX_MANIFEST_BYTES) {
-          // Small enough to keep: the manifest is read from memory and stored like any other file.
-          const chunks: Buffer[] = [];
-          for await (const chunk of content) chunks.push(chunk as Buffer);
-          const bytes = Buffer.concat(chunks);
+        if (MANIFEST_NAMES.includes(file.path) && !header.manifest) {
+          // The manifest is read from memory (it is small or refused) and stored like any other file.
+          const bytes = await readManifestFile(file.path, file.size, content);
           manifests.set(file.path, bytes.toString('utf8'));
           source = Readable.from([bytes]);
         }
@@ -157,6 +156,23 @@ export async function ingestUpload(
       log.error({ err, committed }, 'could not release the upload\'s blobs; they are collected at the next start'),
     );
   }
+}
+
+/**
+ * A root manifest's bytes; one over the manifest limit is refused rather than taken for a model file, which would
+ * silently drop the manifest. A single-file upload's size is unknown (-1) until read, so the read is bounded too.
+ */
+async function readManifestFile(path: string, size: number, content: Readable): Promise<Buffer> {
+  const tooLarge = () => invalidArgument(`the manifest is larger than ${MAX_MANIFEST_BYTES} bytes, the most a manifest may be`, path);
+  if (size > MAX_MANIFEST_BYTES) throw tooLarge();
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of content) {
+    length += (chunk as Buffer).length;
+    if (length > MAX_MANIFEST_BYTES) throw tooLarge();
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
 }
 
 /** Drops an upload's pending references and removes the blobs that no version or other upload uses. */
