@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import type { RegistryClient } from '@kiln/api';
 import type { ModelVersion__Output } from '@kiln/api/generated/kiln/v1/ModelVersion';
 import type { UploadHeader } from '@kiln/api/generated/kiln/v1/UploadHeader';
-import { tarOf } from '@kiln/archive/testing';
+import { tarOf, zeroPaddedTarGz } from '@kiln/archive/testing';
 import type { BlobStore } from '@kiln/blobstore';
 import { openBlobStore } from '@kiln/blobstore/open';
 import { assertGrpcError, unary, uploadStream } from './helpers/grpc';
@@ -158,6 +158,29 @@ describe('upload validation on real Postgres and MinIO', () => {
       await assertNothingLeft(model, before);
     });
   }
+
+  it('stops a gzip bomb no header declares (1 GiB of zero padding in a ~1 MiB .tar.gz) at the decompressed cap', async () => {
+    const before = await blobDigests();
+    const bomb = await zeroPaddedTarGz([{ name: 'model.bin', content: randomBytes(1000) }], 64);
+    const cap = MAX_UPLOAD_BYTES + 64 * MiB;
+    await assertGrpcError(
+      uploadStream(client, { model: 'gzip-bomb', format: 'ARCHIVE_FORMAT_TAR_GZ' }, Buffer.concat([...bomb.chunks()])),
+      'INVALID_ARGUMENT',
+      new RegExp(`^archive: the archive decompresses to more than ${cap} bytes`),
+    );
+    await assertNothingLeft('gzip-bomb', before);
+  });
+
+  it('rejects a single-file upload of a kiln.yaml over the manifest size limit, naming it', async () => {
+    const before = await blobDigests();
+    const manifest = Buffer.from(`kind: Model\nname: m\n#${'x'.repeat(300 * 1024)}\n`);
+    await assertGrpcError(
+      uploadStream(client, { model: 'big-manifest-file', fileName: 'kiln.yaml', expectedSize: manifest.length }, manifest),
+      'INVALID_ARGUMENT',
+      /^kiln\.yaml: the manifest is larger than 262144 bytes/,
+    );
+    await assertNothingLeft('big-manifest-file', before);
+  });
 
   it('accepts links up to the limits: a file and four hard links are a version of five files', async () => {
     const w = randomBytes(MiB);

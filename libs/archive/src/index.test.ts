@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { isKilnError } from '@kiln/errors';
 import { readArchive, type ArchiveLimits } from './index';
-import { tarOf, type TarEntry } from './testing';
+import { tarOf, zeroPaddedTarGz, type GzipBomb, type TarEntry } from './testing';
 
 const MiB = 1024 * 1024;
 const LIMITS: ArchiveLimits = { maxFileBytes: MiB, maxTotalBytes: 4 * MiB, maxFiles: 10 };
@@ -149,30 +149,17 @@ describe('readArchive', () => {
 
   it('stops a gzip bomb that no header declares (a tar padded with zero blocks) at the decompressed cap, reading a fraction of it', async () => {
     // Zero blocks after a tar's end are padding that tar readers skip, so only the cap on decompressed bytes (the
-    // upload limit plus 64 MiB for headers: 68 MiB here) stops them. Concatenated gzip members are one gzip stream:
-    // 64 copies of one 16 MiB member of zeros make a valid .tar.gz of ~1 MiB that inflates to 1 GiB.
-    const head = gzipSync(await tarOf([{ name: 'model.bin', content: Buffer.from('weights') }]));
-    const zeros = gzipSync(Buffer.alloc(16 * MiB), { level: 9 });
-    const bomb = (members: number) => {
-      const counts = { sent: 0, size: head.length + members * zeros.length };
-      function* chunks() {
-        counts.sent += head.length;
-        yield head;
-        for (let i = 0; i < members; i++) {
-          counts.sent += zeros.length;
-          yield zeros;
-        }
-      }
-      return Object.assign(counts, { stream: Readable.from(chunks(), { objectMode: false, highWaterMark: 1 }) });
-    };
+    // upload limit plus 64 MiB for headers: 68 MiB here) stops them.
+    const entries = [{ name: 'model.bin', content: Buffer.from('weights') }];
+    const stream = (bomb: GzipBomb) => Readable.from(bomb.chunks(), { objectMode: false, highWaterMark: 1 });
     // The same stream under the cap (64 MiB of padding) is a valid archive: only the cap stops the big one.
-    const { summary } = await read(bomb(4).stream);
+    const { summary } = await read(stream(await zeroPaddedTarGz(entries, 4)));
     assert.deepEqual(summary.files.map((f) => f.path), ['model.bin']);
 
-    const big = bomb(64);
+    const big = await zeroPaddedTarGz(entries, 64); // 1 GiB decompressed
     assert.ok(big.size < 2 * MiB, `the bomb is ${big.size} bytes`);
     const started = performance.now();
-    await rejects(big.stream, 'INVALID_ARGUMENT', /^archive: the archive decompresses to more than 71303168 bytes/);
+    await rejects(stream(big), 'INVALID_ARGUMENT', /^archive: the archive decompresses to more than 71303168 bytes/);
     const seconds = (performance.now() - started) / 1000;
     assert.ok(big.sent < big.size / 4, `read ${big.sent} of ${big.size} compressed bytes`);
     assert.ok(seconds < 10, `took ${seconds} s`);

@@ -1,4 +1,6 @@
-// Test support: a tar archive in memory from entries, for tests that feed archives to readers and services.
+// Test support: archives in memory from entries (a tar, a gzip bomb), for tests that feed archives to readers and
+// services.
+import { gzipSync } from 'node:zlib';
 import tar from 'tar-stream';
 
 export type TarEntry = Partial<tar.Header> & { name: string; content?: Buffer };
@@ -16,4 +18,34 @@ export async function tarOf(entries: TarEntry[]): Promise<Buffer> {
   pack.finalize();
   await reading;
   return Buffer.concat(chunks);
+}
+
+/** A gzip bomb: its chunks, its compressed size, and how many of its bytes were taken from chunks() so far. */
+export interface GzipBomb {
+  size: number;
+  sent: number;
+  chunks(): Generator<Buffer>;
+}
+
+/**
+ * A gzip bomb that is a valid .tar.gz: the tar of `entries`, then `members` gzip members of 16 MiB of zeros each.
+ * Zero blocks after a tar's end are padding that readers skip, so no header declares them, and concatenated gzip
+ * members are one gzip stream: each member adds 16 MiB decompressed for ~16 KiB sent.
+ */
+export async function zeroPaddedTarGz(entries: TarEntry[], members: number): Promise<GzipBomb> {
+  const head = gzipSync(await tarOf(entries));
+  const member = gzipSync(Buffer.alloc(16 * 1024 * 1024), { level: 9 });
+  const bomb: GzipBomb = {
+    size: head.length + members * member.length,
+    sent: 0,
+    *chunks() {
+      bomb.sent += head.length;
+      yield head;
+      for (let i = 0; i < members; i++) {
+        bomb.sent += member.length;
+        yield member;
+      }
+    },
+  };
+  return bomb;
 }
