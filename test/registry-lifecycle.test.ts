@@ -17,6 +17,7 @@ import { tarOf } from '@kiln/archive/testing';
 import { createLogger, type Logger } from '@kiln/log';
 import { startRegistry, sweepLeftovers } from '../services/registry/src/index';
 import { startInference } from '../services/inference/src/index';
+import { releaseUpload } from '../services/registry/src/upload';
 import { configFrom, emptyS3Prefix, freePort, realServersEnv, testS3Env } from './helpers/test-config';
 import { startKilnProcess } from './helpers/kiln-process';
 import { assertGrpcError, unary, uploadStream } from './helpers/grpc';
@@ -94,6 +95,23 @@ describe('registry lifecycle on real Postgres and MinIO', () => {
     await sweepLeftovers(r.db, r.blobs, log);
     assert.ok(await r.blobs.stat(sha256(reused)), 'the blob an upload references is kept');
     await r.db.query('DELETE FROM pending_blobs WHERE sha256 = $1', [sha256(reused)]);
+  });
+
+  it('an upload whose release fails to delete a blob keeps its reference, so a later release (the sweep) collects it', async () => {
+    const staged = randomBytes(4096);
+    await uploadStream(r.client, { model: 'release-fails', fileName: 'w.bin' }, staged);
+    // The blob as a failed upload leaves it: referenced by that upload only.
+    await r.db.query(`UPDATE model_versions SET status = 'DELETED', blobs_collected = true WHERE model = 'release-fails'`);
+    const { rows: [{ id }] } = await r.db.query('INSERT INTO pending_blobs (upload_id, sha256) VALUES (gen_random_uuid(), $1) RETURNING upload_id AS id', [sha256(staged)]);
+    const failingDelete: BlobStore = Object.assign(Object.create(r.blobs), { delete: async () => { throw new Error('S3 is down'); } });
+    await assert.rejects(releaseUpload({ db: r.db, blobs: failingDelete }, id, log), /S3 is down/);
+    const pending = await r.db.query('SELECT 1 FROM pending_blobs WHERE upload_id = $1', [id]);
+    assert.equal(pending.rowCount, 1, 'the reference outlives the failed delete');
+    assert.ok(await r.blobs.stat(sha256(staged)));
+
+    await releaseUpload({ db: r.db, blobs: r.blobs }, id, log);
+    assert.equal(await r.blobs.stat(sha256(staged)), null, 'collected by the next release');
+    assert.equal((await r.db.query('SELECT 1 FROM pending_blobs WHERE upload_id = $1', [id])).rowCount, 0);
   });
 
   it('a delete that collects at once records it, so the sweep does not look at the version again', async () => {

@@ -247,6 +247,16 @@ export async function touchPendingUpload(db: Queryable, uploadId: string): Promi
   await db.query('UPDATE pending_blobs SET create_time = now() WHERE upload_id = $1', [uploadId]);
 }
 
+/** The distinct blobs an upload holds references to. */
+export async function pendingDigests(db: Queryable, uploadId: string): Promise<string[]> {
+  const { rows } = await db.query('SELECT DISTINCT sha256 FROM pending_blobs WHERE upload_id = $1', [uploadId]);
+  return rows.map((r) => r.sha256);
+}
+
+export async function releasePendingBlob(db: Queryable, uploadId: string, sha256: string): Promise<void> {
+  await db.query('DELETE FROM pending_blobs WHERE upload_id = $1 AND sha256 = $2', [uploadId, sha256]);
+}
+
 export async function releasePending(db: Queryable, uploadId: string): Promise<string[]> {
   const { rows } = await db.query('DELETE FROM pending_blobs WHERE upload_id = $1 RETURNING sha256', [uploadId]);
   return rows.map((r) => r.sha256);

@@ -153,7 +153,7 @@ export async function ingestUpload(
     // Either way the upload's own references end here: the version's files now hold theirs. Blobs nothing uses
     // (a failed upload's, or files outside the payload) are removed.
     await releaseUpload(deps, uploadId, log).catch((err) =>
-      log.error({ err, committed }, 'could not release the upload\'s blobs; they are collected at the next start'),
+      log.error({ err, committed }, 'could not release the upload\'s blobs; the sweep of stale uploads collects them'),
     );
   }
 }
@@ -176,17 +176,28 @@ async function readManifestFile(path: string, size: number, content: Readable): 
 }
 
 /** Drops an upload's pending references and removes the blobs that no version or other upload uses. */
+/** Each reference goes in the same transaction as its blob's collection: a crash or a failed delete in between keeps
+ * the reference, so the sweep of stale uploads finds the blob again (dropping every reference first would leave such
+ * a blob unreferenced and unfindable). */
 export async function releaseUpload(deps: Pick<UploadDeps, 'db' | 'blobs'>, uploadId: string, log: Logger): Promise<void> {
-  const digests = await store.releasePending(deps.db, uploadId);
-  await collectBlobs(deps, [...new Set(digests)], log);
+  const digests = await store.pendingDigests(deps.db, uploadId);
+  await collectBlobs(deps, digests, log, (tx, digest) => store.releasePendingBlob(tx, uploadId, digest));
+  await store.releasePending(deps.db, uploadId); // rows added after the listing (none once the upload has ended)
 }
 
-/** Removes each blob that nothing references, under the blob's lock so a concurrent upload cannot lose it. */
-export async function collectBlobs(deps: Pick<UploadDeps, 'db' | 'blobs'>, digests: string[], log: Logger): Promise<number> {
+/** Removes each blob that nothing references, under the blob's lock so a concurrent upload cannot lose it; `before`
+ * runs first in the same transaction (dropping the caller's own reference). */
+export async function collectBlobs(
+  deps: Pick<UploadDeps, 'db' | 'blobs'>,
+  digests: string[],
+  log: Logger,
+  before?: (tx: pg.PoolClient, digest: string) => Promise<void>,
+): Promise<number> {
   let removed = 0;
   for (const digest of digests) {
     await withTransaction(deps.db, async (tx) => {
       await store.lockBlob(tx, digest);
+      await before?.(tx, digest);
       if (await store.isBlobReferenced(tx, digest)) return;
       await deps.blobs.delete(digest);
       removed += 1;
