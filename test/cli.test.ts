@@ -230,3 +230,76 @@ describe('kiln CLI against npm start on embedded defaults', () => {
     assert.equal(code, 0);
   });
 });
+
+const DOCKER_VARS = ['KILN_TEST_DATABASE_URL', 'KILN_TEST_S3_ENDPOINT', 'KILN_TEST_REGISTRY', 'KILN_TEST_DOCKER_HOST', 'KILN_TEST_BASE_IMAGE'] as const;
+
+describe('kiln watch of install-command builds (Docker engine and registry of scripts/test-env)', () => {
+  const missing = DOCKER_VARS.filter((v) => !process.env[v]);
+  let kiln: RunningKiln | undefined;
+  const built: string[] = [];
+  before(async () => {
+    if (!missing.length) kiln = await startKiln();
+  });
+  after(async () => {
+    // The engine keeps the images it built and pushed: remove this run's.
+    if (built.length) await new Promise((resolve) => execFile('docker', ['-H', process.env.KILN_TEST_DOCKER_HOST!, 'rmi', '-f', ...built], resolve));
+    await kiln?.stop();
+  });
+
+  /** A model folder whose install-command runs `command` (a nonce file keeps the engine's layer cache out). */
+  async function installModel(command: string): Promise<{ dir: string; manifest: string }> {
+    const env = requireEnv(...DOCKER_VARS);
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'kiln-cli-install-'));
+    await writeFile(path.join(dir, 'weights.txt'), 'weights\n');
+    await writeFile(path.join(dir, 'nonce.txt'), `${process.pid}-${Date.now()}-${Math.random()}\n`);
+    const manifest = path.join(dir, 'kiln.yaml');
+    await writeFile(manifest, `kind: Model\nname: m\nruntime: ${env.KILN_TEST_BASE_IMAGE}\ninstall-command: "${command}"\n`);
+    return { dir, manifest };
+  }
+
+  it('watch of a building version, on pipes, prints each status and log line as it comes, then the final version', async () => {
+    assert.deepEqual(missing, [], 'run through scripts/test, or eval "$(bash scripts/test-env start)" first');
+    const { dir, manifest } = await installModel('echo kiln-step-one && sleep 5 && echo kiln-step-two');
+    const created = await kilnAt(kiln!.registry, 'upload', dir, '--name', 'slow', '--manifest', manifest, '--json');
+    assert.equal(created.code, 0, created.stderr);
+    assert.equal(JSON.parse(created.stdout).status, 'MODEL_VERSION_STATUS_BUILDING');
+
+    // --json, read as it streams: the first event must arrive while the build still runs, not at the end.
+    const started = Date.now();
+    const json = spawn(kilnBin, ['watch', 'slow:1', '--json'], { env: { ...process.env, KILN_ADDRESS: kiln!.registry }, cwd: root });
+    const jsonExit = once(json, 'exit').then(([code]) => ({ code: code as number, at: Date.now() - started }));
+    let out = '';
+    let firstLineAt = 0;
+    json.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (!firstLineAt && out.includes('\n')) firstLineAt = Date.now() - started;
+    });
+    const text = await kilnAt(kiln!.registry, 'watch', 'slow:1');
+    const { code: jsonCode, at: exitAt } = await jsonExit;
+
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stderr, /^slow:1 BUILDING\n/);
+    // The registry may store the builder's last log line after the status change: it can follow RELEASED.
+    assert.match(text.stderr, /\n {2}\| kiln-step-one\n(.*\n)* {2}\| kiln-step-two\n(.*\n)*slow:1 RELEASED\n/);
+    assert.doesNotMatch(text.stderr, /\x1b\[2K|\r[|/\\-] /, 'no spinner and no line erasing on a pipe (the engine\'s own lines may hold control characters)');
+    assert.match(text.stdout, /^slow:1 {2}RELEASED\n/);
+
+    assert.equal(jsonCode, 0);
+    const events = ndjson(out);
+    assert.equal(events[0].version?.status, 'MODEL_VERSION_STATUS_BUILDING');
+    assert.ok(exitAt - firstLineAt > 2000, `first line at ${firstLineAt} ms, exit at ${exitAt} ms: lines must stream`);
+    const lines = events.flatMap((e) => (e.log ? [e.log.line] : []));
+    assert.ok(lines.indexOf('kiln-step-one') >= 0 && lines.indexOf('kiln-step-one') < lines.indexOf('kiln-step-two'), lines.join('\n'));
+    assert.equal(events.at(-1)?.version?.status, 'MODEL_VERSION_STATUS_RELEASED');
+    built.push((JSON.parse((await kilnAt(kiln!.registry, 'get', 'slow:1', '--json')).stdout) as { imageReference: string }).imageReference);
+  });
+
+  it('upload --wait of a failing install-command shows its log and exits 9 with the reason', async () => {
+    assert.deepEqual(missing, [], 'run through scripts/test, or eval "$(bash scripts/test-env start)" first');
+    const { dir, manifest } = await installModel('echo kiln-about-to-fail; exit 3');
+    const run = await kilnAt(kiln!.registry, 'upload', dir, '--name', 'fails', '--manifest', manifest, '--wait');
+    assert.equal(run.code, 9, run.stderr);
+    assert.match(run.stderr, /\n {2}\| kiln-about-to-fail\n(.*\n)*fails:1 FAILED\n/);
+    assert.match(run.stdout, /^fails:1 {2}FAILED: .*returned a non-zero code: 3/);
+  });
+});
