@@ -134,6 +134,17 @@ describe('inference service on real MinIO', () => {
     assert.equal(res.contract?.signatures[0].inputs[0].profile, 'DATA_PROFILE_IMAGE');
   });
 
+  it('a streamed archive cut short of its header\'s expected_size is INVALID_ARGUMENT, not inferred', async () => {
+    const archive = await tarOf([{ name: 'mnist.onnx', content: await readFile(path.join(FIXTURES, 'hydrosphere/onnx_mnist/mnist.onnx')) }]);
+    const sent = new Promise<InferContractResponse__Output>((resolve, reject) => {
+      const call = inference.InferContractFromUpload((e, r) => (e ? reject(e) : resolve(r!)));
+      call.write({ header: { expectedSize: archive.length + 512 } });
+      call.write({ chunk: archive });
+      call.end();
+    });
+    await assertGrpcError(sent, 'INVALID_ARGUMENT', new RegExp(`ended after ${archive.length} bytes`));
+  });
+
   it('a corrupt ONNX file is INVALID_ARGUMENT naming the file and the offset', async () => {
     const onnx = await readFile(path.join(FIXTURES, 'hydrosphere/onnx_mnist/mnist.onnx'));
     const broken = Buffer.from(onnx.subarray(0, 400));

@@ -43,6 +43,25 @@ async function rejects(bytes: Buffer | Readable, code: string, messagePart: RegE
 const sha = (s: string | Buffer) => createHash('sha256').update(s).digest('hex');
 
 describe('readArchive', () => {
+  it('an input failing while onFile is still setting up reaches onFile\'s stream: a rejection, not a hang', async () => {
+    // The whole tar arrives in one chunk and the stream then ends short of expected_size, so the input fails
+    // before onFile (which awaits something first, as writing to disk does) starts reading its file.
+    const bytes = await tarOf([{ name: 'model.bin', content: Buffer.alloc(20_000, 7) }]);
+    const reading = readArchive(Readable.from([bytes]), {
+      format: 'auto',
+      limits: LIMITS,
+      expectedBytes: bytes.length + 512,
+      async onFile(_file, content) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        for await (const _ of content) { /* drain */ }
+      },
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const hung = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('readArchive hung')), 5000)));
+    await assert.rejects(Promise.race([reading, hung]), /upload ended after \d+ bytes; the header announced/);
+    clearTimeout(timer);
+  });
+
   it('reads a tar: files with paths normalised, directories skipped, modes kept as executable flags', async () => {
     const bytes = await tarOf([
       { name: './model/', type: 'directory' },

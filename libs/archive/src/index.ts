@@ -1,6 +1,6 @@
 // Streaming reader for uploaded model archives (tar, tar.gz, or one plain file): validates every entry as it goes
 // and hands each file's bytes to a callback, never holding a file in memory. Every rejection names the entry.
-import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { PassThrough, Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
@@ -147,8 +147,15 @@ async function readTar(input: Readable, format: 'tar' | 'tar.gz', options: ReadA
     }
   };
 
+  // The file being handed to onFile. tar-stream's entries are streamx streams: one destroyed before onFile starts
+  // reading it (the input failed while onFile was still setting up) neither ends nor errors for node's own
+  // pipeline, which then waits forever. So onFile gets a node stream fed from the entry, and a failure of the input
+  // is put on it directly.
+  let current: PassThrough | undefined;
   const feeding = pipeline(input, extract).catch((err) => {
-    extract.destroy(err instanceof KilnError ? err : invalidArgument(`the tar stream is corrupt: ${err.message}`, 'archive'));
+    const failure = err instanceof KilnError ? err : invalidArgument(`the tar stream is corrupt: ${err.message}`, 'archive');
+    current?.destroy(failure);
+    extract.destroy(failure);
   });
 
   try {
@@ -180,7 +187,12 @@ async function readTar(input: Readable, format: 'tar' | 'tar.gz', options: ReadA
           const executable = ((header.mode ?? 0o644) & 0o111) !== 0;
           const file: ArchiveFile = { path, size, executable };
           files.push(file);
-          await options.onFile(file, entry as unknown as Readable);
+          current = new PassThrough();
+          const content = current;
+          entry.on('error', (err: Error) => content.destroy(err));
+          entry.pipe(content);
+          await options.onFile(file, content);
+          current = undefined;
           break;
         }
         case 'link':

@@ -72,6 +72,8 @@ export function inferenceHandlers(deps: InferenceDeps): InferenceHandlers {
           format: archiveFormat(header.format, 'InferContractFromUploadRequest.header.format'),
           fileName: header.fileName || undefined,
           limits: deps.limits,
+          // As for uploads to the registry: a stream cut short of what its header announced is refused, not read.
+          expectedBytes: header.expectedSize,
           async onFile(file, content) {
             const target = path.join(dir, file.path);
             await mkdir(path.dirname(target), { recursive: true });
