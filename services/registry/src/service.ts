@@ -213,16 +213,18 @@ export function registryHandlers(deps: RegistryDeps): RegistryHandlers {
       call.write({ version: versionToProto(record) });
       let lastLine = 0;
       while (!stop.signal.aborted) {
+        // The status before the lines: a build stores its last lines before its final status, so once a final status
+        // is read every line is there to read, and the watch ends with the status after them.
+        const now = await store.getVersion(db, model, version, true);
+        if (!now) break;
         const lines = await store.logLinesAfter(db, model, version, lastLine);
         for (const l of lines) call.write({ log: { line: l.line, number: l.number } });
         if (lines.length) lastLine = lines[lines.length - 1].number;
-        const now = await store.getVersion(db, model, version, true);
-        if (!now) break;
         if (now.status !== record.status || now.imageDigest !== record.imageDigest) {
           record = now;
           call.write({ version: versionToProto(now) });
         }
-        if (FINAL.has(now.status) && lines.length === 0) break;
+        if (FINAL.has(now.status)) break;
         if (lines.length === 0) await deps.events.next(model, version, deps.watchPollMs, stop.signal);
       }
       if (deps.shutdown.aborted && !call.cancelled) throw new KilnError('UNAVAILABLE', 'the registry is shutting down; watch again');
