@@ -125,8 +125,9 @@ type UploadHeader struct {
 	Format ArchiveFormat `protobuf:"varint,5,opt,name=format,proto3,enum=kiln.v1.ArchiveFormat" json:"format,omitempty"`
 	// The file's name when format is ARCHIVE_FORMAT_FILE (or when a single file is detected).
 	FileName string `protobuf:"bytes,6,opt,name=file_name,json=fileName,proto3" json:"file_name,omitempty"`
-	// The total number of bytes that will follow, when known: lets the registry refuse an upload that is too large
-	// before reading it, and lets clients show progress.
+	// The total number of bytes that will follow, when known (0: unknown). The registry refuses an upload over its
+	// limits before reading it, and one whose stream ends before or runs past this many bytes (so a cut-off upload
+	// never becomes a version); clients show progress against it.
 	ExpectedSize  int64 `protobuf:"varint,7,opt,name=expected_size,json=expectedSize,proto3" json:"expected_size,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
