@@ -161,13 +161,10 @@ program
     const { model, version } = parseRef(ref);
     let final: ModelVersion__Output;
     if (globals().json) {
-      let lastWasVersion = false;
+      // The registry ends every watch with the final version, so the last line is always it.
       final = await follow(model, version, undefined, (event) => {
         process.stdout.write(`${JSON.stringify(toProto3Json('kiln.v1.WatchModelVersionResponse', event))}\n`);
-        lastWasVersion = Boolean(event.version);
       });
-      // A finished build's stream ends with its replayed log: the final version closes the output all the same.
-      if (!lastWasVersion) process.stdout.write(`${JSON.stringify(toProto3Json('kiln.v1.WatchModelVersionResponse', { version: final, event: 'version' }))}\n`);
     } else {
       final = await follow(model, version, new WatchView(process.stderr));
       process.stdout.write(`${versionText(final)}\n`);

@@ -212,6 +212,7 @@ export function registryHandlers(deps: RegistryDeps): RegistryHandlers {
       call.on('close', () => deps.shutdown.removeEventListener('abort', onShutdown));
       call.write({ version: versionToProto(record) });
       let lastLine = 0;
+      let lastWasLog = false;
       while (!stop.signal.aborted) {
         // The status before the lines: a build stores its last lines before its final status, so once a final status
         // is read every line is there to read, and the watch ends with the status after them.
@@ -219,10 +220,15 @@ export function registryHandlers(deps: RegistryDeps): RegistryHandlers {
         if (!now) break;
         const lines = await store.logLinesAfter(db, model, version, lastLine);
         for (const l of lines) call.write({ log: { line: l.line, number: l.number } });
-        if (lines.length) lastLine = lines[lines.length - 1].number;
-        if (now.status !== record.status || now.imageDigest !== record.imageDigest) {
+        if (lines.length) {
+          lastLine = lines[lines.length - 1].number;
+          lastWasLog = true;
+        }
+        if (now.status !== record.status || now.imageDigest !== record.imageDigest || (FINAL.has(now.status) && lastWasLog)) {
+          // Every watch ends with the final version, also one that replays a finished build's log.
           record = now;
           call.write({ version: versionToProto(now) });
+          lastWasLog = false;
         }
         if (FINAL.has(now.status)) break;
         if (lines.length === 0) await deps.events.next(model, version, deps.watchPollMs, stop.signal);

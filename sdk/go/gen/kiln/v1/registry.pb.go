@@ -817,7 +817,8 @@ type isWatchModelVersionResponse_Event interface {
 }
 
 type WatchModelVersionResponse_Version struct {
-	// The version as it is now: sent first, then after every status change.
+	// The version as it is now: sent first, then after every status change; the stream always ends with the final
+	// version (after the log lines, also when a finished build's log is replayed).
 	Version *ModelVersion `protobuf:"bytes,1,opt,name=version,proto3,oneof"`
 }
 

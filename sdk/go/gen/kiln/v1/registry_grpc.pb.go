@@ -49,7 +49,7 @@ type RegistryClient interface {
 	DeleteModelVersion(ctx context.Context, in *DeleteModelVersionRequest, opts ...grpc.CallOption) (*ModelVersion, error)
 	// Streams a version's files as a tar archive.
 	DownloadModelVersion(ctx context.Context, in *DownloadModelVersionRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[DownloadModelVersionResponse], error)
-	// Streams a version's status changes and build log lines until the version is final.
+	// Streams a version's status changes and build log lines until the version is final, ending with the final version.
 	WatchModelVersion(ctx context.Context, in *WatchModelVersionRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchModelVersionResponse], error)
 }
 
@@ -171,7 +171,7 @@ type RegistryServer interface {
 	DeleteModelVersion(context.Context, *DeleteModelVersionRequest) (*ModelVersion, error)
 	// Streams a version's files as a tar archive.
 	DownloadModelVersion(*DownloadModelVersionRequest, grpc.ServerStreamingServer[DownloadModelVersionResponse]) error
-	// Streams a version's status changes and build log lines until the version is final.
+	// Streams a version's status changes and build log lines until the version is final, ending with the final version.
 	WatchModelVersion(*WatchModelVersionRequest, grpc.ServerStreamingServer[WatchModelVersionResponse]) error
 	mustEmbedUnimplementedRegistryServer()
 }

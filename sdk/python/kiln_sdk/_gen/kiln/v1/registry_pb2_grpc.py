@@ -121,7 +121,7 @@ class RegistryServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def WatchModelVersion(self, request, context):
-        """Streams a version's status changes and build log lines until the version is final.
+        """Streams a version's status changes and build log lines until the version is final, ending with the final version.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
