@@ -3,13 +3,14 @@ import { pino, type Logger } from 'pino';
 
 export type { Logger };
 
-export function createLogger(service: string, level = process.env.KILN_LOG_LEVEL ?? 'info'): Logger {
+/** `level` comes from the configuration (KILN_LOG_LEVEL, read by @kiln/config) or the test. */
+export function createLogger(service: string, level = 'info'): Logger {
   return pino({ name: service, level, base: { service } });
 }
 
 /** The logger of a process running several services: each service logs through `child({ service })`, so lines
  * carry one `service` key (a service logger's child would repeat it). */
-export function createProcessLogger(name: string, level = process.env.KILN_LOG_LEVEL ?? 'info'): Logger {
+export function createProcessLogger(name: string, level = 'info'): Logger {
   return pino({ name, level, base: {} });
 }
 

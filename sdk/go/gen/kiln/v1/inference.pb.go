@@ -330,7 +330,8 @@ type InferContractResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The contract; absent when nothing could be inferred and no manifest gave one.
 	Contract *Contract `protobuf:"bytes,1,opt,name=contract,proto3" json:"contract,omitempty"`
-	// Metadata the model's files carry (ONNX producer_name, opset imports, metadata_props; SavedModel tags).
+	// Metadata the model's files carry (ONNX producer_name, opset imports, metadata_props; SavedModel schema and
+	// TensorFlow versions; notes on fields whose type could not be read). A signature's tags are on the signature.
 	Metadata map[string]string `protobuf:"bytes,2,rep,name=metadata,proto3" json:"metadata,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// The format the files were recognised as: "savedmodel", "onnx", "spark", "keras", or empty.
 	Format        string `protobuf:"bytes,3,opt,name=format,proto3" json:"format,omitempty"`
