@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { builderClient, grpc } from '@kiln/api';
 import type { BuildModelVersionResponse__Output } from '@kiln/api/generated/kiln/v1/BuildModelVersionResponse';
 import { loadConfig } from '@kiln/config';
-import { RegistryTransport } from '@kiln/oci';
+import { pullImage, RegistryTransport } from '@kiln/oci';
 import { Readable } from 'node:stream';
 import { createLogger } from '@kiln/log';
 import type { KilnError } from '@kiln/errors';
@@ -21,6 +21,7 @@ import { startBuilder } from '../services/builder/src/index';
 import { pushWhileHashing, streamAuthorization } from '../services/builder/src/stream-push';
 import { startKiln, uploadModel, waitForBuild, type RunningKiln, type UploadFile } from './helpers/services';
 import { freePort, requireEnv } from './helpers/test-config';
+import { startTokenServer, type TokenServer } from './helpers/token-server';
 
 const run = promisify(execFile);
 const MiB = 1024 * 1024;
@@ -387,6 +388,56 @@ if (missing.length) {
         pushWhileHashing(transport, `kiln-e2e-refused-${process.pid}`, () => Readable.from([bytes]), { chunkSize: MiB, streamAuthorization: wrong }, bytes.length),
         (err: KilnError) => err.code === 'FAILED_PRECONDITION' && /returned 401/.test(err.message),
       );
+    });
+  });
+
+  describe('builder pushing to a registry with token auth', () => {
+    const tokenEnv = requireEnv('KILN_TEST_REGISTRY_TOKEN', 'KILN_TEST_REGISTRY_TOKEN_REALM', 'KILN_TEST_REGISTRY_TOKEN_SERVICE',
+      'KILN_TEST_REGISTRY_TOKEN_ISSUER', 'KILN_TEST_REGISTRY_TOKEN_KEY', 'KILN_TEST_REGISTRY_TOKEN_CERT');
+    const credentials = { username: env.KILN_TEST_REGISTRY_USER, password: env.KILN_TEST_REGISTRY_PASSWORD };
+    let kiln: RunningKiln;
+    let tokens: TokenServer;
+    before(async () => {
+      tokens = await startTokenServer({
+        realm: tokenEnv.KILN_TEST_REGISTRY_TOKEN_REALM,
+        service: tokenEnv.KILN_TEST_REGISTRY_TOKEN_SERVICE,
+        issuer: tokenEnv.KILN_TEST_REGISTRY_TOKEN_ISSUER,
+        key: tokenEnv.KILN_TEST_REGISTRY_TOKEN_KEY,
+        cert: tokenEnv.KILN_TEST_REGISTRY_TOKEN_CERT,
+        users: { [credentials.username]: credentials.password },
+      });
+      kiln = await startKiln({
+        env: {
+          KILN_IMAGE_REGISTRY: tokenEnv.KILN_TEST_REGISTRY_TOKEN,
+          KILN_IMAGE_REGISTRY_USERNAME: credentials.username,
+          KILN_IMAGE_REGISTRY_PASSWORD: credentials.password,
+        },
+      });
+    });
+    after(async () => {
+      if (kiln) await removeEngineImages(`${tokenEnv.KILN_TEST_REGISTRY_TOKEN}/${kiln.config.images.prefix}/`);
+      await kiln?.stop();
+      await tokens?.close();
+    });
+
+    it('pushes daemonless and engine builds with bearer tokens the realm grants for the configured user', async () => {
+      const plain = await uploadModel(kiln.client, 'tokened', [{ path: 'w.bin', content: seededBytes(3, 17 * MiB) }], { manifest: `runtime: ${env.KILN_TEST_BASE_IMAGE}\n` });
+      const engine = await uploadModel(kiln.client, 'tokened-install', [{ path: 'a.txt', content: 'a\n' }, NONCE],
+        { manifest: `runtime: ${env.KILN_TEST_BASE_IMAGE}\ninstall-command: "cp a.txt b.txt"\n` });
+      for (const [model, v] of [['tokened', plain], ['tokened-install', engine]] as const) {
+        const { version } = await waitForBuild(kiln.client, model, v.version);
+        assert.equal(version.status, 'MODEL_VERSION_STATUS_RELEASED', version.failureReason);
+        assert.ok(version.imageReference.startsWith(`${tokenEnv.KILN_TEST_REGISTRY_TOKEN}/`));
+        const pulled = await pullImage(version.imageReference, { insecure: true, credentials });
+        assert.equal(pulled.digest, version.imageDigest, `${model}: the registry serves the recorded image`);
+        const repository = `${kiln.config.images.prefix}/${model}`;
+        assert.ok(
+          tokens.requests.some((r) => r.status === 200 && r.user === credentials.username && r.scopes.some((scope) => scope.startsWith(`repository:${repository}:`) && scope.includes('push'))),
+          `${model}: a push token for ${repository} was granted to the configured user`,
+        );
+      }
+      // Nobody got a token without the right password: every grant went to the configured user.
+      assert.ok(tokens.requests.filter((r) => r.status === 200).every((r) => r.user === credentials.username));
     });
   });
 
