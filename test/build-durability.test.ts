@@ -15,6 +15,7 @@ import { createLogger } from '@kiln/log';
 import { migrate, openDatabase, withTransaction } from '@kiln/metadata';
 import { BuildQueue, retryDelaySeconds } from '../services/registry/src/builds';
 import { VersionEvents } from '../services/registry/src/events';
+import * as store from '../services/registry/src/store';
 import { MIGRATIONS_DIR } from '../services/registry/src/index';
 import { startKilnProcess, type KilnProcess } from './helpers/kiln-process';
 import { uploadModel, waitForBuild, type UploadFile } from './helpers/services';
@@ -326,6 +327,26 @@ if (missing.length) {
       assert.equal(await jobsOf('rolled-back'), 0);
       await withTransaction(db.pool, (tx) => queue.enqueue(tx, { model: 'committed', version: 1 }));
       assert.equal(await jobsOf('committed'), 1);
+    });
+
+    it('gives a version left BUILDING without a job a new one, once; versions with a job or a final status are left alone', async () => {
+      const newVersion = (model: string) => ({ model, files: [], manifest: '', labels: {}, metadata: {}, contract: null, runtime: '' });
+      // Versions as an upload creates them, one whose job then got lost, one with its job, one already released.
+      const lost = await withTransaction(db.pool, (tx) => store.insertVersion(tx, newVersion('job-lost')));
+      await withTransaction(db.pool, async (tx) => {
+        const v = await store.insertVersion(tx, newVersion('job-kept'));
+        await queue.enqueue(tx, { model: v.model, version: v.version });
+      });
+      const done = await withTransaction(db.pool, (tx) => store.insertVersion(tx, newVersion('job-done')));
+      await store.setBuildResult(db.pool, done.model, done.version, { imageReference: 'r', imageDigest: 'sha256:0' });
+      // Older than a lease: a version younger than that may still be in its upload's transaction with its job.
+      await db.pool.query(`UPDATE model_versions SET create_time = now() - interval '1 hour' WHERE model LIKE 'job-%'`);
+
+      assert.deepEqual(await queue.requeueOrphaned(), [{ model: lost.model, version: lost.version }]);
+      assert.equal(await jobsOf('job-lost'), 1, 'the lost version has a job again');
+      assert.equal(await jobsOf('job-kept'), 1, 'a version with its job gets no second one');
+      assert.equal(await jobsOf('job-done'), 0);
+      assert.deepEqual(await queue.requeueOrphaned(), [], 'nothing twice');
     });
 
     it('throws when pg-boss inserts no job (its queue is gone), so the version is not created without one', async () => {

@@ -115,8 +115,23 @@ export class BuildQueue {
     return this.boss.getQueueSize(QUEUE);
   }
 
-  /** The watchdog: jobs whose registry died mid-build go back to the queue at once. */
+  /**
+   * A version left BUILDING with no job (pg-boss gave up on its job, or the job was lost) would never finish: it gets
+   * a new job. Two registries doing this at once enqueue twice at worst; the lease and the status check make the
+   * second job a no-op. Returns the versions re-enqueued.
+   */
+  async requeueOrphaned(): Promise<BuildJob[]> {
+    const orphans = await store.orphanedBuilds(this.options.pool, QUEUE, this.settings.leaseSeconds);
+    for (const job of orphans) {
+      const id = await this.boss.send(QUEUE, job);
+      this.options.log.warn({ model: job.model, version: job.version, job: id }, 'version was building with no build job; enqueued it again');
+    }
+    return orphans;
+  }
+
+  /** The watchdog: jobs whose registry died mid-build go back to the queue at once; orphaned versions get a job. */
   private async retryAbandoned(): Promise<void> {
+    await this.requeueOrphaned().catch((err) => this.options.log.error({ err }, 'looking for builds without a job failed; the next round tries again'));
     try {
       const jobs = await store.retryAbandonedBuildJobs(this.options.pool, QUEUE, this.settings.leaseSeconds);
       for (const { id, model, version } of jobs) {

@@ -398,3 +398,20 @@ export async function retryAbandonedBuildJobs(db: Queryable, queue: string, grac
   );
   return rows.map((r) => ({ id: r.id, model: r.model, version: Number(r.version) }));
 }
+
+/**
+ * Versions still BUILDING, created over `olderThanSeconds` ago, that no build job will ever pick up: none waiting,
+ * retrying or running in the queue (pg-boss gave up on it: expired after its last retry, or its row was removed).
+ */
+export async function orphanedBuilds(db: Queryable, queue: string, olderThanSeconds: number, limit = 100): Promise<Array<{ model: string; version: number }>> {
+  const { rows } = await db.query(
+    `SELECT v.model, v.version FROM model_versions v
+      WHERE v.status = 'BUILDING' AND v.create_time < now() - $2 * interval '1 second'
+        AND NOT EXISTS (SELECT 1 FROM ${BUILD_QUEUE_SCHEMA}.job j
+                         WHERE j.name = $1 AND j.state IN ('created', 'retry', 'active')
+                           AND j.data->>'model' = v.model AND (j.data->>'version')::bigint = v.version)
+      ORDER BY v.create_time LIMIT $3`,
+    [queue, olderThanSeconds, limit],
+  );
+  return rows.map((r) => ({ model: r.model, version: Number(r.version) }));
+}
