@@ -5,7 +5,8 @@ import type { Logger } from '@kiln/log';
 import { kilnProto, registryClient, type RegistryClient } from '@kiln/api';
 import { startServer } from '@kiln/api/server';
 import { openBlobStore } from '@kiln/blobstore/open';
-import { failedPrecondition } from '@kiln/errors';
+import { failedPrecondition, KilnError } from '@kiln/errors';
+import { isLoopback } from '@kiln/oci';
 import { FileLayerCache } from './layer-cache';
 import { builderHandlers } from './service';
 import { DockerEngine } from './docker';
@@ -17,6 +18,7 @@ export interface BuilderOptions {
 }
 
 export async function startBuilder(config: KilnConfig, log: Logger, options: BuilderOptions = {}): Promise<{ address: string; stop(): Promise<void> }> {
+  checkImageSettings(config.images);
   const blobs = openBlobStore(config.blobs);
   let registry: RegistryClient | undefined;
   let docker: DockerEngine | undefined;
@@ -45,4 +47,17 @@ export async function startBuilder(config: KilnConfig, log: Logger, options: Bui
       registry?.close();
     },
   };
+}
+
+/** Settings no build could succeed with fail the start, not every build. */
+export function checkImageSettings(images: KilnConfig['images']): void {
+  if (images.sink !== 'registry') return;
+  if (!images.registry) throw new KilnError('INVALID_ARGUMENT', 'images go to a registry (KILN_IMAGE_SINK=registry) but none is set', 'KILN_IMAGE_REGISTRY');
+  if (images.insecure && !isLoopback(images.registry)) {
+    throw new KilnError(
+      'INVALID_ARGUMENT',
+      `plain HTTP (KILN_IMAGE_REGISTRY_INSECURE) is only allowed for a loopback registry, not ${images.registry}`,
+      'KILN_IMAGE_REGISTRY_INSECURE',
+    );
+  }
 }
