@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { builderClient, grpc } from '@kiln/api';
 import type { BuildModelVersionResponse__Output } from '@kiln/api/generated/kiln/v1/BuildModelVersionResponse';
+import type { ModelVersion__Output } from '@kiln/api/generated/kiln/v1/ModelVersion';
 import { loadConfig } from '@kiln/config';
 import { pullImage, RegistryTransport } from '@kiln/oci';
 import { Readable } from 'node:stream';
@@ -391,6 +392,32 @@ if (missing.length) {
     });
   });
 
+  /** Kiln pushing its images to `registry` as the test user (basic auth, or the user the token realm knows). */
+  const startKilnPushingTo = (registry: string) =>
+    startKiln({
+      env: {
+        KILN_IMAGE_REGISTRY: registry,
+        KILN_IMAGE_REGISTRY_USERNAME: env.KILN_TEST_REGISTRY_USER,
+        KILN_IMAGE_REGISTRY_PASSWORD: env.KILN_TEST_REGISTRY_PASSWORD,
+      },
+    });
+
+  /** A daemonless and a Docker engine build (`<name>`, `<name>-install`) on the open registry's base, each asserted
+   * RELEASED to `registry`. */
+  async function releaseDaemonlessAndEngine(kiln: RunningKiln, registry: string, name: string, seed: number): Promise<Array<[string, ModelVersion__Output]>> {
+    const plain = await uploadModel(kiln.client, name, [{ path: 'w.bin', content: seededBytes(seed, 17 * MiB) }], { manifest: `runtime: ${env.KILN_TEST_BASE_IMAGE}\n` });
+    const engine = await uploadModel(kiln.client, `${name}-install`, [{ path: 'a.txt', content: 'a\n' }, NONCE],
+      { manifest: `runtime: ${env.KILN_TEST_BASE_IMAGE}\ninstall-command: "cp a.txt b.txt"\n` });
+    const released: Array<[string, ModelVersion__Output]> = [];
+    for (const [model, v] of [[name, plain], [`${name}-install`, engine]] as const) {
+      const { version } = await waitForBuild(kiln.client, model, v.version);
+      assert.equal(version.status, 'MODEL_VERSION_STATUS_RELEASED', version.failureReason);
+      assert.ok(version.imageReference.startsWith(`${registry}/`));
+      released.push([model, version]);
+    }
+    return released;
+  }
+
   describe('builder pushing to a registry with token auth', () => {
     const tokenEnv = requireEnv('KILN_TEST_REGISTRY_TOKEN', 'KILN_TEST_REGISTRY_TOKEN_REALM', 'KILN_TEST_REGISTRY_TOKEN_SERVICE',
       'KILN_TEST_REGISTRY_TOKEN_ISSUER', 'KILN_TEST_REGISTRY_TOKEN_KEY', 'KILN_TEST_REGISTRY_TOKEN_CERT');
@@ -406,13 +433,7 @@ if (missing.length) {
         cert: tokenEnv.KILN_TEST_REGISTRY_TOKEN_CERT,
         users: { [credentials.username]: credentials.password },
       });
-      kiln = await startKiln({
-        env: {
-          KILN_IMAGE_REGISTRY: tokenEnv.KILN_TEST_REGISTRY_TOKEN,
-          KILN_IMAGE_REGISTRY_USERNAME: credentials.username,
-          KILN_IMAGE_REGISTRY_PASSWORD: credentials.password,
-        },
-      });
+      kiln = await startKilnPushingTo(tokenEnv.KILN_TEST_REGISTRY_TOKEN);
     });
     after(async () => {
       if (kiln) await removeEngineImages(`${tokenEnv.KILN_TEST_REGISTRY_TOKEN}/${kiln.config.images.prefix}/`);
@@ -421,13 +442,7 @@ if (missing.length) {
     });
 
     it('pushes daemonless and engine builds with bearer tokens the realm grants for the configured user', async () => {
-      const plain = await uploadModel(kiln.client, 'tokened', [{ path: 'w.bin', content: seededBytes(3, 17 * MiB) }], { manifest: `runtime: ${env.KILN_TEST_BASE_IMAGE}\n` });
-      const engine = await uploadModel(kiln.client, 'tokened-install', [{ path: 'a.txt', content: 'a\n' }, NONCE],
-        { manifest: `runtime: ${env.KILN_TEST_BASE_IMAGE}\ninstall-command: "cp a.txt b.txt"\n` });
-      for (const [model, v] of [['tokened', plain], ['tokened-install', engine]] as const) {
-        const { version } = await waitForBuild(kiln.client, model, v.version);
-        assert.equal(version.status, 'MODEL_VERSION_STATUS_RELEASED', version.failureReason);
-        assert.ok(version.imageReference.startsWith(`${tokenEnv.KILN_TEST_REGISTRY_TOKEN}/`));
+      for (const [model, version] of await releaseDaemonlessAndEngine(kiln, tokenEnv.KILN_TEST_REGISTRY_TOKEN, 'tokened', 3)) {
         const pulled = await pullImage(version.imageReference, { insecure: true, credentials });
         assert.equal(pulled.digest, version.imageDigest, `${model}: the registry serves the recorded image`);
         const repository = `${kiln.config.images.prefix}/${model}`;
@@ -445,13 +460,7 @@ if (missing.length) {
     let kiln: RunningKiln;
     const basic = `Basic ${Buffer.from(`${env.KILN_TEST_REGISTRY_USER}:${env.KILN_TEST_REGISTRY_PASSWORD}`).toString('base64')}`;
     before(async () => {
-      kiln = await startKiln({
-        env: {
-          KILN_IMAGE_REGISTRY: env.KILN_TEST_REGISTRY_BASIC,
-          KILN_IMAGE_REGISTRY_USERNAME: env.KILN_TEST_REGISTRY_USER,
-          KILN_IMAGE_REGISTRY_PASSWORD: env.KILN_TEST_REGISTRY_PASSWORD,
-        },
-      });
+      kiln = await startKilnPushingTo(env.KILN_TEST_REGISTRY_BASIC);
     });
     after(async () => {
       if (kiln) await removeEngineImages(`${env.KILN_TEST_REGISTRY_BASIC}/${kiln.config.images.prefix}/`);
@@ -459,13 +468,7 @@ if (missing.length) {
     });
 
     it('pushes daemonless and engine builds with the configured credentials (the base comes from the open registry)', async () => {
-      const plain = await uploadModel(kiln.client, 'authed', [{ path: 'w.bin', content: seededBytes(2, 17 * MiB) }], { manifest: `runtime: ${env.KILN_TEST_BASE_IMAGE}\n` });
-      const engine = await uploadModel(kiln.client, 'authed-install', [{ path: 'a.txt', content: 'a\n' }, NONCE],
-        { manifest: `runtime: ${env.KILN_TEST_BASE_IMAGE}\ninstall-command: "cp a.txt b.txt"\n` });
-      for (const [model, v] of [['authed', plain], ['authed-install', engine]] as const) {
-        const { version } = await waitForBuild(kiln.client, model, v.version);
-        assert.equal(version.status, 'MODEL_VERSION_STATUS_RELEASED', version.failureReason);
-        assert.ok(version.imageReference.startsWith(`${env.KILN_TEST_REGISTRY_BASIC}/`));
+      for (const [, version] of await releaseDaemonlessAndEngine(kiln, env.KILN_TEST_REGISTRY_BASIC, 'authed', 2)) {
         assert.equal((await registryManifest(version.imageReference, basic)).digest, version.imageDigest);
       }
     });
