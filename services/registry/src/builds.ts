@@ -38,7 +38,7 @@ export interface BuildQueueOptions {
   builder: BuilderClient;
   events: VersionEvents;
   log: Logger;
-  /** Retries and lease (default: the configuration's, KILN_BUILD_*). */
+  /** Retries and lease (the configuration's KILN_BUILD_*). */
   settings: BuildSettings;
   /** Whether this process also works on the queue (a registry replica may only enqueue). */
   work?: boolean;
@@ -53,7 +53,6 @@ export function retryDelaySeconds(retry: number, settings: Pick<BuildSettings, '
 
 export class BuildQueue {
   private readonly boss: PgBoss;
-  private readonly settings: BuildSettings;
   /** This process in lease owners' names (each lease adds a token of its own). */
   private readonly owner = `${os.hostname()}:${process.pid}`;
   private readonly inFlight = new Set<{ cancel(): void }>();
@@ -61,14 +60,12 @@ export class BuildQueue {
   private stopping = false;
 
   constructor(private readonly options: BuildQueueOptions) {
-    // The registry's start passes its configuration; the fallback reads the same variables.
-    this.settings = options.settings;
     this.boss = new PgBoss({
       db: { executeSql: (text, values) => options.pool.query(text, values) },
       schema: store.BUILD_QUEUE_SCHEMA,
       // Used only when pg-boss itself fails a job (its expiry): the workers retry with their own capped backoff.
-      retryLimit: this.settings.retryLimit,
-      retryDelay: this.settings.retryDelaySeconds,
+      retryLimit: options.settings.retryLimit,
+      retryDelay: options.settings.retryDelaySeconds,
       retryBackoff: true,
       expireInSeconds: EXPIRE_SECONDS,
       // The registry's own pool is small on PGlite: poll gently, supervise rarely.
@@ -87,8 +84,8 @@ export class BuildQueue {
       await this.boss.work<BuildJob>(QUEUE, { pollingIntervalSeconds: 0.5, batchSize: 1, includeMetadata: true }, async (jobs) => {
         for (const job of jobs) await this.run(job as PgBoss.JobWithMetadata<BuildJob>);
       });
-      const tick = () => void this.retryAbandoned();
-      this.watchdog = setInterval(tick, (this.settings.leaseSeconds * 1000) / 3).unref();
+      const tick = () => void this.supervise();
+      this.watchdog = setInterval(tick, (this.options.settings.leaseSeconds * 1000) / 3).unref();
     }
   }
 
@@ -121,7 +118,7 @@ export class BuildQueue {
    * second job a no-op. Returns the versions re-enqueued.
    */
   async requeueOrphaned(): Promise<BuildJob[]> {
-    const orphans = await store.orphanedBuilds(this.options.pool, QUEUE, this.settings.leaseSeconds);
+    const orphans = await store.orphanedBuilds(this.options.pool, QUEUE, this.options.settings.leaseSeconds);
     for (const job of orphans) {
       const id = await this.boss.send(QUEUE, job);
       this.options.log.warn({ model: job.model, version: job.version, job: id }, 'version was building with no build job; enqueued it again');
@@ -130,10 +127,10 @@ export class BuildQueue {
   }
 
   /** The watchdog: jobs whose registry died mid-build go back to the queue at once; orphaned versions get a job. */
-  private async retryAbandoned(): Promise<void> {
+  private async supervise(): Promise<void> {
     await this.requeueOrphaned().catch((err) => this.options.log.error({ err }, 'looking for builds without a job failed; the next round tries again'));
     try {
-      const jobs = await store.retryAbandonedBuildJobs(this.options.pool, QUEUE, this.settings.leaseSeconds);
+      const jobs = await store.retryAbandonedBuildJobs(this.options.pool, QUEUE, this.options.settings.leaseSeconds);
       for (const { id, model, version } of jobs) {
         this.options.log.warn({ model, version, job: id }, 'build abandoned by a worker that stopped renewing its lease; retrying it');
       }
@@ -145,7 +142,7 @@ export class BuildQueue {
   private async run(job: PgBoss.JobWithMetadata<BuildJob>): Promise<void> {
     const { model, version } = job.data;
     const { pool, events } = this.options;
-    const { leaseSeconds, retryLimit } = this.settings;
+    const { leaseSeconds, retryLimit } = this.options.settings;
     const log = this.options.log.child({ model, version, attempt: job.retryCount + 1 });
     const current = await store.getVersion(pool, model, version, true);
     if (!current || current.status !== 'BUILDING') {
@@ -200,7 +197,7 @@ export class BuildQueue {
       }
       if (TRANSIENT.has(error.code) && job.retryCount < retryLimit) {
         outcome('retried');
-        const delay = this.stopping ? 1 : retryDelaySeconds(job.retryCount + 1, this.settings);
+        const delay = this.stopping ? 1 : retryDelaySeconds(job.retryCount + 1, this.options.settings);
         log.warn({ err: error.message, code: error.code, retryInSeconds: delay }, 'build failed transiently; it will be retried');
         await store.retryBuildJob(pool, QUEUE, job.id, delay);
       } else {
