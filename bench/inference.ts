@@ -155,7 +155,7 @@ async function main(): Promise<void> {
     const gen = spawnSync('python3', ['-c', PY_BIG_SAVEDMODEL, smDir, '65536'], { encoding: 'utf8' });
     if (gen.status !== 0) throw new Error(`SavedModel generation failed: ${gen.stderr.slice(-2000)}`);
     const pb = path.join(smDir, 'saved_model.pb');
-    const small = path.resolve(repoRoot, '../shared/fixtures/hydrosphere/onnx_mnist');
+    const small = path.resolve(repoRoot, 'test/fixtures/third-party/hydrosphere/onnx_mnist');
 
     console.log(`node ${process.version}, ${os.cpus()[0]?.model}, ${os.cpus().length} CPUs`);
     for (const m of ONNX_MODELS) {

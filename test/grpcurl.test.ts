@@ -12,7 +12,7 @@ import type { ListModelsResponse__Output } from '@kiln/api/generated/kiln/v1/Lis
 import { unary, uploadStream, watchAll } from './helpers/grpc';
 import { REPO_ROOT, sdkTools, startKilnProcess, type KilnProcess } from './helpers/kiln-process';
 
-const ONNX = path.join(REPO_ROOT, '..', 'shared', 'fixtures', 'hydrosphere', 'onnx_mnist', 'mnist.onnx');
+const ONNX = path.join(REPO_ROOT, 'test', 'fixtures', 'third-party', 'hydrosphere', 'onnx_mnist', 'mnist.onnx');
 
 describe('grpcurl against live Kiln', () => {
   let kiln: KilnProcess;

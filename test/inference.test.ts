@@ -19,7 +19,7 @@ import { kilnProto } from '@kiln/api';
 import { configFrom, realServersEnv } from './helpers/test-config';
 import { assertGrpcError, uploadStream } from './helpers/grpc';
 
-const FIXTURES = path.resolve(import.meta.dirname, '../../shared/fixtures');
+const FIXTURES = path.resolve(import.meta.dirname, 'fixtures/third-party');
 const MiB = 1024 * 1024;
 
 /** A valid ONNX model whose one initializer holds `weightBytes` of raw data inline (written with protobufjs from the
@@ -66,7 +66,7 @@ describe('inference service on real MinIO', () => {
   before(async () => {
     const env = await realServersEnv();
     const log = createLogger('test', env.KILN_LOG_LEVEL);
-    // Path reads are allowed under the shared fixtures only (KILN_INFERENCE_PATH_ROOTS; none by default).
+    // Path reads are allowed under the third-party fixtures only (KILN_INFERENCE_PATH_ROOTS; none by default).
     const inf = await startInference(configFrom({ ...env, KILN_INFERENCE_PATH_ROOTS: FIXTURES }), log);
     const config = configFrom({ ...env, KILN_INFERENCE_ADDRESS: inf.address });
     const reg = await startRegistry(config, log);

@@ -10,7 +10,7 @@ import { loadConfig } from '@kiln/config';
 import { unary, uploadStream, watchAll } from './helpers/grpc';
 import { REPO_ROOT, startKilnProcess, type KilnProcess } from './helpers/kiln-process';
 
-const ONNX = path.join(REPO_ROOT, '..', 'shared', 'fixtures', 'hydrosphere', 'onnx_mnist', 'mnist.onnx');
+const ONNX = path.join(REPO_ROOT, 'test', 'fixtures', 'third-party', 'hydrosphere', 'onnx_mnist', 'mnist.onnx');
 
 type Samples = Array<{ name: string; labels: Record<string, string>; value: number }>;
 

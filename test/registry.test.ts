@@ -26,7 +26,7 @@ import { upload, uploadSource } from '../cli/src/upload';
 import { configFrom, realServersEnv } from './helpers/test-config';
 import { assertGrpcError, unary, uploadStream, watchAll } from './helpers/grpc';
 
-const FIXTURES = path.resolve(import.meta.dirname, '../../shared/fixtures');
+const FIXTURES = path.resolve(import.meta.dirname, 'fixtures/third-party');
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
 

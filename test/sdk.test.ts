@@ -24,7 +24,7 @@ function runTool(cmd: string, args: string[], options: { cwd: string; env: Recor
   });
 }
 
-const FIXTURES = path.join(REPO_ROOT, '..', 'shared', 'fixtures');
+const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures', 'third-party');
 
 /** Relative path -> contents of every file under root. */
 async function files(root: string): Promise<Map<string, Buffer>> {

@@ -1,5 +1,5 @@
-// The Go SDK against a live Kiln (KILN_ADDRESS, started by test/sdk.test.ts): real model files from the shared
-// fixtures, their versions and contracts, byte-identical downloads, paging, watch, delete and errors by code.
+// The Go SDK against a live Kiln (KILN_ADDRESS, started by test/sdk.test.ts): real model files from the repository's
+// third-party fixtures, their versions and contracts, byte-identical downloads, paging, watch, delete and errors by code.
 package kiln_test
 
 import (
@@ -44,10 +44,10 @@ func fixtures(t *testing.T) string {
 	dir := os.Getenv("KILN_FIXTURES_DIR")
 	if dir == "" {
 		_, file, _, _ := runtime.Caller(0)
-		dir = filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "fixtures")
+		dir = filepath.Join(filepath.Dir(file), "..", "..", "test", "fixtures", "third-party")
 	}
 	if _, err := os.Stat(filepath.Join(dir, "hydrosphere", "onnx_mnist", "mnist.onnx")); err != nil {
-		t.Fatalf("the shared model fixtures are not in %s (set KILN_FIXTURES_DIR): %v", dir, err)
+		t.Fatalf("the model fixtures are not in %s (set KILN_FIXTURES_DIR): %v", dir, err)
 	}
 	return dir
 }

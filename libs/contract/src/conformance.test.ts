@@ -67,10 +67,10 @@ function reports(): Array<{ file: string; report: Report }> {
 
 const all = reports();
 
-test('there are reports for the generated fixtures and every shared tf-serving model', () => {
-  const sharedTfServing = path.resolve(repoRoot, '../shared/fixtures/tf-serving');
+test('there are reports for the generated fixtures and every third-party tf-serving model', () => {
+  const thirdPartyTfServing = path.resolve(repoRoot, 'test/fixtures/third-party/tf-serving');
   const models = new Set(all.map((r) => r.report.model));
-  for (const name of readdirSync(sharedTfServing)) assert.ok(models.has(`../shared/fixtures/tf-serving/${name}`), name);
+  for (const name of readdirSync(thirdPartyTfServing)) assert.ok(models.has(`test/fixtures/third-party/tf-serving/${name}`), name);
   assert.ok(all.filter((r) => r.report.format === 'onnx').length >= 6);
   assert.ok(all.filter((r) => r.report.format === 'savedmodel').length >= 16);
 });
@@ -78,15 +78,15 @@ test('there are reports for the generated fixtures and every shared tf-serving m
 /** The models TensorFlow itself cannot load (so only its proto decoding is the reference for them), and why. Any
  * change to this list (a model newly failing, or a TF upgrade fixing one) must be looked at, not skipped. */
 const NOT_LOADABLE_BY_TF: Record<string, RegExp> = {
-  // The shared fixture ships without its variables/ files.
-  '../shared/fixtures/hydrosphere/tensorflow_model [serve]': /^NotFoundError: .*Failed to find any matching files for .*tensorflow_model\/variables\/variables/,
+  // The third-party fixture ships without its variables/ files.
+  'test/fixtures/third-party/hydrosphere/tensorflow_model [serve]': /^NotFoundError: .*Failed to find any matching files for .*tensorflow_model\/variables\/variables/,
   // Its signatures output a TF1 reference-typed variable, which TF2's loader cannot lift into a function.
-  '../shared/fixtures/tf-serving/saved_model_counter [serve]': /^InvalidArgumentError: .*has a reference type float_ref/,
+  'test/fixtures/third-party/tf-serving/saved_model_counter [serve]': /^InvalidArgumentError: .*has a reference type float_ref/,
   // This TF's shape inference rejects its graph (a scalar where rank 1 is wanted; which op it names first varies
   // from run to run).
-  '../shared/fixtures/tf-serving/saved_model_half_plus_three [serve]': /^ValueError: Shapes? must be (equal rank, but are 2 and 0|rank 1 but is rank 0 for .*ParseExample)/,
+  'test/fixtures/third-party/tf-serving/saved_model_half_plus_three [serve]': /^ValueError: Shapes? must be (equal rank, but are 2 and 0|rank 1 but is rank 0 for .*ParseExample)/,
   // It uses an op from a TF add-on library this TF does not have.
-  '../shared/fixtures/tf-serving/tf_text_regression [serve]': /^RuntimeError: Op type not registered 'ConstrainedSequence'/,
+  'test/fixtures/third-party/tf-serving/tf_text_regression [serve]': /^RuntimeError: Op type not registered 'ConstrainedSequence'/,
 };
 
 test('tf.saved_model.load cross-checked every signature of every tag set, except exactly the expected unloadable models', () => {

@@ -15,7 +15,7 @@ import { mutateJson, prng } from './wire-testing';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const ownFixtures = path.join(repoRoot, 'test/fixtures/keras');
-const shared = path.resolve(repoRoot, '../shared/fixtures');
+const thirdParty = path.resolve(repoRoot, 'test/fixtures/third-party');
 
 /** Model files held in memory, counting the bytes read (the test's own ModelFiles, no library module). */
 function memoryFiles(files: Record<string, Buffer>) {
@@ -70,7 +70,7 @@ async function inferFile(file: string) {
 }
 
 // Every generated Keras file with what Keras said about it (nosig_savedmodel is a SavedModel for the merge tests).
-const generated = readdirSync(ownFixtures).filter((d) => !d.startsWith('shared_') && existsSync(path.join(ownFixtures, d, 'expected.json')));
+const generated = readdirSync(ownFixtures).filter((d) => !d.startsWith('third_party_') && existsSync(path.join(ownFixtures, d, 'expected.json')));
 
 for (const dir of generated) {
   test(`keras ${dir}: inputs and outputs match what the real Keras reports after loading the file`, async () => {
@@ -88,10 +88,10 @@ for (const dir of generated) {
   });
 }
 
-for (const dir of ['shared_functional', 'shared_sequential']) {
+for (const dir of ['third_party_functional', 'third_party_sequential']) {
   test(`keras ${dir}: the Hydrosphere Keras 2 model's contract matches what tf_keras reports`, async () => {
     const expected = JSON.parse(readFileSync(path.join(ownFixtures, dir, 'expected.json'), 'utf8'));
-    const { result, stats, size } = await inferFile(path.join(shared, expected.file));
+    const { result, stats, size } = await inferFile(path.join(thirdParty, expected.file));
     const [sig] = result.contract.signatures;
     assert.equal(sig.inputs.length, expected.inputs.length);
     assert.equal(sig.outputs.length, expected.outputs.length);

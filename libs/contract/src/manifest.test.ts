@@ -104,7 +104,7 @@ test('a manifest without a contract gives no contract', () => {
 });
 
 test("Hydrosphere's contract.prototxt of the scikit fixture is the contract its serving.yaml writes, but the profiles", async () => {
-  const { contract, format, metadata } = await inferContract(await localModelFiles(fileURLToPath(new URL('../../../../shared/fixtures/hydrosphere/scikit_model', import.meta.url))));
+  const { contract, format, metadata } = await inferContract(await localModelFiles(fileURLToPath(new URL('../../../test/fixtures/third-party/hydrosphere/scikit_model', import.meta.url))));
   assert.equal(format, 'manifest');
   assert.equal(metadata['manifest.file'], 'contract.prototxt');
   const written = contractOf(testdata('scikit.serving.yaml'))!;

@@ -324,7 +324,7 @@ test('an unnamed manifest signature refines a signature that each MetaGraphDef r
 
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 const fixtures = (rel: string) => `${repoRoot}test/fixtures/${rel}`;
-const sharedFixtures = (rel: string) => `${repoRoot}../shared/fixtures/${rel}`;
+const thirdPartyFixtures = (rel: string) => `${repoRoot}test/fixtures/third-party/${rel}`;
 const MANIFEST_CONTRACT = 'contract:\n  inputs:\n    x: {type: float32, shape: [-1, 10]}\n  outputs:\n    y: {type: float32, shape: [-1, 2]}\n';
 
 async function inferRejection(dir: string, manifest?: string) {
@@ -350,7 +350,7 @@ test('a SavedModel without signatures and no manifest contract: the error names 
 });
 
 test('several Keras model files are refused, listing them; the manifest payload can pick one', async () => {
-  const dir = sharedFixtures('hydrosphere/keras_model');
+  const dir = thirdPartyFixtures('hydrosphere/keras_model');
   const err = await inferRejection(dir);
   assert.match(err.message, /functional\/nonseq_model\.h5, sequential\/keras_fashion_mnist\.h5/);
   const { contract } = await inferContract(await localModelFiles(dir), 'payload: [sequential/]\n');
@@ -362,7 +362,7 @@ test('several Keras model files are refused, listing them; the manifest payload 
 test('several ONNX files are refused; one ONNX file beside other files is read', async (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kiln-two-onnx-'));
   t.after(() => rmSync(dir, { recursive: true }));
-  const mnist = readFileSync(sharedFixtures('hydrosphere/onnx_mnist/mnist.onnx'));
+  const mnist = readFileSync(thirdPartyFixtures('hydrosphere/onnx_mnist/mnist.onnx'));
   writeFileSync(path.join(dir, 'a.onnx'), mnist);
   writeFileSync(path.join(dir, 'README.txt'), 'a model');
   assert.equal((await inferContract(await localModelFiles(dir))).format, 'onnx');

@@ -13,7 +13,7 @@ import { corruptions, fuzz, memoryFiles, partsFile, syntheticOnnx, type Syntheti
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const fixture = (name: string) => path.join(repoRoot, 'test/fixtures/onnx', name);
-const mnist = path.resolve(repoRoot, '../shared/fixtures/hydrosphere/onnx_mnist');
+const mnist = path.resolve(repoRoot, 'test/fixtures/third-party/hydrosphere/onnx_mnist');
 
 /** Wraps ModelFiles to record which files are opened and how many bytes are read. */
 function spy(files: ModelFiles) {

@@ -15,7 +15,7 @@ import { corruptions, fuzz, memoryFiles } from './wire-testing';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const fixture = (name: string) => path.join(repoRoot, 'test/fixtures/savedmodel', name);
-const shared = path.resolve(repoRoot, '../shared/fixtures');
+const thirdParty = path.resolve(repoRoot, 'test/fixtures/third-party');
 const entries = (...paths: string[]) => paths.map((p) => ({ path: p, size: 1 }));
 
 test('pickSavedModelFile: root, shallowest, highest TF Serving version, .pb before .pbtxt', () => {
@@ -35,7 +35,7 @@ test('detect: saved_model.pb or .pbtxt, not other files', () => {
 });
 
 test('TF Serving layout with two versions: the highest version is read', async () => {
-  const { metadata } = await savedModelFormat.infer(await localModelFiles(path.join(shared, 'tf-serving/saved_model_half_plus_two_2_versions')));
+  const { metadata } = await savedModelFormat.infer(await localModelFiles(path.join(thirdParty, 'tf-serving/saved_model_half_plus_two_2_versions')));
   assert.equal(metadata['savedmodel.file'], '00000124/saved_model.pb');
 });
 
@@ -56,7 +56,7 @@ test('__saved_model_init_op is not a signature; ragged and sparse outputs keep t
 });
 
 test('graph_def and the object graph are skipped: a fraction of saved_model.pb is read', async () => {
-  for (const p of [fixture('tf2_signatures/saved_model.pb'), path.join(shared, 'hydrosphere/tensorflow_model/saved_model.pb')]) {
+  for (const p of [fixture('tf2_signatures/saved_model.pb'), path.join(thirdParty, 'hydrosphere/tensorflow_model/saved_model.pb')]) {
     const file = new CountingFile(await openLocalFile(p));
     await scanSavedModel(file);
     assert.ok(file.bytesRead < file.size / 2, `${p}: read ${file.bytesRead} of ${file.size}`);

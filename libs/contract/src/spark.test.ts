@@ -14,7 +14,7 @@ import { mutateJson, prng } from './wire-testing';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const ownFixtures = path.join(repoRoot, 'test/fixtures/spark');
-const shared = path.resolve(repoRoot, '../shared/fixtures');
+const thirdParty = path.resolve(repoRoot, 'test/fixtures/third-party');
 
 /** Model files held in memory (so that the fuzz cases can damage them). */
 function memoryFiles(files: Record<string, Buffer>): ModelFiles {
@@ -109,7 +109,7 @@ for (const dir of generated) {
 }
 
 test('spark Hydrosphere pipeline (Spark 2.1, paramMap only): StringIndexer, StandardScaler, RandomForest, IndexToString', async () => {
-  const result = await infer(path.join(shared, 'hydrosphere/spark_model'));
+  const result = await infer(path.join(thirdParty, 'hydrosphere/spark_model'));
   const [sig] = result.contract.signatures;
   // From the stages' metadata files: item_yn and features are read before anything produces them.
   assert.deepEqual(sig.inputs.map(summary), [
@@ -169,11 +169,11 @@ const SPARK_TEST_MODELS: Record<string, { inputs: unknown[]; outputs: unknown[] 
 
 for (const [name, want] of Object.entries(SPARK_TEST_MODELS)) {
   test(`spark ${name} (Spark's test model): contract from its metadata params`, async () => {
-    const result = await infer(path.join(shared, 'spark', name));
+    const result = await infer(path.join(thirdParty, 'spark', name));
     const [sig] = result.contract.signatures;
     assert.deepEqual(sig.inputs.map(summary), want.inputs);
     assert.deepEqual(sig.outputs.map(summary), want.outputs);
-    const top = JSON.parse(readFileSync(path.join(shared, 'spark', name, 'metadata/part-00000'), 'utf8'));
+    const top = JSON.parse(readFileSync(path.join(thirdParty, 'spark', name, 'metadata/part-00000'), 'utf8'));
     assert.equal(result.metadata['spark.version'], top.sparkVersion);
     assert.equal(result.metadata['spark.class'], top.class);
   });
@@ -186,7 +186,7 @@ test('spark rformula_lr: the formula\'s response and the label RFormula makes of
 });
 
 test('spark rFormulaModel-2.4.4: spark.stages lists the inner pipeline stages in order', async () => {
-  const result = await infer(path.join(shared, 'spark/rFormulaModel-2.4.4'));
+  const result = await infer(path.join(thirdParty, 'spark/rFormulaModel-2.4.4'));
   assert.equal(
     result.metadata['spark.stages'],
     'StringIndexerModel,StringIndexerModel,Interaction,VectorAssembler,VectorAttributeRewriter,ColumnPruner',
@@ -210,7 +210,7 @@ async function rejection(files: ModelFiles): Promise<KilnError> {
 }
 
 test('spark: corrupt stage JSON is INVALID_ARGUMENT naming the metadata file', async () => {
-  const files = metadataFiles(path.join(shared, 'hydrosphere/spark_model'));
+  const files = metadataFiles(path.join(thirdParty, 'hydrosphere/spark_model'));
   const stage = Object.keys(files).find((p) => p.includes('StandardScaler'))!;
   files[stage] = files[stage].subarray(0, 40);
   const err = await rejection(memoryFiles(files));
@@ -219,7 +219,7 @@ test('spark: corrupt stage JSON is INVALID_ARGUMENT naming the metadata file', a
 });
 
 test('spark: a stage listed in stageUids without its folder is INVALID_ARGUMENT', async () => {
-  const files = metadataFiles(path.join(shared, 'hydrosphere/spark_model'));
+  const files = metadataFiles(path.join(thirdParty, 'hydrosphere/spark_model'));
   for (const p of Object.keys(files)) if (p.includes('rfc_')) delete files[p];
   const err = await rejection(memoryFiles(files));
   assert.equal(err.code, 'INVALID_ARGUMENT');
@@ -227,7 +227,7 @@ test('spark: a stage listed in stageUids without its folder is INVALID_ARGUMENT'
 });
 
 test('spark: an unknown stage class gives its columns with unknown type and rank, not an error', async () => {
-  const files = metadataFiles(path.join(shared, 'hydrosphere/spark_model'));
+  const files = metadataFiles(path.join(thirdParty, 'hydrosphere/spark_model'));
   const stage = Object.keys(files).find((p) => p.includes('StandardScaler'))!;
   files[stage] = Buffer.from(files[stage].toString().replace('feature.StandardScalerModel', 'feature.SomeFutureModel'));
   const [sig] = (await sparkFormat.infer(memoryFiles(files))).contract.signatures;
@@ -262,8 +262,8 @@ test('spark: columns an SQLTransformer makes in its select list are not model in
 
 test('spark fuzz: 400 damaged metadata sets end in KilnError or a valid contract, quickly', async () => {
   const bases = [
-    metadataFiles(path.join(shared, 'hydrosphere/spark_model')),
-    metadataFiles(path.join(shared, 'spark/rFormulaModel-2.4.4')),
+    metadataFiles(path.join(thirdParty, 'hydrosphere/spark_model')),
+    metadataFiles(path.join(thirdParty, 'spark/rFormulaModel-2.4.4')),
     ...generated.slice(0, 4).map((d) => metadataFiles(path.join(ownFixtures, d, 'model'))),
   ];
   const rand = prng(42);

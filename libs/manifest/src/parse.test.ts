@@ -9,7 +9,7 @@ import { ManifestError, parseManifest, type Manifest } from './index';
 
 const testdata = (name: string) => readFileSync(fileURLToPath(new URL(`../testdata/${name}`, import.meta.url)), 'utf8');
 const fixture = (name: string) =>
-  readFileSync(fileURLToPath(new URL(`../../../../shared/fixtures/hydrosphere/${name}`, import.meta.url)), 'utf8');
+  readFileSync(fileURLToPath(new URL(`../../../test/fixtures/third-party/hydrosphere/${name}`, import.meta.url)), 'utf8');
 
 /** The ManifestError parseManifest throws for `text`. */
 function rejection(text: string): ManifestError {

@@ -1,4 +1,4 @@
-"""pytest fixtures for the SDK tests: a client for the live Kiln at KILN_ADDRESS, the shared model fixtures, and
+"""pytest fixtures for the SDK tests: a client for the live Kiln at KILN_ADDRESS, the third-party model fixtures, and
 model names unique to the run."""
 import os
 import pathlib
@@ -29,9 +29,9 @@ def client(address):
 
 @pytest.fixture(scope="session")
 def fixtures() -> pathlib.Path:
-    root = pathlib.Path(os.environ.get("KILN_FIXTURES_DIR") or REPO_ROOT.parent / "shared" / "fixtures")
+    root = pathlib.Path(os.environ.get("KILN_FIXTURES_DIR") or REPO_ROOT / "test" / "fixtures" / "third-party")
     if not (root / "hydrosphere" / "onnx_mnist" / "mnist.onnx").is_file():
-        pytest.fail(f"the shared model fixtures are not in {root} (set KILN_FIXTURES_DIR)")
+        pytest.fail(f"the model fixtures are not in {root} (set KILN_FIXTURES_DIR)")
     return root
 
 

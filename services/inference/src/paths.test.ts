@@ -13,7 +13,7 @@ import { createLogger } from '@kiln/log';
 import { allowedModelPath } from './paths';
 import { inferenceHandlers } from './service';
 
-const SHARED = path.resolve(import.meta.dirname, '../../../../shared/fixtures');
+const SHARED = path.resolve(import.meta.dirname, '../../../test/fixtures/third-party');
 
 /** root/ holds a model and a link to the outside; outside/ holds a secret file. */
 function tree(t: { after(fn: () => void): void }) {

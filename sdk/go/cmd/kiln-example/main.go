@@ -1,6 +1,6 @@
 // kiln-example: uploads a model with the Go SDK, follows its build, lists its versions and downloads it back.
 //
-//	go run ./cmd/kiln-example -addr 127.0.0.1:50051 -name mnist -out /tmp/mnist ../../../shared/fixtures/hydrosphere/onnx_mnist
+//	go run ./cmd/kiln-example -addr 127.0.0.1:50051 -name mnist -out /tmp/mnist ../../test/fixtures/third-party/hydrosphere/onnx_mnist
 package main
 
 import (
