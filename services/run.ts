@@ -16,7 +16,13 @@ export async function runServices(starters: Array<[name: string, start: ServiceS
   quietAwsSdkNodeNotice(config, root);
   const running: Array<[string, Stoppable]> = [];
   try {
-    for (const [name, start] of starters) running.push([name, await start(config, root.child({ service: name }))]);
+    // All at once: the services reach each other only when a call needs to, so none waits for another to start,
+    // and the registry's database boots (PGlite compiles its wasm off the main thread) while the others start. Each
+    // binds its port only once it is ready to serve. `running` keeps the given order, for stopping in reverse.
+    const started = await Promise.allSettled(starters.map(([name, start]) => start(config, root.child({ service: name }))));
+    started.forEach((r, i) => r.status === 'fulfilled' && running.push([starters[i][0], r.value]));
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
     // The process's Prometheus /metrics, once, at the first of its services' KILN_<NAME>_METRICS_LISTEN.
     const endpoint = metricsEndpointFor(starters.map(([name]) => name), config.metrics);
     if (endpoint) {

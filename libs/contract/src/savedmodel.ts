@@ -250,8 +250,9 @@ function toResult(msg: SavedModelMsg, path: string): InferenceResult {
   return { contract: { source: 'savedmodel', signatures }, metadata };
 }
 
+/** No shape message at all (TF 1.0 wrote TensorInfos without tensor_shape) says nothing: unknown rank, not a scalar. */
 function shape(s: ShapeMsg | undefined): { dims: Dim[] } | null {
-  if (s?.unknown_rank) return null;
+  if (!s || s.unknown_rank) return null;
   return { dims: (s?.dim ?? []).map((d) => ({ size: d.size ?? 0, name: d.name ?? '' })) };
 }
 
