@@ -1,6 +1,7 @@
 // Durable builds: each new version's build job is enqueued (pg-boss, in Postgres) in the transaction that creates
 // the version, and a worker hands it to the Builder service over gRPC, recording log lines and the result. Jobs
-// survive restarts and are retried with capped backoff on transient errors. A running build holds a lease on its
+// survive restarts and are retried with capped backoff on failures a retry can cure (build-retry.ts); any other
+// failure ends the version FAILED at once. A running build holds a lease on its
 // version, renewed every third of its length: two workers never build one version at once (pg-boss's standard
 // queue alone would not ensure it: a duplicate job or an expired one runs again), and a registry that dies
 // mid-build has its job handed back by any other registry's watchdog once the lease lapses, not after pg-boss's
@@ -16,11 +17,10 @@ import type { KilnConfig } from '@kiln/config';
 import { KilnError } from '@kiln/errors';
 import type { BuildModelVersionResponse__Output } from '@kiln/api/generated/kiln/v1/BuildModelVersionResponse';
 import * as store from './store';
+import { isRetryable, statusNameOf } from './build-retry';
 import type { VersionEvents } from './events';
 
 const QUEUE = 'kiln-build';
-/** Codes a retry can cure: the builder or something it needs was away or overloaded. */
-const TRANSIENT = new Set(['UNAVAILABLE', 'DEADLINE_EXCEEDED', 'RESOURCE_EXHAUSTED', 'INTERNAL', 'CANCELLED']);
 /** pg-boss's own expiry of an active job, a last resort behind the leases (pg-boss allows under 24 hours). A call
  * to the builder ends a minute before it: a call that hangs (a builder host gone without closing its connection)
  * would otherwise keep its lease alive forever. */
@@ -49,6 +49,12 @@ export interface BuildQueueOptions {
 export function retryDelaySeconds(retry: number, settings: Pick<BuildSettings, 'retryDelaySeconds' | 'retryMaxDelaySeconds'>, random = Math.random()): number {
   const full = Math.min(settings.retryMaxDelaySeconds, settings.retryDelaySeconds * 2 ** Math.max(0, retry - 1));
   return Math.max(1, Math.round(full * (0.5 + random / 2)));
+}
+
+/** The registry's own database failing while it records a build's log is not the build's fault: UNAVAILABLE, so the
+ * build is retried rather than FAILED. */
+function logNotRecorded(err: unknown): never {
+  throw new KilnError('UNAVAILABLE', `the registry could not record the build's log: ${err instanceof Error ? err.message : String(err)}`);
 }
 
 export class BuildQueue {
@@ -180,8 +186,9 @@ export class BuildQueue {
       endTimer({ outcome: o });
       buildsFinished.inc({ outcome: o });
     };
+    const deadline = Date.now() + (EXPIRE_SECONDS - 60) * 1000;
     try {
-      const result = await this.callBuilder(model, version, log, lost.signal);
+      const result = await this.callBuilder(model, version, log, lost.signal, deadline);
       outcome('released');
       if (await store.setBuildResult(pool, model, version, result)) {
         log.info({ image: result.imageReference, digest: result.imageDigest }, 'version released');
@@ -195,7 +202,8 @@ export class BuildQueue {
         outcome('retried');
         throw error;
       }
-      if (TRANSIENT.has(error.code) && job.retryCount < retryLimit) {
+      const retryable = isRetryable({ status: statusNameOf(err), callDeadlinePassed: Date.now() >= deadline });
+      if (retryable && job.retryCount < retryLimit) {
         outcome('retried');
         const delay = this.stopping ? 1 : retryDelaySeconds(job.retryCount + 1, this.options.settings);
         log.warn({ err: error.message, code: error.code, retryInSeconds: delay }, 'build failed transiently; it will be retried');
@@ -203,7 +211,7 @@ export class BuildQueue {
       } else {
         outcome('failed');
         await store.setBuildResult(pool, model, version, { failureReason: error.message });
-        log.warn({ err: error.message, code: error.code }, 'build failed');
+        log.warn({ err: error.message, code: error.code, retryable }, 'build failed');
         await this.boss.complete(QUEUE, job.id);
       }
     } finally {
@@ -213,14 +221,14 @@ export class BuildQueue {
     }
   }
 
-  private callBuilder(model: string, version: number, log: Logger, signal: AbortSignal): Promise<{ imageReference: string; imageDigest: string }> {
+  private callBuilder(model: string, version: number, log: Logger, signal: AbortSignal, deadline: number): Promise<{ imageReference: string; imageDigest: string }> {
     const { pool, events, builder } = this.options;
     return new Promise((resolve, reject) => {
       if (this.stopping) {
         reject(fromGrpcError({ code: 14, details: 'the registry is shutting down' }));
         return;
       }
-      const call = builder.BuildModelVersion({ model, version }, { deadline: Date.now() + (EXPIRE_SECONDS - 60) * 1000 });
+      const call = builder.BuildModelVersion({ model, version }, { deadline });
       this.inFlight.add(call);
       const cancel = () => call.cancel();
       signal.addEventListener('abort', cancel);
@@ -229,7 +237,7 @@ export class BuildQueue {
         signal.removeEventListener('abort', cancel);
       });
       // A retried build numbers its lines from 1 again: they are stored after the earlier attempts' lines.
-      const offset = store.lastLogLine(pool, model, version);
+      const offset = store.lastLogLine(pool, model, version).catch(logNotRecorded);
       offset.catch(() => {}); // surfaces through `pending` when a log line needs it
       let result: { imageReference: string; imageDigest: string } | undefined;
       let pending: Promise<void> = Promise.resolve();
@@ -238,7 +246,7 @@ export class BuildQueue {
           const { number, line } = event.log;
           pending = pending
             .then(() => offset)
-            .then((base) => store.appendLogLines(pool, model, version, [{ number: base + number, line }]))
+            .then((base) => store.appendLogLines(pool, model, version, [{ number: base + number, line }]).catch(logNotRecorded))
             .then(() => events.notify(model, version));
         } else if (event.result) {
           result = { imageReference: event.result.imageReference, imageDigest: event.result.imageDigest };
