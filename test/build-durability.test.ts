@@ -16,7 +16,7 @@ import { createLogger } from '@kiln/log';
 import { migrate, openDatabase, withTransaction } from '@kiln/metadata';
 import { BuildQueue, retryDelaySeconds } from '../services/registry/src/builds';
 import { VersionEvents } from '../services/registry/src/events';
-import * as store from '../services/registry/src/store';
+import * as store from '../services/registry/src/store/postgres/versions';
 import { MIGRATIONS_DIR } from '../services/registry/src/index';
 import { startKilnProcess, type KilnProcess } from './helpers/kiln-process';
 import { uploadModel, waitForBuild, type UploadFile } from './helpers/services';
