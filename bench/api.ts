@@ -8,7 +8,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { withTransaction } from '@kiln/metadata';
-import * as store from '../services/registry/src/store';
+import * as store from '../services/registry/src/store/postgres/versions';
 import { REPO_ROOT, sdkTools, startKilnProcess } from '../test/helpers/kiln-process';
 import { cpuOf, pidsMatching } from '../test/helpers/proc';
 

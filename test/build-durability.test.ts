@@ -9,13 +9,14 @@ import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import PgBoss from 'pg-boss';
-import { builderClient, registryClient, type RegistryClient } from '@kiln/api';
+import * as grpc from '@grpc/grpc-js';
+import { builderClient, kilnProto, registryClient, type RegistryClient } from '@kiln/api';
 import { loadConfig } from '@kiln/config';
 import { createLogger } from '@kiln/log';
 import { migrate, openDatabase, withTransaction } from '@kiln/metadata';
 import { BuildQueue, retryDelaySeconds } from '../services/registry/src/builds';
 import { VersionEvents } from '../services/registry/src/events';
-import * as store from '../services/registry/src/store';
+import * as store from '../services/registry/src/store/postgres/versions';
 import { MIGRATIONS_DIR } from '../services/registry/src/index';
 import { startKilnProcess, type KilnProcess } from './helpers/kiln-process';
 import { uploadModel, waitForBuild, type UploadFile } from './helpers/services';
@@ -291,6 +292,67 @@ if (missing.length) {
       await cluster.start('builder');
       const { version } = await waitForBuild(client, 'builder-down', v.version, { timeoutMs: 60_000 });
       assert.equal(version.status, RELEASED, version.failureReason);
+    });
+  });
+
+  describe('a builder that fails with INTERNAL (a bug that fails the same way every time)', () => {
+    let database: TestDatabase;
+    let db: Awaited<ReturnType<typeof openDatabase>>;
+    let queue: BuildQueue;
+    let server: grpc.Server;
+    let builder: ReturnType<typeof builderClient>;
+    const calls: string[] = [];
+    before(async () => {
+      database = await freshDatabase();
+      const log = createLogger('test', 'silent');
+      db = await openDatabase({ url: database.url, embeddedDir: '', poolSize: 4 }, log);
+      await migrate(db, MIGRATIONS_DIR, log);
+      // A stand-in builder: every build fails INTERNAL, as a builder bug would.
+      server = new grpc.Server();
+      server.addService(kilnProto().kiln.v1.Builder.service, {
+        BuildModelVersion: (call: grpc.ServerWritableStream<{ model: string; version: number }, unknown>) => {
+          calls.push(`${call.request.model}:${call.request.version}`);
+          call.emit('error', Object.assign(new Error('builder bug'), { code: grpc.status.INTERNAL, details: 'the builder tripped over its own bug' }));
+        },
+      });
+      const port = await new Promise<number>((resolve, reject) =>
+        server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+      );
+      builder = builderClient(`127.0.0.1:${port}`);
+      // Quick retries with plenty left: a retry, if there were one, would come within a second or two.
+      const settings = { retryLimit: 30, retryDelaySeconds: 1, retryMaxDelaySeconds: 1, leaseSeconds: 3 };
+      queue = new BuildQueue({ pool: db.pool, builder, events: new VersionEvents(), log, settings });
+      await queue.start();
+    });
+    after(async () => {
+      await queue?.stop();
+      builder?.close();
+      server?.forceShutdown();
+      await db?.close();
+      await database?.drop();
+    });
+
+    it('ends the version FAILED with the builder\'s reason after one attempt, with its job completed', async () => {
+      const v = await withTransaction(db.pool, async (tx) => {
+        const created = await store.insertVersion(tx, { model: 'builder-bug', files: [], manifest: '', labels: {}, metadata: {}, contract: null, runtime: '' });
+        await queue.enqueue(tx, { model: created.model, version: created.version });
+        return created;
+      });
+      const deadline = Date.now() + 30_000;
+      let status = 'BUILDING';
+      while (status === 'BUILDING') {
+        assert.ok(Date.now() < deadline, 'still BUILDING after 30 s');
+        await new Promise((r) => setTimeout(r, 200));
+        status = (await store.getVersion(db.pool, v.model, v.version))!.status;
+      }
+      const failed = (await store.getVersion(db.pool, v.model, v.version))!;
+      assert.equal(failed.status, 'FAILED');
+      assert.match(failed.failureReason, /the builder tripped over its own bug/);
+      // Longer than a retry's delay: no second attempt comes.
+      await new Promise((r) => setTimeout(r, 3000));
+      assert.deepEqual(calls, ['builder-bug:1'], 'the builder was called once');
+      const { rows } = await db.pool.query(`SELECT state FROM ${QUEUE_JOBS} WHERE name = 'kiln-build' AND data->>'model' = 'builder-bug'`);
+      assert.deepEqual(rows.map((r) => r.state), ['completed']);
     });
   });
 

@@ -15,9 +15,10 @@ import { openBlobStore } from '@kiln/blobstore/open';
 import type { BlobStore } from '@kiln/blobstore';
 import { tarOf } from '@kiln/archive/testing';
 import { createLogger, type Logger } from '@kiln/log';
-import { startRegistry, sweepLeftovers } from '../services/registry/src/index';
+import { startRegistry } from '../services/registry/src/index';
 import { startInference } from '../services/inference/src/index';
-import { releaseUpload } from '../services/registry/src/upload';
+import { releaseUpload, sweepLeftovers } from '../services/registry/src/gc';
+import { PostgresStore } from '../services/registry/src/store/postgres';
 import { configFrom, emptyS3Prefix, freePort, realServersEnv, testS3Env } from './helpers/test-config';
 import { startKilnProcess } from './helpers/kiln-process';
 import { assertGrpcError, unary, uploadStream } from './helpers/grpc';
@@ -78,7 +79,7 @@ describe('registry lifecycle on real Postgres and MinIO', () => {
     assert.ok(await r.blobs.stat(sha256(onlyV1)), 'the leaked blob is there before the sweep');
     await assertGrpcError(unary(r.client, 'DeleteModelVersion', { model: 'half-deleted', version: 1 }), 'NOT_FOUND', /already deleted/);
 
-    await sweepLeftovers(r.db, r.blobs, log);
+    await sweepLeftovers({ store: new PostgresStore(r.db), blobs: r.blobs }, log);
     assert.equal(await r.blobs.stat(sha256(onlyV1)), null, 'the blob only the deleted version used is collected');
     assert.ok(await r.blobs.stat(sha256(shared)), 'the blob version 2 still uses stays');
     assert.ok(await r.blobs.stat(sha256(onlyV2)), "version 2's own blob stays");
@@ -92,7 +93,7 @@ describe('registry lifecycle on real Postgres and MinIO', () => {
     await r.db.query(`UPDATE model_versions SET status = 'DELETED', delete_time = now() - interval '1 hour' WHERE model = 'reused-blob'`);
     // What an upload does under the blob's lock before its blob becomes visible: a pending reference.
     await r.db.query('INSERT INTO pending_blobs (upload_id, sha256) VALUES (gen_random_uuid(), $1)', [sha256(reused)]);
-    await sweepLeftovers(r.db, r.blobs, log);
+    await sweepLeftovers({ store: new PostgresStore(r.db), blobs: r.blobs }, log);
     assert.ok(await r.blobs.stat(sha256(reused)), 'the blob an upload references is kept');
     await r.db.query('DELETE FROM pending_blobs WHERE sha256 = $1', [sha256(reused)]);
   });
@@ -104,12 +105,12 @@ describe('registry lifecycle on real Postgres and MinIO', () => {
     await r.db.query(`UPDATE model_versions SET status = 'DELETED', blobs_collected = true WHERE model = 'release-fails'`);
     const { rows: [{ id }] } = await r.db.query('INSERT INTO pending_blobs (upload_id, sha256) VALUES (gen_random_uuid(), $1) RETURNING upload_id AS id', [sha256(staged)]);
     const failingDelete: BlobStore = Object.assign(Object.create(r.blobs), { delete: async () => { throw new Error('S3 is down'); } });
-    await assert.rejects(releaseUpload({ db: r.db, blobs: failingDelete }, id, log), /S3 is down/);
+    await assert.rejects(releaseUpload({ store: new PostgresStore(r.db), blobs: failingDelete }, id, log), /S3 is down/);
     const pending = await r.db.query('SELECT 1 FROM pending_blobs WHERE upload_id = $1', [id]);
     assert.equal(pending.rowCount, 1, 'the reference outlives the failed delete');
     assert.ok(await r.blobs.stat(sha256(staged)));
 
-    await releaseUpload({ db: r.db, blobs: r.blobs }, id, log);
+    await releaseUpload({ store: new PostgresStore(r.db), blobs: r.blobs }, id, log);
     assert.equal(await r.blobs.stat(sha256(staged)), null, 'collected by the next release');
     assert.equal((await r.db.query('SELECT 1 FROM pending_blobs WHERE upload_id = $1', [id])).rowCount, 0);
   });

@@ -21,6 +21,7 @@ import type { BlobStore } from '@kiln/blobstore';
 import { createLogger } from '@kiln/log';
 import { startRegistry } from '../services/registry/src/index';
 import { ingestUpload } from '../services/registry/src/upload';
+import { PostgresStore } from '../services/registry/src/store/postgres';
 import { startInference } from '../services/inference/src/index';
 import { upload, uploadSource } from '../cli/src/upload';
 import { configFrom, realServersEnv } from './helpers/test-config';
@@ -309,8 +310,11 @@ describe('registry end to end on real Postgres and MinIO', () => {
           if (Date.now() > deadline) assert.fail('the dead upload\'s blob is still there after 20 s');
           await new Promise((r) => setTimeout(r, 100));
         }
-        const { rows } = await db.query('SELECT count(*)::int AS n FROM pending_blobs WHERE sha256 = $1', [info.digest]);
-        assert.equal(rows[0].n, 0, 'its record is gone too');
+        // The blob goes inside the transaction that drops its record (a failed delete keeps the record): the record
+        // is gone once that transaction commits, a moment later.
+        const pendingRecords = async () => (await db.query('SELECT count(*)::int AS n FROM pending_blobs WHERE sha256 = $1', [info.digest])).rows[0].n;
+        while ((await pendingRecords()) !== 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+        assert.equal(await pendingRecords(), 0, 'its record is gone too');
       } finally {
         await second.stop();
       }
@@ -331,7 +335,7 @@ describe('registry end to end on real Postgres and MinIO', () => {
         { model: 'long-upload', manifest: '', labels: {}, metadata: {}, format: 'tar', fileName: '', expectedSize: 0 },
         body,
         {
-          db: pool, blobs, limits: configFrom(sharedEnv).limits, log,
+          store: new PostgresStore(pool), blobs, limits: configFrom(sharedEnv).limits, log,
           inferContract: async () => ({ contract: null, metadata: {} }),
           onVersionCreated: async () => {},
           pendingHeartbeatMs: 100,

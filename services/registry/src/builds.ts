@@ -1,6 +1,7 @@
 // Durable builds: each new version's build job is enqueued (pg-boss, in Postgres) in the transaction that creates
 // the version, and a worker hands it to the Builder service over gRPC, recording log lines and the result. Jobs
-// survive restarts and are retried with capped backoff on transient errors. A running build holds a lease on its
+// survive restarts and are retried with capped backoff on failures a retry can cure (build-retry.ts); any other
+// failure ends the version FAILED at once. A running build holds a lease on its
 // version, renewed every third of its length: two workers never build one version at once (pg-boss's standard
 // queue alone would not ensure it: a duplicate job or an expired one runs again), and a registry that dies
 // mid-build has its job handed back by any other registry's watchdog once the lease lapses, not after pg-boss's
@@ -15,12 +16,14 @@ import { buildSeconds, buildsFinished, setBuildQueueDepthSource } from '@kiln/ap
 import type { KilnConfig } from '@kiln/config';
 import { KilnError } from '@kiln/errors';
 import type { BuildModelVersionResponse__Output } from '@kiln/api/generated/kiln/v1/BuildModelVersionResponse';
-import * as store from './store';
+import { awaitsBuild } from './lifecycle';
+import { PostgresStore } from './store/postgres';
+import { BUILD_QUEUE_SCHEMA, orphanedBuilds, retryAbandonedBuildJobs, retryBuildJob } from './store/postgres/build-jobs';
+import { releaseBuildLease, renewBuildLease, takeBuildLease } from './store/postgres/build-leases';
+import { isRetryable, statusNameOf } from './build-retry';
 import type { VersionEvents } from './events';
 
 const QUEUE = 'kiln-build';
-/** Codes a retry can cure: the builder or something it needs was away or overloaded. */
-const TRANSIENT = new Set(['UNAVAILABLE', 'DEADLINE_EXCEEDED', 'RESOURCE_EXHAUSTED', 'INTERNAL', 'CANCELLED']);
 /** pg-boss's own expiry of an active job, a last resort behind the leases (pg-boss allows under 24 hours). A call
  * to the builder ends a minute before it: a call that hangs (a builder host gone without closing its connection)
  * would otherwise keep its lease alive forever. */
@@ -51,8 +54,15 @@ export function retryDelaySeconds(retry: number, settings: Pick<BuildSettings, '
   return Math.max(1, Math.round(full * (0.5 + random / 2)));
 }
 
+/** The registry's own database failing while it records a build's log is not the build's fault: UNAVAILABLE, so the
+ * build is retried rather than FAILED. */
+function logNotRecorded(err: unknown): never {
+  throw new KilnError('UNAVAILABLE', `the registry could not record the build's log: ${err instanceof Error ? err.message : String(err)}`);
+}
+
 export class BuildQueue {
   private readonly boss: PgBoss;
+  private readonly store: PostgresStore;
   /** This process in lease owners' names (each lease adds a token of its own). */
   private readonly owner = `${os.hostname()}:${process.pid}`;
   private readonly inFlight = new Set<{ cancel(): void }>();
@@ -60,9 +70,10 @@ export class BuildQueue {
   private stopping = false;
 
   constructor(private readonly options: BuildQueueOptions) {
+    this.store = new PostgresStore(options.pool);
     this.boss = new PgBoss({
       db: { executeSql: (text, values) => options.pool.query(text, values) },
-      schema: store.BUILD_QUEUE_SCHEMA,
+      schema: BUILD_QUEUE_SCHEMA,
       // Used only when pg-boss itself fails a job (its expiry): the workers retry with their own capped backoff.
       retryLimit: options.settings.retryLimit,
       retryDelay: options.settings.retryDelaySeconds,
@@ -118,7 +129,7 @@ export class BuildQueue {
    * second job a no-op. Returns the versions re-enqueued.
    */
   async requeueOrphaned(): Promise<BuildJob[]> {
-    const orphans = await store.orphanedBuilds(this.options.pool, QUEUE, this.options.settings.leaseSeconds);
+    const orphans = await orphanedBuilds(this.options.pool, QUEUE, this.options.settings.leaseSeconds);
     for (const job of orphans) {
       const id = await this.boss.send(QUEUE, job);
       this.options.log.warn({ model: job.model, version: job.version, job: id }, 'version was building with no build job; enqueued it again');
@@ -130,7 +141,7 @@ export class BuildQueue {
   private async supervise(): Promise<void> {
     await this.requeueOrphaned().catch((err) => this.options.log.error({ err }, 'looking for builds without a job failed; the next round tries again'));
     try {
-      const jobs = await store.retryAbandonedBuildJobs(this.options.pool, QUEUE, this.options.settings.leaseSeconds);
+      const jobs = await retryAbandonedBuildJobs(this.options.pool, QUEUE, this.options.settings.leaseSeconds);
       for (const { id, model, version } of jobs) {
         this.options.log.warn({ model, version, job: id }, 'build abandoned by a worker that stopped renewing its lease; retrying it');
       }
@@ -144,21 +155,21 @@ export class BuildQueue {
     const { pool, events } = this.options;
     const { leaseSeconds, retryLimit } = this.options.settings;
     const log = this.options.log.child({ model, version, attempt: job.retryCount + 1 });
-    const current = await store.getVersion(pool, model, version, true);
-    if (!current || current.status !== 'BUILDING') {
+    const current = await this.store.getVersion(model, version, true);
+    if (!current || !awaitsBuild(current.status)) {
       log.info({ status: current?.status }, 'build skipped: the version is no longer building');
       return;
     }
     const owner = `${this.owner}/${randomUUID()}`;
-    if (!(await store.takeBuildLease(pool, model, version, owner, job.id, leaseSeconds))) {
+    if (!(await takeBuildLease(pool, model, version, owner, job.id, leaseSeconds))) {
       // A live worker builds this version (a duplicate or expired job): look again when its lease could lapse.
       log.info('build skipped: another worker holds the version\'s build lease; the job comes back later');
-      await store.retryBuildJob(pool, QUEUE, job.id, leaseSeconds);
+      await retryBuildJob(pool, QUEUE, job.id, leaseSeconds);
       return;
     }
     const lost = new AbortController();
     const renew = setInterval(() => {
-      store.renewBuildLease(pool, model, version, owner, leaseSeconds).then(
+      renewBuildLease(pool, model, version, owner, leaseSeconds).then(
         (held) => {
           if (!held && !lost.signal.aborted) {
             log.warn('the build lease lapsed and another worker took it: this attempt stops');
@@ -169,7 +180,7 @@ export class BuildQueue {
       );
     }, (leaseSeconds * 1000) / 3);
 
-    await store.setBuildStarted(pool, model, version);
+    await this.store.setBuildStarted(model, version);
     events.notify(model, version);
     log.info('build started');
     const endTimer = buildSeconds.startTimer();
@@ -180,10 +191,11 @@ export class BuildQueue {
       endTimer({ outcome: o });
       buildsFinished.inc({ outcome: o });
     };
+    const deadline = Date.now() + (EXPIRE_SECONDS - 60) * 1000;
     try {
-      const result = await this.callBuilder(model, version, log, lost.signal);
+      const result = await this.callBuilder(model, version, log, lost.signal, deadline);
       outcome('released');
-      if (await store.setBuildResult(pool, model, version, result)) {
+      if (await this.store.setBuildResult(model, version, result)) {
         log.info({ image: result.imageReference, digest: result.imageDigest }, 'version released');
       }
       // Completed before the lease goes, so the watchdog never sees a leaseless active job for a finished build.
@@ -195,32 +207,33 @@ export class BuildQueue {
         outcome('retried');
         throw error;
       }
-      if (TRANSIENT.has(error.code) && job.retryCount < retryLimit) {
+      const retryable = isRetryable({ status: statusNameOf(err), callDeadlinePassed: Date.now() >= deadline });
+      if (retryable && job.retryCount < retryLimit) {
         outcome('retried');
         const delay = this.stopping ? 1 : retryDelaySeconds(job.retryCount + 1, this.options.settings);
         log.warn({ err: error.message, code: error.code, retryInSeconds: delay }, 'build failed transiently; it will be retried');
-        await store.retryBuildJob(pool, QUEUE, job.id, delay);
+        await retryBuildJob(pool, QUEUE, job.id, delay);
       } else {
         outcome('failed');
-        await store.setBuildResult(pool, model, version, { failureReason: error.message });
-        log.warn({ err: error.message, code: error.code }, 'build failed');
+        await this.store.setBuildResult(model, version, { failureReason: error.message });
+        log.warn({ err: error.message, code: error.code, retryable }, 'build failed');
         await this.boss.complete(QUEUE, job.id);
       }
     } finally {
       clearInterval(renew);
-      await store.releaseBuildLease(pool, model, version, owner).catch((err) => log.warn({ err }, 'releasing the build lease failed; it lapses by itself'));
+      await releaseBuildLease(pool, model, version, owner).catch((err) => log.warn({ err }, 'releasing the build lease failed; it lapses by itself'));
       events.notify(model, version);
     }
   }
 
-  private callBuilder(model: string, version: number, log: Logger, signal: AbortSignal): Promise<{ imageReference: string; imageDigest: string }> {
+  private callBuilder(model: string, version: number, log: Logger, signal: AbortSignal, deadline: number): Promise<{ imageReference: string; imageDigest: string }> {
     const { pool, events, builder } = this.options;
     return new Promise((resolve, reject) => {
       if (this.stopping) {
         reject(fromGrpcError({ code: 14, details: 'the registry is shutting down' }));
         return;
       }
-      const call = builder.BuildModelVersion({ model, version }, { deadline: Date.now() + (EXPIRE_SECONDS - 60) * 1000 });
+      const call = builder.BuildModelVersion({ model, version }, { deadline });
       this.inFlight.add(call);
       const cancel = () => call.cancel();
       signal.addEventListener('abort', cancel);
@@ -229,7 +242,7 @@ export class BuildQueue {
         signal.removeEventListener('abort', cancel);
       });
       // A retried build numbers its lines from 1 again: they are stored after the earlier attempts' lines.
-      const offset = store.lastLogLine(pool, model, version);
+      const offset = this.store.lastLogLine(model, version).catch(logNotRecorded);
       offset.catch(() => {}); // surfaces through `pending` when a log line needs it
       let result: { imageReference: string; imageDigest: string } | undefined;
       let pending: Promise<void> = Promise.resolve();
@@ -238,7 +251,7 @@ export class BuildQueue {
           const { number, line } = event.log;
           pending = pending
             .then(() => offset)
-            .then((base) => store.appendLogLines(pool, model, version, [{ number: base + number, line }]))
+            .then((base) => this.store.appendLogLines(model, version, [{ number: base + number, line }]).catch(logNotRecorded))
             .then(() => events.notify(model, version));
         } else if (event.result) {
           result = { imageReference: event.result.imageReference, imageDigest: event.result.imageDigest };
@@ -246,7 +259,9 @@ export class BuildQueue {
       });
       call.on('error', (err) => {
         this.inFlight.delete(call);
-        pending.finally(() => reject(err));
+        // The call's error wins; a log line that failed to store is then beside the point (and must not surface
+        // as an unhandled rejection).
+        pending.finally(() => reject(err)).catch(() => {});
       });
       call.on('end', () =>
         pending.then(() => {

@@ -3,7 +3,8 @@ import type { ModelVersion } from '@kiln/api/generated/kiln/v1/ModelVersion';
 import type { Model } from '@kiln/api/generated/kiln/v1/Model';
 import type { Timestamp } from '@kiln/api/generated/google/protobuf/Timestamp';
 import { invalidArgument } from '@kiln/errors';
-import type { ModelRecord, VersionRecord, VersionStatus } from './store';
+import type { ModelRecord, VersionRecord } from './store';
+import { STATUSES, type VersionStatus } from './lifecycle';
 
 export function timestamp(date: Date | null): Timestamp | null {
   if (!date) return null;
@@ -43,15 +44,10 @@ export function modelToProto(m: ModelRecord): Model {
   };
 }
 
-const STATUSES: Record<string, VersionStatus> = {
-  MODEL_VERSION_STATUS_BUILDING: 'BUILDING',
-  MODEL_VERSION_STATUS_RELEASED: 'RELEASED',
-  MODEL_VERSION_STATUS_FAILED: 'FAILED',
-  MODEL_VERSION_STATUS_DELETED: 'DELETED',
-};
+const FROM_PROTO = new Map<string, VersionStatus>(STATUSES.map((s) => [`MODEL_VERSION_STATUS_${s}`, s]));
 
 export function statusFromProto(status: string, where: string): VersionStatus {
-  const s = STATUSES[status];
+  const s = FROM_PROTO.get(status);
   if (!s) throw invalidArgument(`${status} is not a status to filter by`, where);
   return s;
 }

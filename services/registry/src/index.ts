@@ -1,6 +1,5 @@
 // Starts the registry service: database and migrations, blob store, build queue, and the gRPC server.
 import path from 'node:path';
-import type pg from 'pg';
 import { fileURLToPath } from 'node:url';
 import type { KilnConfig } from '@kiln/config';
 import type { Logger } from '@kiln/log';
@@ -9,50 +8,18 @@ import { KilnError } from '@kiln/errors';
 import { startServer } from '@kiln/api/server';
 import { migrate, openDatabase } from '@kiln/metadata';
 import { openBlobStore } from '@kiln/blobstore/open';
-import type { BlobStore } from '@kiln/blobstore';
 import type { InferContractResponse__Output } from '@kiln/api/generated/kiln/v1/InferContractResponse';
 import type { Contract } from '@kiln/contract/types';
 import type { ModelVersion } from '@kiln/api/generated/kiln/v1/ModelVersion';
 import type { Encoded } from '@kiln/api/encoded';
-import { collectDeletedVersion, registryHandlers } from './service';
+import { registryHandlers } from './service';
 import { BuildQueue } from './builds';
 import { VersionEvents } from './events';
 import { VersionCache } from './version-cache';
-import { releaseUpload } from './upload';
-import * as store from './store';
+import { startSweeping } from './gc';
+import { PostgresStore, postgresClientOf } from './store/postgres';
 
 export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../migrations');
-
-/** Uploads older than this with pending blobs died with their process: their leftovers are collected. */
-const STALE_UPLOAD_MS = 6 * 3600 * 1000;
-/** Deleted versions whose blobs are still uncollected after this long had their delete die or fail half-way (a
- * delete collects at once: the sweep leaves it the time to). */
-const UNCOLLECTED_DELETE_MS = 10 * 60 * 1000;
-/** How often a registry sweeps for such leftovers (and once at start): other replicas' crashes leave them too. */
-const SWEEP_INTERVAL_MS = 3600 * 1000;
-
-/**
- * Crash recovery: temp objects of puts that never finished, uploads that never committed, and blobs of deleted
- * versions whose delete did not finish collecting them. It runs beside serving, not before it: on a large bucket the
- * listing takes a while, and it only touches leftovers minutes or hours old. Concurrent sweeps by several replicas
- * are safe (deletes are idempotent, blobs are collected under their lock, which uploads take to add a reference, so
- * a blob an upload is re-using is kept).
- */
-export async function sweepLeftovers(db: pg.Pool, blobs: BlobStore, log: Logger): Promise<void> {
-  const removed = await blobs.cleanupIncomplete(STALE_UPLOAD_MS);
-  const stale = await store.stalePendingUploads(db, STALE_UPLOAD_MS);
-  for (const uploadId of stale) await releaseUpload({ db, blobs }, uploadId, log);
-  let deletions = 0;
-  for (;;) {
-    const batch = await store.uncollectedDeletions(db, UNCOLLECTED_DELETE_MS, 100);
-    for (const d of batch) await collectDeletedVersion({ db, blobs }, d.model, d.version, d.digests, log.child({ model: d.model, version: d.version }));
-    deletions += batch.length;
-    if (batch.length < 100) break;
-  }
-  if (removed || stale.length || deletions) {
-    log.info({ leftovers: removed, uploads: stale.length, deletions }, 'swept leftovers of uploads and deletes that died');
-  }
-}
 
 /** How long a call waits for inference to be reachable (its channel retrying the connection) before UNAVAILABLE. */
 const INFERENCE_CONNECT_MS = 3000;
@@ -120,14 +87,8 @@ export async function startRegistry(config: KilnConfig, log: Logger): Promise<Ru
   const queue = new BuildQueue({ pool: db.pool, builder, events, log, settings: config.builds });
   await queue.start();
 
-  let sweeping: Promise<void> | undefined;
-  const sweep = () => {
-    sweeping ??= sweepLeftovers(db.pool, blobs, log)
-      .catch((err) => log.error({ err }, 'sweeping leftovers failed; the next sweep tries again'))
-      .finally(() => (sweeping = undefined));
-  };
-  sweep();
-  const sweepTimer = setInterval(sweep, SWEEP_INTERVAL_MS).unref();
+  const store = new PostgresStore(db.pool);
+  const sweeps = startSweeping({ store, blobs }, log);
 
   const cache = new VersionCache<Encoded<ModelVersion>>(20_000, log, !db.embedded);
   if (!db.embedded) await cache.listen(db.url);
@@ -135,7 +96,7 @@ export async function startRegistry(config: KilnConfig, log: Logger): Promise<Ru
   const handlers = registryHandlers({
     shutdown: shutdown.signal,
     cache,
-    db: db.pool,
+    store,
     blobs,
     limits: config.limits,
     log,
@@ -148,7 +109,7 @@ export async function startRegistry(config: KilnConfig, log: Logger): Promise<Ru
         client.InferContract({ storedFiles: { files }, manifest }, { deadline }, done),
       ).then((res) => ({ contract: (res.contract ?? null) as Contract | null, metadata: res.metadata })),
     onVersionCreated: async (tx, version) => {
-      await queue.enqueue(tx, { model: version.model, version: version.version });
+      await queue.enqueue(postgresClientOf(tx), { model: version.model, version: version.version });
     },
   });
   const server = await startServer(
@@ -163,8 +124,7 @@ export async function startRegistry(config: KilnConfig, log: Logger): Promise<Ru
       shutdown.abort();
       await server.shutdown(config.shutdownGraceMs);
       await queue.stop();
-      clearInterval(sweepTimer);
-      await sweeping;
+      await sweeps.stop();
       await cache.stop();
       inference.client.close();
       builder.close();

@@ -1,24 +1,24 @@
-// The kiln.v1.Registry gRPC handlers: request validation and conversion at the edge, the work in upload.ts and
-// store.ts.
+// The kiln.v1.Registry gRPC handlers: request validation and conversion at the edge, the work in upload.ts, gc/ and
+// the store.
 import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import type { RegistryHandlers } from '@kiln/api/generated/kiln/v1/Registry';
 import type { UploadHeader__Output } from '@kiln/api/generated/kiln/v1/UploadHeader';
 import { invalidArgument, notFound, KilnError } from '@kiln/errors';
-import { withTransaction } from '@kiln/metadata';
 import { archiveFormat, openUploadStream } from '@kiln/api/upload-stream';
 import { kilnProto } from '@kiln/api';
 import { addCallLogFields } from '@kiln/api/server';
 import { asMessage, encodeOnce, type Encoded } from '@kiln/api/encoded';
 import type { ModelVersion } from '@kiln/api/generated/kiln/v1/ModelVersion';
-import * as store from './store';
-import { collectBlobs, ingestUpload, type UploadDeps, type UploadHeaderInput } from './upload';
+import type { VersionRecord } from './store';
+import { ingestUpload, type UploadDeps, type UploadHeaderInput } from './upload';
+import { collectDeletedVersion } from './gc';
+import { isFinal } from './lifecycle';
 import { decodePageToken, encodePageToken, modelToProto, pageSize, statusFromProto, versionToProto } from './convert';
 import { validateModelName } from './names';
 import type { VersionEvents } from './events';
-import type { Logger } from 'pino';
-import { notifyVersionChanged, type VersionCache } from './version-cache';
+import type { VersionCache } from './version-cache';
 
 export interface RegistryDeps extends UploadDeps {
   /** Streams a blob's bytes (for downloads). */
@@ -37,17 +37,15 @@ export interface RegistryDeps extends UploadDeps {
 
 const serializeVersion = kilnProto().kiln.v1.Registry.service.GetModelVersion.responseSerialize as (v: ModelVersion) => Buffer;
 
-const FINAL = new Set<store.VersionStatus>(['RELEASED', 'FAILED', 'DELETED']);
-
 export function registryHandlers(deps: RegistryDeps): RegistryHandlers {
-  const { db, log } = deps;
+  const { store, log } = deps;
 
-  async function requireVersion(model: string, version: number, where: string): Promise<store.VersionRecord> {
+  async function requireVersion(model: string, version: number, where: string): Promise<VersionRecord> {
     validateModelName(model, `${where}.model`);
     if (version < 0) throw invalidArgument('version must not be negative', `${where}.version`);
-    const record = await store.getVersion(db, model, version);
+    const record = await store.getVersion(model, version);
     if (record) return record;
-    if (!(await store.modelExists(db, model))) throw notFound(`model ${model} does not exist`);
+    if (!(await store.modelExists(model))) throw notFound(`model ${model} does not exist`);
     throw notFound(version ? `model ${model} has no version ${version}` : `model ${model} has no versions`);
   }
 
@@ -90,7 +88,7 @@ export function registryHandlers(deps: RegistryDeps): RegistryHandlers {
       const where = 'ListModelsRequest';
       const size = pageSize(call.request.pageSize, `${where}.page_size`);
       const after = decodePageToken<string>(call.request.pageToken, 'string', `${where}.page_token`);
-      const models = await store.listModels(db, { pageSize: size + 1, afterName: after, namePrefix: call.request.namePrefix });
+      const models = await store.listModels({ pageSize: size + 1, afterName: after, namePrefix: call.request.namePrefix });
       const page = models.slice(0, size);
       callback(null, {
         models: page.map(modelToProto),
@@ -105,8 +103,8 @@ export function registryHandlers(deps: RegistryDeps): RegistryHandlers {
       const size = pageSize(r.pageSize, `${where}.page_size`);
       const before = decodePageToken<number>(r.pageToken, 'number', `${where}.page_token`);
       const statuses = r.statuses.map((s, i) => statusFromProto(String(s), `${where}.statuses[${i}]`));
-      if (!(await store.modelExists(db, r.model))) throw notFound(`model ${r.model} does not exist`);
-      const versions = await store.listVersions(db, { model: r.model, pageSize: size + 1, beforeVersion: before, statuses, labels: r.labels });
+      if (!(await store.modelExists(r.model))) throw notFound(`model ${r.model} does not exist`);
+      const versions = await store.listVersions({ model: r.model, pageSize: size + 1, beforeVersion: before, statuses, labels: r.labels });
       const page = versions.slice(0, size);
       callback(null, {
         versions: page.map(versionToProto),
@@ -119,14 +117,14 @@ export function registryHandlers(deps: RegistryDeps): RegistryHandlers {
       const where = 'DeleteModelVersionRequest';
       validateModelName(model, `${where}.model`);
       if (version <= 0) throw invalidArgument('give the version number to delete', `${where}.version`);
-      const deleted = await withTransaction(db, async (tx) => {
-        const marked = await store.markDeleted(tx, model, version);
-        if (marked) await notifyVersionChanged(tx, model, version);
+      const deleted = await store.inTransaction(async (tx) => {
+        const marked = await tx.markDeleted(model, version);
+        if (marked) await tx.versionChanged(model, version);
         return marked;
       });
       deps.cache.evict(model, version);
       if (!deleted) {
-        const gone = await store.getVersion(db, model, version, true);
+        const gone = await store.getVersion(model, version, true);
         if (gone?.status === 'DELETED') throw notFound(`model ${model} version ${version} is already deleted`);
         await requireVersion(model, version, where);
       }
@@ -216,41 +214,27 @@ export function registryHandlers(deps: RegistryDeps): RegistryHandlers {
       while (!stop.signal.aborted) {
         // The status before the lines: a build stores its last lines before its final status, so once a final status
         // is read every line is there to read, and the watch ends with the status after them.
-        const now = await store.getVersion(db, model, version, true);
+        const now = await store.getVersion(model, version, true);
         if (!now) break;
-        const lines = await store.logLinesAfter(db, model, version, lastLine);
+        const lines = await store.logLinesAfter(model, version, lastLine);
         for (const l of lines) call.write({ log: { line: l.line, number: l.number } });
         if (lines.length) {
           lastLine = lines[lines.length - 1].number;
           lastWasLog = true;
         }
-        if (now.status !== record.status || now.imageDigest !== record.imageDigest || (FINAL.has(now.status) && lastWasLog)) {
+        if (now.status !== record.status || now.imageDigest !== record.imageDigest || (isFinal(now.status) && lastWasLog)) {
           // Every watch ends with the final version, also one that replays a finished build's log.
           record = now;
           call.write({ version: versionToProto(now) });
           lastWasLog = false;
         }
-        if (FINAL.has(now.status)) break;
+        if (isFinal(now.status)) break;
         if (lines.length === 0) await deps.events.next(model, version, deps.watchPollMs, stop.signal);
       }
       if (deps.shutdown.aborted && !call.cancelled) throw new KilnError('UNAVAILABLE', 'the registry is shutting down; watch again');
       call.end();
     },
   };
-}
-
-/** Removes a deleted version's blobs that nothing else uses, then records that it is done (until then the sweep
- * retries it). Each blob is checked under its lock, as an upload adds its reference under the same lock, so a blob an
- * upload is re-using at that moment is kept. */
-export async function collectDeletedVersion(
-  deps: Pick<UploadDeps, 'db' | 'blobs'>,
-  model: string,
-  version: number,
-  digests: string[],
-  log: Logger,
-): Promise<void> {
-  await collectBlobs(deps, digests, log);
-  await store.markBlobsCollected(deps.db, model, version);
 }
 
 function toHeader(h: UploadHeader__Output): UploadHeaderInput {

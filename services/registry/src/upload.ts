@@ -2,16 +2,14 @@
 // a new version. A failed or cancelled upload leaves no version and no blob that nothing else uses.
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type pg from 'pg';
 import type { Logger } from 'pino';
 import { readArchive, type ArchiveFormat, type ArchiveLimits } from '@kiln/archive';
 import { invalidArgument } from '@kiln/errors';
-import { withTransaction } from '@kiln/metadata';
 import { uploadBytes } from '@kiln/api/metrics';
 import type { Contract } from '@kiln/contract/types';
 import { MAX_MANIFEST_BYTES, parseManifest, payloadMatcher } from '@kiln/manifest';
-import * as store from './store';
-import type { StoredFile, VersionRecord } from './store';
+import type { RegistryStore, StoredFile, StoreTransaction, VersionRecord } from './store';
+import { releaseUpload } from './gc';
 import { validateLabels, validateModelName } from './names';
 
 /** What the upload path needs of the blob store: two-phase writes, so a blob is referenced before it is visible. */
@@ -39,14 +37,14 @@ export interface UploadHeaderInput {
 }
 
 export interface UploadDeps {
-  db: pg.Pool;
+  store: RegistryStore;
   blobs: UploadBlobStore;
   limits: ArchiveLimits;
   log: Logger;
   /** Infers the contract of the stored files (the inference service), merged with the manifest's. */
   inferContract(files: StoredFile[], manifest: string): Promise<{ contract: Contract | null; metadata: Record<string, string> }>;
   /** Runs inside the transaction that creates the version: enqueues its build. */
-  onVersionCreated(tx: pg.PoolClient, version: VersionRecord): Promise<void>;
+  onVersionCreated(tx: StoreTransaction, version: VersionRecord): Promise<void>;
   /** How often an upload in progress marks its pending blobs alive (default 10 minutes). */
   pendingHeartbeatMs?: number;
 }
@@ -74,7 +72,7 @@ export async function ingestUpload(
   const manifests = new Map<string, string>();
   let committed = false;
   const heartbeat = setInterval(() => {
-    store.touchPendingUpload(deps.db, uploadId).catch((err) => log.warn({ err }, 'could not mark the upload alive'));
+    deps.store.touchPendingUpload(uploadId).catch((err) => log.warn({ err }, 'could not mark the upload alive'));
   }, deps.pendingHeartbeatMs ?? PENDING_HEARTBEAT_MS).unref();
   try {
     const summary = await readArchive(body, {
@@ -92,9 +90,9 @@ export async function ingestUpload(
         }
         const staged = await deps.blobs.stage(source, { signal, maxBytes: deps.limits.maxFileBytes });
         try {
-          await withTransaction(deps.db, async (tx) => {
-            await store.lockBlob(tx, staged.digest);
-            await store.addPendingBlob(tx, uploadId, staged.digest);
+          await deps.store.inTransaction(async (tx) => {
+            await tx.lockBlob(staged.digest);
+            await tx.addPendingBlob(uploadId, staged.digest);
           });
           await staged.commit();
         } catch (err) {
@@ -130,8 +128,8 @@ export async function ingestUpload(
     if (signal.aborted) throw signal.reason;
     const labels = { ...(manifest?.labels ?? {}), ...header.labels };
     const metadata = { ...inferred.metadata, ...(manifest?.metadata ?? {}), ...header.metadata };
-    const record = await withTransaction(deps.db, async (tx) => {
-      const created = await store.insertVersion(tx, {
+    const record = await deps.store.inTransaction(async (tx) => {
+      const created = await tx.insertVersion({
         model: header.model,
         files: selected,
         manifest: manifestText,
@@ -173,36 +171,4 @@ async function readManifestFile(path: string, size: number, content: Readable): 
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);
-}
-
-/** Drops an upload's pending references and removes the blobs that no version or other upload uses. */
-/** Each reference goes in the same transaction as its blob's collection: a crash or a failed delete in between keeps
- * the reference, so the sweep of stale uploads finds the blob again (dropping every reference first would leave such
- * a blob unreferenced and unfindable). */
-export async function releaseUpload(deps: Pick<UploadDeps, 'db' | 'blobs'>, uploadId: string, log: Logger): Promise<void> {
-  const digests = await store.pendingDigests(deps.db, uploadId);
-  await collectBlobs(deps, digests, log, (tx, digest) => store.releasePendingBlob(tx, uploadId, digest));
-  await store.releasePending(deps.db, uploadId); // rows added after the listing (none once the upload has ended)
-}
-
-/** Removes each blob that nothing references, under the blob's lock so a concurrent upload cannot lose it; `before`
- * runs first in the same transaction (dropping the caller's own reference). */
-export async function collectBlobs(
-  deps: Pick<UploadDeps, 'db' | 'blobs'>,
-  digests: string[],
-  log: Logger,
-  before?: (tx: pg.PoolClient, digest: string) => Promise<void>,
-): Promise<number> {
-  let removed = 0;
-  for (const digest of digests) {
-    await withTransaction(deps.db, async (tx) => {
-      await store.lockBlob(tx, digest);
-      await before?.(tx, digest);
-      if (await store.isBlobReferenced(tx, digest)) return;
-      await deps.blobs.delete(digest);
-      removed += 1;
-    });
-  }
-  if (removed) log.debug({ removed }, 'blobs collected');
-  return removed;
 }

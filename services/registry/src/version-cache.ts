@@ -1,4 +1,4 @@
-// Final versions (RELEASED, FAILED) never change until deleted, so GetModelVersion serves them from memory (what it
+// Final versions (RELEASED, FAILED: see lifecycle.ts) never change until deleted, so GetModelVersion serves them from memory (what it
 // keeps per version is up to it: the registry keeps the encoded response). A
 // delete evicts them here and, through Postgres NOTIFY in the deleting transaction, in every other registry
 // replica that LISTENs; a replica that loses its listening connection forgets everything until it listens again.
@@ -6,6 +6,7 @@ import { LRUCache } from 'lru-cache';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { VersionRecord } from './store';
+import { isFinal, isVisible } from './lifecycle';
 
 export const VERSION_CHANGES_CHANNEL = 'kiln_version_changes';
 
@@ -39,7 +40,7 @@ export class VersionCache<T extends object> {
 
   /** Keeps `value` for the version `record` is, if the version is final and nothing was evicted since readAt. */
   put(record: Pick<VersionRecord, 'model' | 'version' | 'status'>, value: T, readAt: number): void {
-    if (readAt !== this.evictions || !this.listening || (record.status !== 'RELEASED' && record.status !== 'FAILED')) return;
+    if (readAt !== this.evictions || !this.listening || !isFinal(record.status) || !isVisible(record.status)) return;
     this.entries.set(key(record.model, record.version), value);
   }
 

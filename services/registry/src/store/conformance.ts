@@ -1,0 +1,175 @@
+// One suite for every store implementation: what the use cases rely on, run against the in-memory store (unit
+// tests, memory.test.ts) and Postgres (test/registry-store.test.ts). No clock control: cutoffs in the past or the
+// future stand in for old and young rows.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { NewVersion, RegistryStore, StoredFile } from './index';
+
+export interface StoreUnderTest {
+  store: RegistryStore;
+  close(): Promise<void>;
+}
+
+const file = (path: string, sha256: string, size = 1): StoredFile => ({ path, size, sha256, executable: false });
+const newVersion = (model: string, files: StoredFile[] = [], labels: Record<string, string> = {}): NewVersion =>
+  ({ model, files, manifest: '', labels, metadata: {}, contract: null, runtime: '' });
+const HOUR = 3600 * 1000;
+
+export function storeConformance(name: string, open: () => Promise<StoreUnderTest>): void {
+  describe(`the ${name} store`, () => {
+    let opened: StoreUnderTest;
+    let store: RegistryStore;
+    before(async () => {
+      opened = await open();
+      store = opened.store;
+    });
+    after(() => opened?.close());
+    const create = (v: NewVersion) => store.inTransaction((tx) => tx.insertVersion(v));
+
+    it('numbers versions 1, 2, 3 per model, with no gap where a transaction rolled back', async () => {
+      assert.equal((await create(newVersion('numbered'))).version, 1);
+      await assert.rejects(store.inTransaction(async (tx) => {
+        await tx.insertVersion(newVersion('numbered'));
+        throw new Error('the upload failed');
+      }), /the upload failed/);
+      assert.equal((await create(newVersion('numbered'))).version, 2);
+      assert.equal((await create(newVersion('other'))).version, 1);
+    });
+
+    it('keeps a version\'s files sorted by path, with sizes summed, and gets the newest visible version as version 0', async () => {
+      const v = await create(newVersion('files', [file('b.bin', 'b', 2), file('a.bin', 'a', 3)]));
+      assert.equal(v.status, 'BUILDING');
+      assert.deepEqual(v.files.map((f) => f.path), ['a.bin', 'b.bin']);
+      assert.equal(v.totalSize, 5);
+      const got = await store.getVersion('files', v.version);
+      assert.deepEqual(got?.files, v.files);
+      assert.deepEqual(await store.getFiles('files', v.version), v.files);
+      await create(newVersion('files'));
+      await store.inTransaction((tx) => tx.markDeleted('files', 2));
+      assert.equal((await store.getVersion('files', 0))?.version, 1, 'the deleted newest is skipped');
+      assert.equal(await store.getVersion('files', 2), null);
+      assert.equal((await store.getVersion('files', 2, true))?.status, 'DELETED');
+      assert.equal(await store.getVersion('files', 9), null);
+      assert.equal(await store.modelExists('files'), true);
+      assert.equal(await store.modelExists('nothing'), false);
+    });
+
+    it('moves statuses only as the lifecycle allows: one build result, deletes of any status but DELETED', async () => {
+      const v = await create(newVersion('lifecycle'));
+      await store.setBuildStarted('lifecycle', v.version);
+      assert.ok((await store.getVersion('lifecycle', v.version))?.buildStartTime);
+      assert.equal(await store.setBuildResult('lifecycle', v.version, { imageReference: 'r', imageDigest: 'sha256:1' }), true);
+      assert.equal(await store.setBuildResult('lifecycle', v.version, { failureReason: 'late' }), false, 'a released version stays released');
+      const released = (await store.getVersion('lifecycle', v.version))!;
+      assert.deepEqual([released.status, released.imageReference, released.imageDigest, released.failureReason], ['RELEASED', 'r', 'sha256:1', '']);
+      assert.ok(released.buildEndTime);
+
+      const failed = await create(newVersion('lifecycle'));
+      assert.equal(await store.setBuildResult('lifecycle', failed.version, { failureReason: 'no base image' }), true);
+      assert.equal((await store.getVersion('lifecycle', failed.version))?.failureReason, 'no base image');
+
+      const deleted = await store.inTransaction((tx) => tx.markDeleted('lifecycle', v.version));
+      assert.equal(deleted?.record.status, 'DELETED');
+      assert.ok(deleted?.record.deleteTime);
+      assert.equal(await store.inTransaction((tx) => tx.markDeleted('lifecycle', v.version)), null, 'deleted once');
+      assert.equal(await store.inTransaction((tx) => tx.markDeleted('lifecycle', 99)), null);
+      const building = await create(newVersion('lifecycle'));
+      assert.ok(await store.inTransaction((tx) => tx.markDeleted('lifecycle', building.version)));
+      assert.equal(await store.setBuildResult('lifecycle', building.version, { imageReference: 'r', imageDigest: 'd' }), false, 'no build result after a delete');
+    });
+
+    it('lists versions newest first by status and labels, pages with beforeVersion, and counts only visible ones', async () => {
+      await create(newVersion('listed', [], { stage: 'dev' }));
+      await create(newVersion('listed', [], { stage: 'prod' }));
+      await create(newVersion('listed', [], { stage: 'prod', team: 'a' }));
+      await store.setBuildResult('listed', 2, { failureReason: 'x' });
+      await store.inTransaction((tx) => tx.markDeleted('listed', 1));
+      const list = (q: Partial<Parameters<RegistryStore['listVersions']>[0]>) =>
+        store.listVersions({ model: 'listed', pageSize: 10, statuses: [], labels: {}, ...q }).then((vs) => vs.map((v) => v.version));
+      assert.deepEqual(await list({}), [3, 2]);
+      assert.deepEqual(await list({ statuses: ['DELETED'] }), [1]);
+      assert.deepEqual(await list({ statuses: ['FAILED', 'BUILDING'] }), [3, 2]);
+      assert.deepEqual(await list({ labels: { stage: 'prod' } }), [3, 2]);
+      assert.deepEqual(await list({ labels: { team: 'a' } }), [3]);
+      assert.deepEqual(await list({ pageSize: 1 }), [3]);
+      assert.deepEqual(await list({ beforeVersion: 3 }), [2]);
+      const models = await store.listModels({ pageSize: 10, namePrefix: 'listed' });
+      assert.deepEqual(models.map((m) => [m.name, m.latestVersion, m.versionCount]), [['listed', 3, 2]]);
+    });
+
+    it('lists models by name from a page token, with a prefix', async () => {
+      for (const m of ['page-b', 'page-a', 'page-c']) await create(newVersion(m));
+      const names = (q: { pageSize: number; afterName?: string }) =>
+        store.listModels({ ...q, namePrefix: 'page-' }).then((ms) => ms.map((m) => m.name));
+      assert.deepEqual(await names({ pageSize: 2 }), ['page-a', 'page-b']);
+      assert.deepEqual(await names({ pageSize: 2, afterName: 'page-b' }), ['page-c']);
+    });
+
+    it('counts a blob referenced by a version not deleted or by an upload in progress, and by nothing else', async () => {
+      await create(newVersion('refs', [file('kept', 'ref-kept'), file('gone', 'ref-deleted-only')]));
+      await create(newVersion('refs-deleted', [file('gone', 'ref-deleted-only')]));
+      await store.inTransaction((tx) => tx.markDeleted('refs-deleted', 1));
+      assert.equal(await store.isBlobReferenced('ref-kept'), true);
+      assert.equal(await store.isBlobReferenced('ref-deleted-only'), true, 'version 1 of refs still uses it');
+      await store.inTransaction((tx) => tx.markDeleted('refs', 1));
+      assert.equal(await store.isBlobReferenced('ref-deleted-only'), false);
+      assert.equal(await store.isBlobReferenced('ref-nowhere'), false);
+
+      await store.inTransaction(async (tx) => {
+        await tx.lockBlob('ref-pending');
+        await tx.addPendingBlob('00000000-0000-4000-8000-000000000001', 'ref-pending');
+        await tx.addPendingBlob('00000000-0000-4000-8000-000000000001', 'ref-pending'); // twice is once
+      });
+      await store.addPendingBlob('00000000-0000-4000-8000-000000000001', 'ref-other');
+      assert.equal(await store.isBlobReferenced('ref-pending'), true);
+      assert.deepEqual((await store.pendingDigests('00000000-0000-4000-8000-000000000001')).sort(), ['ref-other', 'ref-pending']);
+      await store.releasePendingBlob('00000000-0000-4000-8000-000000000001', 'ref-pending');
+      assert.equal(await store.isBlobReferenced('ref-pending'), false);
+      assert.deepEqual(await store.releasePending('00000000-0000-4000-8000-000000000001'), ['ref-other']);
+      assert.deepEqual(await store.pendingDigests('00000000-0000-4000-8000-000000000001'), []);
+    });
+
+    it('finds uploads not seen alive since a cutoff', async () => {
+      const id = '00000000-0000-4000-8000-000000000002';
+      await store.addPendingBlob(id, 'stale-blob');
+      await store.touchPendingUpload(id);
+      assert.ok(!(await store.stalePendingUploads(HOUR)).includes(id), 'seen within the hour');
+      assert.ok((await store.stalePendingUploads(-HOUR)).includes(id), 'not seen since an hour from now');
+      await store.releasePending(id);
+    });
+
+    it('lists deleted versions whose blobs are uncollected, with their digests, until marked collected', async () => {
+      await create(newVersion('uncollected', [file('a', 'u-a'), file('b', 'u-a'), file('c', 'u-c')]));
+      await store.inTransaction((tx) => tx.markDeleted('uncollected', 1));
+      const mine = async (olderThanMs: number) => (await store.uncollectedDeletions(olderThanMs, 1000)).filter((d) => d.model === 'uncollected');
+      assert.deepEqual(await mine(HOUR), [], 'deleted just now');
+      const [found] = await mine(-HOUR);
+      assert.deepEqual([found.version, found.digests.sort()], [1, ['u-a', 'u-c']]);
+      await store.markBlobsCollected('uncollected', 1);
+      assert.deepEqual(await mine(-HOUR), []);
+    });
+
+    it('keeps build log lines by number, the first of a number, and reads them in order after a line', async () => {
+      const v = await create(newVersion('logged'));
+      assert.equal(await store.lastLogLine('logged', v.version), 0);
+      await store.appendLogLines('logged', v.version, [{ number: 2, line: 'two' }, { number: 1, line: 'one' }]);
+      await store.appendLogLines('logged', v.version, [{ number: 2, line: 'again' }, { number: 3, line: 'three' }]);
+      await store.appendLogLines('logged', v.version, []);
+      assert.equal(await store.lastLogLine('logged', v.version), 3);
+      assert.deepEqual(await store.logLinesAfter('logged', v.version, 1), [{ number: 2, line: 'two' }, { number: 3, line: 'three' }]);
+    });
+
+    it('undoes every write of a transaction that throws', async () => {
+      const id = '00000000-0000-4000-8000-000000000003';
+      await create(newVersion('rolled-back'));
+      await assert.rejects(store.inTransaction(async (tx) => {
+        await tx.addPendingBlob(id, 'rolled-back-blob');
+        await tx.markDeleted('rolled-back', 1);
+        await tx.versionChanged('rolled-back', 1);
+        throw new Error('the delete failed');
+      }), /the delete failed/);
+      assert.deepEqual(await store.pendingDigests(id), []);
+      assert.equal((await store.getVersion('rolled-back', 1))?.status, 'BUILDING');
+    });
+  });
+}

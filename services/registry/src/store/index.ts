@@ -1,0 +1,127 @@
+// The registry's metadata store as the use cases see it (uploads, deletes, builds, GC): records and operations, one
+// interface grouped by concern, with `inTransaction` for what must happen together. Implementations: Postgres
+// (postgres/, the real one) and memory.ts (for unit tests).
+import type { Contract } from '@kiln/contract/types';
+import type { VersionStatus } from '../lifecycle';
+
+export type { VersionStatus } from '../lifecycle';
+
+export interface StoredFile {
+  path: string;
+  size: number;
+  sha256: string;
+  executable: boolean;
+}
+
+export interface VersionRecord {
+  model: string;
+  version: number;
+  status: VersionStatus;
+  failureReason: string;
+  createTime: Date;
+  files: StoredFile[];
+  fileCount: number;
+  totalSize: number;
+  manifest: string;
+  labels: Record<string, string>;
+  metadata: Record<string, string>;
+  contract: Contract | null;
+  runtime: string;
+  imageReference: string;
+  imageDigest: string;
+  buildStartTime: Date | null;
+  buildEndTime: Date | null;
+  deleteTime: Date | null;
+}
+
+export interface ModelRecord {
+  name: string;
+  latestVersion: number;
+  versionCount: number;
+  createTime: Date;
+  updateTime: Date;
+}
+
+export interface NewVersion {
+  model: string;
+  files: StoredFile[];
+  manifest: string;
+  labels: Record<string, string>;
+  metadata: Record<string, string>;
+  contract: Contract | null;
+  runtime: string;
+}
+
+export type BuildResult = { imageReference: string; imageDigest: string } | { failureReason: string };
+
+export interface LogLine {
+  number: number;
+  line: string;
+}
+
+/** Models, versions and their files. */
+export interface VersionStore {
+  /** One version with its files; `version` 0 is the newest visible one. Deleted versions only with includeDeleted. */
+  getVersion(model: string, version: number, includeDeleted?: boolean): Promise<VersionRecord | null>;
+  getFiles(model: string, version: number): Promise<StoredFile[]>;
+  listModels(q: { pageSize: number; afterName?: string; namePrefix?: string }): Promise<ModelRecord[]>;
+  /** Versions newest first; files included only for versions with few of them (GetModelVersion returns all). */
+  listVersions(q: { model: string; pageSize: number; beforeVersion?: number; statuses: VersionStatus[]; labels: Record<string, string> }): Promise<VersionRecord[]>;
+  modelExists(model: string): Promise<boolean>;
+  /** Records when the build began (its first attempt), while the version awaits its build. */
+  setBuildStarted(model: string, version: number): Promise<void>;
+  /** Ends a build: RELEASED with its image, or FAILED with the reason, if the lifecycle allows it (false if not). */
+  setBuildResult(model: string, version: number, result: BuildResult): Promise<boolean>;
+  /** Deleted versions whose blobs no collection has finished for (the delete died or failed half-way), deleted
+   * before the cutoff, oldest first, with their files' digests. */
+  uncollectedDeletions(olderThanMs: number, limit: number): Promise<Array<{ model: string; version: number; digests: string[] }>>;
+  /** Records that a deleted version's blobs were each collected or found in use by something else. */
+  markBlobsCollected(model: string, version: number): Promise<void>;
+}
+
+/** References that keep blobs alive: an upload's pending blobs (a version's files are the other kind). */
+export interface BlobReferenceStore {
+  addPendingBlob(uploadId: string, sha256: string): Promise<void>;
+  /** Marks an upload's pending blobs as seen now: when the upload last showed it was alive. */
+  touchPendingUpload(uploadId: string): Promise<void>;
+  /** The distinct blobs an upload holds references to. */
+  pendingDigests(uploadId: string): Promise<string[]>;
+  releasePendingBlob(uploadId: string, sha256: string): Promise<void>;
+  /** Drops every reference of the upload; returns their digests. */
+  releasePending(uploadId: string): Promise<string[]>;
+  /** Whether a version that is not deleted, or an upload in progress, uses the blob. */
+  isBlobReferenced(sha256: string): Promise<boolean>;
+  /** Uploads with pending blobs not marked alive since the cutoff: they died with their process. */
+  stalePendingUploads(olderThanMs: number): Promise<string[]>;
+}
+
+export interface BuildLogStore {
+  /** Stores lines (a line already stored under its number is kept). */
+  appendLogLines(model: string, version: number, lines: LogLine[]): Promise<void>;
+  /** The highest line number stored for the version (0 when none): a retried build continues after it. */
+  lastLogLine(model: string, version: number): Promise<number>;
+  /** Up to 1,000 lines after `after`, in order. */
+  logLinesAfter(model: string, version: number, after: number): Promise<LogLine[]>;
+}
+
+export interface StoreOperations extends VersionStore, BlobReferenceStore, BuildLogStore {}
+
+/** What only makes sense inside a transaction: it holds until the transaction ends, or happens only if it commits. */
+export interface StoreTransaction extends StoreOperations {
+  /** Creates version N+1 of the model (INITIAL_STATUS). Numbers are gapless and unique: a rolled-back transaction
+   * rolls its number back too, and concurrent uploads of one name are serialised. */
+  insertVersion(v: NewVersion): Promise<VersionRecord>;
+  /** Marks a version deleted; returns it with the digests of its files (candidates for collection), or null if
+   * it is absent or already deleted. */
+  markDeleted(model: string, version: number): Promise<{ record: VersionRecord; digests: string[] } | null>;
+  /** Serialises, until the transaction ends, everything that adds or removes a reference to one blob (an upload
+   * referencing it, a collection deleting it). */
+  lockBlob(sha256: string): Promise<void>;
+  /** Tells every registry replica, once the transaction commits, that the version changed (their caches forget it). */
+  versionChanged(model: string, version: number): Promise<void>;
+}
+
+export interface RegistryStore extends StoreOperations {
+  /** Runs fn in one transaction: all of its writes or none (rolled back when fn throws). */
+  inTransaction<T>(fn: (tx: StoreTransaction) => Promise<T>): Promise<T>;
+}

@@ -1,0 +1,265 @@
+// The registry's store in memory, for unit tests of the use cases (uploads, deletes, GC, builds) without servers.
+// Transactions run one at a time and roll back by restoring what they changed; the same lifecycle rules as
+// Postgres guard every status change.
+import { awaitsBuild, canTransition, INITIAL_STATUS, isVisible, VISIBLE_STATUSES, type VersionStatus } from '../lifecycle';
+import type {
+  BuildResult, LogLine, ModelRecord, NewVersion, RegistryStore, StoredFile, StoreOperations, StoreTransaction, VersionRecord,
+} from './index';
+
+interface StoredVersion extends VersionRecord {
+  blobsCollected: boolean;
+}
+
+interface State {
+  models: Map<string, { latestVersion: number; createTime: Date; updateTime: Date }>;
+  versions: Map<string, StoredVersion>;
+  /** upload id → digest → when the upload last showed it was alive */
+  pending: Map<string, Map<string, Date>>;
+  logs: Map<string, Map<number, string>>;
+}
+
+const key = (model: string, version: number) => `${model}:${version}`;
+const byPath = (a: StoredFile, b: StoredFile) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+
+function copyOut(v: StoredVersion, files = v.files): VersionRecord {
+  const { blobsCollected: _, ...record } = structuredClone(v);
+  return { ...record, files: structuredClone(files) };
+}
+
+export interface MemoryStoreOptions {
+  /** The clock (ms since the epoch): tests move it to age pending blobs and deletions. */
+  now?: () => number;
+}
+
+/** What a store and its transactions share: the data (replaced whole by a rollback) and the clock. */
+interface Shared {
+  state: State;
+  clock: () => number;
+}
+
+class MemoryOperations implements StoreOperations {
+  constructor(protected readonly shared: Shared) {}
+
+  protected get state(): State {
+    return this.shared.state;
+  }
+  protected now(): Date {
+    return new Date(this.shared.clock());
+  }
+
+  async getVersion(model: string, version: number, includeDeleted = false): Promise<VersionRecord | null> {
+    const v = version > 0
+      ? this.state.versions.get(key(model, version))
+      : this.versionsOf(model).filter((c) => isVisible(c.status)).at(-1);
+    if (!v || (!isVisible(v.status) && !includeDeleted)) return null;
+    return copyOut(v);
+  }
+
+  async getFiles(model: string, version: number): Promise<StoredFile[]> {
+    return structuredClone(this.state.versions.get(key(model, version))?.files ?? []);
+  }
+
+  async listModels(q: { pageSize: number; afterName?: string; namePrefix?: string }): Promise<ModelRecord[]> {
+    return [...this.state.models.entries()]
+      .filter(([name]) => (q.afterName === undefined || name > q.afterName) && name.startsWith(q.namePrefix ?? ''))
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .slice(0, q.pageSize)
+      .map(([name, m]) => ({
+        name,
+        latestVersion: m.latestVersion,
+        versionCount: this.versionsOf(name).filter((v) => isVisible(v.status)).length,
+        createTime: new Date(m.createTime),
+        updateTime: new Date(m.updateTime),
+      }));
+  }
+
+  async listVersions(q: { model: string; pageSize: number; beforeVersion?: number; statuses: VersionStatus[]; labels: Record<string, string> }): Promise<VersionRecord[]> {
+    const statuses: readonly VersionStatus[] = q.statuses.length ? q.statuses : VISIBLE_STATUSES;
+    return this.versionsOf(q.model)
+      .reverse()
+      .filter((v) => (q.beforeVersion === undefined || v.version < q.beforeVersion) && statuses.includes(v.status))
+      .filter((v) => Object.entries(q.labels).every(([k, value]) => v.labels[k] === value))
+      .slice(0, q.pageSize)
+      .map((v) => copyOut(v, v.fileCount <= 100 ? v.files : []));
+  }
+
+  async modelExists(model: string): Promise<boolean> {
+    return this.state.models.has(model);
+  }
+
+  async setBuildStarted(model: string, version: number): Promise<void> {
+    const v = this.state.versions.get(key(model, version));
+    if (v && awaitsBuild(v.status)) v.buildStartTime ??= this.now();
+  }
+
+  async setBuildResult(model: string, version: number, result: BuildResult): Promise<boolean> {
+    const v = this.state.versions.get(key(model, version));
+    const to: VersionStatus = 'failureReason' in result ? 'FAILED' : 'RELEASED';
+    if (!v || !canTransition(v.status, to)) return false;
+    v.status = to;
+    if ('failureReason' in result) v.failureReason = result.failureReason;
+    else Object.assign(v, { imageReference: result.imageReference, imageDigest: result.imageDigest });
+    v.buildEndTime = this.now();
+    v.buildStartTime ??= v.buildEndTime;
+    return true;
+  }
+
+  async uncollectedDeletions(olderThanMs: number, limit: number): Promise<Array<{ model: string; version: number; digests: string[] }>> {
+    const cutoff = this.shared.clock() - olderThanMs;
+    return [...this.state.versions.values()]
+      .filter((v) => v.status === 'DELETED' && !v.blobsCollected && v.deleteTime!.getTime() < cutoff)
+      .sort((a, b) => a.deleteTime!.getTime() - b.deleteTime!.getTime())
+      .slice(0, limit)
+      .map((v) => ({ model: v.model, version: v.version, digests: [...new Set(v.files.map((f) => f.sha256))] }));
+  }
+
+  async markBlobsCollected(model: string, version: number): Promise<void> {
+    const v = this.state.versions.get(key(model, version));
+    if (v) v.blobsCollected = true;
+  }
+
+  async addPendingBlob(uploadId: string, sha256: string): Promise<void> {
+    const upload = this.state.pending.get(uploadId) ?? new Map<string, Date>();
+    if (!upload.has(sha256)) upload.set(sha256, this.now());
+    this.state.pending.set(uploadId, upload);
+  }
+
+  async touchPendingUpload(uploadId: string): Promise<void> {
+    const upload = this.state.pending.get(uploadId);
+    for (const digest of upload?.keys() ?? []) upload!.set(digest, this.now());
+  }
+
+  async pendingDigests(uploadId: string): Promise<string[]> {
+    return [...(this.state.pending.get(uploadId)?.keys() ?? [])];
+  }
+
+  async releasePendingBlob(uploadId: string, sha256: string): Promise<void> {
+    const upload = this.state.pending.get(uploadId);
+    upload?.delete(sha256);
+    if (upload?.size === 0) this.state.pending.delete(uploadId);
+  }
+
+  async releasePending(uploadId: string): Promise<string[]> {
+    const digests = await this.pendingDigests(uploadId);
+    this.state.pending.delete(uploadId);
+    return digests;
+  }
+
+  async isBlobReferenced(sha256: string): Promise<boolean> {
+    for (const v of this.state.versions.values()) {
+      if (isVisible(v.status) && v.files.some((f) => f.sha256 === sha256)) return true;
+    }
+    for (const upload of this.state.pending.values()) if (upload.has(sha256)) return true;
+    return false;
+  }
+
+  async stalePendingUploads(olderThanMs: number): Promise<string[]> {
+    const cutoff = this.shared.clock() - olderThanMs;
+    return [...this.state.pending.entries()]
+      .filter(([, digests]) => [...digests.values()].some((seen) => seen.getTime() < cutoff))
+      .map(([id]) => id);
+  }
+
+  async appendLogLines(model: string, version: number, lines: LogLine[]): Promise<void> {
+    const log = this.state.logs.get(key(model, version)) ?? new Map<number, string>();
+    for (const l of lines) if (!log.has(l.number)) log.set(l.number, l.line);
+    this.state.logs.set(key(model, version), log);
+  }
+
+  async lastLogLine(model: string, version: number): Promise<number> {
+    return Math.max(0, ...(this.state.logs.get(key(model, version))?.keys() ?? []));
+  }
+
+  async logLinesAfter(model: string, version: number, after: number): Promise<LogLine[]> {
+    return [...(this.state.logs.get(key(model, version)) ?? new Map<number, string>()).entries()]
+      .filter(([n]) => n > after)
+      .sort(([a], [b]) => a - b)
+      .slice(0, 1000)
+      .map(([number, line]) => ({ number, line }));
+  }
+
+  /** The model's versions, oldest first. */
+  protected versionsOf(model: string): StoredVersion[] {
+    return [...this.state.versions.values()].filter((v) => v.model === model).sort((a, b) => a.version - b.version);
+  }
+}
+
+class MemoryTransaction extends MemoryOperations implements StoreTransaction {
+  readonly changed: Array<{ model: string; version: number }> = [];
+
+  async insertVersion(v: NewVersion): Promise<VersionRecord> {
+    const now = this.now();
+    const model = this.state.models.get(v.model) ?? { latestVersion: 0, createTime: now, updateTime: now };
+    model.latestVersion += 1;
+    model.updateTime = now;
+    this.state.models.set(v.model, model);
+    const files = structuredClone(v.files).sort(byPath);
+    const stored: StoredVersion = {
+      model: v.model,
+      version: model.latestVersion,
+      status: INITIAL_STATUS,
+      failureReason: '',
+      createTime: now,
+      files,
+      fileCount: files.length,
+      totalSize: files.reduce((sum, f) => sum + f.size, 0),
+      manifest: v.manifest,
+      labels: structuredClone(v.labels),
+      metadata: structuredClone(v.metadata),
+      contract: structuredClone(v.contract),
+      runtime: v.runtime,
+      imageReference: '',
+      imageDigest: '',
+      buildStartTime: null,
+      buildEndTime: null,
+      deleteTime: null,
+      blobsCollected: false,
+    };
+    this.state.versions.set(key(v.model, stored.version), stored);
+    return copyOut(stored);
+  }
+
+  async markDeleted(model: string, version: number): Promise<{ record: VersionRecord; digests: string[] } | null> {
+    const v = this.state.versions.get(key(model, version));
+    if (!v || !canTransition(v.status, 'DELETED')) return null;
+    v.status = 'DELETED';
+    v.deleteTime = this.now();
+    return { record: copyOut(v), digests: [...new Set(v.files.map((f) => f.sha256))] };
+  }
+
+  async lockBlob(): Promise<void> {
+    // Transactions run one at a time: each holds every blob's lock.
+  }
+
+  async versionChanged(model: string, version: number): Promise<void> {
+    this.changed.push({ model, version });
+  }
+}
+
+export class MemoryStore extends MemoryOperations implements RegistryStore {
+  /** Versions announced as changed by committed transactions, in order (what Postgres sends with NOTIFY). */
+  readonly changes: Array<{ model: string; version: number }> = [];
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(options: MemoryStoreOptions = {}) {
+    super({ state: { models: new Map(), versions: new Map(), pending: new Map(), logs: new Map() }, clock: options.now ?? Date.now });
+  }
+
+  /** Not reentrant: fn must use `tx`, not this store's own inTransaction (it would wait for itself). */
+  inTransaction<T>(fn: (tx: StoreTransaction) => Promise<T>): Promise<T> {
+    const run = this.queue.then(async () => {
+      const before = structuredClone(this.state);
+      const tx = new MemoryTransaction(this.shared);
+      try {
+        const result = await fn(tx);
+        this.changes.push(...tx.changed);
+        return result;
+      } catch (err) {
+        this.shared.state = before;
+        throw err;
+      }
+    });
+    this.queue = run.catch(() => {});
+    return run;
+  }
+}

@@ -1,0 +1,110 @@
+// The registry's store on Postgres (a real server or the embedded PGlite: the same `pg` code runs on both): the
+// interface of ../index.ts over the SQL modules beside this one, each bound to a pool or to a transaction's client.
+import type pg from 'pg';
+import { withTransaction } from '@kiln/metadata';
+import type { VersionStatus } from '../../lifecycle';
+import { notifyVersionChanged } from '../../version-cache';
+import type { BuildResult, LogLine, NewVersion, RegistryStore, StoreOperations, StoreTransaction } from '../index';
+import * as blobReferences from './blob-references';
+import * as buildLogs from './build-logs';
+import * as versions from './versions';
+import type { Queryable } from './sql';
+
+class PostgresOperations implements StoreOperations {
+  constructor(protected readonly db: Queryable) {}
+
+  getVersion(model: string, version: number, includeDeleted?: boolean) {
+    return versions.getVersion(this.db, model, version, includeDeleted);
+  }
+  getFiles(model: string, version: number) {
+    return versions.getFiles(this.db, model, version);
+  }
+  listModels(q: { pageSize: number; afterName?: string; namePrefix?: string }) {
+    return versions.listModels(this.db, q);
+  }
+  listVersions(q: { model: string; pageSize: number; beforeVersion?: number; statuses: VersionStatus[]; labels: Record<string, string> }) {
+    return versions.listVersions(this.db, q);
+  }
+  modelExists(model: string) {
+    return versions.modelExists(this.db, model);
+  }
+  setBuildStarted(model: string, version: number) {
+    return versions.setBuildStarted(this.db, model, version);
+  }
+  setBuildResult(model: string, version: number, result: BuildResult) {
+    return versions.setBuildResult(this.db, model, version, result);
+  }
+  uncollectedDeletions(olderThanMs: number, limit: number) {
+    return versions.uncollectedDeletions(this.db, olderThanMs, limit);
+  }
+  markBlobsCollected(model: string, version: number) {
+    return versions.markBlobsCollected(this.db, model, version);
+  }
+
+  addPendingBlob(uploadId: string, sha256: string) {
+    return blobReferences.addPendingBlob(this.db, uploadId, sha256);
+  }
+  touchPendingUpload(uploadId: string) {
+    return blobReferences.touchPendingUpload(this.db, uploadId);
+  }
+  pendingDigests(uploadId: string) {
+    return blobReferences.pendingDigests(this.db, uploadId);
+  }
+  releasePendingBlob(uploadId: string, sha256: string) {
+    return blobReferences.releasePendingBlob(this.db, uploadId, sha256);
+  }
+  releasePending(uploadId: string) {
+    return blobReferences.releasePending(this.db, uploadId);
+  }
+  isBlobReferenced(sha256: string) {
+    return blobReferences.isBlobReferenced(this.db, sha256);
+  }
+  stalePendingUploads(olderThanMs: number) {
+    return blobReferences.stalePendingUploads(this.db, olderThanMs);
+  }
+
+  appendLogLines(model: string, version: number, lines: LogLine[]) {
+    return buildLogs.appendLogLines(this.db, model, version, lines);
+  }
+  lastLogLine(model: string, version: number) {
+    return buildLogs.lastLogLine(this.db, model, version);
+  }
+  logLinesAfter(model: string, version: number, after: number) {
+    return buildLogs.logLinesAfter(this.db, model, version, after);
+  }
+}
+
+/** A transaction on one pooled client; `client` is there for what joins it from outside the store (the build
+ * queue's enqueue, through pg-boss). */
+export class PostgresTransaction extends PostgresOperations implements StoreTransaction {
+  constructor(readonly client: pg.PoolClient) {
+    super(client);
+  }
+  insertVersion(v: NewVersion) {
+    return versions.insertVersion(this.client, v);
+  }
+  markDeleted(model: string, version: number) {
+    return versions.markDeleted(this.client, model, version);
+  }
+  lockBlob(sha256: string) {
+    return blobReferences.lockBlob(this.client, sha256);
+  }
+  versionChanged(model: string, version: number) {
+    return notifyVersionChanged(this.client, model, version);
+  }
+}
+
+export class PostgresStore extends PostgresOperations implements RegistryStore {
+  constructor(readonly pool: pg.Pool) {
+    super(pool);
+  }
+  inTransaction<T>(fn: (tx: StoreTransaction) => Promise<T>): Promise<T> {
+    return withTransaction(this.pool, (client) => fn(new PostgresTransaction(client)));
+  }
+}
+
+/** The Postgres client of a store transaction, for SQL that must run in it (an enqueue with the version it builds). */
+export function postgresClientOf(tx: StoreTransaction): pg.PoolClient {
+  if (!(tx instanceof PostgresTransaction)) throw new Error('not a transaction of the Postgres store');
+  return tx.client;
+}
