@@ -71,7 +71,7 @@ describe('inference service on real MinIO', () => {
     const config = configFrom({ ...env, KILN_INFERENCE_ADDRESS: inf.address });
     const reg = await startRegistry(config, log);
     // A second inference server whose blob reads are counted, to prove only metadata is read from S3.
-    const blobs = openBlobStore(config.blobs);
+    const blobs = await openBlobStore(config.blobs);
     const countingServer = await startServer(
       [{
         name: 'kiln.v1.Inference',

@@ -46,7 +46,7 @@ async function startRegistryWithInference(log: Logger, env: Record<string, strin
   return {
     env: full,
     client,
-    blobs: openBlobStore(config.blobs),
+    blobs: await openBlobStore(config.blobs),
     db,
     async stop() {
       client.close();
@@ -210,7 +210,7 @@ describe('SIGTERM', () => {
       },
     });
     const client = registryClient(kiln.registry);
-    const blobs = openBlobStore(configFrom(testS3Env(prefix)).blobs);
+    const blobs = await openBlobStore(configFrom(testS3Env(prefix)).blobs);
     const db = new pg.Pool({ connectionString: kiln.databaseUrl, max: 1 });
     try {
       const kept = Buffer.from('the watched version');

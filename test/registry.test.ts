@@ -58,7 +58,7 @@ describe('registry end to end on real Postgres and MinIO', () => {
     const config = configFrom(sharedEnv);
     const registry = await startRegistry(config, log);
     client = registryClient(registry.address);
-    blobs = openBlobStore(config.blobs);
+    blobs = await openBlobStore(config.blobs);
     stop = async () => {
       client.close();
       await registry.stop();

@@ -32,7 +32,7 @@ describe('upload validation on real Postgres and MinIO', () => {
     // Only the upload path is under test: the accepted versions' builds wait in the queue.
     await kiln.stopBuilder(0);
     client = kiln.client;
-    blobs = openBlobStore(kiln.config.blobs);
+    blobs = await openBlobStore(kiln.config.blobs);
   });
   after(() => kiln?.stop());
 

@@ -124,7 +124,7 @@ export async function startKiln(options: StartKilnOptions = {}): Promise<Running
 
 /** Removes every blob under this run's prefix of the shared bucket. */
 async function emptyBlobStore(config: KilnConfig): Promise<void> {
-  const blobs = openBlobStore(config.blobs);
+  const blobs = await openBlobStore(config.blobs);
   for await (const { digest } of blobs.list()) await blobs.delete(digest);
   await blobs.cleanupIncomplete(0);
 }

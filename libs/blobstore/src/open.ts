@@ -2,10 +2,11 @@
 import type { KilnConfig } from '@kiln/config';
 import type { BlobStore } from './index';
 import { LocalBlobStore } from './local';
-import { S3BlobStore } from './s3';
 
-export function openBlobStore(config: KilnConfig['blobs']): BlobStore {
+/** The S3 store (and the AWS SDK, a fifth of a service's start-up) is loaded only when the configuration names it. */
+export async function openBlobStore(config: KilnConfig['blobs']): Promise<BlobStore> {
   if (config.kind === 'local') return new LocalBlobStore({ root: config.dir });
+  const { S3BlobStore } = await import('./s3');
   // Credentials come from the SDK's chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, profiles, instance roles).
   return new S3BlobStore({
     bucket: config.bucket,

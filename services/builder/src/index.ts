@@ -19,7 +19,7 @@ export interface BuilderOptions {
 
 export async function startBuilder(config: KilnConfig, log: Logger, options: BuilderOptions = {}): Promise<{ address: string; stop(): Promise<void> }> {
   checkImageSettings(config.images);
-  const blobs = openBlobStore(config.blobs);
+  const blobs = await openBlobStore(config.blobs);
   let registry: RegistryClient | undefined;
   let docker: DockerEngine | undefined;
   const handlers = builderHandlers({

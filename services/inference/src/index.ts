@@ -7,7 +7,7 @@ import { openBlobStore } from '@kiln/blobstore/open';
 import { inferenceHandlers } from './service';
 
 export async function startInference(config: KilnConfig, log: Logger): Promise<{ address: string; stop(): Promise<void> }> {
-  const blobs = openBlobStore(config.blobs);
+  const blobs = await openBlobStore(config.blobs);
   let registry: RegistryClient | undefined;
   const handlers = inferenceHandlers({
     blobs,

@@ -80,7 +80,7 @@ export interface RunningService {
 export async function startRegistry(config: KilnConfig, log: Logger): Promise<RunningService & { queueDepth(): Promise<number> }> {
   const db = await openDatabase(config.database, log);
   await migrate(db, MIGRATIONS_DIR, log);
-  const blobs = openBlobStore(config.blobs);
+  const blobs = await openBlobStore(config.blobs);
   const inference = new InferenceCaller(config.addresses.inference, config.inferenceTimeoutMs, log);
   const builder = builderClient(config.addresses.builder);
   const events = new VersionEvents();
