@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // Runs a Kiln service entry point (services/all.ts, services/registry/src/main.ts, ...) under plain node:
 //   node scripts/service.mjs services/all.ts
-// It bundles the entry and Kiln's own workspace packages with esbuild into one ES module, npm packages left to
-// node_modules, then imports it. Running TypeScript through tsx instead registers ESM loader hooks, which Node 20
+// It bundles the entry and Kiln's own workspace packages with esbuild (an ES module, and a chunk per dynamic
+// import), npm packages left to node_modules, then imports it. Running TypeScript through tsx instead registers ESM loader hooks, which Node 20
 // runs on a thread with a V8 isolate of its own: ~35 MiB of resident memory per service for the whole life of the
-// process. The bundle takes esbuild a fraction of a second and is deleted once loaded.
+// process. The bundle takes esbuild a fraction of a second and is deleted when the process exits.
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -65,38 +65,45 @@ function bundleFolder() {
     return temp;
   }
 }
-// Bundles of processes that died while loading theirs (a bundle is deleted once loaded).
+// Bundles of processes that died without removing theirs (a bundle is removed when its process exits).
 for (const name of readdirSync(outDir)) {
-  const pid = Number(/-(\d+)-[0-9a-f]{6}\.mjs$/.exec(name)?.[1]);
+  const pid = Number(/-(\d+)-[0-9a-f]{6}(\.mjs)?$/.exec(name)?.[1]);
   if (!pid || pid === process.pid) continue;
   try {
     process.kill(pid, 0);
   } catch (err) {
-    if (err.code === 'ESRCH') rmSync(path.join(outDir, name), { force: true });
+    if (err.code === 'ESRCH') rmSync(path.join(outDir, name), { recursive: true, force: true });
   }
 }
-const outfile = path.join(outDir, `${path.basename(entry).replace(/\.ts$/, '')}-${process.pid}-${randomBytes(3).toString('hex')}.mjs`);
+// A folder per process: the entry, and a chunk for each module imported dynamically, so that what a service loads
+// only when its configuration asks for it (the AWS SDK, dockerode) stays out of its start.
+const bundleDir = path.join(outDir, `${path.basename(entry).replace(/\.ts$/, '')}-${process.pid}-${randomBytes(3).toString('hex')}`);
+const removeBundle = () => rmSync(bundleDir, { recursive: true, force: true });
+// Chunks load while the service runs, so the folder stays until the process exits (process.exit included).
+process.once('exit', removeBundle);
+let built;
 try {
-  await esbuild.build({
-    entryPoints: [path.resolve(entry)],
+  built = await esbuild.build({
+    entryPoints: { main: path.resolve(entry) },
     bundle: true,
+    splitting: true,
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    outfile,
+    outdir: bundleDir,
+    outExtension: { '.js': '.mjs' },
     keepNames: true,
     logLevel: 'warning',
+    metafile: true,
     plugins: [npmPackagesExternal, sourceImportMetaUrl],
   });
+} catch (err) {
+  removeBundle();
+  throw err;
 } finally {
   await esbuild.stop();
 }
+const mainFile = Object.entries(built.metafile.outputs).find(([, o]) => o.entryPoint)?.[0];
 // The service sees the arguments after its entry, as if it had been run directly.
 process.argv.splice(1, 2, path.resolve(entry));
-// A service that exits while starting (process.exit on a bad configuration) never returns from the import below.
-process.once('exit', () => rmSync(outfile, { force: true }));
-try {
-  await import(pathToFileURL(outfile).href);
-} finally {
-  rmSync(outfile, { force: true });
-}
+await import(pathToFileURL(path.resolve(mainFile)).href);

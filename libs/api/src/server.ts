@@ -2,10 +2,9 @@
 // graceful shutdown that drains in-flight calls.
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
-import { ReflectionService } from '@grpc/reflection';
 import type { Logger } from 'pino';
 import { CHANNEL_OPTIONS, toGrpcError } from './index';
-import { reflectionPackageDefinition } from './reflection';
+import { addLazyReflection } from './reflection';
 import { withEncodedResponses } from './encoded';
 import { rpcHandled, rpcSeconds, rpcStarted } from './metrics';
 
@@ -43,8 +42,7 @@ export async function startServer(
   }
   health.addToServer(server);
   // Reflection lists only what this server serves (each Kiln server has one service plus health).
-  new ReflectionService(reflectionPackageDefinition(), { services: [...services.map((s) => s.name), 'grpc.health.v1.Health'] })
-    .addToServer(server);
+  addLazyReflection(server, [...services.map((s) => s.name), 'grpc.health.v1.Health']);
 
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),

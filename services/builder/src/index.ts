@@ -9,7 +9,7 @@ import { failedPrecondition, KilnError } from '@kiln/errors';
 import { isLoopback } from '@kiln/oci';
 import { FileLayerCache } from './layer-cache';
 import { builderHandlers } from './service';
-import { DockerEngine } from './docker';
+import type { DockerEngine } from './docker';
 
 export interface BuilderOptions {
   /** Replaces the global fetch for the builder's registry requests made through @kiln/oci's transport (fault
@@ -21,6 +21,8 @@ export async function startBuilder(config: KilnConfig, log: Logger, options: Bui
   checkImageSettings(config.images);
   const blobs = await openBlobStore(config.blobs);
   let registry: RegistryClient | undefined;
+  // dockerode (with ssh2, a tenth of a start) loads only when an engine is configured.
+  const Engine = config.dockerHost ? (await import('./docker')).DockerEngine : undefined;
   let docker: DockerEngine | undefined;
   const handlers = builderHandlers({
     config,
@@ -29,8 +31,8 @@ export async function startBuilder(config: KilnConfig, log: Logger, options: Bui
     blobs,
     layerCache: new FileLayerCache(path.join(config.dataDir, 'builder-cache', 'layers.json')),
     docker: () => {
-      if (!config.dockerHost) throw failedPrecondition('KILN_DOCKER_HOST is not set', 'config');
-      return (docker ??= new DockerEngine(config.dockerHost, config.images, options.fetch));
+      if (!config.dockerHost || !Engine) throw failedPrecondition('KILN_DOCKER_HOST is not set', 'config');
+      return (docker ??= new Engine(config.dockerHost, config.images, options.fetch));
     },
     log,
     fetch: options.fetch,
