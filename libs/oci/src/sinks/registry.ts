@@ -3,7 +3,7 @@
 import type { Readable } from 'node:stream';
 import { KilnError } from '@kiln/errors';
 import { checkRepository, checkTag } from '../registry/reference';
-import { RegistryTransport, type RegistryOptions } from '../registry/transport';
+import { RegistryError, RegistryTransport, type RegistryOptions } from '../registry/transport';
 import type { Blob, Image, ImageSink, WriteResult } from '../types';
 
 export interface RegistrySinkOptions extends RegistryOptions {
@@ -20,6 +20,19 @@ export interface RegistrySinkOptions extends RegistryOptions {
 }
 
 const MiB = 1024 * 1024;
+const HEAD_ATTEMPTS = 3;
+const MANIFEST_ATTEMPTS = 3;
+
+/** What making a blob present in a repository took. */
+type BlobOutcome = 'existing' | 'mounted' | 'uploaded';
+
+/**
+ * Blobs being made present in a repository, per transport (one per registry in a builder process). Distribution
+ * rewrites a repository's link to a blob on every commit or mount of it (truncating the file, then writing it), and
+ * a manifest PUT or blob HEAD reading the link meanwhile finds no blob (MANIFEST_BLOB_UNKNOWN, or a 500). So two
+ * sinks never write one blob to one repository at once: the second waits for the first's confirmed outcome.
+ */
+const inFlight = new WeakMap<RegistryTransport, Map<string, Promise<BlobOutcome>>>();
 
 export function registrySink(options: RegistrySinkOptions): ImageSink & { transport: RegistryTransport } {
   const transport = options.transport ?? new RegistryTransport(options);
@@ -29,13 +42,21 @@ export function registrySink(options: RegistrySinkOptions): ImageSink & { transp
   const push = `repository:${repository}:pull,push`;
   const where = (what: string) => `${transport.registry}/${repository} ${what}`;
 
+  /** Whether the repository has the blob. A registry reading a link another request is rewriting answers 500: asked again. */
   async function exists(blob: Blob): Promise<boolean> {
-    const res = await transport.request('HEAD', `/v2/${repository}/blobs/${blob.digest}`, {
-      scopes: [push],
-      ok: [200, 404],
-      location: where(blob.digest),
-    });
-    return res.status === 200;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const res = await transport.request('HEAD', `/v2/${repository}/blobs/${blob.digest}`, {
+          scopes: [push],
+          ok: [200, 404],
+          location: where(blob.digest),
+        });
+        return res.status === 200;
+      } catch (err) {
+        if (!(err instanceof RegistryError && err.status >= 500) || attempt === HEAD_ATTEMPTS) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+      }
+    }
   }
 
   /** Mounts the blob from another repository; returns true when mounted, or an upload URL to use instead. */
@@ -115,6 +136,51 @@ export function registrySink(options: RegistrySinkOptions): ImageSink & { transp
     }
   }
 
+  /** Makes the blob present in the repository: there already, mounted, or uploaded; confirmed by the registry. */
+  async function ensure(blob: Blob): Promise<BlobOutcome> {
+    if (await exists(blob)) return 'existing';
+    const mounted = await mountOrStart(blob);
+    if (mounted === true) return 'mounted';
+    const session = { url: mounted };
+    try {
+      await upload(blob, session);
+    } catch (err) {
+      // Cancel the upload session so a failed push leaves nothing behind in the registry.
+      await transport.request('DELETE', session.url, { scopes: [push], ok: [204, 404], location: where(blob.digest) }).catch(() => {});
+      throw err;
+    }
+    return 'uploaded';
+  }
+
+  /** ensure(), once at a time per blob and repository in this process: a sink finding another one at it waits for
+   * its outcome (the blob is then there for both: 'existing' for the one that waited). */
+  function ensureOnce(blob: Blob): Promise<BlobOutcome> {
+    let flights = inFlight.get(transport);
+    if (!flights) inFlight.set(transport, (flights = new Map()));
+    const key = `${repository}@${blob.digest}`;
+    const running = flights.get(key);
+    // Another sink's failure (its build cancelled, its stream broken) is not this one's: it then tries itself.
+    if (running) return running.then(() => 'existing' as const, () => ensureOnce(blob));
+    const flight = ensure(blob).finally(() => flights.delete(key));
+    flights.set(key, flight);
+    return flight;
+  }
+
+  async function putManifest(image: Image, tag: string): Promise<void> {
+    const res = await transport.request('PUT', `/v2/${repository}/manifests/${tag}`, {
+      body: image.rawManifest,
+      headers: { 'content-type': image.mediaType },
+      scopes: [push],
+      ok: [201],
+      location: where(`manifest ${tag}`),
+    });
+    await res.body?.cancel();
+    const returned = res.headers.get('docker-content-digest');
+    if (returned && returned !== image.digest) {
+      throw new KilnError('INTERNAL', `registry stored manifest as ${returned}, expected ${image.digest}`, where(tag));
+    }
+  }
+
   return {
     transport,
     async write(image: Image, tag: string): Promise<WriteResult> {
@@ -122,35 +188,28 @@ export function registrySink(options: RegistrySinkOptions): ImageSink & { transp
       const result: WriteResult = { digest: image.digest, uploaded: [], existing: [], mounted: [] };
       const unique = new Map<string, Blob>();
       for (const blob of [...image.layers, image.configBlob]) unique.set(blob.digest, blob);
+      const record = (blob: Blob, outcome: BlobOutcome) => {
+        // Confirmed again after a refused manifest: only what was sent or mounted this time is news.
+        const seen = result.uploaded.includes(blob.digest) || result.mounted.includes(blob.digest) || result.existing.includes(blob.digest);
+        if (seen && outcome === 'existing') return;
+        if (!result[outcome].includes(blob.digest)) result[outcome].push(blob.digest);
+      };
+      const ensureAll = () => forEachLimit([...unique.values()], options.concurrency ?? 3, async (blob) => record(blob, await ensureOnce(blob)));
 
-      await forEachLimit([...unique.values()], options.concurrency ?? 3, async (blob) => {
-        if (await exists(blob)) return void result.existing.push(blob.digest);
-        const mounted = await mountOrStart(blob);
-        if (mounted === true) return void result.mounted.push(blob.digest);
-        const session = { url: mounted };
+      // The manifest goes only once every blob it names is confirmed in this repository (HEAD 200, mount or upload
+      // 201). A registry may still answer MANIFEST_BLOB_UNKNOWN while another process (a second builder) rewrites
+      // one of those blobs' links: every blob is then confirmed again (and pushed again if it really is gone).
+      await ensureAll();
+      for (let attempt = 1; ; attempt++) {
         try {
-          await upload(blob, session);
+          await putManifest(image, tag);
+          return result;
         } catch (err) {
-          // Cancel the upload session so a failed push leaves nothing behind in the registry.
-          await transport.request('DELETE', session.url, { scopes: [push], ok: [204, 404], location: where(blob.digest) }).catch(() => {});
-          throw err;
+          const blobUnknown = err instanceof RegistryError && err.errors.some((e) => e.code === 'MANIFEST_BLOB_UNKNOWN');
+          if (!blobUnknown || attempt === MANIFEST_ATTEMPTS) throw err;
+          await ensureAll();
         }
-        result.uploaded.push(blob.digest);
-      });
-
-      const res = await transport.request('PUT', `/v2/${repository}/manifests/${tag}`, {
-        body: image.rawManifest,
-        headers: { 'content-type': image.mediaType },
-        scopes: [push],
-        ok: [201],
-        location: where(`manifest ${tag}`),
-      });
-      await res.body?.cancel();
-      const returned = res.headers.get('docker-content-digest');
-      if (returned && returned !== image.digest) {
-        throw new KilnError('INTERNAL', `registry stored manifest as ${returned}, expected ${image.digest}`, where(tag));
       }
-      return result;
     },
   };
 }
