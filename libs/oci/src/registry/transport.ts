@@ -105,6 +105,19 @@ export class RegistryTransport {
     return res;
   }
 
+  /**
+   * The Authorization header for a request whose body is a stream, which cannot be sent again after a 401: '' when
+   * the registry asks for none, Basic when it asks for basic auth and credentials are configured, null when it wants
+   * bearer tokens (or credentials that are not configured). Learned from the first answer to GET /v2/.
+   */
+  async streamAuthorization(): Promise<string | null> {
+    await this.ping();
+    const challenge = this.challenge;
+    if (!challenge) return '';
+    if (challenge.scheme === 'basic' && this.credentials) return `Basic ${Buffer.from(`${this.credentials.username}:${this.credentials.password}`).toString('base64')}`;
+    return null;
+  }
+
   /** Learns the auth scheme once (GET /v2/), so that concurrent first requests do not all meet a 401. */
   private ping(): Promise<void> {
     this.pinged ??= (async () => {

@@ -1,10 +1,13 @@
 // Sink: a registry through the Distribution API v2. HEAD before push, cross-repository mounts, chunked uploads
-// streamed from the layer, manifest PUT by tag.
+// streamed from the layer, stream layers uploaded while hashed, manifest PUT by tag once every blob is confirmed.
 import type { Readable } from 'node:stream';
 import { KilnError } from '@kiln/errors';
 import { checkRepository, checkTag } from '../registry/reference';
+import { chunks } from '../chunks';
+import { uploadStreamLayer } from '../registry/stream-upload';
 import { RegistryError, RegistryTransport, type RegistryOptions } from '../registry/transport';
-import type { Blob, Image, ImageSink, WriteResult } from '../types';
+import type { StreamLayer } from '../stream-layer';
+import { MediaType, type Blob, type Image, type ImageSink, type Layer, type WriteResult } from '../types';
 
 export interface RegistrySinkOptions extends RegistryOptions {
   repository: string;
@@ -23,9 +26,6 @@ const MiB = 1024 * 1024;
 const HEAD_ATTEMPTS = 3;
 const MANIFEST_ATTEMPTS = 3;
 
-/** What making a blob present in a repository took. */
-type BlobOutcome = 'existing' | 'mounted' | 'uploaded';
-
 /**
  * Blobs being made present in a repository, per transport (one per registry in a builder process). Distribution
  * rewrites a repository's link to a blob on every commit or mount of it (truncating the file, then writing it), and
@@ -34,7 +34,23 @@ type BlobOutcome = 'existing' | 'mounted' | 'uploaded';
  */
 const inFlight = new WeakMap<RegistryTransport, Map<string, Promise<BlobOutcome>>>();
 
-export function registrySink(options: RegistrySinkOptions): ImageSink & { transport: RegistryTransport } {
+/** What pushing one layer took: there already, mounted from another repository, or its bytes sent. */
+export type BlobOutcome = 'existing' | 'mounted' | 'uploaded';
+
+export interface RegistrySink extends ImageSink {
+  readonly transport: RegistryTransport;
+  readonly repository: string;
+  /**
+   * Makes one layer present in the repository ahead of an image naming it. A Layer goes as write() sends it (HEAD,
+   * mount, upload); a StreamLayer not yet computed is uploaded while hashed, in one streamed PATCH when the registry's
+   * auth allows it, and is computed when this resolves. Either way the registry has confirmed the blob.
+   */
+  pushLayer(layer: Layer | StreamLayer): Promise<{ layer: Layer; outcome: BlobOutcome }>;
+}
+
+const MANIFEST_ACCEPT = [MediaType.OCI_MANIFEST, MediaType.DOCKER_MANIFEST, MediaType.OCI_INDEX, MediaType.DOCKER_MANIFEST_LIST].join(', ');
+
+export function registrySink(options: RegistrySinkOptions): RegistrySink {
   const transport = options.transport ?? new RegistryTransport(options);
   const repository = checkRepository(options.repository);
   const monolithicMaxSize = options.monolithicMaxSize ?? 8 * MiB;
@@ -183,6 +199,25 @@ export function registrySink(options: RegistrySinkOptions): ImageSink & { transp
 
   return {
     transport,
+    repository,
+    async digestOf(tag) {
+      checkTag(tag);
+      const res = await transport.request('HEAD', `/v2/${repository}/manifests/${tag}`, {
+        headers: { accept: MANIFEST_ACCEPT },
+        scopes: [`repository:${repository}:pull`],
+        ok: [200, 404],
+        location: `${transport.registry}/${repository}:${tag}`,
+      });
+      return res.status === 200 ? res.headers.get('docker-content-digest') : null;
+    },
+    async pushLayer(layer) {
+      if (isStreamLayer(layer) && !layer.computed) {
+        await uploadStreamLayer(transport, repository, layer, { chunkSize });
+        return { layer: layer.toLayer(), outcome: 'uploaded' };
+      }
+      const known = isStreamLayer(layer) ? layer.toLayer() : layer;
+      return { layer: known, outcome: await ensureOnce(known) };
+    },
     async write(image: Image, tag: string): Promise<WriteResult> {
       checkTag(tag);
       const result: WriteResult = { digest: image.digest, uploaded: [], existing: [], mounted: [] };
@@ -225,31 +260,14 @@ async function readAll(stream: Readable, size: number): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
-/** Regroups a stream into chunks of exactly `size` bytes (the last one shorter); only one chunk is held at a time. */
-export async function* chunks(stream: Readable, size: number): AsyncGenerator<Buffer> {
-  let parts: Buffer[] = [];
-  let n = 0;
-  for await (const c of stream) {
-    let buf = c as Buffer;
-    while (buf.length) {
-      const take = Math.min(size - n, buf.length);
-      parts.push(buf.subarray(0, take));
-      n += take;
-      buf = buf.subarray(take);
-      if (n === size) {
-        yield Buffer.concat(parts);
-        parts = [];
-        n = 0;
-      }
-    }
-  }
-  if (n) yield Buffer.concat(parts);
-}
-
 async function forEachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
     while (next < items.length) await fn(items[next++]);
   });
   await Promise.all(workers);
+}
+
+function isStreamLayer(layer: Layer | StreamLayer): layer is StreamLayer {
+  return typeof (layer as StreamLayer).digests === 'function';
 }
