@@ -91,7 +91,9 @@ export async function buildDaemonless(plan: BuildPlan, deps: DaemonlessDeps, log
 const LARGE_FILE_PUSH_CONCURRENCY = 3;
 
 /** Large layers being found or pushed by this process, by registry and cache key: concurrent builds of versions
- * sharing a weight file wait for the one push instead of each sending it. */
+ * sharing a weight file wait for the one push instead of each sending it. A build that waited learns only the digest
+ * and the repository it went to: its own sink still confirms the blob in its own repository (HEAD, mount or upload)
+ * before its manifest goes. */
 const inFlight = new Map<string, Promise<LayerFound>>();
 
 type LayerFound = { digests: Required<LayerDigests>; how: 'index' | 'pushed'; ms: number };
