@@ -9,6 +9,7 @@ export * from './image';
 export * from './platform';
 export * from './registry/reference';
 export * from './registry/transport';
+export * from './registry/distribution';
 export * from './registry/stream-upload';
 export * from './registry/layer-index';
 export * from './sinks/oci-layout';

@@ -1,9 +1,10 @@
-// Sink: a registry through the Distribution API v2. HEAD before push, cross-repository mounts, chunked uploads
-// streamed from the layer, stream layers uploaded while hashed, manifest PUT by tag once every blob is confirmed.
+// Sink: a registry repository. HEAD before push, cross-repository mounts, chunked uploads streamed from the layer,
+// stream layers uploaded while hashed, manifest PUT by tag once every blob is confirmed (requests: distribution.ts).
 import type { Readable } from 'node:stream';
 import { KilnError } from '@kiln/errors';
-import { checkRepository, checkTag } from '../registry/reference';
 import { chunks } from '../chunks';
+import { DistributionRepository } from '../registry/distribution';
+import { checkTag } from '../registry/reference';
 import { uploadStreamLayer } from '../registry/stream-upload';
 import { RegistryError, RegistryTransport, type RegistryOptions } from '../registry/transport';
 import type { StreamLayer } from '../stream-layer';
@@ -23,7 +24,6 @@ export interface RegistrySinkOptions extends RegistryOptions {
 }
 
 const MiB = 1024 * 1024;
-const HEAD_ATTEMPTS = 3;
 const MANIFEST_ATTEMPTS = 3;
 
 /**
@@ -52,28 +52,12 @@ const MANIFEST_ACCEPT = [MediaType.OCI_MANIFEST, MediaType.DOCKER_MANIFEST, Medi
 
 export function registrySink(options: RegistrySinkOptions): RegistrySink {
   const transport = options.transport ?? new RegistryTransport(options);
-  const repository = checkRepository(options.repository);
+  const repo = new DistributionRepository(transport, options.repository, 'pull,push');
+  const repository = repo.name;
   const monolithicMaxSize = options.monolithicMaxSize ?? 8 * MiB;
   const chunkSize = options.chunkSize ?? 8 * MiB;
-  const push = `repository:${repository}:pull,push`;
-  const where = (what: string) => `${transport.registry}/${repository} ${what}`;
-
-  /** Whether the repository has the blob. A registry reading a link another request is rewriting answers 500: asked again. */
-  async function exists(blob: Blob): Promise<boolean> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const res = await transport.request('HEAD', `/v2/${repository}/blobs/${blob.digest}`, {
-          scopes: [push],
-          ok: [200, 404],
-          location: where(blob.digest),
-        });
-        return res.status === 200;
-      } catch (err) {
-        if (!(err instanceof RegistryError && err.status >= 500) || attempt === HEAD_ATTEMPTS) throw err;
-        await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
-      }
-    }
-  }
+  // A manifest HEAD asks only to read: a user who may pull learns what is there.
+  const reader = new DistributionRepository(transport, repository, 'pull');
 
   /** Mounts the blob from another repository; returns true when mounted, or an upload URL to use instead. */
   async function mountOrStart(blob: Blob): Promise<true | string> {
@@ -82,71 +66,29 @@ export function registrySink(options: RegistrySinkOptions): RegistrySink {
       ...(options.mountFrom ?? []),
     ].filter((r, i, all) => r !== repository && all.indexOf(r) === i);
     for (const from of candidates) {
-      const res = await transport.request(
-        'POST',
-        `/v2/${repository}/blobs/uploads/?mount=${encodeURIComponent(blob.digest)}&from=${encodeURIComponent(from)}`,
-        { scopes: [push, `repository:${from}:pull`], ok: [201, 202], location: where(blob.digest) },
-      );
-      await res.body?.cancel();
-      if (res.status === 201) return true;
-      // 202: not mountable from there; the registry opened an upload. Close it by trying the next candidate, or use it.
-      if (candidates.at(-1) === from) return location(res, blob);
-      await transport.request('DELETE', location(res, blob), { scopes: [push], ok: [204, 404], location: where(blob.digest) }).catch(() => {});
+      const mounted = await repo.mountBlob(blob.digest, from);
+      if (mounted === true) return true;
+      // Not mountable from there; the registry opened an upload. Close it by trying the next candidate, or use it.
+      if (candidates.at(-1) === from) return mounted;
+      await repo.cancelUpload(mounted, blob.digest);
     }
-    const res = await transport.request('POST', `/v2/${repository}/blobs/uploads/`, { scopes: [push], ok: [202], location: where(blob.digest) });
-    await res.body?.cancel();
-    return location(res, blob);
-  }
-
-  function location(res: Response, blob: Blob): string {
-    const loc = res.headers.get('location');
-    if (!loc) throw new KilnError('FAILED_PRECONDITION', 'upload response has no Location', where(blob.digest));
-    return new URL(loc, transport.baseUrl).toString();
-  }
-
-  function withDigest(url: string, digest: string): string {
-    const u = new URL(url);
-    u.searchParams.set('digest', digest);
-    return u.toString();
+    return repo.startUpload(blob.digest);
   }
 
   /** Uploads the blob; `session.url` always holds the upload's latest Location (needed to cancel it). */
   async function upload(blob: Blob, session: { url: string }): Promise<void> {
     const stream = blob.open();
     try {
-      if (blob.size <= monolithicMaxSize) {
-        const body = await readAll(stream, blob.size);
-        const res = await transport.request('PUT', withDigest(session.url, blob.digest), {
-          body,
-          headers: { 'content-type': 'application/octet-stream' },
-          scopes: [push],
-          ok: [201],
-          location: where(blob.digest),
-        });
-        await res.body?.cancel();
-        return;
-      }
+      if (blob.size <= monolithicMaxSize) return await repo.commitUpload(session.url, blob.digest, await readAll(stream, blob.size));
       let offset = 0;
       for await (const chunk of chunks(stream, chunkSize)) {
-        const res = await transport.request('PATCH', session.url, {
-          body: chunk,
-          headers: {
-            'content-type': 'application/octet-stream',
-            'content-range': `${offset}-${offset + chunk.length - 1}`,
-          },
-          scopes: [push],
-          ok: [202],
-          location: where(blob.digest),
-        });
-        await res.body?.cancel();
+        session.url = await repo.appendChunk(session.url, chunk, offset, blob.digest);
         offset += chunk.length;
-        session.url = location(res, blob);
       }
       if (offset !== blob.size) {
-        throw new KilnError('FAILED_PRECONDITION', `blob streamed ${offset} bytes, expected ${blob.size}`, where(blob.digest));
+        throw new KilnError('FAILED_PRECONDITION', `blob streamed ${offset} bytes, expected ${blob.size}`, repo.where(blob.digest));
       }
-      const res = await transport.request('PUT', withDigest(session.url, blob.digest), { scopes: [push], ok: [201], location: where(blob.digest) });
-      await res.body?.cancel();
+      await repo.commitUpload(session.url, blob.digest);
     } finally {
       stream.destroy();
     }
@@ -154,7 +96,7 @@ export function registrySink(options: RegistrySinkOptions): RegistrySink {
 
   /** Makes the blob present in the repository: there already, mounted, or uploaded; confirmed by the registry. */
   async function ensure(blob: Blob): Promise<BlobOutcome> {
-    if (await exists(blob)) return 'existing';
+    if (await repo.hasBlob(blob.digest)) return 'existing';
     const mounted = await mountOrStart(blob);
     if (mounted === true) return 'mounted';
     const session = { url: mounted };
@@ -162,7 +104,7 @@ export function registrySink(options: RegistrySinkOptions): RegistrySink {
       await upload(blob, session);
     } catch (err) {
       // Cancel the upload session so a failed push leaves nothing behind in the registry.
-      await transport.request('DELETE', session.url, { scopes: [push], ok: [204, 404], location: where(blob.digest) }).catch(() => {});
+      await repo.cancelUpload(session.url, blob.digest);
       throw err;
     }
     return 'uploaded';
@@ -183,36 +125,19 @@ export function registrySink(options: RegistrySinkOptions): RegistrySink {
   }
 
   async function putManifest(image: Image, tag: string): Promise<void> {
-    const res = await transport.request('PUT', `/v2/${repository}/manifests/${tag}`, {
-      body: image.rawManifest,
-      headers: { 'content-type': image.mediaType },
-      scopes: [push],
-      ok: [201],
-      location: where(`manifest ${tag}`),
-    });
-    await res.body?.cancel();
-    const returned = res.headers.get('docker-content-digest');
+    const returned = await repo.putManifest(tag, image.rawManifest, image.mediaType);
     if (returned && returned !== image.digest) {
-      throw new KilnError('INTERNAL', `registry stored manifest as ${returned}, expected ${image.digest}`, where(tag));
+      throw new KilnError('INTERNAL', `registry stored manifest as ${returned}, expected ${image.digest}`, repo.where(tag));
     }
   }
 
   return {
     transport,
     repository,
-    async digestOf(tag) {
-      checkTag(tag);
-      const res = await transport.request('HEAD', `/v2/${repository}/manifests/${tag}`, {
-        headers: { accept: MANIFEST_ACCEPT },
-        scopes: [`repository:${repository}:pull`],
-        ok: [200, 404],
-        location: `${transport.registry}/${repository}:${tag}`,
-      });
-      return res.status === 200 ? res.headers.get('docker-content-digest') : null;
-    },
+    digestOf: async (tag) => reader.manifestDigest(checkTag(tag), MANIFEST_ACCEPT),
     async pushLayer(layer) {
       if (isStreamLayer(layer) && !layer.computed) {
-        await uploadStreamLayer(transport, repository, layer, { chunkSize });
+        await uploadStreamLayer(transport, repo, layer, { chunkSize });
         return { layer: layer.toLayer(), outcome: 'uploaded' };
       }
       const known = isStreamLayer(layer) ? layer.toLayer() : layer;
