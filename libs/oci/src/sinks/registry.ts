@@ -30,7 +30,9 @@ const MANIFEST_ATTEMPTS = 3;
  * Blobs being made present in a repository, per transport (one per registry in a builder process). Distribution
  * rewrites a repository's link to a blob on every commit or mount of it (truncating the file, then writing it), and
  * a manifest PUT or blob HEAD reading the link meanwhile finds no blob (MANIFEST_BLOB_UNKNOWN, or a 500). So two
- * sinks never write one blob to one repository at once: the second waits for the first's confirmed outcome.
+ * sinks never write one blob to one repository at once: the second waits for the first's confirmed outcome. (A
+ * stream layer's digest is known only at its commit, so its upload waits for no one: callers push one stream of a
+ * layer at a time, as the builder does per cache key, and write()'s confirm-and-retry covers the rest.)
  */
 const inFlight = new WeakMap<RegistryTransport, Map<string, Promise<BlobOutcome>>>();
 
