@@ -1,11 +1,14 @@
 // Unit tests for the registry sink's push order against a scripted registry (a fake fetch): no blob is written twice
-// to one repository at once, and a manifest refused for an unknown blob is sent again only once every blob is confirmed.
+// to one repository at once, a manifest refused for an unknown blob is sent again only once every blob is confirmed,
+// and a stream layer goes in chunks committed with the digest hashed on the way.
 import { strict as assert } from 'node:assert';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { sha256Digest } from '../digest';
 import { imageFromConfig } from '../image';
+import { uploadStreamLayer } from '../registry/stream-upload';
 import { RegistryTransport } from '../registry/transport';
+import { streamLayer } from '../stream-layer';
 import { MediaType, type Layer } from '../types';
 import { registrySink } from './registry';
 
@@ -25,6 +28,7 @@ function scriptedRegistry(script: { manifestRefusals?: number } = {}) {
   const log: string[] = [];
   let refusals = script.manifestRefusals ?? 0;
   let uploads = 0;
+  const patches: Array<{ range: string | null; bytes: Buffer }> = [];
   const fetchImpl: typeof fetch = async (input, init) => {
     const url = new URL(String(input));
     const method = init?.method ?? 'GET';
@@ -36,6 +40,11 @@ function scriptedRegistry(script: { manifestRefusals?: number } = {}) {
     const start = /^\/v2\/(.+)\/blobs\/uploads\/$/.exec(url.pathname);
     if (method === 'POST' && start) return new Response(null, { status: 202, headers: { location: `/v2/${start[1]}/blobs/uploads/${++uploads}` } });
     const commit = /^\/v2\/(.+)\/blobs\/uploads\/\d+$/.exec(url.pathname);
+    if (method === 'PATCH' && commit) {
+      const range = new Headers(init?.headers).get('content-range');
+      patches.push({ range, bytes: Buffer.from(init?.body as Buffer) });
+      return new Response(null, { status: 202, headers: { location: url.pathname } });
+    }
     if (method === 'PUT' && commit) {
       blobs.add(`${commit[1]}@${url.searchParams.get('digest')}`);
       return new Response(null, { status: 201 });
@@ -51,7 +60,7 @@ function scriptedRegistry(script: { manifestRefusals?: number } = {}) {
     }
     return new Response(null, { status: 404 });
   };
-  return { fetchImpl, log, blobs };
+  return { fetchImpl, log, blobs, patches };
 }
 
 describe('registry sink', () => {
@@ -82,5 +91,18 @@ describe('registry sink', () => {
     const registry = scriptedRegistry({ manifestRefusals: 10 });
     const sink = registrySink({ registry: '127.0.0.1:5000', insecure: true, repository: 'models/c', fetch: registry.fetchImpl });
     await assert.rejects(sink.write(image, '1'), /returned 400 DIGEST_INVALID: provided digest did not match uploaded content; MANIFEST_BLOB_UNKNOWN/);
+  });
+
+  it('uploads a stream layer in chunks through the transport, committing the digest hashed on the way', async () => {
+    const registry = scriptedRegistry();
+    const transport = new RegistryTransport({ registry: '127.0.0.1:5000', insecure: true, fetch: registry.fetchImpl });
+    const bytes = Buffer.from('0123456789abcdefghij');
+    const layer = streamLayer(() => Readable.from([bytes.subarray(0, 3), bytes.subarray(3)]), { size: bytes.length });
+    const digests = await uploadStreamLayer(transport, 'models/d', layer, { chunkSize: 8, streamAuthorization: null });
+    assert.deepEqual(digests, { digest: sha256Digest(bytes), size: bytes.length, diffID: sha256Digest(bytes) });
+    assert.deepEqual(registry.patches.map((p) => p.range), ['0-7', '8-15', '16-19']);
+    assert.deepEqual(Buffer.concat(registry.patches.map((p) => p.bytes)), bytes);
+    assert.ok(registry.blobs.has(`models/d@${sha256Digest(bytes)}`), 'committed under the digest');
+    assert.equal(layer.toLayer().digest, sha256Digest(bytes), 'the layer is computed');
   });
 });
