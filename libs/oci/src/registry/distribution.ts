@@ -6,12 +6,12 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { KilnError } from '@kiln/errors';
 import { checkRepository } from './reference';
-import { RegistryError, type RegistryTransport } from './transport';
+import { RegistryError, type RegistryTransport, type RequestOptions } from './transport';
 
 /** Access a repository is used with: the token scope its requests ask for. */
 export type RepositoryAccess = 'pull' | 'pull,push';
 
-const HEAD_ATTEMPTS = 3;
+const READ_ATTEMPTS = 3;
 
 export class DistributionRepository {
   readonly name: string;
@@ -27,22 +27,15 @@ export class DistributionRepository {
     return `${this.transport.registry}/${this.name} ${what}`;
   }
 
-  /** Whether the repository has the blob. A registry reading a link another request is rewriting answers 500: asked again. */
+  /** Whether the repository has the blob. */
   async hasBlob(digest: string): Promise<boolean> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const res = await this.transport.request('HEAD', `/v2/${this.name}/blobs/${digest}`, { scopes: this.scopes, ok: [200, 404], location: this.where(digest) });
-        return res.status === 200;
-      } catch (err) {
-        if (!(err instanceof RegistryError && err.status >= 500) || attempt === HEAD_ATTEMPTS) throw err;
-        await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
-      }
-    }
+    const res = await this.read('HEAD', `/v2/${this.name}/blobs/${digest}`, { ok: [200, 404], location: this.where(digest) });
+    return res.status === 200;
   }
 
   /** The blob's bytes (a 200 response whose body the caller reads). */
   getBlob(digest: string): Promise<Response> {
-    return this.transport.request('GET', `/v2/${this.name}/blobs/${digest}`, { scopes: this.scopes, ok: [200], location: this.where(digest) });
+    return this.read('GET', `/v2/${this.name}/blobs/${digest}`, { ok: [200], location: this.where(digest) });
   }
 
   /** Opens an upload session; returns its URL. */
@@ -111,9 +104,8 @@ export class DistributionRepository {
 
   /** The digest of the manifest under `reference` (HEAD), or null when there is none. */
   async manifestDigest(reference: string, accept: string): Promise<string | null> {
-    const res = await this.transport.request('HEAD', `/v2/${this.name}/manifests/${reference}`, {
+    const res = await this.read('HEAD', `/v2/${this.name}/manifests/${reference}`, {
       headers: { accept },
-      scopes: this.scopes,
       ok: [200, 404],
       location: `${this.transport.registry}/${this.name}:${reference}`,
     });
@@ -122,9 +114,8 @@ export class DistributionRepository {
 
   /** The manifest under `reference`: its exact bytes and content type, or null when `missingOk` and there is none. */
   async getManifest(reference: string, accept: string, options: { missingOk?: boolean; location?: string } = {}): Promise<{ raw: Buffer; contentType: string } | null> {
-    const res = await this.transport.request('GET', `/v2/${this.name}/manifests/${reference}`, {
+    const res = await this.read('GET', `/v2/${this.name}/manifests/${reference}`, {
       headers: { accept },
-      scopes: this.scopes,
       ok: options.missingOk ? [200, 404] : [200],
       location: options.location ?? this.where(reference),
     });
@@ -146,6 +137,22 @@ export class DistributionRepository {
     });
     await res.body?.cancel();
     return res.headers.get('docker-content-digest');
+  }
+
+  /**
+   * A GET or HEAD, asked again (a few times, briefly) when answered 5xx: Distribution rewrites a link (a blob's in a
+   * repository, a tag's) by truncating the file and then writing it, and a read meanwhile answers 500. The transport
+   * already retries these on network errors.
+   */
+  private async read(method: 'GET' | 'HEAD', path: string, options: Omit<RequestOptions, 'scopes' | 'body'>): Promise<Response> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.transport.request(method, path, { ...options, scopes: this.scopes });
+      } catch (err) {
+        if (!(err instanceof RegistryError && err.status >= 500) || attempt === READ_ATTEMPTS) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+      }
+    }
   }
 
   private uploadUrl(location: string | null | undefined, what: string): string {

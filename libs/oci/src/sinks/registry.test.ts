@@ -1,6 +1,6 @@
 // Unit tests for the registry sink's push order against a scripted registry (a fake fetch): no blob is written twice
 // to one repository at once, a manifest refused for an unknown blob is sent again only once every blob is confirmed,
-// and a stream layer goes in chunks committed with the digest hashed on the way.
+// reads answered 500 are asked again, and a stream layer goes in chunks committed with the digest hashed on the way.
 import { strict as assert } from 'node:assert';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
@@ -23,10 +23,11 @@ const image = (() => {
 })();
 
 /** A registry in memory: blobs per repository, with hooks to delay answers and refuse manifests. */
-function scriptedRegistry(script: { manifestRefusals?: number } = {}) {
+function scriptedRegistry(script: { manifestRefusals?: number; readFailures?: number } = {}) {
   const blobs = new Set<string>();
   const log: string[] = [];
   let refusals = script.manifestRefusals ?? 0;
+  let readFailures = script.readFailures ?? 0;
   let uploads = 0;
   const patches: Array<{ range: string | null; bytes: Buffer }> = [];
   const fetchImpl: typeof fetch = async (input, init) => {
@@ -36,6 +37,11 @@ function scriptedRegistry(script: { manifestRefusals?: number } = {}) {
     await new Promise((r) => setTimeout(r, 5)); // every answer takes a moment: concurrent sinks overlap
     const blob = /^\/v2\/(.+)\/blobs\/(sha256:[a-f0-9]{64})$/.exec(url.pathname);
     if (url.pathname === '/v2/') return new Response(null, { status: 200 });
+    // What Distribution answers to a read of a link being rewritten.
+    if (method === 'HEAD' && readFailures > 0) {
+      readFailures--;
+      return new Response(null, { status: 500 });
+    }
     if (method === 'HEAD' && blob) return new Response(null, { status: blobs.has(`${blob[1]}@${blob[2]}`) ? 200 : 404 });
     const start = /^\/v2\/(.+)\/blobs\/uploads\/$/.exec(url.pathname);
     if (method === 'POST' && start) return new Response(null, { status: 202, headers: { location: `/v2/${start[1]}/blobs/uploads/${++uploads}` } });
@@ -85,6 +91,16 @@ describe('registry sink', () => {
     assert.equal(heads.length, 3, 'every blob confirmed between the two');
     assert.equal(result.uploaded.length, 3, 'and nothing counted twice');
     assert.equal(result.existing.length, 0);
+  });
+
+  it('asks a blob or manifest HEAD again when the registry answers 500', async () => {
+    const registry = scriptedRegistry({ readFailures: 2 });
+    const sink = registrySink({ registry: '127.0.0.1:5000', insecure: true, repository: 'models/e', fetch: registry.fetchImpl });
+    assert.equal(await sink.digestOf('1'), null, 'no manifest yet, after two 500s');
+    assert.equal((await sink.write(image, '1')).uploaded.length, 3);
+    const failing = scriptedRegistry({ readFailures: 10 });
+    const stuck = registrySink({ registry: '127.0.0.1:5000', insecure: true, repository: 'models/e', fetch: failing.fetchImpl });
+    await assert.rejects(stuck.digestOf('1'), { code: 'UNAVAILABLE' });
   });
 
   it('gives up after a few refusals with the registry\'s errors', async () => {
