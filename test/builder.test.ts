@@ -12,14 +12,13 @@ import { builderClient, grpc } from '@kiln/api';
 import type { BuildModelVersionResponse__Output } from '@kiln/api/generated/kiln/v1/BuildModelVersionResponse';
 import type { ModelVersion__Output } from '@kiln/api/generated/kiln/v1/ModelVersion';
 import { loadConfig } from '@kiln/config';
-import { pullImage, RegistryTransport } from '@kiln/oci';
+import { pullImage, RegistryTransport, streamLayer, uploadStreamLayer } from '@kiln/oci';
 import { Readable } from 'node:stream';
 import { createLogger } from '@kiln/log';
 import type { KilnError } from '@kiln/errors';
 import { seededBytes } from '@kiln/oci/testing/model-files';
 import { mountedBlobs, startTestRegistry, uploadedBlobs, uploadsStarted, type TestRegistry } from '@kiln/oci/testing/registry-server';
 import { startBuilder } from '../services/builder/src/index';
-import { pushWhileHashing, streamAuthorization } from '../services/builder/src/stream-push';
 import { startKiln, uploadModel, waitForBuild, type RunningKiln, type UploadFile } from './helpers/services';
 import { freePort, requireEnv } from './helpers/test-config';
 import { startTokenServer, type TokenServer } from './helpers/token-server';
@@ -359,20 +358,20 @@ if (missing.length) {
       const bytes = seededBytes(3, 3 * MiB + 123);
       const transport = new RegistryTransport({ registry: env.KILN_TEST_REGISTRY, insecure: true });
       const repository = `kiln-e2e-stream-${process.pid}-${Date.now()}`;
-      const auth = await streamAuthorization(transport.baseUrl, undefined);
+      const auth = await transport.streamAuthorization();
       assert.equal(auth, '', 'the open registry needs no Authorization');
-      const streamed = await pushWhileHashing(transport, repository, () => Readable.from([bytes.subarray(0, 1000), bytes.subarray(1000)]),
-        { chunkSize: MiB, streamAuthorization: auth });
-      const chunked = await pushWhileHashing(transport, repository, () => Readable.from([bytes]), { chunkSize: MiB, streamAuthorization: null });
-      const withLength = await pushWhileHashing(transport, repository, () => Readable.from([bytes.subarray(0, 5000), bytes.subarray(5000)]),
-        { chunkSize: MiB, streamAuthorization: auth }, bytes.length);
+      const push = (open: () => Readable, streamAuthorization: string | null, size?: number) =>
+        uploadStreamLayer(transport, repository, streamLayer(open, { size }), { chunkSize: MiB, streamAuthorization });
+      const streamed = await push(() => Readable.from([bytes.subarray(0, 1000), bytes.subarray(1000)]), auth);
+      const chunked = await push(() => Readable.from([bytes]), null);
+      const withLength = await push(() => Readable.from([bytes.subarray(0, 5000), bytes.subarray(5000)]), auth, bytes.length);
       assert.deepEqual(streamed, { digest: `sha256:${sha256(bytes)}`, size: bytes.length, diffID: `sha256:${sha256(bytes)}` });
       assert.deepEqual(chunked, streamed);
       assert.deepEqual(withLength, streamed, 'sent with Content-Length');
       // A stream that disagrees with its declared length fails the push instead of leaving the registry waiting.
       for (const declared of [bytes.length + 1, bytes.length - 1]) {
         await assert.rejects(
-          pushWhileHashing(transport, repository, () => Readable.from([bytes]), { chunkSize: MiB, streamAuthorization: auth }, declared),
+          push(() => Readable.from([bytes]), auth, declared),
           (err: KilnError) => err.code === 'INTERNAL' && err.message.includes(`declared ${declared}`),
         );
       }
@@ -386,7 +385,7 @@ if (missing.length) {
       const transport = new RegistryTransport({ registry: env.KILN_TEST_REGISTRY_BASIC, insecure: true, credentials });
       const wrong = `Basic ${Buffer.from('kiln-test-user:wrong').toString('base64')}`;
       await assert.rejects(
-        pushWhileHashing(transport, `kiln-e2e-refused-${process.pid}`, () => Readable.from([bytes]), { chunkSize: MiB, streamAuthorization: wrong }, bytes.length),
+        uploadStreamLayer(transport, `kiln-e2e-refused-${process.pid}`, streamLayer(() => Readable.from([bytes]), { size: bytes.length }), { chunkSize: MiB, streamAuthorization: wrong }),
         (err: KilnError) => err.code === 'FAILED_PRECONDITION' && /returned 401/.test(err.message),
       );
     });

@@ -26,6 +26,8 @@ export interface StartKilnOptions {
   embedded?: boolean;
   /** The builder's fetch for registry requests: wrap the global one to see what a build sends. */
   builderFetch?: typeof fetch;
+  /** Files over this many bytes get a layer of their own in the builder (default 16 MiB): small weights for fast tests. */
+  builderLargeFileThreshold?: number;
 }
 
 export interface RunningKiln {
@@ -75,7 +77,7 @@ export async function startKiln(options: StartKilnOptions = {}): Promise<Running
     // The builder needs the registry's address and the registry the builder's: the builder starts first and reads
     // config.addresses.registry at its first build, once the registry below has filled it in.
     const builderConfig: KilnConfig = { ...config, addresses: { ...config.addresses }, listen: { ...config.listen } };
-    let builder = await startBuilder(builderConfig, log.child({ service: 'builder' }), { fetch: options.builderFetch });
+    let builder = await startBuilder(builderConfig, log.child({ service: 'builder' }), { fetch: options.builderFetch, largeFileThreshold: options.builderLargeFileThreshold });
     builderConfig.listen.builder = builder.address;
     let builderRunning = true;
     stops.push(async () => {
@@ -104,7 +106,7 @@ export async function startKiln(options: StartKilnOptions = {}): Promise<Running
       },
       async restartBuilder() {
         builderConfig.shutdownGraceMs = config.shutdownGraceMs;
-        builder = await startBuilder(builderConfig, log.child({ service: 'builder' }), { fetch: options.builderFetch });
+        builder = await startBuilder(builderConfig, log.child({ service: 'builder' }), { fetch: options.builderFetch, largeFileThreshold: options.builderLargeFileThreshold });
         builderRunning = true;
       },
       async stop() {

@@ -124,4 +124,6 @@ export interface WriteResult {
 /** Somewhere an image can be written to: an OCI layout, a registry, a Docker engine. */
 export interface ImageSink {
   write(image: Image, tag: string): Promise<WriteResult>;
+  /** The digest of the manifest stored under `tag`, or null when there is none. */
+  digestOf(tag: string): Promise<string | null>;
 }

@@ -1,5 +1,6 @@
-// The daemonless build: a version's files streamed from the blob store into reproducible layers under /model, on the
-// runtime image pulled through the Distribution API (or on nothing: a scratch "modelcar"), written to the sink.
+// The daemonless build: plan -> layers -> sink. A version's files streamed from the blob store into reproducible
+// layers under /model, on the runtime image pulled from its registry (or on nothing: a scratch "modelcar"), written
+// to the target's sink.
 import { addAbortSignal, PassThrough, type Readable } from 'node:stream';
 import type { BlobStore } from '@kiln/blobstore';
 import { KilnError } from '@kiln/errors';
@@ -14,17 +15,18 @@ import {
   pullImage,
   registryLayerIndex,
   reproducibleTar,
+  streamLayer,
   tarSize,
   type Image,
   type LayerCache,
   type LayerDigests,
   type ModelFile,
+  type RegistrySink,
   type TarFile,
 } from '@kiln/oci';
 import { formatBytes, type BuildLog } from './build-log';
 import { BASE_DIGEST_LABEL, CONTRACT_FILE, type BuildPlan } from './plan';
 import { imageDestination, type Transports } from './targets';
-import { pushWhileHashing } from './stream-push';
 
 /** How far reading a file from the blob store may run ahead of the layer being hashed or pushed. */
 export const READ_AHEAD_BYTES = 32 * 1024 * 1024;
@@ -50,7 +52,8 @@ export async function buildDaemonless(plan: BuildPlan, deps: DaemonlessDeps, log
   signal.throwIfAborted();
 
   const files = modelFiles(plan, deps.blobs, signal);
-  await pushUncachedLargeLayers(plan, files, deps, log, signal);
+  const destination = imageDestination(plan.target, deps.transports);
+  if (destination.registry) await pushUncachedLargeLayers(plan, files, destination.registry, deps, log, signal);
   const started = Date.now();
   const { image, modelLayers } = await buildModelImage(files, {
     name: plan.model,
@@ -71,7 +74,6 @@ export async function buildDaemonless(plan: BuildPlan, deps: DaemonlessDeps, log
   log.line(`image ${image.digest}: ${image.layers.length} layers, layers hashed in ${Date.now() - started} ms`);
   signal.throwIfAborted();
 
-  const destination = imageDestination(plan.target, deps.transports);
   if ((await destination.current()) === image.digest) {
     log.line(`${plan.target.reference} already is ${image.digest}: nothing to push`);
     return { imageReference: plan.target.reference, imageDigest: image.digest };
@@ -89,21 +91,23 @@ export async function buildDaemonless(plan: BuildPlan, deps: DaemonlessDeps, log
 const LARGE_FILE_PUSH_CONCURRENCY = 3;
 
 /** Large layers being found or pushed by this process, by registry and cache key: concurrent builds of versions
- * sharing a weight file wait for the one push instead of each sending it. */
+ * sharing a weight file wait for the one push instead of each sending it. A build that waited learns only the digest
+ * and the repository it went to: its own sink still confirms the blob in its own repository (HEAD, mount or upload)
+ * before its manifest goes. */
 const inFlight = new Map<string, Promise<LayerFound>>();
 
 type LayerFound = { digests: Required<LayerDigests>; how: 'index' | 'pushed'; ms: number };
 
 /**
  * For a registry target with a layer cache: finds the layer of every large file whose digest is not cached locally
- * in the registry's layer index (shared by every builder), or else pushes it while hashing it (stream-push.ts) and
- * records it there; either way the digest and the repository holding the layer go to the local cache, so
- * buildModelImage reads none of these files and the sink finds each layer by HEAD or mounts it from that repository.
- * The tar is made exactly as buildModelLayers makes a large file's layer (one file under /model, its mode, its
- * sha256): were the two ever to differ, the cache keys would not match and the layer would be hashed and pushed the
- * ordinary way, never wrongly.
+ * in the registry's layer index (shared by every builder), or else pushes it as a stream layer (read once, hashed
+ * while sent) and records it there; either way the digest and the repository holding the layer go to the local
+ * cache, so buildModelImage reads none of these files and the sink finds each layer by HEAD or mounts it from that
+ * repository. The tar is made exactly as buildModelLayers makes a large file's layer (one file under /model, its
+ * mode, its sha256): were the two ever to differ, the cache keys would not match and the layer would be hashed and
+ * pushed the ordinary way, never wrongly.
  */
-async function pushUncachedLargeLayers(plan: BuildPlan, files: ModelFile[], deps: DaemonlessDeps, log: BuildLog, signal: AbortSignal): Promise<void> {
+async function pushUncachedLargeLayers(plan: BuildPlan, files: ModelFile[], sink: RegistrySink, deps: DaemonlessDeps, log: BuildLog, signal: AbortSignal): Promise<void> {
   const target = plan.target;
   const cache = deps.layerCache;
   if (target.kind !== 'registry' || !cache) return;
@@ -121,8 +125,7 @@ async function pushUncachedLargeLayers(plan: BuildPlan, files: ModelFile[], deps
     if (!(await cache.get(key))) todo.push({ file, tar, key });
   }
   if (!todo.length) return;
-  const transport = deps.transports.get(target.registry);
-  const index = registryLayerIndex(transport, target.layerIndex);
+  const index = registryLayerIndex(sink.transport, target.layerIndex);
 
   const findOrPush = async ({ file, tar, key }: (typeof todo)[number]): Promise<LayerFound> => {
     const t0 = Date.now();
@@ -133,9 +136,8 @@ async function pushUncachedLargeLayers(plan: BuildPlan, files: ModelFile[], deps
     // The size is known from the file: an entry disagreeing with it is not this layer.
     if (known && known.size === tarSize(tar)) return { digests: known, how: 'index', ms: Date.now() - t0 };
     signal.throwIfAborted();
-    const streamOptions = await deps.transports.streamOptions(target.registry);
-    const pushed = await pushWhileHashing(transport, target.repository, () => reproducibleTar(tar), streamOptions, tarSize(tar));
-    const digests = { ...pushed, origin: { registry: target.registry, repository: target.repository } };
+    const { layer } = await sink.pushLayer(streamLayer(() => reproducibleTar(tar), { size: tarSize(tar) }));
+    const digests = { digest: layer.digest, size: layer.size, diffID: layer.diffID, origin: { registry: target.registry, repository: target.repository } };
     await index.set(key, digests).catch((err: Error) => log.line(`layer ${digests.digest} /model/${file.path}: not recorded in the layer index: ${err.message}`));
     return { digests, how: 'pushed', ms: Date.now() - t0 };
   };

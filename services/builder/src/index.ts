@@ -15,6 +15,8 @@ export interface BuilderOptions {
   /** Replaces the global fetch for the builder's registry requests made through @kiln/oci's transport (fault
    * injection); a streamed layer PATCH goes over node:http, so tests count uploads in the registry's log instead. */
   fetch?: typeof fetch;
+  /** Files over this many bytes get a layer of their own (default: @kiln/oci's 16 MiB); tests use small weights. */
+  largeFileThreshold?: number;
 }
 
 export async function startBuilder(config: KilnConfig, log: Logger, options: BuilderOptions = {}): Promise<{ address: string; stop(): Promise<void> }> {
@@ -36,6 +38,7 @@ export async function startBuilder(config: KilnConfig, log: Logger, options: Bui
     },
     log,
     fetch: options.fetch,
+    largeFileThreshold: options.largeFileThreshold,
   });
   const server = await startServer(
     [{ name: 'kiln.v1.Builder', definition: kilnProto().kiln.v1.Builder.service, implementation: handlers }],

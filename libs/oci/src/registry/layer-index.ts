@@ -13,6 +13,7 @@ import { imageFromParts } from '../image';
 import { registrySink } from '../sinks/registry';
 import { MediaType, type ImageManifest } from '../types';
 import type { LayerDigests } from '../model-layers';
+import { DistributionRepository } from './distribution';
 import { checkRepository, checkTag } from './reference';
 import type { RegistryTransport } from './transport';
 
@@ -37,21 +38,13 @@ export interface RegistryLayerIndex {
 
 export function registryLayerIndex(transport: RegistryTransport, repository: string): RegistryLayerIndex {
   checkRepository(repository, 'layer index repository');
-  const scopes = (actions: string) => [`repository:${repository}:${actions}`];
+  const repo = new DistributionRepository(transport, repository, 'pull');
   return {
     async get(key) {
       const tag = tagOf(key);
-      const res = await transport.request('GET', `/v2/${repository}/manifests/${tag}`, {
-        headers: { accept: MediaType.OCI_MANIFEST },
-        scopes: scopes('pull'),
-        ok: [200, 404],
-        location: `${transport.registry}/${repository}:${tag}`,
-      });
-      if (res.status === 404) {
-        await res.body?.cancel();
-        return undefined;
-      }
-      const a = ((await res.json()) as ImageManifest).annotations ?? {};
+      const found = await repo.getManifest(tag, MediaType.OCI_MANIFEST, { missingOk: true, location: `${transport.registry}/${repository}:${tag}` });
+      if (!found) return undefined;
+      const a = (JSON.parse(found.raw.toString('utf8')) as ImageManifest).annotations ?? {};
       const size = Number(a[A.size]);
       // A malformed entry is a miss: the layer is then hashed and pushed, and the entry written again.
       if (a[A.key] !== key || !DIGEST.test(a[A.digest] ?? '') || !DIGEST.test(a[A.diffID] ?? '') || !Number.isSafeInteger(size) || size < 0) return undefined;

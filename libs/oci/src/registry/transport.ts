@@ -92,15 +92,30 @@ export class RegistryTransport {
       res = await this.send(method, url, options, await this.authorization(scopes, true));
       if (res.status === 401) {
         const body = await res.text().catch(() => '');
-        throw this.error('FAILED_PRECONDITION', `authentication failed (401) ${registryErrors(body)}`, options.location ?? url);
+        throw this.error('FAILED_PRECONDITION', `authentication failed (401) ${describeErrors(body)}`, options.location ?? url);
       }
     }
     const ok = options.ok ?? [200, 201, 202, 204];
     if (!ok.includes(res.status)) {
       const body = await res.text().catch(() => '');
-      throw this.error(statusCode(res.status), `${method} ${new URL(url).pathname} returned ${res.status} ${registryErrors(body)}`, options.location ?? url);
+      const location = options.location ?? url;
+      throw new RegistryError(statusCode(res.status), `${method} ${new URL(url).pathname} returned ${res.status} ${describeErrors(body)}`,
+        location.startsWith(this.registry) ? location : `${this.registry} ${location}`, res.status, parseErrors(body));
     }
     return res;
+  }
+
+  /**
+   * The Authorization header for a request whose body is a stream, which cannot be sent again after a 401: '' when
+   * the registry asks for none, Basic when it asks for basic auth and credentials are configured, null when it wants
+   * bearer tokens (or credentials that are not configured). Learned from the first answer to GET /v2/.
+   */
+  async streamAuthorization(): Promise<string | null> {
+    await this.ping();
+    const challenge = this.challenge;
+    if (!challenge) return '';
+    if (challenge.scheme === 'basic' && this.credentials) return `Basic ${Buffer.from(`${this.credentials.username}:${this.credentials.password}`).toString('base64')}`;
+    return null;
   }
 
   /** Learns the auth scheme once (GET /v2/), so that concurrent first requests do not all meet a 401. */
@@ -221,15 +236,34 @@ function statusCode(status: number): ErrorCode {
   return 'FAILED_PRECONDITION';
 }
 
-/** The `errors` array of a registry error body, briefly. */
-function registryErrors(body: string): string {
-  try {
-    const parsed = JSON.parse(body) as { errors?: Array<{ code?: string; message?: string }> };
-    if (parsed.errors?.length) return parsed.errors.map((e) => `${e.code}: ${e.message}`).join('; ');
-  } catch {
-    /* not JSON */
+/** One entry of a Distribution error body's `errors` array. */
+export interface DistributionError {
+  code: string;
+  message?: string;
+  detail?: unknown;
+}
+
+/** A registry's answer that is not one the caller expects: its status and the errors it listed, for callers to act on. */
+export class RegistryError extends KilnError {
+  constructor(code: ErrorCode, message: string, location: string, readonly status: number, readonly errors: DistributionError[]) {
+    super(code, message, location);
   }
-  return body.slice(0, 200);
+}
+
+function parseErrors(body: string): DistributionError[] {
+  try {
+    const parsed = JSON.parse(body) as { errors?: Array<{ code?: unknown; message?: unknown; detail?: unknown }> };
+    return (parsed.errors ?? []).filter((e) => typeof e?.code === 'string')
+      .map((e) => ({ code: e.code as string, ...(typeof e.message === 'string' ? { message: e.message } : {}), ...(e.detail !== undefined ? { detail: e.detail } : {}) }));
+  } catch {
+    return [];
+  }
+}
+
+/** The `errors` array of a registry error body, briefly. */
+function describeErrors(body: string): string {
+  const errors = parseErrors(body);
+  return errors.length ? errors.map((e) => `${e.code}: ${e.message}`).join('; ') : body.slice(0, 200);
 }
 
 function causeOf(err: unknown): string {

@@ -25,6 +25,10 @@ const INDEX_LOCK_RETRIES = { retries: 150, minTimeout: 10, maxTimeout: 200 };
  */
 export function ociLayoutSink(dir: string): ImageSink {
   return {
+    async digestOf(ref: string): Promise<string | null> {
+      const index = await readIndex(path.join(dir, 'index.json'));
+      return index.manifests.find((m) => m.annotations?.[REF_NAME_ANNOTATION] === ref)?.digest ?? null;
+    },
     async write(image: Image, ref: string): Promise<WriteResult> {
       if (!ref || /[\s]/.test(ref)) throw invalidArgument(`bad ref name ${JSON.stringify(ref)}`, dir);
       await fs.mkdir(path.join(dir, 'blobs', 'sha256'), { recursive: true });

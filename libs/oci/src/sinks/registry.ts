@@ -1,10 +1,14 @@
-// Sink: a registry through the Distribution API v2. HEAD before push, cross-repository mounts, chunked uploads
-// streamed from the layer, manifest PUT by tag.
+// Sink: a registry repository. HEAD before push, cross-repository mounts, chunked uploads streamed from the layer,
+// stream layers uploaded while hashed, manifest PUT by tag once every blob is confirmed (requests: distribution.ts).
 import type { Readable } from 'node:stream';
 import { KilnError } from '@kiln/errors';
-import { checkRepository, checkTag } from '../registry/reference';
-import { RegistryTransport, type RegistryOptions } from '../registry/transport';
-import type { Blob, Image, ImageSink, WriteResult } from '../types';
+import { chunks } from '../chunks';
+import { DistributionRepository } from '../registry/distribution';
+import { checkTag } from '../registry/reference';
+import { uploadStreamLayer } from '../registry/stream-upload';
+import { RegistryError, RegistryTransport, type RegistryOptions } from '../registry/transport';
+import type { StreamLayer } from '../stream-layer';
+import { MediaType, type Blob, type Image, type ImageSink, type Layer, type WriteResult } from '../types';
 
 export interface RegistrySinkOptions extends RegistryOptions {
   repository: string;
@@ -20,23 +24,42 @@ export interface RegistrySinkOptions extends RegistryOptions {
 }
 
 const MiB = 1024 * 1024;
+const MANIFEST_ATTEMPTS = 3;
 
-export function registrySink(options: RegistrySinkOptions): ImageSink & { transport: RegistryTransport } {
+/**
+ * Blobs being made present in a repository, per transport (one per registry in a builder process). Distribution
+ * rewrites a repository's link to a blob on every commit or mount of it (truncating the file, then writing it), and
+ * a manifest PUT or blob HEAD reading the link meanwhile finds no blob (MANIFEST_BLOB_UNKNOWN, or a 500). So two
+ * sinks never write one blob to one repository at once: the second waits for the first's confirmed outcome. (A
+ * stream layer's digest is known only at its commit, so its upload waits for no one: callers push one stream of a
+ * layer at a time, as the builder does per cache key, and write()'s confirm-and-retry covers the rest.)
+ */
+const inFlight = new WeakMap<RegistryTransport, Map<string, Promise<BlobOutcome>>>();
+
+/** What pushing one layer took: there already, mounted from another repository, or its bytes sent. */
+export type BlobOutcome = 'existing' | 'mounted' | 'uploaded';
+
+export interface RegistrySink extends ImageSink {
+  readonly transport: RegistryTransport;
+  readonly repository: string;
+  /**
+   * Makes one layer present in the repository ahead of an image naming it. A Layer goes as write() sends it (HEAD,
+   * mount, upload); a StreamLayer not yet computed is uploaded while hashed, in one streamed PATCH when the registry's
+   * auth allows it, and is computed when this resolves. Either way the registry has confirmed the blob.
+   */
+  pushLayer(layer: Layer | StreamLayer): Promise<{ layer: Layer; outcome: BlobOutcome }>;
+}
+
+const MANIFEST_ACCEPT = [MediaType.OCI_MANIFEST, MediaType.DOCKER_MANIFEST, MediaType.OCI_INDEX, MediaType.DOCKER_MANIFEST_LIST].join(', ');
+
+export function registrySink(options: RegistrySinkOptions): RegistrySink {
   const transport = options.transport ?? new RegistryTransport(options);
-  const repository = checkRepository(options.repository);
+  const repo = new DistributionRepository(transport, options.repository, 'pull,push');
+  const repository = repo.name;
   const monolithicMaxSize = options.monolithicMaxSize ?? 8 * MiB;
   const chunkSize = options.chunkSize ?? 8 * MiB;
-  const push = `repository:${repository}:pull,push`;
-  const where = (what: string) => `${transport.registry}/${repository} ${what}`;
-
-  async function exists(blob: Blob): Promise<boolean> {
-    const res = await transport.request('HEAD', `/v2/${repository}/blobs/${blob.digest}`, {
-      scopes: [push],
-      ok: [200, 404],
-      location: where(blob.digest),
-    });
-    return res.status === 200;
-  }
+  // A manifest HEAD asks only to read: a user who may pull learns what is there.
+  const reader = new DistributionRepository(transport, repository, 'pull');
 
   /** Mounts the blob from another repository; returns true when mounted, or an upload URL to use instead. */
   async function mountOrStart(blob: Blob): Promise<true | string> {
@@ -45,112 +68,110 @@ export function registrySink(options: RegistrySinkOptions): ImageSink & { transp
       ...(options.mountFrom ?? []),
     ].filter((r, i, all) => r !== repository && all.indexOf(r) === i);
     for (const from of candidates) {
-      const res = await transport.request(
-        'POST',
-        `/v2/${repository}/blobs/uploads/?mount=${encodeURIComponent(blob.digest)}&from=${encodeURIComponent(from)}`,
-        { scopes: [push, `repository:${from}:pull`], ok: [201, 202], location: where(blob.digest) },
-      );
-      await res.body?.cancel();
-      if (res.status === 201) return true;
-      // 202: not mountable from there; the registry opened an upload. Close it by trying the next candidate, or use it.
-      if (candidates.at(-1) === from) return location(res, blob);
-      await transport.request('DELETE', location(res, blob), { scopes: [push], ok: [204, 404], location: where(blob.digest) }).catch(() => {});
+      const mounted = await repo.mountBlob(blob.digest, from);
+      if (mounted === true) return true;
+      // Not mountable from there; the registry opened an upload. Close it by trying the next candidate, or use it.
+      if (candidates.at(-1) === from) return mounted;
+      await repo.cancelUpload(mounted, blob.digest);
     }
-    const res = await transport.request('POST', `/v2/${repository}/blobs/uploads/`, { scopes: [push], ok: [202], location: where(blob.digest) });
-    await res.body?.cancel();
-    return location(res, blob);
-  }
-
-  function location(res: Response, blob: Blob): string {
-    const loc = res.headers.get('location');
-    if (!loc) throw new KilnError('FAILED_PRECONDITION', 'upload response has no Location', where(blob.digest));
-    return new URL(loc, transport.baseUrl).toString();
-  }
-
-  function withDigest(url: string, digest: string): string {
-    const u = new URL(url);
-    u.searchParams.set('digest', digest);
-    return u.toString();
+    return repo.startUpload(blob.digest);
   }
 
   /** Uploads the blob; `session.url` always holds the upload's latest Location (needed to cancel it). */
   async function upload(blob: Blob, session: { url: string }): Promise<void> {
     const stream = blob.open();
     try {
-      if (blob.size <= monolithicMaxSize) {
-        const body = await readAll(stream, blob.size);
-        const res = await transport.request('PUT', withDigest(session.url, blob.digest), {
-          body,
-          headers: { 'content-type': 'application/octet-stream' },
-          scopes: [push],
-          ok: [201],
-          location: where(blob.digest),
-        });
-        await res.body?.cancel();
-        return;
-      }
+      if (blob.size <= monolithicMaxSize) return await repo.commitUpload(session.url, blob.digest, await readAll(stream, blob.size));
       let offset = 0;
       for await (const chunk of chunks(stream, chunkSize)) {
-        const res = await transport.request('PATCH', session.url, {
-          body: chunk,
-          headers: {
-            'content-type': 'application/octet-stream',
-            'content-range': `${offset}-${offset + chunk.length - 1}`,
-          },
-          scopes: [push],
-          ok: [202],
-          location: where(blob.digest),
-        });
-        await res.body?.cancel();
+        session.url = await repo.appendChunk(session.url, chunk, offset, blob.digest);
         offset += chunk.length;
-        session.url = location(res, blob);
       }
       if (offset !== blob.size) {
-        throw new KilnError('FAILED_PRECONDITION', `blob streamed ${offset} bytes, expected ${blob.size}`, where(blob.digest));
+        throw new KilnError('FAILED_PRECONDITION', `blob streamed ${offset} bytes, expected ${blob.size}`, repo.where(blob.digest));
       }
-      const res = await transport.request('PUT', withDigest(session.url, blob.digest), { scopes: [push], ok: [201], location: where(blob.digest) });
-      await res.body?.cancel();
+      await repo.commitUpload(session.url, blob.digest);
     } finally {
       stream.destroy();
     }
   }
 
+  /** Makes the blob present in the repository: there already, mounted, or uploaded; confirmed by the registry. */
+  async function ensure(blob: Blob): Promise<BlobOutcome> {
+    if (await repo.hasBlob(blob.digest)) return 'existing';
+    const mounted = await mountOrStart(blob);
+    if (mounted === true) return 'mounted';
+    const session = { url: mounted };
+    try {
+      await upload(blob, session);
+    } catch (err) {
+      // Cancel the upload session so a failed push leaves nothing behind in the registry.
+      await repo.cancelUpload(session.url, blob.digest);
+      throw err;
+    }
+    return 'uploaded';
+  }
+
+  /** ensure(), once at a time per blob and repository in this process: a sink finding another one at it waits for
+   * its outcome (the blob is then there for both: 'existing' for the one that waited). */
+  function ensureOnce(blob: Blob): Promise<BlobOutcome> {
+    let flights = inFlight.get(transport);
+    if (!flights) inFlight.set(transport, (flights = new Map()));
+    const key = `${repository}@${blob.digest}`;
+    const running = flights.get(key);
+    // Another sink's failure (its build cancelled, its stream broken) is not this one's: it then tries itself.
+    if (running) return running.then(() => 'existing' as const, () => ensureOnce(blob));
+    const flight = ensure(blob).finally(() => flights.delete(key));
+    flights.set(key, flight);
+    return flight;
+  }
+
+  async function putManifest(image: Image, tag: string): Promise<void> {
+    const returned = await repo.putManifest(tag, image.rawManifest, image.mediaType);
+    if (returned && returned !== image.digest) {
+      throw new KilnError('INTERNAL', `registry stored manifest as ${returned}, expected ${image.digest}`, repo.where(tag));
+    }
+  }
+
   return {
     transport,
+    repository,
+    digestOf: async (tag) => reader.manifestDigest(checkTag(tag), MANIFEST_ACCEPT),
+    async pushLayer(layer) {
+      if (isStreamLayer(layer) && !layer.computed) {
+        await uploadStreamLayer(transport, repo, layer, { chunkSize });
+        return { layer: layer.toLayer(), outcome: 'uploaded' };
+      }
+      const known = isStreamLayer(layer) ? layer.toLayer() : layer;
+      return { layer: known, outcome: await ensureOnce(known) };
+    },
     async write(image: Image, tag: string): Promise<WriteResult> {
       checkTag(tag);
       const result: WriteResult = { digest: image.digest, uploaded: [], existing: [], mounted: [] };
       const unique = new Map<string, Blob>();
       for (const blob of [...image.layers, image.configBlob]) unique.set(blob.digest, blob);
+      const record = (blob: Blob, outcome: BlobOutcome) => {
+        // Confirmed again after a refused manifest: only what was sent or mounted this time is news.
+        const seen = result.uploaded.includes(blob.digest) || result.mounted.includes(blob.digest) || result.existing.includes(blob.digest);
+        if (seen && outcome === 'existing') return;
+        if (!result[outcome].includes(blob.digest)) result[outcome].push(blob.digest);
+      };
+      const ensureAll = () => forEachLimit([...unique.values()], options.concurrency ?? 3, async (blob) => record(blob, await ensureOnce(blob)));
 
-      await forEachLimit([...unique.values()], options.concurrency ?? 3, async (blob) => {
-        if (await exists(blob)) return void result.existing.push(blob.digest);
-        const mounted = await mountOrStart(blob);
-        if (mounted === true) return void result.mounted.push(blob.digest);
-        const session = { url: mounted };
+      // The manifest goes only once every blob it names is confirmed in this repository (HEAD 200, mount or upload
+      // 201). A registry may still answer MANIFEST_BLOB_UNKNOWN while another process (a second builder) rewrites
+      // one of those blobs' links: every blob is then confirmed again (and pushed again if it really is gone).
+      await ensureAll();
+      for (let attempt = 1; ; attempt++) {
         try {
-          await upload(blob, session);
+          await putManifest(image, tag);
+          return result;
         } catch (err) {
-          // Cancel the upload session so a failed push leaves nothing behind in the registry.
-          await transport.request('DELETE', session.url, { scopes: [push], ok: [204, 404], location: where(blob.digest) }).catch(() => {});
-          throw err;
+          const blobUnknown = err instanceof RegistryError && err.errors.some((e) => e.code === 'MANIFEST_BLOB_UNKNOWN');
+          if (!blobUnknown || attempt === MANIFEST_ATTEMPTS) throw err;
+          await ensureAll();
         }
-        result.uploaded.push(blob.digest);
-      });
-
-      const res = await transport.request('PUT', `/v2/${repository}/manifests/${tag}`, {
-        body: image.rawManifest,
-        headers: { 'content-type': image.mediaType },
-        scopes: [push],
-        ok: [201],
-        location: where(`manifest ${tag}`),
-      });
-      await res.body?.cancel();
-      const returned = res.headers.get('docker-content-digest');
-      if (returned && returned !== image.digest) {
-        throw new KilnError('INTERNAL', `registry stored manifest as ${returned}, expected ${image.digest}`, where(tag));
       }
-      return result;
     },
   };
 }
@@ -166,31 +187,14 @@ async function readAll(stream: Readable, size: number): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
-/** Regroups a stream into chunks of exactly `size` bytes (the last one shorter); only one chunk is held at a time. */
-export async function* chunks(stream: Readable, size: number): AsyncGenerator<Buffer> {
-  let parts: Buffer[] = [];
-  let n = 0;
-  for await (const c of stream) {
-    let buf = c as Buffer;
-    while (buf.length) {
-      const take = Math.min(size - n, buf.length);
-      parts.push(buf.subarray(0, take));
-      n += take;
-      buf = buf.subarray(take);
-      if (n === size) {
-        yield Buffer.concat(parts);
-        parts = [];
-        n = 0;
-      }
-    }
-  }
-  if (n) yield Buffer.concat(parts);
-}
-
 async function forEachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
     while (next < items.length) await fn(items[next++]);
   });
   await Promise.all(workers);
+}
+
+function isStreamLayer(layer: Layer | StreamLayer): layer is StreamLayer {
+  return typeof (layer as StreamLayer).digests === 'function';
 }

@@ -4,6 +4,7 @@ import { KilnError } from '@kiln/errors';
 import { sha256Digest } from '../digest';
 import { imageFromParts } from '../image';
 import { pickPlatform, type PlatformWanted } from '../platform';
+import { DistributionRepository } from '../registry/distribution';
 import { parseReference, type ImageReference } from '../registry/reference';
 import { RegistryTransport, type RegistryOptions } from '../registry/transport';
 import { MediaType, type Image, type ImageIndex, type ImageManifest, type Layer } from '../types';
@@ -24,22 +25,16 @@ export async function pullImage(ref: string | ImageReference, options: RegistryS
   const parsed = typeof ref === 'string' ? parseReference(ref) : ref;
   const transport = options.transport ?? new RegistryTransport({ ...options, registry: parsed.registry });
   const { repository } = parsed;
-  const scopes = [`repository:${repository}:pull`];
-  const where = (what: string) => `${parsed.registry}/${repository} ${what}`;
+  const repo = new DistributionRepository(transport, repository, 'pull');
+  const where = (what: string) => repo.where(what);
 
   const getManifest = async (reference: string) => {
-    const res = await transport.request('GET', `/v2/${repository}/manifests/${reference}`, {
-      headers: { accept: ACCEPT },
-      scopes,
-      ok: [200],
-      location: where(reference),
-    });
-    const raw = Buffer.from(await res.arrayBuffer());
+    const { raw, contentType } = (await repo.getManifest(reference, ACCEPT))!;
     if (reference.startsWith('sha256:') && sha256Digest(raw) !== reference) {
       throw new KilnError('FAILED_PRECONDITION', `manifest digest is ${sha256Digest(raw)}`, where(reference));
     }
     const parsedBody = JSON.parse(raw.toString('utf8')) as { mediaType?: string; manifests?: unknown; schemaVersion?: number };
-    const mediaType = parsedBody.mediaType ?? res.headers.get('content-type')?.split(';')[0] ?? '';
+    const mediaType = parsedBody.mediaType ?? contentType;
     return { raw, mediaType, body: parsedBody };
   };
 
@@ -53,8 +48,7 @@ export async function pullImage(ref: string | ImageReference, options: RegistryS
   }
   const imageManifest = manifest.body as unknown as ImageManifest;
 
-  const getBlob = async (digest: string): Promise<Response> =>
-    transport.request('GET', `/v2/${repository}/blobs/${digest}`, { scopes, ok: [200], location: where(digest) });
+  const getBlob = (digest: string): Promise<Response> => repo.getBlob(digest);
 
   const configRes = await getBlob(imageManifest.config.digest);
   const rawConfig = Buffer.from(await configRes.arrayBuffer());

@@ -2,7 +2,7 @@
 import { strict as assert } from 'node:assert';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { chunks } from './registry';
+import { chunks } from './chunks';
 
 describe('chunks', () => {
   it('cuts any input chunking into chunks of exactly the size, the last one shorter, bytes unchanged', async () => {
