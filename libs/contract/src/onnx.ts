@@ -6,6 +6,7 @@ import type { ModelFiles, RandomAccessFile } from './source';
 import { field, type DataType, type Dim, type Field, type InferenceResult, type ValueType } from './types';
 import { onnxDataType } from './dtypes';
 import { int64Varint, MAX_STRING_BYTES, schema, span, wholeFile, WireReader, WIRE_LEN, type Span, type WireField } from './wire';
+import { byPath, forEachConcurrently } from '@kiln/std';
 
 // Field numbers from onnx/onnx.proto. Only what inference needs; protobufjs skips the rest.
 const root = schema(`
@@ -97,7 +98,7 @@ export function onnxModelFiles(files: FileEntry[]): string[] {
 function pickOnnxFile(files: FileEntry[]): string | undefined {
   const onnx = onnxModelFiles(files).map((path) => ({ path }));
   const depth = (p: string) => p.split('/').length;
-  onnx.sort((a, b) => depth(a.path) - depth(b.path) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  onnx.sort((a, b) => depth(a.path) - depth(b.path) || byPath(a, b));
   return onnx[0]?.path;
 }
 
@@ -241,7 +242,6 @@ async function resolveInitializerNames(file: RandomAccessFile, g: GraphScan): Pr
   if (unresolved.size === 0) return;
   const lengths = () => new Set([...unresolved].map((n) => Buffer.byteLength(n)));
   let wanted = lengths();
-  const queue = [...g.pending];
   const found = (name: string | undefined) => {
     if (name === undefined) return;
     g.initializers.add(name);
@@ -250,30 +250,20 @@ async function resolveInitializerNames(file: RandomAccessFile, g: GraphScan): Pr
   const nameAt = async (r: WireReader, at: { offset: number; length: number }) =>
     wanted.has(at.length) ? (await r.bytes(at.offset, at.length, MAX_STRING_BYTES, 'initializer name')).toString('utf8') : undefined;
 
-  let failed = false;
-  const worker = async () => {
-    for (let p = queue.shift(); p && unresolved.size > 0 && !failed; p = queue.shift()) {
-      const r = new WireReader(file, { jumpWindow: INITIALIZER_HEAD });
-      if (p.kind === 'bytes') found(await nameAt(r, p));
-      else if (p.kind === 'tensor') found(await tensorName(r, p.span, p.from, p.name, nameAt));
-      else {
-        for await (const v of r.fields(p.span)) {
-          if (v.number !== SPARSE_VALUES || v.wireType !== WIRE_LEN) continue;
-          found(await tensorName(r, span(file, v, 'sparse_initializer.values'), v.offset, undefined, nameAt));
-        }
+  // On a corrupt initializer no further one is read, and the reads running have all finished before the error is
+  // thrown: no read outlives the inference.
+  await forEachConcurrently(g.pending, NAME_READS_IN_FLIGHT, async (p) => {
+    if (unresolved.size === 0) return;
+    const r = new WireReader(file, { jumpWindow: INITIALIZER_HEAD });
+    if (p.kind === 'bytes') found(await nameAt(r, p));
+    else if (p.kind === 'tensor') found(await tensorName(r, p.span, p.from, p.name, nameAt));
+    else {
+      for await (const v of r.fields(p.span)) {
+        if (v.number !== SPARSE_VALUES || v.wireType !== WIRE_LEN) continue;
+        found(await tensorName(r, span(file, v, 'sparse_initializer.values'), v.offset, undefined, nameAt));
       }
     }
-  };
-  // On a corrupt initializer the other workers stop too, and all have finished before the error is thrown: no read
-  // outlives the inference.
-  const results = await Promise.allSettled(
-    Array.from({ length: Math.min(NAME_READS_IN_FLIGHT, queue.length) }, () => worker().catch((err) => {
-      failed = true;
-      throw err;
-    })),
-  );
-  const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (rejected) throw rejected.reason;
+  });
 }
 
 /** A TensorProto's name (the last name field), scanning its fields from `from` past its data without reading it;

@@ -24,7 +24,8 @@ import {
   type RegistrySink,
   type TarFile,
 } from '@kiln/oci';
-import { formatBytes, type BuildLog } from './build-log';
+import type { BuildLog } from './build-log';
+import { forEachConcurrently, formatBytes } from '@kiln/std';
 import { BASE_DIGEST_LABEL, CONTRACT_FILE, type BuildPlan } from './plan';
 import { imageDestination, type Transports } from './targets';
 
@@ -142,28 +143,23 @@ async function pushUncachedLargeLayers(plan: BuildPlan, files: ModelFile[], sink
     return { digests, how: 'pushed', ms: Date.now() - t0 };
   };
 
-  let next = 0;
-  const worker = async () => {
-    while (next < todo.length) {
-      const item = todo[next++];
-      signal.throwIfAborted();
-      const flightKey = `${target.registry} ${item.key}`;
-      let flight = inFlight.get(flightKey);
-      const borrowed = Boolean(flight);
-      if (!flight) {
-        flight = findOrPush(item).finally(() => inFlight.delete(flightKey));
-        inFlight.set(flightKey, flight);
-      }
-      // Another build's push failing (or being cancelled) is not this build's failure: it tries itself.
-      const { digests, how, ms } = await flight.catch((err) => (borrowed ? findOrPush(item) : Promise.reject(err)));
-      await cache.set(item.key, digests);
-      const where = `layer ${digests.digest} ${formatBytes(digests.size)} /model/${item.file.path}`;
-      if (how === 'index') log.line(`${where}: in the registry's layer index (pushed to ${digests.origin.repository}), not read`);
-      else if (borrowed) log.line(`${where}: pushed to ${digests.origin.repository} by a build running alongside, not read`);
-      else log.line(`${where}: pushed while hashing, in ${ms} ms`);
+  await forEachConcurrently(todo, LARGE_FILE_PUSH_CONCURRENCY, async (item) => {
+    signal.throwIfAborted();
+    const flightKey = `${target.registry} ${item.key}`;
+    let flight = inFlight.get(flightKey);
+    const borrowed = Boolean(flight);
+    if (!flight) {
+      flight = findOrPush(item).finally(() => inFlight.delete(flightKey));
+      inFlight.set(flightKey, flight);
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(LARGE_FILE_PUSH_CONCURRENCY, todo.length) }, worker));
+    // Another build's push failing (or being cancelled) is not this build's failure: it tries itself.
+    const { digests, how, ms } = await flight.catch((err) => (borrowed ? findOrPush(item) : Promise.reject(err)));
+    await cache.set(item.key, digests);
+    const where = `layer ${digests.digest} ${formatBytes(digests.size)} /model/${item.file.path}`;
+    if (how === 'index') log.line(`${where}: in the registry's layer index (pushed to ${digests.origin.repository}), not read`);
+    else if (borrowed) log.line(`${where}: pushed to ${digests.origin.repository} by a build running alongside, not read`);
+    else log.line(`${where}: pushed while hashing, in ${ms} ms`);
+  });
 }
 
 /** The runtime image (linux/amd64 of an index), FAILED_PRECONDITION when it is not there. */

@@ -5,6 +5,7 @@ import type { KilnConfig } from '@kiln/config';
 import { failedPrecondition, KilnError } from '@kiln/errors';
 import { canonicalJson, checkRepository, checkTag, modelLabels } from '@kiln/oci';
 import { parseManifest } from '@kiln/manifest';
+import { byPath } from '@kiln/std';
 
 /** The parts of a kiln.v1.ModelVersion a build reads. */
 export interface VersionToBuild {
@@ -83,7 +84,7 @@ export function planBuild(v: VersionToBuild, config: Pick<KilnConfig, 'images' |
       throw failedPrecondition('an install-command build is pushed by the Docker engine and needs a registry sink (KILN_IMAGE_REGISTRY)', where);
     }
   }
-  const files = [...v.files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const files = [...v.files].sort(byPath);
   const writeContractFile = v.contract != null && !files.some((f) => f.path === CONTRACT_FILE);
   const inputsDigest = `sha256:${createHash('sha256')
     .update(canonicalJson({ files, base, installCommand, contract: v.contract ?? null, engine }))

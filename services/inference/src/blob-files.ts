@@ -2,6 +2,7 @@
 // only the metadata bytes they need from S3 or the local store.
 import { notFound } from '@kiln/errors';
 import type { ModelFiles, RandomAccessFile } from '@kiln/contract';
+import { byPath } from '@kiln/std';
 
 export interface RangeReader {
   readRange(digest: string, offset: number, length: number): Promise<Buffer>;
@@ -14,14 +15,14 @@ export interface BlobFile {
 }
 
 export function blobModelFiles(files: BlobFile[], blobs: RangeReader): ModelFiles {
-  const byPath = new Map(files.map((f) => [f.path, f]));
-  const listing = files.map((f) => ({ path: f.path, size: f.size })).sort((a, b) => (a.path < b.path ? -1 : 1));
+  const fileAt = new Map(files.map((f) => [f.path, f]));
+  const listing = files.map((f) => ({ path: f.path, size: f.size })).sort(byPath);
   return {
     async list() {
       return listing;
     },
     async open(path: string): Promise<RandomAccessFile> {
-      const f = byPath.get(path);
+      const f = fileAt.get(path);
       if (!f) throw notFound(`no file ${path} in the model`, path);
       return {
         path,

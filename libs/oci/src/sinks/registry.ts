@@ -9,6 +9,7 @@ import { uploadStreamLayer } from '../registry/stream-upload';
 import { RegistryError, RegistryTransport, type RegistryOptions } from '../registry/transport';
 import type { StreamLayer } from '../stream-layer';
 import { MediaType, type Blob, type Image, type ImageSink, type Layer, type WriteResult } from '../types';
+import { forEachConcurrently } from '@kiln/std';
 
 export interface RegistrySinkOptions extends RegistryOptions {
   repository: string;
@@ -156,7 +157,7 @@ export function registrySink(options: RegistrySinkOptions): RegistrySink {
         if (seen && outcome === 'existing') return;
         if (!result[outcome].includes(blob.digest)) result[outcome].push(blob.digest);
       };
-      const ensureAll = () => forEachLimit([...unique.values()], options.concurrency ?? 3, async (blob) => record(blob, await ensureOnce(blob)));
+      const ensureAll = () => forEachConcurrently([...unique.values()], options.concurrency ?? 3, async (blob) => record(blob, await ensureOnce(blob)));
 
       // The manifest goes only once every blob it names is confirmed in this repository (HEAD 200, mount or upload
       // 201). A registry may still answer MANIFEST_BLOB_UNKNOWN while another process (a second builder) rewrites
@@ -185,14 +186,6 @@ async function readAll(stream: Readable, size: number): Promise<Buffer> {
     if (n > size) break;
   }
   return Buffer.concat(parts);
-}
-
-async function forEachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]);
-  });
-  await Promise.all(workers);
 }
 
 function isStreamLayer(layer: Layer | StreamLayer): layer is StreamLayer {

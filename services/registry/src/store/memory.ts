@@ -5,6 +5,7 @@ import { awaitsBuild, canTransition, INITIAL_STATUS, isVisible, VISIBLE_STATUSES
 import type {
   BuildResult, LogLine, ModelRecord, NewVersion, RegistryStore, StoredFile, StoreOperations, StoreTransaction, VersionRecord,
 } from './index';
+import { byPath, compareCodeUnits } from '@kiln/std';
 
 interface StoredVersion extends VersionRecord {
   blobsCollected: boolean;
@@ -19,7 +20,6 @@ interface State {
 }
 
 const key = (model: string, version: number) => `${model}:${version}`;
-const byPath = (a: StoredFile, b: StoredFile) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 
 function copyOut(v: StoredVersion, files = v.files): VersionRecord {
   const { blobsCollected: _, ...record } = structuredClone(v);
@@ -62,7 +62,7 @@ class MemoryOperations implements StoreOperations {
   async listModels(q: { pageSize: number; afterName?: string; namePrefix?: string }): Promise<ModelRecord[]> {
     return [...this.state.models.entries()]
       .filter(([name]) => (q.afterName === undefined || name > q.afterName) && name.startsWith(q.namePrefix ?? ''))
-      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .sort(([a], [b]) => compareCodeUnits(a, b))
       .slice(0, q.pageSize)
       .map(([name, m]) => ({
         name,

@@ -4,6 +4,7 @@ import type pg from 'pg';
 import { awaitsBuild, INITIAL_STATUS, isVisible, STATUSES, statusesBefore, VISIBLE_STATUSES, type VersionStatus } from '../../lifecycle';
 import type { BuildResult, ModelRecord, NewVersion, StoredFile, VersionRecord } from '../index';
 import { statusIn, type Queryable } from './sql';
+import { byPath } from '@kiln/std';
 
 const VERSION_COLUMNS = `model, version, status, failure_reason, create_time, total_size, file_count, manifest, labels,
   metadata, contract, runtime, image_reference, image_digest, build_start_time, build_end_time, delete_time`;
@@ -41,7 +42,7 @@ export async function insertVersion(tx: pg.PoolClient, v: NewVersion): Promise<V
     [v.model],
   );
   const version: number = rows[0].latest_version;
-  const files = [...v.files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const files = [...v.files].sort(byPath);
   const totalSize = files.reduce((sum, f) => sum + f.size, 0);
   const inserted = await tx.query(
     `INSERT INTO model_versions (model, version, status, total_size, file_count, manifest, labels, metadata, contract, runtime)
