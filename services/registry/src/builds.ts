@@ -11,7 +11,7 @@ import type pg from 'pg';
 import PgBoss from 'pg-boss';
 import type { Logger } from 'pino';
 import { fromGrpcError, type BuilderClient } from '@kiln/api';
-import { buildSeconds, buildsFinished, setBuildQueueDepthSource } from '@kiln/api/metrics';
+import { buildSeconds, buildsFinished, setBuildQueueDepthSource } from './metrics';
 import type { KilnConfig } from '@kiln/config';
 import { KilnError } from '@kiln/errors';
 import type { BuildModelVersionResponse__Output } from '@kiln/api/generated/kiln/v1/BuildModelVersionResponse';

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { readArchive, type ArchiveFormat, type ArchiveLimits } from '@kiln/archive';
 import { invalidArgument } from '@kiln/errors';
 import { withTransaction } from '@kiln/metadata';
-import { uploadBytes } from '@kiln/api/metrics';
+import { uploadBytes } from './metrics';
 import type { Contract } from '@kiln/contract/types';
 import { MAX_MANIFEST_BYTES, parseManifest, payloadMatcher } from '@kiln/manifest';
 import * as store from './store';
