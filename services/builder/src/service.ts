@@ -5,6 +5,7 @@ import type { BuildModelVersionResponse } from '@kiln/api/generated/kiln/v1/Buil
 import type { ModelVersion__Output } from '@kiln/api/generated/kiln/v1/ModelVersion';
 import type { Timestamp } from '@kiln/api/generated/google/protobuf/Timestamp';
 import { fromGrpcError, type RegistryClient } from '@kiln/api';
+import { promiseClient } from '@kiln/api/client';
 import type { BlobStore } from '@kiln/blobstore';
 import type { KilnConfig } from '@kiln/config';
 import { invalidArgument, KilnError } from '@kiln/errors';
@@ -78,10 +79,12 @@ export function builderHandlers(deps: BuilderDeps): BuilderHandlers {
   }
 }
 
-function getVersion(registry: RegistryClient, model: string, version: number): Promise<ModelVersion__Output> {
-  return new Promise((resolve, reject) =>
-    registry.GetModelVersion({ model, version }, (err, v) => (err ? reject(fromGrpcError(err, 'registry GetModelVersion')) : resolve(v!))),
-  );
+async function getVersion(registry: RegistryClient, model: string, version: number): Promise<ModelVersion__Output> {
+  try {
+    return await promiseClient(registry).GetModelVersion({ model, version });
+  } catch (err) {
+    throw fromGrpcError(err, 'registry GetModelVersion');
+  }
 }
 
 function timestamp(date: Date): Timestamp {

@@ -8,8 +8,8 @@ import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
 import type { InferenceHandlers } from '@kiln/api/generated/kiln/v1/Inference';
 import type { InferContractResponse } from '@kiln/api/generated/kiln/v1/InferContractResponse';
-import type { ModelVersion__Output } from '@kiln/api/generated/kiln/v1/ModelVersion';
 import { fromGrpcError, type RegistryClient } from '@kiln/api';
+import { promiseClient } from '@kiln/api/client';
 import { inferContract, localModelFiles, type InferredContract } from '@kiln/contract';
 import { readArchive, type ArchiveLimits } from '@kiln/archive';
 import { archiveFormat, openUploadStream } from '@kiln/api/upload-stream';
@@ -50,11 +50,8 @@ export function inferenceHandlers(deps: InferenceDeps): InferenceHandlers {
         }
         case 'modelVersion': {
           const ref = req.modelVersion!;
-          const version = await new Promise<ModelVersion__Output>((resolve, reject) =>
-            deps.registry().GetModelVersion({ model: ref.model, version: ref.version }, (err, v) =>
-              err ? reject(fromGrpcError(err, `${where}.model_version`)) : resolve(v!),
-            ),
-          );
+          const version = await promiseClient(deps.registry()).GetModelVersion({ model: ref.model, version: ref.version })
+            .catch((err: unknown) => { throw fromGrpcError(err, `${where}.model_version`); });
           result = await inferContract(blobModelFiles(version.files, deps.blobs), req.manifest || version.manifest);
           break;
         }
