@@ -7,6 +7,7 @@ import type { MethodDefinition } from '@grpc/proto-loader';
 import type { RegistryClient, RegistryDefinition, RegistryHandlers } from '../generated/kiln/v1/Registry';
 import type { BuilderClient, BuilderDefinition, BuilderHandlers } from '../generated/kiln/v1/Builder';
 import type { InferenceClient, InferenceDefinition, InferenceHandlers } from '../generated/kiln/v1/Inference';
+import type { CallKind, DeclaredKeys } from './handlers';
 
 export interface CallOptions {
   /** Aborting it cancels the call: a pending promise rejects, an iteration throws, with status CANCELLED. */
@@ -15,17 +16,6 @@ export interface CallOptions {
   deadline?: Date | number;
   metadata?: grpc.Metadata;
 }
-
-/** The names a generated interface declares (its index signature left out). */
-type DeclaredKeys<T> = keyof { [K in keyof T as string extends K ? never : K]: T[K] };
-
-/** What a generated handler type says about the method's streams, read from the call object it is given. */
-type CallKind<H> = H extends (call: infer C, ...rest: never[]) => unknown
-  ? C extends grpc.ServerDuplexStream<unknown, unknown> ? 'bidi_stream'
-    : C extends grpc.ServerReadableStream<unknown, unknown> ? 'client_stream'
-      : C extends grpc.ServerWritableStream<unknown, unknown> ? 'server_stream'
-        : 'unary'
-  : never;
 
 // `any`: a serializer takes its message type, so no other type argument would match every definition.
 type ClientMethod<Kind, D> = D extends MethodDefinition<infer Req, any, any, infer Res>

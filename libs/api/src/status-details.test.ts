@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import { invalidArgument } from '@kiln/errors';
 import { grpc, inferenceClient, kilnProto } from './index';
 import { startServer } from './server';
+import type { InferenceImplementation } from './handlers';
 import { decodeStatusDetails, encodeStatusDetails, statusDetailsOf } from './status-details';
 
 test('status details round-trip: code, message and BadRequest field violations', () => {
@@ -23,7 +24,7 @@ test('a KilnError with a location reaches the client as a BadRequest field viola
     implementation: {
       InferContract: async () => { throw invalidArgument('rank 2 expected, got 3', 'contract.inputs[2].shape'); },
       InferContractFromUpload: async () => { throw new Error('not called'); },
-    } as never,
+    } satisfies InferenceImplementation,
   }], '127.0.0.1:0', pino({ level: 'silent' }));
   const client = inferenceClient(server.address);
   t.after(async () => {

@@ -129,9 +129,7 @@ export async function startRegistry(config: KilnConfig, log: Logger): Promise<Ru
 
   const cache = new VersionCache<Encoded<ModelVersion>>(20_000, log, !db.embedded);
   if (!db.embedded) await cache.listen(db.url);
-  const shutdown = new AbortController();
   const handlers = registryHandlers({
-    shutdown: shutdown.signal,
     cache,
     db: db.pool,
     blobs,
@@ -157,7 +155,6 @@ export async function startRegistry(config: KilnConfig, log: Logger): Promise<Ru
     address: server.address,
     queueDepth: () => queue.depth(),
     async stop() {
-      shutdown.abort();
       await server.shutdown(config.shutdownGraceMs);
       await queue.stop();
       clearInterval(sweepTimer);
