@@ -29,6 +29,11 @@ export interface HandlerContext {
   addLogFields(fields: Record<string, unknown>): void;
 }
 
+/** The context as interceptors see it: authentication (next round) says who the caller is. */
+export interface InterceptorContext extends HandlerContext {
+  setCaller(caller: Caller): void;
+}
+
 /** A call's abort reasons, as KilnErrors so that handlers may throw them as they are. */
 export const clientCancelled = () => new KilnError('CANCELLED', 'the client cancelled the call');
 export const deadlinePassed = () => new KilnError('DEADLINE_EXCEEDED', 'the call\'s deadline passed');
@@ -45,12 +50,12 @@ export function requestLogFields(request: unknown): Record<string, unknown> {
 }
 
 /** One call's context. The logger and the caller are made when first asked for: most calls never log. */
-export class CallContext implements HandlerContext {
+export class CallContext implements InterceptorContext {
   readonly signal: AbortSignal;
   readonly deadline?: number;
   private fields: Record<string, unknown>;
   private childLogger?: Logger;
-  private peerCaller?: Caller;
+  private knownCaller?: Caller;
   private deadlineTimer?: NodeJS.Timeout;
 
   constructor(
@@ -78,7 +83,11 @@ export class CallContext implements HandlerContext {
   }
 
   get caller(): Caller {
-    return (this.peerCaller ??= { kind: 'anonymous', peer: this.call.getPeer() });
+    return (this.knownCaller ??= { kind: 'anonymous', peer: this.call.getPeer() });
+  }
+
+  setCaller(caller: Caller): void {
+    this.knownCaller = caller;
   }
 
   get logger(): Logger {

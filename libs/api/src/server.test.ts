@@ -1,16 +1,17 @@
-// The handler context over real calls: its signal aborts on a client's cancel, its deadline and a shutdown's end;
-// draining is told to long calls; log fields added by a handler reach the 'call failed' line.
+// The handler context and the interceptor chain over real calls: the signal aborts on a client's cancel, its deadline
+// and a shutdown's end; draining is told to long calls; log fields added by a handler reach the 'call failed' line;
+// a server stream's generator is returned when the client goes; an extra interceptor joins the chain.
 import assert from 'node:assert/strict';
 import { EventEmitter, once } from 'node:events';
 import { PassThrough } from 'node:stream';
 import test from 'node:test';
 import { pino } from 'pino';
-import { invalidArgument } from '@kiln/errors';
+import { invalidArgument, KilnError } from '@kiln/errors';
 import { grpc, inferenceClient, kilnProto, registryClient } from './index';
 import { promiseClient } from './client';
 import { CallContext, type HandlerContext } from './context';
 import type { InferenceImplementation, RegistryImplementation } from './handlers';
-import { startServer, type ServiceRegistration } from './server';
+import { startServer, type Interceptor, type ServiceRegistration } from './server';
 
 const silent = pino({ level: 'silent' });
 const never = () => { throw new Error('not called'); };
@@ -159,4 +160,32 @@ test('a server stream\'s generator is returned when its client stops reading, an
   }
   assert.deepEqual(seen, ['line 1', 'line 2', 'line 3']);
   await cleanedUp;
+});
+
+test('an interceptor given to startServer runs after the built-in ones: it may name the caller, and what it throws reaches the client as a status', async (t) => {
+  const named: Interceptor = (next) => (call) => {
+    if (call.context.metadata.get('x-refuse').length) throw new KilnError('FAILED_PRECONDITION', 'refused by the interceptor');
+    call.context.setCaller({ kind: 'anonymous', peer: 'named-by-interceptor' });
+    return next(call);
+  };
+  const registration: ServiceRegistration = {
+    name: 'kiln.v1.Inference',
+    definition: kilnProto().kiln.v1.Inference.service,
+    implementation: {
+      InferContract: (_request, ctx) => ({ format: ctx.caller.peer, metadata: {} }),
+      InferContractFromUpload: never,
+    } satisfies InferenceImplementation,
+  };
+  const server = await startServer([registration], '127.0.0.1:0', silent, { interceptors: [named] });
+  const raw = inferenceClient(server.address);
+  t.after(async () => {
+    raw.close();
+    await server.shutdown(1000);
+  });
+  const client = promiseClient(raw);
+  assert.equal((await client.InferContract({ path: '/x' })).format, 'named-by-interceptor');
+  const refuse = new grpc.Metadata();
+  refuse.set('x-refuse', '1');
+  await assert.rejects(client.InferContract({ path: '/x' }, { metadata: refuse }),
+    (err: grpc.ServiceError) => err.code === grpc.status.FAILED_PRECONDITION && /refused by the interceptor/.test(err.details));
 });

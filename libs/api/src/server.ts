@@ -17,6 +17,9 @@ import { logging } from './interceptors/logging';
 import { errorMapping } from './interceptors/errors';
 import { trackCalls } from './interceptors/shutdown';
 
+export type { Interceptor, ServerCall } from './interceptors/interceptor';
+export type { HandlerContext, Caller } from './context';
+
 export interface ServiceRegistration {
   /** Fully qualified service name, e.g. kiln.v1.Registry (the health check key). */
   name: string;
@@ -35,6 +38,12 @@ export interface RunningServer {
   shutdown(graceMs?: number): Promise<void>;
 }
 
+export interface ServerOptions {
+  /** Interceptors run after the built-in ones (shutdown tracking, metrics, logging, error mapping), in order: what
+   * they throw is mapped to a status, logged and counted like a handler's errors. */
+  interceptors?: Interceptor[];
+}
+
 /** How long a shutdown waits, after the grace period, for cancelled calls' handlers to clean up. */
 const CLEAN_UP_MS = 10_000;
 
@@ -42,14 +51,15 @@ export async function startServer(
   services: ServiceRegistration[],
   address: string,
   log: Logger,
+  options: ServerOptions = {},
 ): Promise<RunningServer> {
   const server = new grpc.Server(CHANNEL_OPTIONS);
   const health = new HealthImplementation({ '': 'SERVING' });
   const handling = new Set<Promise<void>>();
   const calls: ServerCalls = { live: new Set(), draining: new AbortController(), log };
   // Outermost first: tracking and metrics see every call's end; logging and metrics see the status error mapping
-  // made of what the handler (or a later interceptor: authentication, next) threw.
-  const interceptors = [trackCalls(handling), metrics, logging(log), errorMapping];
+  // made of what the handler or a later interceptor (authentication, authorization, audit) threw.
+  const interceptors = [trackCalls(handling), metrics, logging(log), errorMapping, ...(options.interceptors ?? [])];
   for (const s of services) {
     server.addService(withEncodedResponses(s.definition), grpcHandlers(s, interceptors, calls));
     health.setStatus(s.name, 'SERVING');

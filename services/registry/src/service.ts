@@ -142,7 +142,7 @@ export function registryHandlers(deps: RegistryDeps): RegistryImplementation {
       // Once the client has cancelled or gone away (or packing failed), the blob stream being read is destroyed (its
       // file or socket freed).
       const failed = new AbortController();
-      const gone = { signal: AbortSignal.any([context.signal, failed.signal]) };
+      const gone = AbortSignal.any([context.signal, failed.signal]);
       const stop = () => failed.abort(new KilnError('CANCELLED', 'the download stopped'));
       const pack = tar.pack();
       const packing = (async () => {
@@ -152,12 +152,12 @@ export function registryHandlers(deps: RegistryDeps): RegistryImplementation {
           await new Promise<void>((resolve, reject) => {
             const onGone = () => {
               source.destroy();
-              reject(gone.signal.reason);
+              reject(gone.reason);
             };
-            if (gone.signal.aborted) return onGone();
-            gone.signal.addEventListener('abort', onGone, { once: true });
+            if (gone.aborted) return onGone();
+            gone.addEventListener('abort', onGone, { once: true });
             const settle = (err?: unknown) => {
-              gone.signal.removeEventListener('abort', onGone);
+              gone.removeEventListener('abort', onGone);
               if (err) reject(err);
               else resolve();
             };
@@ -186,11 +186,11 @@ export function registryHandlers(deps: RegistryDeps): RegistryImplementation {
       let record = await requireVersion(model, request.version, 'WatchModelVersionRequest');
       const version = record.version;
       // A shutdown ends watches at once (with UNAVAILABLE, below) so that clients reconnect elsewhere.
-      const stop = { signal: AbortSignal.any([context.signal, context.shutdown]) };
+      const stop = AbortSignal.any([context.signal, context.shutdown]);
       yield { version: versionToProto(record) };
       let lastLine = 0;
       let lastWasLog = false;
-      while (!stop.signal.aborted) {
+      while (!stop.aborted) {
         // The status before the lines: a build stores its last lines before its final status, so once a final status
         // is read every line is there to read, and the watch ends with the status after them.
         const now = await store.getVersion(db, model, version, true);
@@ -208,7 +208,7 @@ export function registryHandlers(deps: RegistryDeps): RegistryImplementation {
           lastWasLog = false;
         }
         if (FINAL.has(now.status)) break;
-        if (lines.length === 0) await deps.events.next(model, version, deps.watchPollMs, stop.signal);
+        if (lines.length === 0) await deps.events.next(model, version, deps.watchPollMs, stop);
       }
       if (context.shutdown.aborted && !context.signal.aborted) throw new KilnError('UNAVAILABLE', 'the registry is shutting down; watch again');
     },

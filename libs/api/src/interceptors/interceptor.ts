@@ -1,6 +1,6 @@
 // Cross-cutting work around every handler (metrics, logging, error mapping, shutdown tracking; authentication,
 // authorization and audit next) as interceptors: each wraps the rest of the chain, and they compose in order.
-import type { HandlerContext } from '../context';
+import type { InterceptorContext } from '../context';
 
 export type RpcType = 'unary' | 'client_stream' | 'server_stream' | 'bidi_stream';
 
@@ -10,7 +10,7 @@ export interface ServerCall {
   readonly service: string;
   readonly method: string;
   readonly type: RpcType;
-  readonly context: HandlerContext;
+  readonly context: InterceptorContext;
 }
 
 /** Runs the rest of the chain: resolves once the call's response (or stream) is sent, rejects with why it failed. */
