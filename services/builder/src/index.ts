@@ -32,7 +32,6 @@ export async function startBuilder(config: KilnConfig, log: Logger, options: Bui
       if (!config.dockerHost) throw failedPrecondition('KILN_DOCKER_HOST is not set', 'config');
       return (docker ??= new DockerEngine(config.dockerHost, config.images, options.fetch));
     },
-    log,
     fetch: options.fetch,
   });
   const server = await startServer(

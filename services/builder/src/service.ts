@@ -11,7 +11,6 @@ import { promiseClient } from '@kiln/api/client';
 import type { BlobStore } from '@kiln/blobstore';
 import type { KilnConfig } from '@kiln/config';
 import { invalidArgument, KilnError } from '@kiln/errors';
-import type { Logger } from '@kiln/log';
 import type { LayerCache } from '@kiln/oci';
 import { BuildLog } from './build-log';
 import { buildDaemonless, type BuiltImage } from './daemonless';
@@ -27,7 +26,6 @@ export interface BuilderDeps {
   layerCache?: LayerCache;
   /** The Docker engine, made on first use (only versions with an install-command need one). */
   docker: () => DockerEngine;
-  log: Logger;
   largeFileThreshold?: number;
   /** Replaces the global fetch for registry requests made through @kiln/oci's transport (see index.ts). */
   fetch?: typeof fetch;
