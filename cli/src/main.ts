@@ -8,6 +8,7 @@ import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import tar from 'tar-stream';
 import { fromGrpcError, registryClient, type RegistryClient } from '@kiln/api';
+import { promiseClient } from '@kiln/api/client';
 import { toProto3Json } from '@kiln/api/json';
 import type { ModelVersion__Output } from '@kiln/api/generated/kiln/v1/ModelVersion';
 import type { WatchModelVersionResponse__Output } from '@kiln/api/generated/kiln/v1/WatchModelVersionResponse';
@@ -36,6 +37,7 @@ const program = new Command()
 const globals = () => program.opts<GlobalOptions>();
 let client: RegistryClient | undefined;
 const registry = () => (client ??= registryClient(globals().address));
+const calls = () => promiseClient(registry());
 
 function print(typeName: string, value: unknown, text: () => string): void {
   if (globals().json) process.stdout.write(`${JSON.stringify(toProto3Json(typeName, value), null, 2)}\n`);
@@ -55,10 +57,6 @@ function keyValues(value: string, previous: Record<string, string> = {}): Record
   const i = value.indexOf('=');
   if (i <= 0) throw invalidArgument(`expected KEY=VALUE, got ${value}`);
   return { ...previous, [value.slice(0, i)]: value.slice(i + 1) };
-}
-
-function unary<Req, Res>(fn: (req: Req, cb: (err: unknown, res?: Res) => void) => unknown, req: Req): Promise<Res> {
-  return new Promise((resolve, reject) => fn(req, (err, res) => (err ? reject(err) : resolve(res as Res))));
 }
 
 program
@@ -121,7 +119,7 @@ program
       const models = [];
       let pageToken = '';
       do {
-        const page = await unary(registry().ListModels.bind(registry()), { pageSize: Math.min(1000, limit), pageToken });
+        const page = await calls().ListModels({ pageSize: Math.min(1000, limit), pageToken });
         models.push(...page.models);
         pageToken = page.nextPageToken;
       } while (pageToken && models.length < limit);
@@ -134,7 +132,7 @@ program
     const versions = [];
     let pageToken = '';
     do {
-      const page = await unary(registry().ListModelVersions.bind(registry()), {
+      const page = await calls().ListModelVersions({
         model: name, pageSize: Math.min(1000, limit), pageToken, statuses: statuses as never, labels: opts.label ?? {},
       });
       versions.push(...page.versions);
@@ -149,7 +147,7 @@ program
   .command('get <ref>')
   .description('show a version (NAME for the newest, NAME:VERSION for one)')
   .action(async (ref: string) => {
-    const v = await unary(registry().GetModelVersion.bind(registry()), parseRef(ref));
+    const v = await calls().GetModelVersion(parseRef(ref));
     print('kiln.v1.ModelVersion', v, () => versionText(v));
   });
 
@@ -179,10 +177,10 @@ program
   .action(async (ref: string, opts: { output?: string }) => {
     if (opts.output === '-' && globals().json) program.error("--json prints a summary on stdout, where -o - writes the tar: use one of them");
     const { model, version } = parseRef(ref);
-    const v = await unary(registry().GetModelVersion.bind(registry()), { model, version });
-    const stream = registry().DownloadModelVersion({ model, version: Number(v.version) });
+    const v = await calls().GetModelVersion({ model, version });
+    const stream = calls().DownloadModelVersion({ model, version: Number(v.version) });
     const bytesOut = Readable.from((async function* () {
-      for await (const msg of stream) yield (msg as { chunk: Buffer }).chunk;
+      for await (const msg of stream) yield msg.chunk;
     })());
     if (opts.output === '-') {
       await pipeline(bytesOut, process.stdout as unknown as Writable);
@@ -217,7 +215,7 @@ program
   .action(async (ref: string) => {
     const { model, version } = parseRef(ref);
     if (!version) throw invalidArgument('give the version to delete as NAME:VERSION');
-    const v = await unary(registry().DeleteModelVersion.bind(registry()), { model, version });
+    const v = await calls().DeleteModelVersion({ model, version });
     print('kiln.v1.ModelVersion', v, () => `deleted ${v.model}:${v.version}`);
   });
 
@@ -260,7 +258,7 @@ async function follow(
   let last: ModelVersion__Output | undefined;
   view?.start();
   try {
-    for await (const event of registry().WatchModelVersion({ model, version }) as AsyncIterable<WatchModelVersionResponse__Output>) {
+    for await (const event of calls().WatchModelVersion({ model, version })) {
       onEvent?.(event);
       if (event.version) {
         last = event.version;

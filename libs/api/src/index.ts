@@ -11,6 +11,7 @@ import type { ProtoGrpcType as InferenceProto } from '../generated/inference';
 import type { RegistryClient } from '../generated/kiln/v1/Registry';
 import type { BuilderClient } from '../generated/kiln/v1/Builder';
 import type { InferenceClient } from '../generated/kiln/v1/Inference';
+import { encodeStatusDetails, STATUS_DETAILS_KEY } from './status-details';
 
 export const PROTO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../proto');
 export const PROTO_FILES = [
@@ -84,14 +85,26 @@ const STATUS_TO_CODE = new Map<number, ErrorCode>(
   Object.entries(CODE_TO_STATUS).map(([code, status]) => [status, code as ErrorCode]),
 );
 
-/** A gRPC error for a thrown value: KilnErrors keep their code and message; anything else is INTERNAL. */
+/** A gRPC error for a thrown value: KilnErrors keep their code and message, and a location goes in the status
+ * details too (a google.rpc.BadRequest field violation); anything else is INTERNAL. */
 export function toGrpcError(err: unknown): Partial<grpc.StatusObject> & Error {
   if (err instanceof KilnError) {
-    return Object.assign(new Error(err.message), { code: CODE_TO_STATUS[err.code], details: err.message });
+    const code = CODE_TO_STATUS[err.code];
+    const status = Object.assign(new Error(err.message), { code, details: err.message });
+    if (!err.location) return status;
+    const metadata = new grpc.Metadata();
+    metadata.set(STATUS_DETAILS_KEY, encodeStatusDetails(code, err.message, [{ field: err.location, description: messageWithoutLocation(err) }]));
+    return Object.assign(status, { metadata });
   }
   if (isGrpcError(err)) return err as Partial<grpc.StatusObject> & Error;
   const message = err instanceof Error ? err.message : String(err);
   return Object.assign(new Error(message), { code: grpc.status.INTERNAL, details: `internal error: ${message}` });
+}
+
+/** A KilnError's message as it was given, without the `location: ` its message starts with. */
+function messageWithoutLocation(err: KilnError): string {
+  const prefix = `${err.location}: `;
+  return err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message;
 }
 
 /** The KilnError for an error a gRPC call returned, so a service calling another keeps the callee's code. */

@@ -1,5 +1,5 @@
-// Prometheus metrics for every Kiln service (prom-client): per-RPC calls, codes and latency recorded by the gRPC
-// server wrapper, the registry's upload bytes and builds, and the HTTP endpoint that serves them at /metrics.
+// Prometheus metrics for every Kiln service (prom-client): per-RPC calls, codes and latency recorded by the metrics
+// interceptor, constructors for a service's own metrics, and the HTTP endpoint that serves them all at /metrics.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
@@ -35,40 +35,16 @@ export const rpcSeconds = new client.Histogram({
   registers: [metricsRegistry],
 });
 
-export const uploadBytes = new client.Counter({
-  name: 'kiln_registry_upload_bytes_total',
-  help: 'Bytes of model files the registry stored from uploads (after decompression), committed or not',
-  registers: [metricsRegistry],
-});
-
-export const buildsFinished = new client.Counter({
-  name: 'kiln_registry_builds_total',
-  help: 'Build attempts by outcome: released, failed (final), retried (transient error, tried again)',
-  labelNames: ['outcome'],
-  registers: [metricsRegistry],
-});
-
-export const buildSeconds = new client.Histogram({
-  name: 'kiln_registry_build_duration_seconds',
-  help: 'Duration of build attempts as the registry saw them (Builder call to result), by outcome',
-  labelNames: ['outcome'],
-  buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600],
-  registers: [metricsRegistry],
-});
-
-let queueDepthSource: (() => Promise<number>) | undefined;
-/** The registry tells where its build queue's depth comes from; read at each scrape. */
-export function setBuildQueueDepthSource(source: (() => Promise<number>) | undefined): void {
-  queueDepthSource = source;
+/** Metrics of one service (the registry's builds, say), made in the process's registry so /metrics serves them. */
+export function counter<L extends string>(config: Omit<client.CounterConfiguration<L>, 'registers'>): client.Counter<L> {
+  return new client.Counter({ ...config, registers: [metricsRegistry] });
 }
-new client.Gauge({
-  name: 'kiln_registry_build_queue_depth',
-  help: 'Build jobs waiting or running in the registry\'s queue (read at scrape time)',
-  registers: [metricsRegistry],
-  async collect() {
-    if (queueDepthSource) this.set(await queueDepthSource().catch(() => Number.NaN));
-  },
-});
+export function histogram<L extends string>(config: Omit<client.HistogramConfiguration<L>, 'registers'>): client.Histogram<L> {
+  return new client.Histogram({ ...config, registers: [metricsRegistry] });
+}
+export function gauge<L extends string>(config: Omit<client.GaugeConfiguration<L>, 'registers'>): client.Gauge<L> {
+  return new client.Gauge({ ...config, registers: [metricsRegistry] });
+}
 
 export interface MetricsServer {
   /** host:port bound (port 0 picks a free one). */

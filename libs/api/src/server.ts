@@ -1,18 +1,30 @@
-// Starting a Kiln gRPC server: the service handlers plus grpc.health.v1 and server reflection on every server, and a
-// graceful shutdown that drains in-flight calls.
+// Starting a Kiln gRPC server: the service implementations (handlers with a context, behind a chain of
+// interceptors) plus grpc.health.v1 and server reflection on every server, and a graceful shutdown that drains
+// in-flight calls.
+import { once } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from 'pino';
-import { CHANNEL_OPTIONS, toGrpcError } from './index';
+import { CHANNEL_OPTIONS } from './index';
 import { addLazyReflection } from './reflection';
 import { withEncodedResponses } from './encoded';
-import { rpcHandled, rpcSeconds, rpcStarted } from './metrics';
+import { CallContext, clientCancelled, requestLogFields, serverStopping } from './context';
+import type { AnyImplementation } from './handlers';
+import { chain, type Interceptor, type Next, type RpcType, type ServerCall } from './interceptors/interceptor';
+import { metrics } from './interceptors/metrics';
+import { logging } from './interceptors/logging';
+import { errorMapping } from './interceptors/errors';
+import { trackCalls } from './interceptors/shutdown';
+
+export type { Interceptor, ServerCall } from './interceptors/interceptor';
+export type { HandlerContext, Caller } from './context';
 
 export interface ServiceRegistration {
   /** Fully qualified service name, e.g. kiln.v1.Registry (the health check key). */
   name: string;
   definition: grpc.ServiceDefinition;
-  implementation: grpc.UntypedServiceImplementation;
+  /** Its handlers (see handlers.ts): RegistryImplementation, BuilderImplementation, InferenceImplementation. */
+  implementation: AnyImplementation;
 }
 
 export interface RunningServer {
@@ -25,6 +37,12 @@ export interface RunningServer {
   shutdown(graceMs?: number): Promise<void>;
 }
 
+export interface ServerOptions {
+  /** Interceptors run after the built-in ones (shutdown tracking, metrics, logging, error mapping), in order: what
+   * they throw is mapped to a status, logged and counted like a handler's errors. */
+  interceptors?: Interceptor[];
+}
+
 /** How long a shutdown waits, after the grace period, for cancelled calls' handlers to clean up. */
 const CLEAN_UP_MS = 10_000;
 
@@ -32,12 +50,17 @@ export async function startServer(
   services: ServiceRegistration[],
   address: string,
   log: Logger,
+  options: ServerOptions = {},
 ): Promise<RunningServer> {
   const server = new grpc.Server(CHANNEL_OPTIONS);
   const health = new HealthImplementation({ '': 'SERVING' });
   const handling = new Set<Promise<void>>();
+  const calls: ServerCalls = { live: new Set(), draining: new AbortController(), log };
+  // Outermost first: tracking and metrics see every call's end; logging and metrics see the status error mapping
+  // made of what the handler or a later interceptor (authentication, authorization, audit) threw.
+  const interceptors = [trackCalls(handling), metrics, logging(log), errorMapping, ...(options.interceptors ?? [])];
   for (const s of services) {
-    server.addService(withEncodedResponses(s.definition), wrapHandlers(s.implementation, s.name, log, s.definition, handling));
+    server.addService(withEncodedResponses(s.definition), grpcHandlers(s, interceptors, calls));
     health.setStatus(s.name, 'SERVING');
   }
   health.addToServer(server);
@@ -57,11 +80,13 @@ export async function startServer(
     address: bound,
     port,
     async shutdown(graceMs = 10_000) {
+      calls.draining.abort();
       for (const s of services) health.setStatus(s.name, 'NOT_SERVING');
       health.setStatus('', 'NOT_SERVING');
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
           log.warn({ graceMs }, 'grace period over: cancelling remaining calls');
+          for (const context of calls.live) context.cancel(serverStopping());
           server.forceShutdown();
           // grpc-js's forceShutdown destroys only the sessions it tracks for channelz, which CHANNEL_OPTIONS turns
           // off: without this, calls still running now were never cancelled and went on until the process exited.
@@ -88,92 +113,92 @@ export async function startServer(
   };
 }
 
-/** Log fields a handler learned while serving a call (see addCallLogFields). */
-const callLogFields = new WeakMap<object, Record<string, unknown>>();
-
-/**
- * Adds fields (the model name, the version) to the lines logged about a call, such as its 'call failed' line. A
- * unary or server-streaming call's request gives them already; a client stream's handler calls this once it has
- * read its header.
- */
-export function addCallLogFields(call: object, fields: Record<string, unknown>): void {
-  callLogFields.set(call, { ...callLogFields.get(call), ...fields });
+/** What every call of one server shares. */
+interface ServerCalls {
+  /** Contexts of the calls running, for a shutdown to cancel at the end of its grace period. */
+  live: Set<CallContext>;
+  /** Aborted when the shutdown starts (HandlerContext.shutdown). */
+  draining: AbortController;
+  log: Logger;
 }
 
-/** The model name and version a request names, for its log lines (Kiln requests call them model and version). */
-function requestLogFields(request: unknown): Record<string, unknown> {
-  if (typeof request !== 'object' || request === null) return {};
-  const { model, version } = request as { model?: unknown; version?: unknown };
-  return {
-    ...(typeof model === 'string' && model ? { model } : {}),
-    ...(typeof version === 'number' && version > 0 ? { version } : {}),
-  };
+/** A call on its way through the chain, with what the last step (the handler) needs. */
+interface PendingCall extends ServerCall {
+  readonly context: CallContext;
+  /** Runs the handler and sends what it returns. */
+  readonly run: () => Promise<void>;
 }
 
-/** Every handler's thrown or rejected error becomes a gRPC status with our code and message, and is logged once.
- * A streaming call gets it through emit('error'): grpc-js sends that as the status, while destroy() never does. */
-function wrapHandlers(
-  impl: grpc.UntypedServiceImplementation,
-  serviceName: string,
-  log: Logger,
-  definition: grpc.ServiceDefinition,
-  handling: Set<Promise<void>>,
-): grpc.UntypedServiceImplementation {
-  const wrapped: grpc.UntypedServiceImplementation = {};
-  for (const [method, handler] of Object.entries(impl)) {
-    const fn = handler as (...args: unknown[]) => unknown;
-    const labels = { grpc_service: serviceName, grpc_method: method, grpc_type: rpcType(definition[method]) };
-    wrapped[method] = ((call: unknown, rawCallback?: (err: unknown, value?: unknown) => void) => {
-      // Metrics: one started, then one handled with the status code the call ends with (callback, stream end,
-      // stream error or cancellation: whichever comes first).
-      rpcStarted.inc(labels);
-      const endTimer = rpcSeconds.startTimer(labels);
-      let ended = false;
-      const finishCall = (code: number) => {
-        if (ended) return;
-        ended = true;
-        endTimer();
-        rpcHandled.inc({ ...labels, grpc_code: grpc.status[code] ?? String(code) });
-      };
-      const emitter = call as NodeJS.EventEmitter;
-      emitter.once('cancelled', () => finishCall(grpc.status.CANCELLED));
-      let streamCode: number = grpc.status.OK;
-      const callback = rawCallback && ((err: unknown, value?: unknown) => {
-        finishCall(err ? toGrpcError(err).code ?? grpc.status.UNKNOWN : grpc.status.OK);
-        rawCallback(err, value);
+const runHandler: Next = (call) => (call as PendingCall).run();
+
+/** grpc-js handlers for a service implementation: each call gets its context and goes through the interceptors;
+ * the status they end with goes to the client (a stream's through emit('error'): grpc-js sends that as the status,
+ * where destroy() never does). */
+function grpcHandlers(registration: ServiceRegistration, interceptors: Interceptor[], calls: ServerCalls): grpc.UntypedServiceImplementation {
+  const invoke = chain(interceptors, runHandler);
+  const handlers: grpc.UntypedServiceImplementation = {};
+  for (const [method, handler] of Object.entries(registration.implementation)) {
+    const definition = registration.definition[method];
+    if (!definition) throw new Error(`${registration.name} has no method ${method}`);
+    const type = rpcType(definition);
+    const rpc = `${registration.name}/${method}`;
+    const handle = handler as unknown as (input: unknown, context: CallContext) => unknown;
+    const start = (call: GrpcCall, request: unknown, run: (context: CallContext) => Promise<void>, fail: (status: unknown) => void) => {
+      const context = new CallContext(rpc, call, new AbortController(), calls.draining.signal, calls.log, requestLogFields(request));
+      calls.live.add(context);
+      (call as NodeJS.EventEmitter).once('cancelled', () => context.cancel(clientCancelled()));
+      const pending: PendingCall = { service: registration.name, method, type, context, run: () => run(context) };
+      invoke(pending).catch(fail).finally(() => {
+        context.settle();
+        calls.live.delete(context);
       });
-      if (!rawCallback) {
-        emitter.on('error', (err: { code?: number }) => { streamCode = err?.code ?? grpc.status.UNKNOWN; });
-        emitter.once('finish', () => finishCall(streamCode));
-      }
-      const report = (err: unknown) => {
-        const status = toGrpcError(err);
-        const level = status.code === grpc.status.INTERNAL ? 'error' : 'info';
-        const fields = { ...requestLogFields((call as { request?: unknown }).request), ...callLogFields.get(emitter) };
-        log[level]({ rpc: `${serviceName}/${method}`, ...fields, code: grpc.status[status.code ?? 2], err: status.message },
-          'call failed');
-        return status;
-      };
-      try {
-        const result = fn(call, callback) as Promise<unknown> | undefined;
-        if (result && typeof result.then === 'function') {
-          // Tracked until the handler has settled, cleaning up included, for shutdown to wait on.
-          const settled: Promise<void> = result.then(() => {}, () => {}).finally(() => handling.delete(settled));
-          handling.add(settled);
-          result.catch((err) => {
-            const status = report(err);
-            if (callback) callback(status);
-            else (call as grpc.ServerWritableStream<unknown, unknown>).emit('error', status);
+    };
+    if (type === 'unary') {
+      handlers[method] = ((call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) =>
+        start(call, call.request, async (context) => callback(null, await handle(call.request, context)), (status) => callback(status as grpc.ServiceError))) as grpc.UntypedHandleCall;
+    } else if (type === 'client_stream') {
+      handlers[method] = ((call: grpc.ServerReadableStream<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) =>
+        // The call itself is the requests' async iterable (a Readable in object mode).
+        start(call, undefined, async (context) => callback(null, await handle(call, context)), (status) => callback(status as grpc.ServiceError))) as grpc.UntypedHandleCall;
+    } else if (type === 'server_stream') {
+      handlers[method] = ((call: grpc.ServerWritableStream<unknown, unknown>) => {
+        const fail = (status: unknown) => call.emit('error', status);
+        start(call, call.request, async (context) => {
+          // A client that goes away gets its call destroyed, which then never drains nor errors: that too is the end.
+          call.once('close', () => {
+            if (!call.writableFinished) context.cancel(clientCancelled());
           });
-        }
-      } catch (err) {
-        const status = report(err);
-        if (callback) callback(status);
-        else (call as grpc.ServerWritableStream<unknown, unknown>).emit('error', status);
-      }
-    }) as grpc.UntypedHandleCall;
+          return sendStream(call, handle(call.request, context) as AsyncIterable<unknown>, context.signal);
+        }, fail);
+      }) as grpc.UntypedHandleCall;
+    } else {
+      throw new Error(`${rpc}: bidirectional streams are not supported`);
+    }
   }
-  return wrapped;
+  return handlers;
+}
+
+type GrpcCall = grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerReadableStream<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>;
+
+/** Writes a server stream's responses with back-pressure, then ends it. Once the call is cancelled nothing more is
+ * read from the handler: leaving the loop returns its generator, whose finally blocks let go of what it holds. */
+async function sendStream(call: grpc.ServerWritableStream<unknown, unknown>, responses: AsyncIterable<unknown>, signal: AbortSignal): Promise<void> {
+  for await (const response of responses) {
+    if (signal.aborted) return;
+    if (!call.write(response) && !(await drained(call, signal))) return;
+  }
+  if (!signal.aborted) call.end();
+}
+
+/** Whether the call drained (false: it was cancelled first). */
+async function drained(call: grpc.ServerWritableStream<unknown, unknown>, signal: AbortSignal): Promise<boolean> {
+  try {
+    await once(call, 'drain', { signal });
+    return true;
+  } catch (err) {
+    if (signal.aborted) return false;
+    throw err;
+  }
 }
 
 /** Per-stream HTTP/2 receive window for uploads (and the connection's, 4x that). */
@@ -205,8 +230,7 @@ function watchSessions(server: grpc.Server): Set<import('node:http2').ServerHttp
   return open;
 }
 
-function rpcType(method: grpc.MethodDefinition<unknown, unknown> | undefined): string {
-  if (!method) return 'unary';
+function rpcType(method: grpc.MethodDefinition<unknown, unknown>): RpcType {
   if (method.requestStream) return method.responseStream ? 'bidi_stream' : 'client_stream';
   return method.responseStream ? 'server_stream' : 'unary';
 }

@@ -1,7 +1,6 @@
 // The client-streaming shape that UploadModel and InferContractFromUpload share: a header first, then chunks of an
 // archive. Read here once, so both services validate, end and cancel uploads the same way.
 import { Readable } from 'node:stream';
-import type * as grpc from '@grpc/grpc-js';
 import type { ArchiveFormat } from '@kiln/archive';
 import { invalidArgument, KilnError } from '@kiln/errors';
 import { countUploadBytes } from './upload-gc';
@@ -41,15 +40,16 @@ interface UploadMessage<H> {
 
 /**
  * Reads the header (which must come first) and returns it with the rest of the call as a byte stream. The stream
- * fails on a second header, and on cancellation: a cancelled call also ends its message stream, so only a
- * half-close is the end of the upload.
+ * fails on a second header, and once the call's signal aborts: a cancelled call also ends its message stream, so
+ * only a half-close is the end of the upload.
  */
 export async function openUploadStream<H>(
-  call: grpc.ServerReadableStream<UploadMessage<H>, unknown>,
+  requests: AsyncIterable<UploadMessage<H>>,
+  signal: AbortSignal,
   requestName: string,
 ): Promise<{ header: H; body: Readable }> {
-  limitReadAhead(call, UPLOAD_READ_AHEAD_MESSAGES);
-  const messages = call[Symbol.asyncIterator]() as AsyncIterator<UploadMessage<H>>;
+  if (requests instanceof Readable) limitReadAhead(requests, UPLOAD_READ_AHEAD_MESSAGES);
+  const messages = requests[Symbol.asyncIterator]();
   const first = await messages.next();
   if (first.done || !first.value.header) {
     throw invalidArgument('the first message must be the header', `${requestName}.header`);
@@ -58,7 +58,7 @@ export async function openUploadStream<H>(
     (async function* () {
       for (;;) {
         const next = await messages.next();
-        if (call.cancelled) throw new KilnError('CANCELLED', 'the client cancelled the call');
+        if (signal.aborted) throw signal.reason instanceof KilnError ? signal.reason : new KilnError('CANCELLED', 'the client cancelled the call');
         if (next.done) return;
         if (next.value.header) throw invalidArgument('only the first message may be a header', `${requestName}.header`);
         const chunk = next.value.chunk;

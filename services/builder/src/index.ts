@@ -36,7 +36,6 @@ export async function startBuilder(config: KilnConfig, log: Logger, options: Bui
       if (!config.dockerHost || !Engine) throw failedPrecondition('KILN_DOCKER_HOST is not set', 'config');
       return (docker ??= new Engine(config.dockerHost, config.images, options.fetch));
     },
-    log,
     fetch: options.fetch,
     largeFileThreshold: options.largeFileThreshold,
   });

@@ -1,14 +1,16 @@
 // The kiln.v1.Builder gRPC handler: reads the version from the registry, plans the build, runs it on the daemonless
 // path or the Docker engine, and streams its log lines, ending with the result.
-import type { BuilderHandlers } from '@kiln/api/generated/kiln/v1/Builder';
+import type { BuilderImplementation } from '@kiln/api/handlers';
+import type { HandlerContext } from '@kiln/api/context';
+import { MessageQueue } from '@kiln/api/message-queue';
 import type { BuildModelVersionResponse } from '@kiln/api/generated/kiln/v1/BuildModelVersionResponse';
 import type { ModelVersion__Output } from '@kiln/api/generated/kiln/v1/ModelVersion';
 import type { Timestamp } from '@kiln/api/generated/google/protobuf/Timestamp';
 import { fromGrpcError, type RegistryClient } from '@kiln/api';
+import { promiseClient } from '@kiln/api/client';
 import type { BlobStore } from '@kiln/blobstore';
 import type { KilnConfig } from '@kiln/config';
 import { invalidArgument, KilnError } from '@kiln/errors';
-import { forVersion, type Logger } from '@kiln/log';
 import type { LayerCache } from '@kiln/oci';
 import { BuildLog } from './build-log';
 import { buildDaemonless, type BuiltImage } from './daemonless';
@@ -24,37 +26,45 @@ export interface BuilderDeps {
   layerCache?: LayerCache;
   /** The Docker engine, made on first use (only versions with an install-command need one). */
   docker: () => DockerEngine;
-  log: Logger;
   largeFileThreshold?: number;
   /** Replaces the global fetch for registry requests made through @kiln/oci's transport (see index.ts). */
   fetch?: typeof fetch;
 }
 
-export function builderHandlers(deps: BuilderDeps): BuilderHandlers {
+export function builderHandlers(deps: BuilderDeps): BuilderImplementation {
   const transports = new Transports(deps.config.images, deps.fetch);
   return {
-    // A failure is thrown: wrapHandlers sends it as the stream's status, with its code.
-    BuildModelVersion: (call) => build(call),
+    // The build's log lines as it writes them, then its result. A failure is thrown: the server sends it as the
+    // stream's status, with its code.
+    async *BuildModelVersion(request, context) {
+      const { model, version } = request;
+      if (!model) throw invalidArgument('model is required', 'BuildModelVersionRequest.model');
+      if (!(version > 0)) throw invalidArgument(`version must be >= 1, got ${version}`, 'BuildModelVersionRequest.version');
+      const responses = new MessageQueue<BuildModelVersionResponse>();
+      build(model, version, context, (line, number) => responses.push({ log: { line, number } })).then(
+        (result) => {
+          responses.push({ result });
+          responses.end();
+        },
+        (error: unknown) => responses.end({ error }),
+      );
+      yield* responses;
+    },
   };
 
-  async function build(call: Parameters<BuilderHandlers['BuildModelVersion']>[0]): Promise<void> {
-    const { model, version } = call.request;
-    if (!model) throw invalidArgument('model is required', 'BuildModelVersionRequest.model');
-    if (!(version > 0)) throw invalidArgument(`version must be >= 1, got ${version}`, 'BuildModelVersionRequest.version');
-    const log = forVersion(deps.log, model, version);
-    // A cancelled call (the registry went away, or this server is stopping) stops the build's streams.
-    const abort = new AbortController();
-    const cancel = () => abort.abort(new KilnError('CANCELLED', 'the build was cancelled', `${model} version ${version}`));
-    call.on('cancelled', cancel);
-    call.on('close', () => {
-      if (!call.writableFinished) cancel();
-    });
-
+  /** Builds the version; the context's signal (the registry went away, or this server is stopping) stops it. */
+  async function build(
+    model: string,
+    version: number,
+    context: HandlerContext,
+    onLine: (line: string, number: number) => void,
+  ): Promise<NonNullable<BuildModelVersionResponse['result']>> {
+    const { signal, logger: log } = context;
     const startTime = new Date();
     const buildLog = new BuildLog((line, number) => {
-      if (!abort.signal.aborted) call.write({ log: { line, number } } satisfies BuildModelVersionResponse);
+      if (!signal.aborted) onLine(line, number);
     }, log);
-    const v = await getVersion(deps.registry(), model, version);
+    const v = await getVersion(deps.registry(), model, version, signal);
     const plan = planBuild({ ...v, status: String(v.status) }, deps.config);
     log.info({ engine: plan.engine, files: plan.files.length, base: plan.base, target: plan.target.reference }, 'build started');
     buildLog.line(`building ${model} version ${version}: ${plan.files.length} files, ${plan.engine} build, to ${plan.target.reference}`);
@@ -62,26 +72,25 @@ export function builderHandlers(deps: BuilderDeps): BuilderHandlers {
     let built: BuiltImage;
     try {
       built = plan.engine === 'docker'
-        ? await deps.docker().build(plan, deps.blobs, buildLog, abort.signal)
-        : await buildDaemonless(plan, { blobs: deps.blobs, transports, layerCache: deps.layerCache, largeFileThreshold: deps.largeFileThreshold }, buildLog, abort.signal);
+        ? await deps.docker().build(plan, deps.blobs, buildLog, signal)
+        : await buildDaemonless(plan, { blobs: deps.blobs, transports, layerCache: deps.layerCache, largeFileThreshold: deps.largeFileThreshold }, buildLog, signal);
     } catch (err) {
-      if (abort.signal.aborted) throw abort.signal.reason;
+      if (signal.aborted) throw new KilnError('CANCELLED', 'the build was cancelled', `${model} version ${version}`);
       throw err;
     }
     const endTime = new Date();
     buildLog.line(`built ${built.imageReference} ${built.imageDigest} in ${endTime.getTime() - startTime.getTime()} ms`);
     log.info({ image: built.imageReference, digest: built.imageDigest, ms: endTime.getTime() - startTime.getTime() }, 'build done');
-    call.write({
-      result: { imageReference: built.imageReference, imageDigest: built.imageDigest, startTime: timestamp(startTime), endTime: timestamp(endTime) },
-    } satisfies BuildModelVersionResponse);
-    call.end();
+    return { imageReference: built.imageReference, imageDigest: built.imageDigest, startTime: timestamp(startTime), endTime: timestamp(endTime) };
   }
 }
 
-function getVersion(registry: RegistryClient, model: string, version: number): Promise<ModelVersion__Output> {
-  return new Promise((resolve, reject) =>
-    registry.GetModelVersion({ model, version }, (err, v) => (err ? reject(fromGrpcError(err, 'registry GetModelVersion')) : resolve(v!))),
-  );
+async function getVersion(registry: RegistryClient, model: string, version: number, signal: AbortSignal): Promise<ModelVersion__Output> {
+  try {
+    return await promiseClient(registry).GetModelVersion({ model, version }, { signal });
+  } catch (err) {
+    throw fromGrpcError(err, 'registry GetModelVersion');
+  }
 }
 
 function timestamp(date: Date): Timestamp {

@@ -6,10 +6,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
-import type { InferenceHandlers } from '@kiln/api/generated/kiln/v1/Inference';
+import type { InferenceImplementation } from '@kiln/api/handlers';
 import type { InferContractResponse } from '@kiln/api/generated/kiln/v1/InferContractResponse';
-import type { ModelVersion__Output } from '@kiln/api/generated/kiln/v1/ModelVersion';
 import { fromGrpcError, type RegistryClient } from '@kiln/api';
+import { promiseClient } from '@kiln/api/client';
 import { inferContract, localModelFiles, type InferredContract } from '@kiln/contract';
 import { readArchive, type ArchiveLimits } from '@kiln/archive';
 import { archiveFormat, openUploadStream } from '@kiln/api/upload-stream';
@@ -33,10 +33,9 @@ function response(r: InferredContract): InferContractResponse {
   return { contract: r.contract as InferContractResponse['contract'], metadata: r.metadata, format: r.format };
 }
 
-export function inferenceHandlers(deps: InferenceDeps): InferenceHandlers {
+export function inferenceHandlers(deps: InferenceDeps): InferenceImplementation {
   return {
-    async InferContract(call, callback) {
-      const req = call.request;
+    async InferContract(req, context) {
       const where = 'InferContractRequest';
       let result: InferredContract;
       switch (req.source) {
@@ -50,22 +49,19 @@ export function inferenceHandlers(deps: InferenceDeps): InferenceHandlers {
         }
         case 'modelVersion': {
           const ref = req.modelVersion!;
-          const version = await new Promise<ModelVersion__Output>((resolve, reject) =>
-            deps.registry().GetModelVersion({ model: ref.model, version: ref.version }, (err, v) =>
-              err ? reject(fromGrpcError(err, `${where}.model_version`)) : resolve(v!),
-            ),
-          );
+          const version = await promiseClient(deps.registry()).GetModelVersion({ model: ref.model, version: ref.version }, { signal: context.signal })
+            .catch((err: unknown) => { throw fromGrpcError(err, `${where}.model_version`); });
           result = await inferContract(blobModelFiles(version.files, deps.blobs), req.manifest || version.manifest);
           break;
         }
         default:
           throw invalidArgument('give stored_files, path or model_version', `${where}.source`);
       }
-      callback(null, response(result));
+      return response(result);
     },
 
-    async InferContractFromUpload(call, callback) {
-      const { header, body } = await openUploadStream(call, 'InferContractFromUploadRequest');
+    async InferContractFromUpload(requests, context) {
+      const { header, body } = await openUploadStream(requests, context.signal, 'InferContractFromUploadRequest');
       const dir = await mkdtemp(path.join(deps.tmpDir ?? os.tmpdir(), 'kiln-infer-'));
       try {
         await readArchive(body, {
@@ -80,7 +76,7 @@ export function inferenceHandlers(deps: InferenceDeps): InferenceHandlers {
             await pipeline(content, createWriteStream(target));
           },
         });
-        callback(null, response(await inferContract(await localModelFiles(dir), header.manifest)));
+        return response(await inferContract(await localModelFiles(dir), header.manifest));
       } finally {
         await rm(dir, { recursive: true, force: true });
       }

@@ -12,10 +12,10 @@ import type pg from 'pg';
 import PgBoss from 'pg-boss';
 import type { Logger } from 'pino';
 import { fromGrpcError, type BuilderClient } from '@kiln/api';
-import { buildSeconds, buildsFinished, setBuildQueueDepthSource } from '@kiln/api/metrics';
+import { promiseClient } from '@kiln/api/client';
+import { buildSeconds, buildsFinished, setBuildQueueDepthSource } from './metrics';
 import type { KilnConfig } from '@kiln/config';
 import { KilnError } from '@kiln/errors';
-import type { BuildModelVersionResponse__Output } from '@kiln/api/generated/kiln/v1/BuildModelVersionResponse';
 import { awaitsBuild } from './lifecycle';
 import { PostgresStore } from './store/postgres';
 import { BUILD_QUEUE_SCHEMA, orphanedBuilds, retryAbandonedBuildJobs, retryBuildJob } from './store/postgres/build-jobs';
@@ -226,27 +226,24 @@ export class BuildQueue {
     }
   }
 
-  private callBuilder(model: string, version: number, log: Logger, signal: AbortSignal, deadline: number): Promise<{ imageReference: string; imageDigest: string }> {
-    const { pool, events, builder } = this.options;
-    return new Promise((resolve, reject) => {
-      if (this.stopping) {
-        reject(fromGrpcError({ code: 14, details: 'the registry is shutting down' }));
-        return;
-      }
-      const call = builder.BuildModelVersion({ model, version }, { deadline });
-      this.inFlight.add(call);
-      const cancel = () => call.cancel();
-      signal.addEventListener('abort', cancel);
-      call.on('close', () => {
-        this.inFlight.delete(call);
-        signal.removeEventListener('abort', cancel);
+  private async callBuilder(model: string, version: number, log: Logger, signal: AbortSignal, deadline: number): Promise<{ imageReference: string; imageDigest: string }> {
+    const { events, builder } = this.options;
+    if (this.stopping) throw fromGrpcError({ code: 14, details: 'the registry is shutting down' });
+    const stopped = new AbortController();
+    const inFlight = { cancel: () => stopped.abort() };
+    this.inFlight.add(inFlight);
+    // A retried build numbers its lines from 1 again: they are stored after the earlier attempts' lines.
+    const offset = this.store.lastLogLine(model, version).catch(logNotRecorded);
+    offset.catch(() => {}); // surfaces through `pending` when a log line needs it
+    let result: { imageReference: string; imageDigest: string } | undefined;
+    let pending: Promise<void> = Promise.resolve();
+    try {
+      const responses = promiseClient(builder).BuildModelVersion({ model, version }, {
+        deadline,
+        signal: AbortSignal.any([signal, stopped.signal]),
       });
-      // A retried build numbers its lines from 1 again: they are stored after the earlier attempts' lines.
-      const offset = this.store.lastLogLine(model, version).catch(logNotRecorded);
-      offset.catch(() => {}); // surfaces through `pending` when a log line needs it
-      let result: { imageReference: string; imageDigest: string } | undefined;
-      let pending: Promise<void> = Promise.resolve();
-      call.on('data', (event: BuildModelVersionResponse__Output) => {
+      log.debug('builder called');
+      for await (const event of responses) {
         if (event.log) {
           const { number, line } = event.log;
           pending = pending
@@ -256,20 +253,16 @@ export class BuildQueue {
         } else if (event.result) {
           result = { imageReference: event.result.imageReference, imageDigest: event.result.imageDigest };
         }
-      });
-      call.on('error', (err) => {
-        this.inFlight.delete(call);
-        // The call's error wins; a log line that failed to store is then beside the point (and must not surface
-        // as an unhandled rejection).
-        pending.finally(() => reject(err)).catch(() => {});
-      });
-      call.on('end', () =>
-        pending.then(() => {
-          if (result) resolve(result);
-          else reject(fromGrpcError({ code: 13, details: 'the builder ended without a result' }));
-        }, reject),
-      );
-      log.debug('builder called');
-    });
+      }
+    } catch (err) {
+      // The call's error wins; a log line that failed to store is then beside the point.
+      await pending.catch(() => {});
+      throw err;
+    } finally {
+      this.inFlight.delete(inFlight);
+    }
+    await pending;
+    if (!result) throw fromGrpcError({ code: 13, details: 'the builder ended without a result' });
+    return result;
   }
 }

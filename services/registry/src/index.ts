@@ -3,12 +3,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { KilnConfig } from '@kiln/config';
 import type { Logger } from '@kiln/log';
-import { builderClient, fromGrpcError, inferenceClient, kilnProto, type grpc, type InferenceClient } from '@kiln/api';
+import { builderClient, fromGrpcError, inferenceClient, kilnProto, type InferenceClient } from '@kiln/api';
+import { promiseClient, type CallOptions, type InferencePromiseClient } from '@kiln/api/client';
 import { KilnError } from '@kiln/errors';
 import { startServer } from '@kiln/api/server';
 import { migrate, openDatabase } from '@kiln/metadata';
 import { openBlobStore } from '@kiln/blobstore/open';
 import type { InferContractResponse__Output } from '@kiln/api/generated/kiln/v1/InferContractResponse';
+import type { BlobStore } from '@kiln/blobstore';
 import type { Contract } from '@kiln/contract/types';
 import type { ModelVersion } from '@kiln/api/generated/kiln/v1/ModelVersion';
 import type { Encoded } from '@kiln/api/encoded';
@@ -55,13 +57,11 @@ class InferenceCaller {
     );
   }
 
-  async call<T>(what: string, send: (client: InferenceClient, deadline: Date, done: (err: grpc.ServiceError | null, res?: T) => void) => void): Promise<T> {
+  async call<T>(what: string, send: (client: InferencePromiseClient, options: CallOptions) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         await this.reachable();
-        return await new Promise<T>((resolve, reject) =>
-          send(this.client, new Date(Date.now() + this.timeoutMs), (err, res) => (err ? reject(err) : resolve(res!))),
-        );
+        return await send(promiseClient(this.client), { deadline: Date.now() + this.timeoutMs });
       } catch (err) {
         const failure = fromGrpcError(err, what);
         if (failure.code !== 'UNAVAILABLE' || attempt >= INFERENCE_ATTEMPTS) throw failure;
@@ -92,9 +92,7 @@ export async function startRegistry(config: KilnConfig, log: Logger): Promise<Ru
 
   const cache = new VersionCache<Encoded<ModelVersion>>(20_000, log, !db.embedded);
   if (!db.embedded) await cache.listen(db.url);
-  const shutdown = new AbortController();
   const handlers = registryHandlers({
-    shutdown: shutdown.signal,
     cache,
     store,
     blobs,
@@ -105,9 +103,8 @@ export async function startRegistry(config: KilnConfig, log: Logger): Promise<Ru
     readBlob: (digest) => blobs.read(digest),
     inferenceReachable: () => inference.reachable(),
     inferContract: (files, manifest) =>
-      inference.call<InferContractResponse__Output>('contract inference', (client, deadline, done) =>
-        client.InferContract({ storedFiles: { files }, manifest }, { deadline }, done),
-      ).then((res) => ({ contract: (res.contract ?? null) as Contract | null, metadata: res.metadata })),
+      inference.call('contract inference', (client, options) => client.InferContract({ storedFiles: { files }, manifest }, options))
+        .then((res) => ({ contract: (res.contract ?? null) as Contract | null, metadata: res.metadata })),
     onVersionCreated: async (tx, version) => {
       await queue.enqueue(postgresClientOf(tx), { model: version.model, version: version.version });
     },
@@ -121,7 +118,6 @@ export async function startRegistry(config: KilnConfig, log: Logger): Promise<Ru
     address: server.address,
     queueDepth: () => queue.depth(),
     async stop() {
-      shutdown.abort();
       await server.shutdown(config.shutdownGraceMs);
       await queue.stop();
       await sweeps.stop();

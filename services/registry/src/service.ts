@@ -1,14 +1,12 @@
 // The kiln.v1.Registry gRPC handlers: request validation and conversion at the edge, the work in upload.ts, gc/ and
 // the store.
-import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
-import type { RegistryHandlers } from '@kiln/api/generated/kiln/v1/Registry';
+import type { RegistryImplementation } from '@kiln/api/handlers';
 import type { UploadHeader__Output } from '@kiln/api/generated/kiln/v1/UploadHeader';
 import { invalidArgument, notFound, KilnError } from '@kiln/errors';
 import { archiveFormat, openUploadStream } from '@kiln/api/upload-stream';
 import { kilnProto } from '@kiln/api';
-import { addCallLogFields } from '@kiln/api/server';
 import { asMessage, encodeOnce, type Encoded } from '@kiln/api/encoded';
 import type { ModelVersion } from '@kiln/api/generated/kiln/v1/ModelVersion';
 import type { VersionRecord } from './store';
@@ -31,13 +29,11 @@ export interface RegistryDeps extends UploadDeps {
   /** Fails (UNAVAILABLE) when the inference service cannot be reached: an upload checks before it stores a byte,
    * rather than fail once all of it is stored. */
   inferenceReachable(): Promise<void>;
-  /** Aborted when the registry shuts down: open watches end with UNAVAILABLE so clients reconnect elsewhere. */
-  shutdown: AbortSignal;
 }
 
 const serializeVersion = kilnProto().kiln.v1.Registry.service.GetModelVersion.responseSerialize as (v: ModelVersion) => Buffer;
 
-export function registryHandlers(deps: RegistryDeps): RegistryHandlers {
+export function registryHandlers(deps: RegistryDeps): RegistryImplementation {
   const { store, log } = deps;
 
   async function requireVersion(model: string, version: number, where: string): Promise<VersionRecord> {
@@ -50,55 +46,45 @@ export function registryHandlers(deps: RegistryDeps): RegistryHandlers {
   }
 
   return {
-    UploadModel(call, callback) {
-      const abort = new AbortController();
-      let finished = false;
-      call.on('cancelled', () => {
-        if (!finished) abort.abort(new KilnError('CANCELLED', 'the client cancelled the upload'));
-      });
-      const run = async () => {
-        const opened = await openUploadStream(call, 'UploadModelRequest');
-        if (opened.header.model) addCallLogFields(call, { model: opened.header.model });
-        const header = toHeader(opened.header);
-        await deps.inferenceReachable();
-        const { body } = opened;
-        abort.signal.addEventListener('abort', () => body.destroy(abort.signal.reason), { once: true });
-        const record = await ingestUpload(header, body, deps, abort.signal);
-        finished = true;
-        callback(null, versionToProto(record));
-      };
-      return run();
+    async UploadModel(requests, context) {
+      const opened = await openUploadStream(requests, context.signal, 'UploadModelRequest');
+      if (opened.header.model) context.addLogFields({ model: opened.header.model });
+      const header = toHeader(opened.header);
+      await deps.inferenceReachable();
+      const { body } = opened;
+      context.signal.addEventListener('abort', () => body.destroy(context.signal.reason), { once: true });
+      const record = await ingestUpload(header, body, deps, context.signal);
+      return versionToProto(record);
     },
 
-    async GetModelVersion(call, callback) {
-      const { model, version } = call.request;
+    GetModelVersion(request) {
+      const { model, version } = request;
       const cached = version > 0 ? deps.cache.get(model, version) : undefined;
-      if (cached) {
-        callback(null, asMessage(cached));
-        return;
-      }
-      const readAt = deps.cache.generation();
-      const record = await requireVersion(model, version, 'GetModelVersionRequest');
-      const response = encodeOnce(serializeVersion, versionToProto(record));
-      deps.cache.put(record, response, readAt);
-      callback(null, asMessage(response));
+      // Not async: a cached version is answered without a promise of its own.
+      if (cached) return asMessage(cached);
+      return (async () => {
+        const readAt = deps.cache.generation();
+        const record = await requireVersion(model, version, 'GetModelVersionRequest');
+        const response = encodeOnce(serializeVersion, versionToProto(record));
+        deps.cache.put(record, response, readAt);
+        return asMessage(response);
+      })();
     },
 
-    async ListModels(call, callback) {
+    async ListModels(request) {
       const where = 'ListModelsRequest';
-      const size = pageSize(call.request.pageSize, `${where}.page_size`);
-      const after = decodePageToken<string>(call.request.pageToken, 'string', `${where}.page_token`);
-      const models = await store.listModels({ pageSize: size + 1, afterName: after, namePrefix: call.request.namePrefix });
+      const size = pageSize(request.pageSize, `${where}.page_size`);
+      const after = decodePageToken<string>(request.pageToken, 'string', `${where}.page_token`);
+      const models = await store.listModels({ pageSize: size + 1, afterName: after, namePrefix: request.namePrefix });
       const page = models.slice(0, size);
-      callback(null, {
+      return {
         models: page.map(modelToProto),
         nextPageToken: models.length > size ? encodePageToken(page[page.length - 1].name) : '',
-      });
+      };
     },
 
-    async ListModelVersions(call, callback) {
+    async ListModelVersions(r) {
       const where = 'ListModelVersionsRequest';
-      const r = call.request;
       validateModelName(r.model, `${where}.model`);
       const size = pageSize(r.pageSize, `${where}.page_size`);
       const before = decodePageToken<number>(r.pageToken, 'number', `${where}.page_token`);
@@ -106,14 +92,14 @@ export function registryHandlers(deps: RegistryDeps): RegistryHandlers {
       if (!(await store.modelExists(r.model))) throw notFound(`model ${r.model} does not exist`);
       const versions = await store.listVersions({ model: r.model, pageSize: size + 1, beforeVersion: before, statuses, labels: r.labels });
       const page = versions.slice(0, size);
-      callback(null, {
+      return {
         versions: page.map(versionToProto),
         nextPageToken: versions.length > size ? encodePageToken(page[page.length - 1].version) : '',
-      });
+      };
     },
 
-    async DeleteModelVersion(call, callback) {
-      const { model, version } = call.request;
+    async DeleteModelVersion(request) {
+      const { model, version } = request;
       const where = 'DeleteModelVersionRequest';
       validateModelName(model, `${where}.model`);
       if (version <= 0) throw invalidArgument('give the version number to delete', `${where}.version`);
@@ -136,11 +122,11 @@ export function registryHandlers(deps: RegistryDeps): RegistryHandlers {
       );
       vlog.info('version deleted');
       deps.events.notify(model, version);
-      callback(null, versionToProto(deleted!.record));
+      return versionToProto(deleted!.record);
     },
 
-    async DownloadModelVersion(call) {
-      const { model, version, paths } = call.request;
+    async *DownloadModelVersion(request, context) {
+      const { model, version, paths } = request;
       const record = await requireVersion(model, version, 'DownloadModelVersionRequest');
       let files = record.files;
       if (paths.length) {
@@ -151,12 +137,11 @@ export function registryHandlers(deps: RegistryDeps): RegistryHandlers {
           return f;
         });
       }
-      // A client that cancels or goes away gets its call destroyed, which then never drains nor errors: everything
-      // below also stops on 'close', and the blob stream being read is destroyed with it (its file or socket freed).
-      const gone = new AbortController();
-      const stop = () => gone.abort(new KilnError('CANCELLED', 'the client cancelled the download'));
-      call.once('cancelled', stop);
-      call.once('close', stop);
+      // Once the client has cancelled or gone away (or packing failed), the blob stream being read is destroyed (its
+      // file or socket freed).
+      const failed = new AbortController();
+      const gone = AbortSignal.any([context.signal, failed.signal]);
+      const stop = () => failed.abort(new KilnError('CANCELLED', 'the download stopped'));
       const pack = tar.pack();
       const packing = (async () => {
         for (const f of files) {
@@ -165,12 +150,12 @@ export function registryHandlers(deps: RegistryDeps): RegistryHandlers {
           await new Promise<void>((resolve, reject) => {
             const onGone = () => {
               source.destroy();
-              reject(gone.signal.reason);
+              reject(gone.reason);
             };
-            if (gone.signal.aborted) return onGone();
-            gone.signal.addEventListener('abort', onGone, { once: true });
+            if (gone.aborted) return onGone();
+            gone.addEventListener('abort', onGone, { once: true });
             const settle = (err?: unknown) => {
-              gone.signal.removeEventListener('abort', onGone);
+              gone.removeEventListener('abort', onGone);
               if (err) reject(err);
               else resolve();
             };
@@ -183,41 +168,33 @@ export function registryHandlers(deps: RegistryDeps): RegistryHandlers {
         pack.finalize();
       })().catch((err) => pack.destroy(err));
       try {
-        for await (const chunk of pack as unknown as AsyncIterable<Buffer>) {
-          if (gone.signal.aborted) return;
-          if (!call.write({ chunk })) await once(call, 'drain', { signal: gone.signal });
-        }
+        for await (const chunk of pack as unknown as AsyncIterable<Buffer>) yield { chunk };
         await packing;
       } catch (err) {
-        if (gone.signal.aborted) return;
-        stop(); // also lets go of the blob being read
+        if (context.signal.aborted) return;
         throw err;
       } finally {
+        stop(); // lets go of the blob being read, also when the server stops asking for chunks (a cancel)
         pack.destroy();
       }
-      call.end();
     },
 
-    async WatchModelVersion(call) {
-      const { model } = call.request;
-      let record = await requireVersion(model, call.request.version, 'WatchModelVersionRequest');
+    async *WatchModelVersion(request, context) {
+      const { model } = request;
+      let record = await requireVersion(model, request.version, 'WatchModelVersionRequest');
       const version = record.version;
-      const stop = new AbortController();
-      call.on('cancelled', () => stop.abort());
-      call.on('close', () => stop.abort());
-      const onShutdown = () => stop.abort();
-      deps.shutdown.addEventListener('abort', onShutdown, { once: true });
-      call.on('close', () => deps.shutdown.removeEventListener('abort', onShutdown));
-      call.write({ version: versionToProto(record) });
+      // A shutdown ends watches at once (with UNAVAILABLE, below) so that clients reconnect elsewhere.
+      const stop = AbortSignal.any([context.signal, context.shutdown]);
+      yield { version: versionToProto(record) };
       let lastLine = 0;
       let lastWasLog = false;
-      while (!stop.signal.aborted) {
+      while (!stop.aborted) {
         // The status before the lines: a build stores its last lines before its final status, so once a final status
         // is read every line is there to read, and the watch ends with the status after them.
         const now = await store.getVersion(model, version, true);
         if (!now) break;
         const lines = await store.logLinesAfter(model, version, lastLine);
-        for (const l of lines) call.write({ log: { line: l.line, number: l.number } });
+        for (const l of lines) yield { log: { line: l.line, number: l.number } };
         if (lines.length) {
           lastLine = lines[lines.length - 1].number;
           lastWasLog = true;
@@ -225,14 +202,13 @@ export function registryHandlers(deps: RegistryDeps): RegistryHandlers {
         if (now.status !== record.status || now.imageDigest !== record.imageDigest || (isFinal(now.status) && lastWasLog)) {
           // Every watch ends with the final version, also one that replays a finished build's log.
           record = now;
-          call.write({ version: versionToProto(now) });
+          yield { version: versionToProto(now) };
           lastWasLog = false;
         }
         if (isFinal(now.status)) break;
-        if (lines.length === 0) await deps.events.next(model, version, deps.watchPollMs, stop.signal);
+        if (lines.length === 0) await deps.events.next(model, version, deps.watchPollMs, stop);
       }
-      if (deps.shutdown.aborted && !call.cancelled) throw new KilnError('UNAVAILABLE', 'the registry is shutting down; watch again');
-      call.end();
+      if (context.shutdown.aborted && !context.signal.aborted) throw new KilnError('UNAVAILABLE', 'the registry is shutting down; watch again');
     },
   };
 }

@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { readArchive, type ArchiveFormat, type ArchiveLimits } from '@kiln/archive';
 import { invalidArgument } from '@kiln/errors';
-import { uploadBytes } from '@kiln/api/metrics';
+import { uploadBytes } from './metrics';
 import type { Contract } from '@kiln/contract/types';
 import { MAX_MANIFEST_BYTES, parseManifest, payloadMatcher } from '@kiln/manifest';
 import type { RegistryStore, StoredFile, StoreTransaction, VersionRecord } from './store';

@@ -1,0 +1,12 @@
+// Turns what a handler (or a later interceptor) throws into a gRPC status: a KilnError keeps its code, message and
+// location (see toGrpcError), anything else is INTERNAL.
+import { toGrpcError } from '../index';
+import type { Interceptor } from './interceptor';
+
+export const errorMapping: Interceptor = (next) => async (call) => {
+  try {
+    await next(call);
+  } catch (err) {
+    throw toGrpcError(err);
+  }
+};

@@ -1,0 +1,44 @@
+// Counts every call (grpc_server_started_total, grpc_server_handled_total by code, grpc_server_handling_seconds).
+import * as grpc from '@grpc/grpc-js';
+import { toGrpcError } from '../index';
+import { rpcHandled, rpcSeconds, rpcStarted } from '../metrics';
+import type { Interceptor, ServerCall } from './interceptor';
+
+type Labels = { grpc_service: string; grpc_method: string; grpc_type: string };
+const labelsByRpc = new Map<string, Labels>();
+
+function labelsOf(call: ServerCall): Labels {
+  let labels = labelsByRpc.get(call.context.rpc);
+  if (!labels) {
+    labels = { grpc_service: call.service, grpc_method: call.method, grpc_type: call.type };
+    labelsByRpc.set(call.context.rpc, labels);
+  }
+  return labels;
+}
+
+/** One call started, then one handled with the code it ended with: its status, or CANCELLED (DEADLINE_EXCEEDED)
+ * as soon as the client cancels (the deadline passes), whichever comes first. */
+export const metrics: Interceptor = (next) => async (call) => {
+  const labels = labelsOf(call);
+  rpcStarted.inc(labels);
+  const endTimer = rpcSeconds.startTimer(labels);
+  let ended = false;
+  const finish = (code: number) => {
+    if (ended) return;
+    ended = true;
+    endTimer();
+    rpcHandled.inc({ ...labels, grpc_code: grpc.status[code] ?? String(code) });
+  };
+  const { signal } = call.context;
+  const onAbort = () => finish(toGrpcError(signal.reason).code ?? grpc.status.CANCELLED);
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    await next(call);
+    finish(grpc.status.OK);
+  } catch (err) {
+    finish(toGrpcError(err).code ?? grpc.status.UNKNOWN);
+    throw err;
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+};
