@@ -14,7 +14,7 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Timestamp__Output } from '@kiln/api/generated/google/protobuf/Timestamp';
+import { timestampMs as tsMs } from '@kiln/api/timestamp';
 import { startKiln, uploadModel, waitForBuild, type UploadFile } from '../test/helpers/services';
 import { requireEnv } from '../test/helpers/test-config';
 
@@ -35,7 +35,6 @@ if (!process.env.KILN_TEST_DOCKER_HOST) {
 const env = requireEnv('KILN_TEST_DOCKER_HOST', 'KILN_TEST_BASE_IMAGE');
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-const tsMs = (t: Timestamp__Output | null) => (t ? Number(t.seconds) * 1000 + t.nanos / 1e6 : NaN);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 function docker(...args: string[]): number {

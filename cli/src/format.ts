@@ -2,20 +2,11 @@
 import type { ModelVersion__Output } from '@kiln/api/generated/kiln/v1/ModelVersion';
 import type { Model__Output } from '@kiln/api/generated/kiln/v1/Model';
 import type { Contract, Field, ValueType } from '@kiln/contract/types';
-
-export function bytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i += 1;
-  }
-  return i === 0 ? `${n} B` : `${v.toFixed(1)} ${units[i]}`;
-}
+import { fromTimestamp } from '@kiln/api/timestamp';
+import { formatBytes } from '@kiln/std';
 
 function time(t: { seconds: number; nanos: number } | null | undefined): string {
-  return t ? new Date(Number(t.seconds) * 1000 + Math.floor(t.nanos / 1e6)).toISOString() : '-';
+  return fromTimestamp(t)?.toISOString() ?? '-';
 }
 
 export const statusName = (s: string) => s.replace('MODEL_VERSION_STATUS_', '');
@@ -64,7 +55,7 @@ export function versionText(v: ModelVersion__Output): string {
   const lines = [
     `${v.model}:${v.version}  ${statusName(String(v.status))}${v.failureReason ? `: ${v.failureReason}` : ''}`,
     `  created:  ${time(v.createTime)}`,
-    `  size:     ${bytes(Number(v.totalSize))} in ${v.files.length} file(s)`,
+    `  size:     ${formatBytes(Number(v.totalSize))} in ${v.files.length} file(s)`,
   ];
   if (v.runtime) lines.push(`  runtime:  ${v.runtime}`);
   lines.push(`  image:    ${v.imageReference ? `${v.imageReference}${v.imageDigest ? `@${v.imageDigest}` : ''}` : '(not built yet)'}`);
@@ -73,13 +64,13 @@ export function versionText(v: ModelVersion__Output): string {
     lines.push('  metadata:', ...Object.entries(v.metadata).sort().map(([k, x]) => `    ${k}: ${x}`));
   }
   lines.push('  files:');
-  for (const f of v.files) lines.push(`    ${f.sha256.slice(0, 12)}  ${bytes(Number(f.size)).padStart(10)}  ${f.path}`);
+  for (const f of v.files) lines.push(`    ${f.sha256.slice(0, 12)}  ${formatBytes(Number(f.size)).padStart(10)}  ${f.path}`);
   lines.push('  contract:', contractText(v.contract as unknown as Contract));
   return lines.join('\n');
 }
 
 export function versionRow(v: ModelVersion__Output): string {
-  return `${String(v.version).padStart(6)}  ${statusName(String(v.status)).padEnd(9)}  ${time(v.createTime)}  ${bytes(Number(v.totalSize)).padStart(10)}  ${v.imageReference || '-'}`;
+  return `${String(v.version).padStart(6)}  ${statusName(String(v.status)).padEnd(9)}  ${time(v.createTime)}  ${formatBytes(Number(v.totalSize)).padStart(10)}  ${v.imageReference || '-'}`;
 }
 
 export function modelRow(m: Model__Output): string {

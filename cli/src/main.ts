@@ -15,9 +15,10 @@ import type { WatchModelVersionResponse__Output } from '@kiln/api/generated/kiln
 import { inferContract, localModelFiles } from '@kiln/contract';
 import { KilnError, invalidArgument } from '@kiln/errors';
 import { EXIT, exitCodeFor } from './exit-codes';
-import { bytes, contractText, modelRow, statusName, versionRow, versionText, WatchView } from './format';
+import { contractText, modelRow, statusName, versionRow, versionText, WatchView } from './format';
 import { upload, uploadSource } from './upload';
 import { readFile } from 'node:fs/promises';
+import { formatBytes } from '@kiln/std';
 
 const DEFAULT_ADDRESS = '127.0.0.1:50051';
 
@@ -82,7 +83,7 @@ program
         )
       : undefined;
     const started = Date.now();
-    bar?.start(source.size || 1, 0, { sent: '0 B', total: bytes(source.size), rate: '0 B' });
+    bar?.start(source.size || 1, 0, { sent: '0 B', total: formatBytes(source.size), rate: '0 B' });
     const abort = new AbortController();
     process.once('SIGINT', () => abort.abort());
     let version: ModelVersion__Output;
@@ -92,7 +93,7 @@ program
         signal: abort.signal,
         onProgress: (sent) => {
           const seconds = Math.max((Date.now() - started) / 1000, 0.001);
-          bar?.update(Math.min(sent, source.size || sent), { sent: bytes(sent), rate: bytes(Math.round(sent / seconds)) });
+          bar?.update(Math.min(sent, source.size || sent), { sent: formatBytes(sent), rate: formatBytes(Math.round(sent / seconds)) });
         },
       });
     } finally {
@@ -100,7 +101,7 @@ program
     }
     if (!globals().json) {
       const seconds = (Date.now() - started) / 1000;
-      process.stderr.write(`uploaded ${bytes(Number(version.totalSize))} in ${seconds.toFixed(1)} s\n`);
+      process.stderr.write(`uploaded ${formatBytes(Number(version.totalSize))} in ${seconds.toFixed(1)} s\n`);
     }
     if (opts.wait) version = await follow(version.model, Number(version.version), globals().json ? undefined : new WatchView(process.stderr));
     print('kiln.v1.ModelVersion', version, () => versionText(version));
@@ -205,7 +206,7 @@ program
       const summary = { model, version: Number(v.version), path: dir, fileCount: written.length, bytes: total, files: written };
       process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     } else {
-      process.stderr.write(`${written.length} file(s), ${bytes(total)} of ${model}:${v.version} written to ${dir}\n`);
+      process.stderr.write(`${written.length} file(s), ${formatBytes(total)} of ${model}:${v.version} written to ${dir}\n`);
     }
   });
 

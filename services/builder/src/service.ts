@@ -5,7 +5,7 @@ import type { HandlerContext } from '@kiln/api/context';
 import { MessageQueue } from '@kiln/api/message-queue';
 import type { BuildModelVersionResponse } from '@kiln/api/generated/kiln/v1/BuildModelVersionResponse';
 import type { ModelVersion__Output } from '@kiln/api/generated/kiln/v1/ModelVersion';
-import type { Timestamp } from '@kiln/api/generated/google/protobuf/Timestamp';
+import { toTimestamp } from '@kiln/api/timestamp';
 import { fromGrpcError, type RegistryClient } from '@kiln/api';
 import { promiseClient } from '@kiln/api/client';
 import type { BlobStore } from '@kiln/blobstore';
@@ -81,7 +81,7 @@ export function builderHandlers(deps: BuilderDeps): BuilderImplementation {
     const endTime = new Date();
     buildLog.line(`built ${built.imageReference} ${built.imageDigest} in ${endTime.getTime() - startTime.getTime()} ms`);
     log.info({ image: built.imageReference, digest: built.imageDigest, ms: endTime.getTime() - startTime.getTime() }, 'build done');
-    return { imageReference: built.imageReference, imageDigest: built.imageDigest, startTime: timestamp(startTime), endTime: timestamp(endTime) };
+    return { imageReference: built.imageReference, imageDigest: built.imageDigest, startTime: toTimestamp(startTime), endTime: toTimestamp(endTime) };
   }
 }
 
@@ -93,7 +93,3 @@ async function getVersion(registry: RegistryClient, model: string, version: numb
   }
 }
 
-function timestamp(date: Date): Timestamp {
-  const ms = date.getTime();
-  return { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1_000_000 };
-}

@@ -1,16 +1,10 @@
 // Conversions between the registry's records and kiln.v1 messages (proto-loader object form).
 import type { ModelVersion } from '@kiln/api/generated/kiln/v1/ModelVersion';
 import type { Model } from '@kiln/api/generated/kiln/v1/Model';
-import type { Timestamp } from '@kiln/api/generated/google/protobuf/Timestamp';
+import { toTimestamp } from '@kiln/api/timestamp';
 import { invalidArgument } from '@kiln/errors';
 import type { ModelRecord, VersionRecord } from './store';
 import { STATUSES, type VersionStatus } from './lifecycle';
-
-export function timestamp(date: Date | null): Timestamp | null {
-  if (!date) return null;
-  const ms = date.getTime();
-  return { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1_000_000 };
-}
 
 export function versionToProto(v: VersionRecord): ModelVersion {
   return {
@@ -18,7 +12,7 @@ export function versionToProto(v: VersionRecord): ModelVersion {
     version: v.version,
     status: `MODEL_VERSION_STATUS_${v.status}`,
     failureReason: v.failureReason,
-    createTime: timestamp(v.createTime),
+    createTime: toTimestamp(v.createTime),
     files: v.files.map((f) => ({ path: f.path, size: f.size, sha256: f.sha256, executable: f.executable })),
     totalSize: v.totalSize,
     manifest: v.manifest,
@@ -27,9 +21,9 @@ export function versionToProto(v: VersionRecord): ModelVersion {
     contract: v.contract as ModelVersion['contract'],
     imageReference: v.imageReference,
     imageDigest: v.imageDigest,
-    buildStartTime: timestamp(v.buildStartTime),
-    buildEndTime: timestamp(v.buildEndTime),
-    deleteTime: timestamp(v.deleteTime),
+    buildStartTime: toTimestamp(v.buildStartTime),
+    buildEndTime: toTimestamp(v.buildEndTime),
+    deleteTime: toTimestamp(v.deleteTime),
     runtime: v.runtime,
   };
 }
@@ -39,8 +33,8 @@ export function modelToProto(m: ModelRecord): Model {
     name: m.name,
     latestVersion: m.latestVersion,
     versionCount: m.versionCount,
-    createTime: timestamp(m.createTime),
-    updateTime: timestamp(m.updateTime),
+    createTime: toTimestamp(m.createTime),
+    updateTime: toTimestamp(m.updateTime),
   };
 }
 
