@@ -5,12 +5,12 @@
 // the message grpc-js concatenates from those reads. V8 sees little of it (the JS objects are tiny), so its young
 // generation rarely fills, and a collection comes only when external memory has grown by 64 MiB: a full
 // mark-compact every ~32 MiB uploaded, with up to ~64 MiB of dead buffers resident in between. A young-generation
-// collection after every few MiB of upload frees them at ~1 ms each, and spares those full collections.
+// collection after every few MiB of upload frees them cheaply, and spares those full collections.
 // What outlives two young collections (such as an S3 part request, in flight longer than 8 MiB of upload) moves to the
-// old generation and dies there, with the buffers it holds: ~9 MiB more resident per GiB uploaded, until V8's
+// old generation and dies there, with the buffers it holds, so residency creeps up with every GiB until V8's
 // external-memory limit (64 MiB) starts a full collection. A full collection forced after every GiB keeps a long
-// upload flat. Not more often: once one is forced, V8 also collects fully much more often by itself, and every
-// 128 MiB cost the registry a quarter more CPU per GiB (bench/README.md).
+// upload flat. Not more often: once one is forced, V8 also collects fully much more often by itself, which costs
+// the registry CPU per GiB (the figures behind each choice: bench/README.md, "Measurements behind code choices").
 import v8 from 'node:v8';
 import vm from 'node:vm';
 

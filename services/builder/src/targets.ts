@@ -51,8 +51,8 @@ export class Transports {
 
 /**
  * Bytes per PATCH when a large blob is pushed in chunks. Fewer, bigger requests push a GiB layer faster to a
- * Distribution registry than @kiln/oci's 8 MiB default (measured against the test registry: 8 MiB 92 MB/s, 32 MiB
- * 119 MB/s, 128 MiB 131 MB/s; one streamed PATCH ~320 MB/s); one chunk per blob pushed at a time is in memory.
+ * Distribution registry than @kiln/oci's 8 MiB default, and gains little beyond 32 MiB (bench/README.md,
+ * "Measurements behind code choices"); one chunk per blob pushed at a time is in memory.
  */
 export const PUSH_CHUNK_BYTES = 32 * 1024 * 1024;
 
