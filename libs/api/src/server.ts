@@ -208,9 +208,9 @@ const UPLOAD_WINDOW_BYTES = 8 * 1024 * 1024;
  * Node's HTTP/2 server advertises a 64 KiB stream window, so a client-streamed upload stalls for a window update
  * every 64 KiB, which caps it well below loopback speed (bench/README.md, "Measurements behind code choices").
  * grpc-js offers no server option for it (only the client side has grpc-node.flow_control_window), so each new
- * session gets larger windows as it opens. The open
- * sessions are also kept, for a shutdown to cancel (see shutdown). This reaches into grpc-js's http2 servers; if a
- * grpc-js upgrade moves them, uploads only get slower and forceShutdown is left alone.
+ * session gets larger windows as it opens. The open sessions are also kept, for a shutdown to cancel (see
+ * shutdown). This reaches into grpc-js's http2 servers; if a grpc-js upgrade moves them, uploads only get slower and
+ * forceShutdown is left alone.
  */
 function watchSessions(server: grpc.Server): Set<import('node:http2').ServerHttp2Session> {
   const open = new Set<import('node:http2').ServerHttp2Session>();
