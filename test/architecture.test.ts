@@ -20,7 +20,7 @@ const ALLOWED: Record<string, string[]> = {
   'libs/oci': ['errors', 'std'],
   'libs/blobstore': ['config', 'errors'],
   'libs/contract': ['errors', 'manifest', 'std'],
-  'libs/api': ['errors', 'archive'],
+  'libs/api': ['errors', 'archive', 'contract'],
   'services/registry': ['api', 'archive', 'blobstore', 'config', 'contract', 'errors', 'log', 'manifest', 'metadata', 'std'],
   'services/builder': ['api', 'blobstore', 'config', 'errors', 'log', 'manifest', 'oci', 'std'],
   'services/inference': ['api', 'archive', 'blobstore', 'config', 'contract', 'errors', 'log', 'std'],

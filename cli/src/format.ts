@@ -3,6 +3,7 @@ import type { ModelVersion__Output } from '@kiln/api/generated/kiln/v1/ModelVers
 import type { Model__Output } from '@kiln/api/generated/kiln/v1/Model';
 import type { Contract, Field, ValueType } from '@kiln/contract/types';
 import { fromTimestamp } from '@kiln/api/timestamp';
+import { contractFromMessage } from '@kiln/api/contract';
 import { formatBytes } from '@kiln/std';
 
 function time(t: { seconds: number; nanos: number } | null | undefined): string {
@@ -65,7 +66,7 @@ export function versionText(v: ModelVersion__Output): string {
   }
   lines.push('  files:');
   for (const f of v.files) lines.push(`    ${f.sha256.slice(0, 12)}  ${formatBytes(Number(f.size)).padStart(10)}  ${f.path}`);
-  lines.push('  contract:', contractText(v.contract as unknown as Contract));
+  lines.push('  contract:', contractText(contractFromMessage(v.contract)));
   return lines.join('\n');
 }
 

@@ -30,7 +30,7 @@ export interface InferenceDeps {
 }
 
 function response(r: InferredContract): InferContractResponse {
-  return { contract: r.contract as InferContractResponse['contract'], metadata: r.metadata, format: r.format };
+  return { contract: r.contract, metadata: r.metadata, format: r.format };
 }
 
 export function inferenceHandlers(deps: InferenceDeps): InferenceImplementation {

@@ -18,7 +18,7 @@ export function versionToProto(v: VersionRecord): ModelVersion {
     manifest: v.manifest,
     labels: v.labels,
     metadata: v.metadata,
-    contract: v.contract as ModelVersion['contract'],
+    contract: v.contract,
     imageReference: v.imageReference,
     imageDigest: v.imageDigest,
     buildStartTime: toTimestamp(v.buildStartTime),

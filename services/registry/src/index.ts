@@ -11,7 +11,7 @@ import { migrate, openDatabase } from '@kiln/metadata';
 import { openBlobStore } from '@kiln/blobstore/open';
 import type { InferContractResponse__Output } from '@kiln/api/generated/kiln/v1/InferContractResponse';
 import type { BlobStore } from '@kiln/blobstore';
-import type { Contract } from '@kiln/contract/types';
+import { contractFromMessage } from '@kiln/api/contract';
 import type { ModelVersion } from '@kiln/api/generated/kiln/v1/ModelVersion';
 import type { Encoded } from '@kiln/api/encoded';
 import { registryHandlers } from './service';
@@ -104,7 +104,7 @@ export async function startRegistry(config: KilnConfig, log: Logger): Promise<Ru
     inferenceReachable: () => inference.reachable(),
     inferContract: (files, manifest) =>
       inference.call('contract inference', (client, options) => client.InferContract({ storedFiles: { files }, manifest }, options))
-        .then((res) => ({ contract: (res.contract ?? null) as Contract | null, metadata: res.metadata })),
+        .then((res) => ({ contract: contractFromMessage(res.contract, 'inference response contract'), metadata: res.metadata })),
     onVersionCreated: async (tx, version) => {
       await queue.enqueue(postgresClientOf(tx), { model: version.model, version: version.version });
     },
