@@ -6,11 +6,14 @@ import { inferContract, localModelFiles } from '@kiln/contract';
 import { KilnError } from '@kiln/errors';
 import { contractFromMessage } from './contract';
 import { kilnProto } from './index';
+import type { InferContractResponse__Output } from '../generated/kiln/v1/InferContractResponse';
+import type { Contract as ContractMessage } from '../generated/kiln/v1/Contract';
 
 const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../test/fixtures');
 const { InferContract } = kilnProto().kiln.v1.Inference.service;
 /** Through the wire and back, as a client of InferContract reads it (proto-loader's output form). */
-const overTheWire = (contract: unknown) => InferContract.responseDeserialize(InferContract.responseSerialize({ contract })).contract;
+const overTheWire = (contract: ContractMessage) =>
+  (InferContract.responseDeserialize(InferContract.responseSerialize({ contract })) as InferContractResponse__Output).contract;
 
 for (const model of ['onnx/containers', 'onnx/all_dtypes', 'savedmodel/tf1_sparse_ragged', 'savedmodel/tf2_signatures', 'third-party/hydrosphere/spark_model']) {
   test(`${model}: a contract read back from the wire is the contract that was sent`, async () => {
