@@ -33,6 +33,20 @@ const kilnAt = (address: string, ...args: string[]): Promise<Run> =>
 const ndjson = (stdout: string) =>
   stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as { version?: { version: string; status: string }; log?: { line: string; number: string } });
 
+it('npm ci links the kiln command: npx kiln and node_modules/.bin/kiln run from any folder', async () => {
+  const outside = await mkdtemp(path.join(os.tmpdir(), 'kiln-npx-'));
+  const run = (file: string, args: string[], cwd: string) =>
+    new Promise<Run>((resolve) =>
+      execFile(file, args, { cwd }, (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr })),
+    );
+  const linked = await run(path.join(root, 'node_modules/.bin/kiln'), ['--help'], outside);
+  assert.equal(linked.code, 0, linked.stderr);
+  assert.match(linked.stdout, /^Usage: kiln /);
+  const npx = await run('npx', ['--no-install', 'kiln', '--help'], root);
+  assert.equal(npx.code, 0, npx.stderr);
+  assert.match(npx.stdout, /^Usage: kiln /);
+});
+
 describe('kiln CLI against npm start on embedded defaults', () => {
   let server: ChildProcess;
   let address: string;
