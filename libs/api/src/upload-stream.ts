@@ -19,20 +19,6 @@ export function archiveFormat(format: unknown, where: string): ArchiveFormat {
   return known;
 }
 
-/** Messages grpc-js may hold for an upload before the registry reads them (each up to the client's chunk size). */
-const UPLOAD_READ_AHEAD_MESSAGES = 2;
-
-/**
- * grpc-js reads a call's messages from HTTP/2 on demand, into an object-mode Readable whose high-water mark (16, with
- * no option to change it) is then the read-ahead: 16 MiB per upload at 1 MiB chunks, held long enough to outlive
- * young-generation collections. Two are enough to keep the pipe full; beyond them the HTTP/2 window holds the client
- * back. Node keeps the mark in _readableState (stable for years, though not public); without it this does nothing.
- */
-function limitReadAhead(call: Readable, messages: number): void {
-  const state = (call as unknown as { _readableState?: { highWaterMark?: unknown } })._readableState;
-  if (state && typeof state.highWaterMark === 'number') state.highWaterMark = messages;
-}
-
 interface UploadMessage<H> {
   header?: H | null;
   chunk?: Buffer;
@@ -48,7 +34,6 @@ export async function openUploadStream<H>(
   signal: AbortSignal,
   requestName: string,
 ): Promise<{ header: H; body: Readable }> {
-  if (requests instanceof Readable) limitReadAhead(requests, UPLOAD_READ_AHEAD_MESSAGES);
   const messages = requests[Symbol.asyncIterator]();
   const first = await messages.next();
   if (first.done || !first.value.header) {
