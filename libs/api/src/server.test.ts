@@ -74,7 +74,7 @@ test('a deadline aborts the handler\'s signal: the client\'s cancel at its deadl
 
 test('a call whose client never cancels is stopped by the server\'s deadline timer, with DEADLINE_EXCEEDED', async () => {
   const call = Object.assign(new EventEmitter(), { getDeadline: () => Date.now() + 50, getPeer: () => 'peer', metadata: new grpc.Metadata() });
-  const context = new CallContext('s/M', call as never, new AbortController(), new AbortController().signal, silent, {});
+  const context = new CallContext('s/M', call as never, new AbortController().signal, silent, {});
   const keepAlive = setTimeout(() => {}, 5000); // the deadline timer is unref'd: a server keeps the process up
   await once(context.signal, 'abort');
   clearTimeout(keepAlive);

@@ -14,7 +14,6 @@ import { chain, type Interceptor, type Next, type RpcType, type ServerCall } fro
 import { metrics } from './interceptors/metrics';
 import { logging } from './interceptors/logging';
 import { errorMapping } from './interceptors/errors';
-import { trackCalls } from './interceptors/shutdown';
 
 export type { Interceptor, ServerCall } from './interceptors/interceptor';
 export type { HandlerContext, Caller } from './context';
@@ -38,7 +37,7 @@ export interface RunningServer {
 }
 
 export interface ServerOptions {
-  /** Interceptors run after the built-in ones (shutdown tracking, metrics, logging, error mapping), in order: what
+  /** Interceptors run after the built-in ones (metrics, logging, error mapping), in order: what
    * they throw is mapped to a status, logged and counted like a handler's errors. */
   interceptors?: Interceptor[];
 }
@@ -54,11 +53,10 @@ export async function startServer(
 ): Promise<RunningServer> {
   const server = new grpc.Server(CHANNEL_OPTIONS);
   const health = new HealthImplementation({ '': 'SERVING' });
-  const handling = new Set<Promise<void>>();
   const calls: ServerCalls = { live: new Set(), draining: new AbortController(), log };
-  // Outermost first: tracking and metrics see every call's end; logging and metrics see the status error mapping
-  // made of what the handler or a later interceptor (authentication, authorization, audit) threw.
-  const interceptors = [trackCalls(handling), metrics, logging(log), errorMapping, ...(options.interceptors ?? [])];
+  // Outermost first: metrics see every call's end; logging and metrics see the status error mapping made of what
+  // the handler or a later interceptor (authentication, authorization, audit) threw.
+  const interceptors = [metrics, logging(log), errorMapping, ...(options.interceptors ?? [])];
   for (const s of services) {
     server.addService(withEncodedResponses(s.definition), grpcHandlers(s, interceptors, calls));
     health.setStatus(s.name, 'SERVING');
@@ -100,14 +98,14 @@ export async function startServer(
       });
       // Calls cancelled at the end of the grace period have handlers still cleaning up (an upload removing what it
       // stored): the caller closes the database and the blob store only after them.
-      if (handling.size) {
+      if (calls.live.size) {
         let timer: NodeJS.Timeout | undefined;
         const waited = await Promise.race([
-          Promise.all(handling).then(() => true),
+          new Promise<boolean>((resolve) => (calls.idle = () => resolve(true))),
           new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), CLEAN_UP_MS))),
         ]);
         clearTimeout(timer);
-        if (!waited) log.warn({ calls: handling.size, waitedMs: CLEAN_UP_MS }, 'cancelled calls still cleaning up; stopping anyway');
+        if (!waited) log.warn({ calls: calls.live.size, waitedMs: CLEAN_UP_MS }, 'cancelled calls still cleaning up; stopping anyway');
       }
     },
   };
@@ -115,8 +113,11 @@ export async function startServer(
 
 /** What every call of one server shares. */
 interface ServerCalls {
-  /** Contexts of the calls running, for a shutdown to cancel at the end of its grace period. */
+  /** Contexts of the calls running (their handlers and interceptors not settled yet, cleaning up included), for a
+   * shutdown to cancel at the end of its grace period and then wait for. */
   live: Set<CallContext>;
+  /** Called when the last running call settles (set by a shutdown waiting for them). */
+  idle?: () => void;
   /** Aborted when the shutdown starts (HandlerContext.shutdown). */
   draining: AbortController;
   log: Logger;
@@ -144,13 +145,18 @@ function grpcHandlers(registration: ServiceRegistration, interceptors: Intercept
     const rpc = `${registration.name}/${method}`;
     const handle = handler as unknown as (input: unknown, context: CallContext) => unknown;
     const start = (call: GrpcCall, request: unknown, run: (context: CallContext) => Promise<void>, fail: (status: unknown) => void) => {
-      const context = new CallContext(rpc, call, new AbortController(), calls.draining.signal, calls.log, requestLogFields(request));
+      const context = new CallContext(rpc, call, calls.draining.signal, calls.log, requestLogFields(request));
       calls.live.add(context);
       (call as NodeJS.EventEmitter).once('cancelled', () => context.cancel(clientCancelled()));
       const pending: PendingCall = { service: registration.name, method, type, context, run: () => run(context) };
-      invoke(pending).catch(fail).finally(() => {
+      const settle = () => {
         context.settle();
         calls.live.delete(context);
+        if (calls.live.size === 0) calls.idle?.();
+      };
+      invoke(pending).then(settle, (status) => {
+        fail(status);
+        settle();
       });
     };
     if (type === 'unary') {

@@ -1,5 +1,5 @@
-// Cross-cutting work around every handler (metrics, logging, error mapping, shutdown tracking; authentication,
-// authorization and audit next) as interceptors: each wraps the rest of the chain, and they compose in order.
+// Cross-cutting work around every handler (metrics, logging, error mapping; authentication, authorization and audit
+// next) as interceptors: each wraps the rest of the chain, and they compose in order.
 import type { InterceptorContext } from '../context';
 
 export type RpcType = 'unary' | 'client_stream' | 'server_stream' | 'bidi_stream';

@@ -29,16 +29,12 @@ export const metrics: Interceptor = (next) => async (call) => {
     endTimer();
     rpcHandled.inc({ ...labels, grpc_code: grpc.status[code] ?? String(code) });
   };
-  const { signal } = call.context;
-  const onAbort = () => finish(toGrpcError(signal.reason).code ?? grpc.status.CANCELLED);
-  signal.addEventListener('abort', onAbort, { once: true });
+  call.context.onCancel((reason) => finish(toGrpcError(reason).code ?? grpc.status.CANCELLED));
   try {
     await next(call);
     finish(grpc.status.OK);
   } catch (err) {
     finish(toGrpcError(err).code ?? grpc.status.UNKNOWN);
     throw err;
-  } finally {
-    signal.removeEventListener('abort', onAbort);
   }
 };
