@@ -66,7 +66,8 @@ export class CallContext implements InterceptorContext {
   private cancelReason?: KilnError;
   private cancelListeners?: Array<(reason: KilnError) => void>;
   private deadlineTimer?: NodeJS.Timeout;
-  private settled = false;
+  /** Whether the call's handler and interceptors have settled. */
+  settled = false;
 
   constructor(
     readonly rpc: string,

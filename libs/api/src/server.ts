@@ -147,7 +147,9 @@ function grpcHandlers(registration: ServiceRegistration, interceptors: Intercept
     const start = (call: GrpcCall, request: unknown, run: (context: CallContext) => Promise<void>, fail: (status: unknown) => void) => {
       const context = new CallContext(rpc, call, calls.draining.signal, calls.log, requestLogFields(request));
       calls.live.add(context);
-      (call as NodeJS.EventEmitter).once('cancelled', () => context.cancel(clientCancelled()));
+      // grpc-js also says 'cancelled' when a client resets a call it already has the answer to: a reason (an error,
+      // with its stack) is made only for a call still running.
+      (call as NodeJS.EventEmitter).once('cancelled', () => !context.settled && context.cancel(clientCancelled()));
       const pending: PendingCall = { service: registration.name, method, type, context, run: () => run(context) };
       const settle = () => {
         context.settle();
