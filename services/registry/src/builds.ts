@@ -66,6 +66,8 @@ export class BuildQueue {
   /** This process in lease owners' names (each lease adds a token of its own). */
   private readonly owner = `${os.hostname()}:${process.pid}`;
   private readonly inFlight = new Set<{ cancel(): void }>();
+  /** Build attempts running (jobs handed to run()), for stop() to wait on. */
+  private readonly running = new Set<Promise<void>>();
   private watchdog?: NodeJS.Timeout;
   private stopping = false;
 
@@ -93,7 +95,15 @@ export class BuildQueue {
     if (!existing) await this.boss.createQueue(QUEUE, { name: QUEUE, policy: 'standard' });
     if (this.options.work !== false) {
       await this.boss.work<BuildJob>(QUEUE, { pollingIntervalSeconds: 0.5, batchSize: 1, includeMetadata: true }, async (jobs) => {
-        for (const job of jobs) await this.run(job as PgBoss.JobWithMetadata<BuildJob>);
+        for (const job of jobs) {
+          const running = this.run(job as PgBoss.JobWithMetadata<BuildJob>);
+          this.running.add(running);
+          try {
+            await running;
+          } finally {
+            this.running.delete(running);
+          }
+        }
       });
       const tick = () => void this.supervise();
       this.watchdog = setInterval(tick, (this.options.settings.leaseSeconds * 1000) / 3).unref();
@@ -108,6 +118,17 @@ export class BuildQueue {
     this.stopping = true;
     for (const call of this.inFlight) call.cancel();
     await this.boss.stop({ graceful: true, wait: true, timeout: 10_000 });
+    // pg-boss's wait misses a job it fetched as the stop began: its attempt would then touch the pool after the
+    // registry closed it. Every attempt started has settled before stop() returns (each ends quickly: its builder
+    // call was cancelled above, or it sees `stopping`).
+    if (this.running.size) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...this.running]),
+        new Promise((resolve) => (timer = setTimeout(resolve, 10_000))),
+      ]);
+      clearTimeout(timer);
+    }
   }
 
   /** Enqueues the build inside the caller's transaction: the job exists exactly when the version does. */
