@@ -59,7 +59,8 @@ export function requestLogFields(request: unknown): Record<string, unknown> {
  */
 export class CallContext implements InterceptorContext {
   readonly deadline?: number;
-  private fields: Record<string, unknown>;
+  /** Made from the request when first needed: most calls never log. */
+  private fields?: Record<string, unknown>;
   private childLogger?: Logger;
   private knownCaller?: Caller;
   private abort?: AbortController;
@@ -74,9 +75,8 @@ export class CallContext implements InterceptorContext {
     private readonly call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerReadableStream<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>,
     readonly shutdown: AbortSignal,
     private readonly serverLogger: Logger,
-    fields: Record<string, unknown>,
+    private readonly request: unknown,
   ) {
-    this.fields = fields;
     const deadline = call.getDeadline();
     const ms = deadline instanceof Date ? deadline.getTime() : deadline;
     if (Number.isFinite(ms)) this.deadline = ms;
@@ -114,15 +114,16 @@ export class CallContext implements InterceptorContext {
   }
 
   get logger(): Logger {
-    return (this.childLogger ??= Object.keys(this.fields).length ? this.serverLogger.child(this.fields) : this.serverLogger);
+    const fields = this.logFields;
+    return (this.childLogger ??= Object.keys(fields).length ? this.serverLogger.child(fields) : this.serverLogger);
   }
 
   get logFields(): Readonly<Record<string, unknown>> {
-    return this.fields;
+    return (this.fields ??= requestLogFields(this.request));
   }
 
   addLogFields(fields: Record<string, unknown>): void {
-    this.fields = { ...this.fields, ...fields };
+    this.fields = { ...this.logFields, ...fields };
     this.childLogger = undefined;
   }
 

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { CHANNEL_OPTIONS } from './index';
 import { addLazyReflection } from './reflection';
 import { withEncodedResponses } from './encoded';
-import { CallContext, clientCancelled, requestLogFields, serverStopping } from './context';
+import { CallContext, clientCancelled, serverStopping } from './context';
 import type { AnyImplementation } from './handlers';
 import { chain, type Interceptor, type Next, type RpcType, type ServerCall } from './interceptors/interceptor';
 import { metrics } from './interceptors/metrics';
@@ -145,7 +145,7 @@ function grpcHandlers(registration: ServiceRegistration, interceptors: Intercept
     const rpc = `${registration.name}/${method}`;
     const handle = handler as unknown as (input: unknown, context: CallContext) => unknown;
     const start = (call: GrpcCall, request: unknown, run: (context: CallContext) => Promise<void>, fail: (status: unknown) => void) => {
-      const context = new CallContext(rpc, call, calls.draining.signal, calls.log, requestLogFields(request));
+      const context = new CallContext(rpc, call, calls.draining.signal, calls.log, request);
       calls.live.add(context);
       // grpc-js also says 'cancelled' when a client resets a call it already has the answer to: a reason (an error,
       // with its stack) is made only for a call still running.

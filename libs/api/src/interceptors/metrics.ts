@@ -6,6 +6,16 @@ import type { Interceptor, ServerCall } from './interceptor';
 
 type Labels = { grpc_service: string; grpc_method: string; grpc_type: string };
 const labelsByRpc = new Map<string, Labels>();
+/** The handled counter's labels of an RPC and a code, made once: a call allocates none. */
+const handledLabelsByRpc = new Map<string, Map<number, Labels & { grpc_code: string }>>();
+
+function handledLabels(rpc: string, labels: Labels, code: number): Labels & { grpc_code: string } {
+  let byCode = handledLabelsByRpc.get(rpc);
+  if (!byCode) handledLabelsByRpc.set(rpc, (byCode = new Map()));
+  let handled = byCode.get(code);
+  if (!handled) byCode.set(code, (handled = { ...labels, grpc_code: grpc.status[code] ?? String(code) }));
+  return handled;
+}
 
 function labelsOf(call: ServerCall): Labels {
   let labels = labelsByRpc.get(call.context.rpc);
@@ -27,7 +37,7 @@ export const metrics: Interceptor = (next) => async (call) => {
     if (ended) return;
     ended = true;
     endTimer();
-    rpcHandled.inc({ ...labels, grpc_code: grpc.status[code] ?? String(code) });
+    rpcHandled.inc(handledLabels(call.context.rpc, labels, code));
   };
   call.context.onCancel((reason) => finish(toGrpcError(reason).code ?? grpc.status.CANCELLED));
   try {
