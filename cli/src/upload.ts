@@ -11,6 +11,7 @@ import type { grpc, RegistryClient } from '@kiln/api';
 import type { ModelVersion__Output } from '@kiln/api/generated/kiln/v1/ModelVersion';
 import type { UploadHeader } from '@kiln/api/generated/kiln/v1/UploadHeader';
 import { KilnError, invalidArgument } from '@kiln/errors';
+import { compareCodeUnits } from '@kiln/std';
 
 export const CHUNK_BYTES = 1024 * 1024;
 
@@ -63,8 +64,6 @@ interface DirectoryFile {
   mtime: Date;
 }
 
-const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-
 /**
  * The regular files under `root`, sorted. A symlink counts as what it points to, so a Hugging Face snapshot (every
  * file a link into ../blobs) uploads its content under the links' names; a linked folder is followed unless it
@@ -78,7 +77,7 @@ async function directoryFiles(root: string, onSkip?: (file: string, why: string)
   };
   async function visit(rel: string, enclosing: string[]): Promise<void> {
     const dir = rel ? path.join(root, rel) : root;
-    const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => byName(a.name, b.name));
+    const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => compareCodeUnits(a.name, b.name));
     for (const entry of entries) {
       const name = rel ? `${rel}/${entry.name}` : entry.name;
       const abs = path.join(root, name);

@@ -45,7 +45,7 @@ export const serverStopping = () => new KilnError('CANCELLED', 'the server is sh
 export function requestLogFields(request: unknown): Record<string, unknown> {
   if (typeof request !== 'object' || request === null) return {};
   const { model, version } = request as { model?: unknown; version?: unknown };
-  // Made for every call (GetModelVersion at thousands a second): plain assignments, no spreads.
+  // Plain assignments, no spreads: made for every call that logs.
   const fields: Record<string, unknown> = {};
   if (typeof model === 'string' && model) fields.model = model;
   if (typeof version === 'number' && version > 0) fields.version = version;
@@ -54,8 +54,8 @@ export function requestLogFields(request: unknown): Record<string, unknown> {
 
 /**
  * One call's context. The signal (with its deadline timer), the logger and the caller are made when first asked
- * for: most calls (a cached lookup) never look at them, and an AbortController and a timer per call cost a lookup
- * a third more CPU (bench/README.md, api). A cancel before the signal exists is kept and given to it when made.
+ * for: most calls (a cached lookup) never look at them, and an AbortController and a timer per call show in a
+ * lookup's CPU (bench/README.md, api). A cancel before the signal exists is kept and given to it when made.
  */
 export class CallContext implements InterceptorContext {
   readonly deadline?: number;

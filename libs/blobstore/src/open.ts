@@ -3,7 +3,8 @@ import type { KilnConfig } from '@kiln/config';
 import type { BlobStore } from './index';
 import { LocalBlobStore } from './local';
 
-/** The S3 store (and the AWS SDK, a fifth of a service's start-up) is loaded only when the configuration names it. */
+/** The S3 store (and the AWS SDK, a good part of a service's start-up: bench/README.md) is loaded only when the
+ * configuration names it. */
 export async function openBlobStore(config: KilnConfig['blobs']): Promise<BlobStore> {
   if (config.kind === 'local') return new LocalBlobStore({ root: config.dir });
   const { S3BlobStore } = await import('./s3');

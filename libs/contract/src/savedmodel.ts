@@ -8,6 +8,7 @@ import { field, tensor } from './types';
 import { TF_DTYPE_NUMBERS, tfDataType } from './dtypes';
 import { schema, span, wholeFile, WireReader, WIRE_LEN, WIRE_VARINT, type Span, type WireField } from './wire';
 import { parseTextSavedModel } from './savedmodel-pbtxt';
+import { compareCodeUnits } from '@kiln/std';
 
 // Field numbers from tensorflow/core/protobuf/{saved_model,meta_graph,struct}.proto and
 // tensorflow/core/framework/{tensor_shape,types}.proto. Only what inference needs; the text parser uses the same
@@ -214,7 +215,7 @@ async function mapEntry<V>(r: WireReader, f: WireField, what: string, value: (v:
 }
 
 const byKey = <T>(rec: Record<string, T> | undefined) =>
-  Object.entries(rec ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  Object.entries(rec ?? {}).sort(([a], [b]) => compareCodeUnits(a, b));
 
 function toResult(msg: SavedModelMsg, path: string): InferenceResult {
   const signatures: Signature[] = [];

@@ -23,7 +23,7 @@ export async function startBuilder(config: KilnConfig, log: Logger, options: Bui
   checkImageSettings(config.images);
   const blobs = await openBlobStore(config.blobs);
   let registry: RegistryClient | undefined;
-  // dockerode (with ssh2, a tenth of a start) loads only when an engine is configured.
+  // dockerode (with ssh2: a good part of a start, bench/README.md) loads only when an engine is configured.
   const Engine = config.dockerHost ? (await import('./docker')).DockerEngine : undefined;
   let docker: DockerEngine | undefined;
   const handlers = builderHandlers({

@@ -1,11 +1,14 @@
 // Which failures of a build attempt another attempt can cure: the table the build queue consults before it retries
 // a build, and the only place that decides it.
 
-/** gRPC's status names (the builder's call ends with one of them). */
-export type StatusName =
-  | 'OK' | 'CANCELLED' | 'UNKNOWN' | 'INVALID_ARGUMENT' | 'DEADLINE_EXCEEDED' | 'NOT_FOUND' | 'ALREADY_EXISTS'
-  | 'PERMISSION_DENIED' | 'RESOURCE_EXHAUSTED' | 'FAILED_PRECONDITION' | 'ABORTED' | 'OUT_OF_RANGE' | 'UNIMPLEMENTED'
-  | 'INTERNAL' | 'UNAVAILABLE' | 'DATA_LOSS' | 'UNAUTHENTICATED';
+/** gRPC's status names, in the order of their codes (the builder's call ends with one of them). */
+const NAMES = [
+  'OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS',
+  'PERMISSION_DENIED', 'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE', 'UNIMPLEMENTED',
+  'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS', 'UNAUTHENTICATED',
+] as const;
+
+export type StatusName = (typeof NAMES)[number];
 
 /**
  * Whether a build that failed with this status is worth another attempt. Retried: what was away, busy or
@@ -45,17 +48,11 @@ export function isRetryable(failure: BuildFailure): boolean {
   return RETRY_BY_STATUS[failure.status] ?? false;
 }
 
-const NAMES: StatusName[] = [
-  'OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS',
-  'PERMISSION_DENIED', 'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE', 'UNIMPLEMENTED',
-  'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS', 'UNAUTHENTICATED',
-];
-
 /** The status name of an error a call failed with: a gRPC status by its number, a Kiln error by its code, anything
  * else (an exception of the registry's own) UNKNOWN. */
 export function statusNameOf(err: unknown): StatusName {
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code === 'number') return NAMES[code] ?? 'UNKNOWN';
-  if (typeof code === 'string' && (NAMES as string[]).includes(code)) return code as StatusName;
+  if (typeof code === 'string' && (NAMES as readonly string[]).includes(code)) return code as StatusName;
   return 'UNKNOWN';
 }

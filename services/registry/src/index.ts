@@ -9,8 +9,6 @@ import { KilnError } from '@kiln/errors';
 import { startServer } from '@kiln/api/server';
 import { migrate, openDatabase } from '@kiln/metadata';
 import { openBlobStore } from '@kiln/blobstore/open';
-import type { InferContractResponse__Output } from '@kiln/api/generated/kiln/v1/InferContractResponse';
-import type { BlobStore } from '@kiln/blobstore';
 import { contractFromMessage } from '@kiln/api/contract';
 import type { ModelVersion } from '@kiln/api/generated/kiln/v1/ModelVersion';
 import type { Encoded } from '@kiln/api/encoded';

@@ -1,7 +1,7 @@
-// Final versions (RELEASED, FAILED: see lifecycle.ts) never change until deleted, so GetModelVersion serves them from memory (what it
-// keeps per version is up to it: the registry keeps the encoded response). A
-// delete evicts them here and, through Postgres NOTIFY in the deleting transaction, in every other registry
-// replica that LISTENs; a replica that loses its listening connection forgets everything until it listens again.
+// Final versions (RELEASED, FAILED: see lifecycle.ts) never change until deleted, so GetModelVersion serves them
+// from memory (what it keeps per version is up to it: the registry keeps the encoded response). A delete evicts them
+// here and, through Postgres NOTIFY in the deleting transaction, in every other registry replica that LISTENs; a
+// replica that loses its listening connection forgets everything until it listens again.
 import { LRUCache } from 'lru-cache';
 import pg from 'pg';
 import type { Logger } from 'pino';

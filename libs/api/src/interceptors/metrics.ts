@@ -5,24 +5,27 @@ import { rpcHandled, rpcSeconds, rpcStarted } from '../metrics';
 import type { Interceptor, ServerCall } from './interceptor';
 
 type Labels = { grpc_service: string; grpc_method: string; grpc_type: string };
-const labelsByRpc = new Map<string, Labels>();
-/** The handled counter's labels of an RPC and a code, made once: a call allocates none. */
-const handledLabelsByRpc = new Map<string, Map<number, Labels & { grpc_code: string }>>();
 
-function handledLabels(rpc: string, labels: Labels, code: number): Labels & { grpc_code: string } {
-  let byCode = handledLabelsByRpc.get(rpc);
-  if (!byCode) handledLabelsByRpc.set(rpc, (byCode = new Map()));
-  let handled = byCode.get(code);
-  if (!handled) byCode.set(code, (handled = { ...labels, grpc_code: grpc.status[code] ?? String(code) }));
-  return handled;
-}
+/** An RPC's labels, and its handled counter's labels by code: made once, so a call allocates none. */
+class RpcLabels {
+  readonly labels: Labels;
+  private readonly byCode = new Map<number, Labels & { grpc_code: string }>();
 
-function labelsOf(call: ServerCall): Labels {
-  let labels = labelsByRpc.get(call.context.rpc);
-  if (!labels) {
-    labels = { grpc_service: call.service, grpc_method: call.method, grpc_type: call.type };
-    labelsByRpc.set(call.context.rpc, labels);
+  constructor(call: ServerCall) {
+    this.labels = { grpc_service: call.service, grpc_method: call.method, grpc_type: call.type };
   }
+
+  handled(code: number): Labels & { grpc_code: string } {
+    let handled = this.byCode.get(code);
+    if (!handled) this.byCode.set(code, (handled = { ...this.labels, grpc_code: grpc.status[code] ?? String(code) }));
+    return handled;
+  }
+}
+const labelsByRpc = new Map<string, RpcLabels>();
+
+function labelsOf(call: ServerCall): RpcLabels {
+  let labels = labelsByRpc.get(call.context.rpc);
+  if (!labels) labelsByRpc.set(call.context.rpc, (labels = new RpcLabels(call)));
   return labels;
 }
 
@@ -30,14 +33,14 @@ function labelsOf(call: ServerCall): Labels {
  * as soon as the client cancels (the deadline passes), whichever comes first. */
 export const metrics: Interceptor = (next) => async (call) => {
   const labels = labelsOf(call);
-  rpcStarted.inc(labels);
-  const endTimer = rpcSeconds.startTimer(labels);
+  rpcStarted.inc(labels.labels);
+  const endTimer = rpcSeconds.startTimer(labels.labels);
   let ended = false;
   const finish = (code: number) => {
     if (ended) return;
     ended = true;
     endTimer();
-    rpcHandled.inc(handledLabels(call.context.rpc, labels, code));
+    rpcHandled.inc(labels.handled(code));
   };
   call.context.onCancel((reason) => finish(toGrpcError(reason).code ?? grpc.status.CANCELLED));
   try {
