@@ -14,7 +14,7 @@ const ALLOWED: Record<string, string[]> = {
   'libs/errors': [],
   'libs/log': [],
   'libs/config': [],
-  'libs/metadata': [],
+  'libs/metadata': ['std'],
   'libs/archive': ['errors'],
   'libs/manifest': ['errors'],
   'libs/oci': ['errors', 'std'],

@@ -1,15 +1,20 @@
 // Kiln's metadata database: a `pg` pool on a real Postgres (DATABASE_URL) or on an embedded PGlite served on
-// loopback with pglite-socket, so the same `pg` code runs on both; and versioned migrations (node-pg-migrate).
-import { mkdir, readdir } from 'node:fs/promises';
+// loopback (embedded.ts), so the same `pg` code runs on both; and versioned migrations (node-pg-migrate).
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { openEmbedded, type EmbeddedTemplate } from './embedded';
+
+export { ensureTemplate, makeSpare, type EmbeddedTemplate } from './embedded';
 
 export interface DatabaseOptions {
   /** A Postgres URL; when absent an embedded PGlite keeps its data in embeddedDir. */
   url?: string;
   embeddedDir: string;
   poolSize: number;
+  /** The state a new embedded database starts in, copied from a template made once (see embedded.ts). */
+  template?: EmbeddedTemplate;
 }
 
 export interface Database {
@@ -29,28 +34,7 @@ export async function openDatabase(options: DatabaseOptions, log: Logger): Promi
     pool.on('error', (err) => log.error({ err }, 'idle postgres connection failed'));
     return { pool, url: options.url, embedded: false, close: () => pool.end() };
   }
-  // PGlite is one single-connection Postgres: one socket connection and a pool of one, so transactions never
-  // interleave on the shared backend.
-  const { PGlite } = await import('@electric-sql/pglite');
-  const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
-  await mkdir(options.embeddedDir, { recursive: true });
-  const db = await PGlite.create(options.embeddedDir);
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 1 });
-  await server.start();
-  const url = `postgres://postgres@${server.getServerConn()}/postgres`;
-  const pool = new pg.Pool({ connectionString: url, max: 1 });
-  pool.on('error', (err) => log.error({ err }, 'embedded postgres connection failed'));
-  log.info({ dir: options.embeddedDir, url }, 'embedded PGlite started');
-  return {
-    pool,
-    url,
-    embedded: true,
-    async close() {
-      await pool.end();
-      await server.stop();
-      await db.close();
-    },
-  };
+  return openEmbedded(options.embeddedDir, log, options.template);
 }
 
 const MIGRATIONS_TABLE = 'kiln_migrations';

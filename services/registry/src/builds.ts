@@ -60,6 +60,20 @@ function logNotRecorded(err: unknown): never {
   throw new KilnError('UNAVAILABLE', `the registry could not record the build's log: ${err instanceof Error ? err.message : String(err)}`);
 }
 
+/**
+ * Makes the build queue's tables and its queue in a new database, as the first BuildQueue.start() would, without
+ * starting workers: for the embedded database's template (database.ts).
+ */
+export async function createBuildQueueSchema(pool: pg.Pool): Promise<void> {
+  const boss = new PgBoss({ db: { executeSql: (text, values) => pool.query(text, values) }, schema: BUILD_QUEUE_SCHEMA, supervise: false, schedule: false });
+  await boss.start();
+  if (!(await boss.getQueue(QUEUE))) await boss.createQueue(QUEUE, { name: QUEUE, policy: 'standard' });
+  await boss.stop({ graceful: false, wait: true });
+}
+
+/** What the build queue's schema is made of, for the template's key: pg-boss's own plan and the queue's name. */
+export const buildQueueSchemaPlan = () => `${PgBoss.getConstructionPlans(BUILD_QUEUE_SCHEMA)}\nqueue ${QUEUE}`;
+
 export class BuildQueue {
   private readonly boss: PgBoss;
   private readonly store: PostgresStore;

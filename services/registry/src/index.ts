@@ -1,25 +1,23 @@
 // Starts the registry service: database and migrations, blob store, build queue, and the gRPC server.
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { KilnConfig } from '@kiln/config';
 import type { Logger } from '@kiln/log';
 import { builderClient, fromGrpcError, inferenceClient, kilnProto, type InferenceClient } from '@kiln/api';
 import { promiseClient, type CallOptions, type InferencePromiseClient } from '@kiln/api/client';
 import { KilnError } from '@kiln/errors';
 import { startServer } from '@kiln/api/server';
-import { migrate, openDatabase } from '@kiln/metadata';
 import { openBlobStore } from '@kiln/blobstore/open';
 import { contractFromMessage } from '@kiln/api/contract';
 import type { ModelVersion } from '@kiln/api/generated/kiln/v1/ModelVersion';
 import type { Encoded } from '@kiln/api/encoded';
 import { registryHandlers } from './service';
 import { BuildQueue } from './builds';
+import { openRegistryDatabase } from './database';
 import { VersionEvents } from './events';
 import { VersionCache } from './version-cache';
 import { startSweeping } from './gc';
 import { PostgresStore, postgresClientOf } from './store/postgres';
 
-export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../migrations');
+export { MIGRATIONS_DIR } from './database';
 
 /** How long a call waits for inference to be reachable (its channel retrying the connection) before UNAVAILABLE. */
 const INFERENCE_CONNECT_MS = 3000;
@@ -76,8 +74,7 @@ export interface RunningService {
 }
 
 export async function startRegistry(config: KilnConfig, log: Logger): Promise<RunningService & { queueDepth(): Promise<number> }> {
-  const db = await openDatabase(config.database, log);
-  await migrate(db, MIGRATIONS_DIR, log);
+  const db = await openRegistryDatabase(config.database, log);
   const blobs = await openBlobStore(config.blobs);
   const inference = new InferenceCaller(config.addresses.inference, config.inferenceTimeoutMs, log);
   const builder = builderClient(config.addresses.builder);
