@@ -4,7 +4,8 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { PassThrough, Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import { blobStoreConformance } from '@kiln/blobstore/conformance';
-import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, ListPartsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import type { StagingObject } from '@kiln/blobstore';
 import { S3BlobStore, type S3BlobStoreOptions } from '@kiln/blobstore/s3';
 
 const VARS = [
@@ -79,6 +80,33 @@ if (missing.length > 0) {
       const info = await put;
       assert.equal(info.size, 13 * MiB);
       assert.notEqual(await store.stat(info.digest), null);
+    });
+
+    it('discardStaging aborts a multipart upload by its recorded id, where no listing shows it (a restarted MinIO)', async () => {
+      const store = open({ partSize: 5 * MiB });
+      // As MinIO after a restart: ListMultipartUploads answers without the uploads it still holds.
+      store.client.middlewareStack.add(
+        (next, context) => async (args) => context.commandName === 'ListMultipartUploadsCommand'
+          ? { output: { Uploads: [], $metadata: {} } as never, response: {} }
+          : next(args),
+        { step: 'initialize', name: 'blindMultipartListing' },
+      );
+      const reported: StagingObject[] = [];
+      const source = new PassThrough();
+      const put = store.put(source, { onStaging: async (object) => void reported.push(object) });
+      put.catch(() => {}); // awaited below
+      source.write(randomBytes(6 * MiB)); // part 1 goes out: the multipart upload is open
+      const deadline = Date.now() + 20_000;
+      while (!reported.some((o) => o.multipartUploadId) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      const upload = reported.find((o) => o.multipartUploadId);
+      assert.ok(upload, 'the put reported its multipart upload');
+      const parts = () => store.client.send(new ListPartsCommand({ Bucket: store.bucket, Key: upload.key, UploadId: upload.multipartUploadId }));
+      await parts(); // open
+      assert.equal(await store.cleanupIncomplete(0), 0, 'the listing sweep finds nothing to abort');
+      await store.discardStaging(upload);
+      await assert.rejects(parts(), (err: Error) => err.name === 'NoSuchUpload', 'aborted by its id');
+      source.end(randomBytes(MiB));
+      await assert.rejects(put);
     });
 
     it('parts grow every partsPerSizeStep parts (how a blob past 10,000 × partSize fits), and the bytes come back whole', async () => {

@@ -21,6 +21,7 @@ import type { BlobStore } from '@kiln/blobstore';
 import { createLogger } from '@kiln/log';
 import { startRegistry } from '../services/registry/src/index';
 import { ingestUpload } from '../services/registry/src/upload';
+import { sweepLapsedUploads } from '../services/registry/src/gc';
 import { PostgresStore } from '../services/registry/src/store/postgres';
 import { startInference } from '../services/inference/src/index';
 import { upload, uploadSource } from '../cli/src/upload';
@@ -323,8 +324,9 @@ describe('registry end to end on real Postgres and MinIO', () => {
     }
   });
 
-  it('an upload in progress keeps its pending blobs alive, so no sweep takes them from under it', async () => {
+  it('an upload in progress renews its lease, so no sweep takes what it stored from under it', async () => {
     const pool = new pg.Pool({ connectionString: sharedEnv.DATABASE_URL, max: 2 });
+    const store = new PostgresStore(pool);
     const pack = tar.pack();
     const body = new PassThrough();
     pack.pipe(body);
@@ -335,25 +337,26 @@ describe('registry end to end on real Postgres and MinIO', () => {
         { model: 'long-upload', manifest: '', labels: {}, metadata: {}, format: 'tar', fileName: '', expectedSize: 0 },
         body,
         {
-          store: new PostgresStore(pool), blobs, limits: configFrom(sharedEnv).limits, log,
+          store, blobs, limits: configFrom(sharedEnv).limits, log,
           inferContract: async () => ({ contract: null, metadata: {} }),
           onVersionCreated: async () => {},
-          pendingHeartbeatMs: 100,
+          uploadLeaseMs: 1000,
         },
         new AbortController().signal,
       );
       pack.entry({ name: 'first.bin', size: first.length }, first);
-      const pendingAge = async () => (await pool.query(
-        `SELECT extract(epoch FROM now() - max(create_time)) AS age FROM pending_blobs WHERE sha256 = $1`, [digest])).rows[0].age;
+      const pending = async () => (await pool.query('SELECT count(*)::int AS n FROM pending_blobs WHERE sha256 = $1', [digest])).rows[0].n;
       const deadline = Date.now() + 20_000;
-      while ((await pendingAge()) === null) {
+      while ((await pending()) === 0) {
         if (Date.now() > deadline) assert.fail('the first file never became a pending blob');
         await new Promise((r) => setTimeout(r, 50));
       }
-      // The upload stalls (a slow client); its record is made to look hours old, as a sweep would find it.
-      await pool.query(`UPDATE pending_blobs SET create_time = now() - interval '7 hours' WHERE sha256 = $1`, [digest]);
-      await new Promise((r) => setTimeout(r, 500));
-      assert.ok(Number(await pendingAge()) < 60, 'the live upload marked its blob alive again');
+      // The upload stalls (a slow client) for three lease periods while sweeps look for lapsed leases.
+      for (let i = 0; i < 15; i++) {
+        await sweepLapsedUploads({ store, blobs }, 1000, log);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      assert.equal(await pending(), 1, 'the live upload kept its pending blob');
       pack.entry({ name: 'second.bin' }, 'the rest');
       pack.finalize();
       const version = await ingest;

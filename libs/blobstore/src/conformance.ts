@@ -5,7 +5,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { isKilnError, type ErrorCode } from '@kiln/errors';
-import type { BlobInfo, BlobStore } from './index';
+import type { BlobInfo, BlobStore, StagingObject } from './index';
 
 const MiB = 1024 * 1024;
 
@@ -215,6 +215,38 @@ export function blobStoreConformance(
         assert.equal(await store.stat(staged.digest), null);
         await rejectsWith(store.read(staged.digest), 'NOT_FOUND');
         await assertHolds(store, []);
+      }));
+
+    it('onStaging names what a put leaves, and discardStaging removes it by name: the put then fails and nothing is left', () =>
+      withStore(async (store) => {
+        const reported: StagingObject[] = [];
+        const source = new PassThrough();
+        const put = store.put(source, { onStaging: async (object) => void reported.push(object) });
+        put.catch(() => {}); // awaited below
+        const piece = randomBytes(MiB);
+        for (let i = 0; i < 24; i++) source.write(piece);
+        await until(async () => (await store.listIncomplete()) > 0, 'the put to leave temp data');
+        await sleep(200); // a multipart upload is reported as soon as it is created: this lets that land
+        assert.ok(reported.length > 0, 'the put reported its temp data before sending its bytes');
+        // As a sweeper would once the put's process died: by the names alone, without listing.
+        for (const object of reported) await store.discardStaging(object);
+        for (const object of reported) await store.discardStaging(object); // again: already gone is fine
+        assert.equal(await store.listIncomplete(), 0);
+        source.end(piece);
+        await assert.rejects(put);
+        await assertHolds(store, []);
+      }));
+
+    it('discardStaging with the staged digest leaves a committed blob whole', () =>
+      withStore(async (store) => {
+        const bytes = randomBytes(9 * MiB);
+        const reported: StagingObject[] = [];
+        const staged = await store.stage(Readable.from(chunks(bytes, MiB)), { onStaging: async (object) => void reported.push(object) });
+        await staged.commit();
+        // A sweeper finding the records of a put that committed and then died, before it could forget them.
+        for (const object of reported) await store.discardStaging(object, staged.digest);
+        assert.ok((await store.readRange(staged.digest, 0, bytes.length)).equals(bytes));
+        await assertHolds(store, [{ digest: staged.digest, size: bytes.length }]);
       }));
 
     it('abort after commit changes nothing', () =>

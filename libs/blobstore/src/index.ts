@@ -14,6 +14,19 @@ export interface PutOptions {
   signal?: AbortSignal;
   /** A source longer than this is refused with RESOURCE_EXHAUSTED, and nothing is kept. */
   maxBytes?: number;
+  /**
+   * Called with each object the put is about to leave in the store until it ends (a temp file or data object,
+   * then an open multipart upload's id), before any of its bytes are sent; the put waits for it and fails with its
+   * error. A caller records them so that, should its process die mid-put, discardStaging can remove them by name:
+   * a listing may never see them (a restarted MinIO lists no multipart upload it still holds).
+   */
+  onStaging?: (object: StagingObject) => Promise<void>;
+}
+
+/** What a put in progress leaves in the store: a temp file or data object by key, or an open multipart upload. */
+export interface StagingObject {
+  key: string;
+  multipartUploadId?: string;
 }
 
 /** A byte range of a blob: `length` bytes from `offset`; it must lie within the blob. */
@@ -52,6 +65,12 @@ export interface BlobStore {
   readRange(digest: string, offset: number, length: number): Promise<Buffer>;
   /** Removes the blob; removing an absent blob is not an error. */
   delete(digest: string): Promise<void>;
+  /**
+   * Removes what a put reported through onStaging (aborts the multipart upload, deletes the object), when that put
+   * will never end by itself (its process died); removing what is gone already is not an error. Given the digest
+   * the put staged, an object that became a committed blob is left alone: only blob collection removes blobs.
+   */
+  discardStaging(object: StagingObject, digest?: string): Promise<void>;
   /** Every stored blob, in no particular order. */
   list(): AsyncIterable<BlobInfo>;
   /** How many puts' leftovers (temporary files or objects, open multipart uploads) exist: in-flight puts count. */

@@ -5,7 +5,7 @@ import { mkdir, open, opendir, readdir, rename, rm, stat, unlink, type FileHandl
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { notFound } from '@kiln/errors';
+import { invalidArgument, notFound } from '@kiln/errors';
 import {
   cancelled,
   checkDigest,
@@ -18,7 +18,11 @@ import {
   type ByteRange,
   type PutOptions,
   type StagedBlob,
+  type StagingObject,
 } from './index';
+
+/** A temp file's name (randomUUID's): never a path. */
+const TEMP_NAME = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export interface LocalBlobStoreOptions {
   /** The folder that holds `blobs/` and `tmp/`; created when missing. */
@@ -62,7 +66,14 @@ export class LocalBlobStore implements BlobStore {
       throw cancelled('put', options.signal.reason);
     }
     await this.#ensureDirs();
-    const tmpPath = join(this.#tmpDir, randomUUID());
+    const name = randomUUID();
+    const tmpPath = join(this.#tmpDir, name);
+    try {
+      await options.onStaging?.({ key: name });
+    } catch (err) {
+      source.destroy();
+      throw err;
+    }
     try {
       const digester = new DigestStream(options.maxBytes);
       const out = createWriteStream(tmpPath, { flags: 'wx', mode: 0o644 });
@@ -168,6 +179,12 @@ export class LocalBlobStore implements BlobStore {
   async delete(digest: string): Promise<void> {
     checkDigest(digest);
     await rm(this.#pathOf(digest), { force: true });
+  }
+
+  async discardStaging(object: StagingObject): Promise<void> {
+    // A committed put's temp file was renamed into place: what is still under its name was never committed.
+    if (!TEMP_NAME.test(object.key)) throw invalidArgument(`not a temp file of this store: ${JSON.stringify(object.key)}`, 'key');
+    await rm(join(this.#tmpDir, object.key), { force: true });
   }
 
   async *list(): AsyncIterable<BlobInfo> {

@@ -21,7 +21,7 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import type { FinalizeRequestMiddleware, MetadataBearer } from '@smithy/types';
-import { KilnError, notFound } from '@kiln/errors';
+import { invalidArgument, KilnError, notFound } from '@kiln/errors';
 import {
   cancelled,
   checkDigest,
@@ -34,6 +34,7 @@ import {
   type ByteRange,
   type PutOptions,
   type StagedBlob,
+  type StagingObject,
 } from './index';
 
 const MiB = 1024 * 1024;
@@ -185,6 +186,12 @@ export class S3BlobStore implements BlobStore {
     }
     const uuid = randomUUID();
     const dataKey = `${this.#dataPrefix}${uuid}`;
+    try {
+      await options.onStaging?.({ key: dataKey });
+    } catch (err) {
+      source.destroy();
+      throw err;
+    }
     const digester = new DigestStream(options.maxBytes);
     // Cancelling fails the body stream, so the upload stops reading, waits for its in-flight parts and aborts the
     // multipart upload before it rejects.
@@ -194,7 +201,7 @@ export class S3BlobStore implements BlobStore {
     const feeding = pipeline(source, digester).catch(() => {});
     try {
       try {
-        await this.#upload(digester, dataKey);
+        await this.#upload(digester, dataKey, options.onStaging);
       } catch (err) {
         // The source's error, the size limit or the cancellation, when that is what stopped the upload.
         const cause = digester.errored ?? err;
@@ -242,7 +249,7 @@ export class S3BlobStore implements BlobStore {
    * Parts grow by partSize every partsPerSizeStep parts, so memory stays small for common sizes while the
    * 10,000-part limit still allows 55,000 × partSize (430 GiB at 8 MiB). Checksums and signing stay the SDK's defaults.
    */
-  async #upload(body: AsyncIterable<Buffer>, key: string): Promise<void> {
+  async #upload(body: AsyncIterable<Buffer>, key: string, onStaging: PutOptions['onStaging']): Promise<void> {
     const partSizeOf = (number: number) => this.#partSize * (1 + Math.floor((number - 1) / this.#partsPerStep));
     const free: Buffer<ArrayBuffer>[] = [];
     let firstSlab: Buffer<ArrayBuffer> | undefined; // of the first step's parts, left for the next upload
@@ -261,6 +268,7 @@ export class S3BlobStore implements BlobStore {
     const inFlight = new Set<Promise<void>>();
     const parts: CompletedPart[] = [];
     let created: Promise<string> | undefined;
+    let reported: Promise<string> | undefined;
     let failure: { error: unknown } | undefined;
     let part = take(partSizeOf(1));
     let filled = 0;
@@ -270,9 +278,15 @@ export class S3BlobStore implements BlobStore {
       (created ??= this.#checksumAlgorithm()
         .then((checksum) => this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: key, ...checksum })))
         .then(({ UploadId }) => UploadId!));
+    // No part goes out before the caller has the upload's id (should the process die, it aborts the upload by it).
+    const reportedId = () =>
+      (reported ??= uploadId().then(async (UploadId) => {
+        await onStaging?.({ key, multipartUploadId: UploadId });
+        return UploadId;
+      }));
     const send = (buffer: Buffer<ArrayBuffer>, length: number, number: number) => {
       const sending = (async () => {
-        const UploadId = await uploadId();
+        const UploadId = await reportedId();
         const result = await this.client.send(
           new UploadPartCommand({ Bucket: this.bucket, Key: key, UploadId, PartNumber: number, Body: buffer.subarray(0, length) }),
         );
@@ -391,6 +405,33 @@ export class S3BlobStore implements BlobStore {
       }
     } catch {
       // Best effort: cleanupIncomplete at the next start removes what is left.
+    }
+  }
+
+  async discardStaging(object: StagingObject, digest?: string): Promise<void> {
+    if (!object.key.startsWith(this.#dataPrefix)) {
+      throw invalidArgument(`not a data key of this store: ${JSON.stringify(object.key)}`, 'key');
+    }
+    if (object.multipartUploadId) {
+      try {
+        await this.client.send(
+          new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: object.key, UploadId: object.multipartUploadId }),
+        );
+      } catch (err) {
+        if (!isMissing(err)) throw err; // completed (its object is discarded on its own) or aborted already
+      }
+      return;
+    }
+    if (digest) {
+      checkDigest(digest);
+      // Committed: a marker names the object, which is now the blob's bytes.
+      if ((await this.#list(digest)).some((l) => l.dataKey === object.key)) return;
+    }
+    await this.#deleteKey(object.key);
+    if (digest) {
+      // A commit whose marker appeared after the look above lost its bytes: its marker goes too (as in cleanup).
+      for (const l of await this.#list(digest)) if (l.dataKey === object.key) await this.#deleteKey(l.markerKey);
+      this.#locations.delete(digest);
     }
   }
 

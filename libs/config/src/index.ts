@@ -53,6 +53,7 @@ export const ENV_SCHEMA = z.object({
   KILN_BUILD_RETRY_DELAY_SECONDS: z.coerce.number().int().min(1).default(2).describe('Delay before the first retry of a build; it doubles with each retry'),
   KILN_BUILD_RETRY_MAX_DELAY_SECONDS: z.coerce.number().int().min(1).default(300).describe('Longest delay between two retries of a build (the defaults retry for about an hour)'),
   KILN_BUILD_LEASE_SECONDS: z.coerce.number().int().min(1).default(30).describe('A running build\'s lease, renewed every third of it: a registry that stops renewing (crashed) has its build retried by another after this long'),
+  KILN_UPLOAD_LEASE_SECONDS: z.coerce.number().int().min(1).default(60).describe('An upload\'s lease, renewed every third of it: once a registry stops renewing (crashed), any registry removes what the upload left in the blob store (open multipart uploads, staged objects, pending blobs) within about one and a half times this'),
   KILN_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info').describe('Log level'),
   KILN_SHUTDOWN_GRACE_MS: int.default(15_000).describe('How long SIGTERM waits for in-flight calls'),
   KILN_INFERENCE_TIMEOUT_MS: z.coerce.number().int().min(1).default(120_000).describe('Deadline of each registry call to inference (an upload fails with DEADLINE_EXCEEDED after it)'),
@@ -94,6 +95,8 @@ export interface KilnConfig {
   dockerHost?: string;
   /** The build queue: retries with capped exponential backoff, and the lease a running build holds. */
   builds: { retryLimit: number; retryDelaySeconds: number; retryMaxDelaySeconds: number; leaseSeconds: number };
+  /** The lease an upload in progress holds (and renews) on what it stores until it commits. */
+  uploads: { leaseSeconds: number };
   logLevel: Env['KILN_LOG_LEVEL'];
   shutdownGraceMs: number;
   inferenceTimeoutMs: number;
@@ -152,6 +155,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KilnConfig {
       retryMaxDelaySeconds: e.KILN_BUILD_RETRY_MAX_DELAY_SECONDS,
       leaseSeconds: e.KILN_BUILD_LEASE_SECONDS,
     },
+    uploads: { leaseSeconds: e.KILN_UPLOAD_LEASE_SECONDS },
     logLevel: e.KILN_LOG_LEVEL,
     shutdownGraceMs: e.KILN_SHUTDOWN_GRACE_MS,
     inferenceTimeoutMs: e.KILN_INFERENCE_TIMEOUT_MS,

@@ -6,7 +6,7 @@ import { kilnProto, registryClient, type RegistryClient } from '@kiln/api';
 import { startServer } from '@kiln/api/server';
 import { openBlobStore } from '@kiln/blobstore/open';
 import { failedPrecondition, KilnError } from '@kiln/errors';
-import { isLoopback } from '@kiln/oci';
+import { isLoopback, removeTemporaryFiles } from '@kiln/oci';
 import { FileLayerCache } from './layer-cache';
 import { builderHandlers } from './service';
 import type { DockerEngine } from './docker';
@@ -39,6 +39,13 @@ export async function startBuilder(config: KilnConfig, log: Logger, options: Bui
     fetch: options.fetch,
     largeFileThreshold: options.largeFileThreshold,
   });
+  if (config.images.sink === 'layout') {
+    // Builds killed mid-write leave temp files in the layout (a layer's worth each): gone at start, not at a next write.
+    removeTemporaryFiles(config.images.layoutDir).then(
+      (removed) => removed && log.info({ removed, layout: config.images.layoutDir }, 'removed the temp files of killed image writes'),
+      (err) => log.warn({ err, layout: config.images.layoutDir }, 'could not remove the temp files of killed image writes; the next write tries'),
+    );
+  }
   const server = await startServer(
     [{ name: 'kiln.v1.Builder', definition: kilnProto().kiln.v1.Builder.service, implementation: handlers }],
     config.listen.builder,

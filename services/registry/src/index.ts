@@ -83,7 +83,8 @@ export async function startRegistry(config: KilnConfig, log: Logger): Promise<Ru
   await queue.start();
 
   const store = new PostgresStore(db.pool);
-  const sweeps = startSweeping({ store, blobs }, log);
+  const uploadLeaseMs = config.uploads.leaseSeconds * 1000;
+  const sweeps = startSweeping({ store, blobs }, log, { uploadLeaseMs });
 
   const cache = new VersionCache<Encoded<ModelVersion>>(20_000, log, !db.embedded);
   if (!db.embedded) await cache.listen(db.url);
@@ -92,6 +93,7 @@ export async function startRegistry(config: KilnConfig, log: Logger): Promise<Ru
     store,
     blobs,
     limits: config.limits,
+    uploadLeaseMs,
     log,
     events,
     watchPollMs: 1000,

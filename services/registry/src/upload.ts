@@ -4,18 +4,19 @@ import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { readArchive, type ArchiveFormat, type ArchiveLimits } from '@kiln/archive';
-import { invalidArgument } from '@kiln/errors';
+import type { StagingObject } from '@kiln/blobstore';
+import { invalidArgument, unavailable, type KilnError } from '@kiln/errors';
 import { uploadBytes } from './metrics';
 import type { Contract } from '@kiln/contract/types';
 import { MAX_MANIFEST_BYTES, parseManifest, payloadMatcher } from '@kiln/manifest';
 import type { RegistryStore, StoredFile, StoreTransaction, VersionRecord } from './store';
-import { releaseUpload } from './gc';
+import { releaseUpload, type UploadBlobs } from './gc';
 import { validateLabels, validateModelName } from './names';
 
-/** What the upload path needs of the blob store: two-phase writes, so a blob is referenced before it is visible. */
-export interface UploadBlobStore {
-  stage(source: Readable, options: { signal?: AbortSignal; maxBytes?: number }): Promise<StagedBlob>;
-  delete(digest: string): Promise<void>;
+/** What the upload path needs of the blob store: two-phase writes, so a blob is referenced before it is visible, that
+ * name what they leave in the store before sending bytes (recorded under the upload's lease), and removal by name. */
+export interface UploadBlobStore extends UploadBlobs {
+  stage(source: Readable, options: { signal?: AbortSignal; maxBytes?: number; onStaging?(object: StagingObject): Promise<void> }): Promise<StagedBlob>;
 }
 export interface StagedBlob {
   digest: string;
@@ -45,12 +46,10 @@ export interface UploadDeps {
   inferContract(files: StoredFile[], manifest: string): Promise<{ contract: Contract | null; metadata: Record<string, string> }>;
   /** Runs inside the transaction that creates the version: enqueues its build. */
   onVersionCreated(tx: StoreTransaction, version: VersionRecord): Promise<void>;
-  /** How often an upload in progress marks its pending blobs alive (default 10 minutes). */
-  pendingHeartbeatMs?: number;
+  /** An upload's lease (KILN_UPLOAD_LEASE_SECONDS), renewed every third of it: once it lapses, any registry sweeps
+   * what the upload left. */
+  uploadLeaseMs: number;
 }
-
-/** Registries sweep pending blobs hours old as a dead upload's: a live one refreshes them well before that. */
-const PENDING_HEARTBEAT_MS = 10 * 60 * 1000;
 
 const MANIFEST_NAMES = ['kiln.yaml', 'kiln.yml', 'serving.yaml', 'serving.yml'];
 
@@ -71,9 +70,19 @@ export async function ingestUpload(
   const files: StoredFile[] = [];
   const manifests = new Map<string, string>();
   let committed = false;
+  const leaseMs = deps.uploadLeaseMs;
+  // Before anything is stored: whatever the upload opens is recorded under this lease.
+  await deps.store.takeUploadLease(uploadId, leaseMs);
+  // A lease lost to a sweep (not renewed for a lease period: the database out of reach) means the sweep is removing
+  // what this upload stored: it stops at once.
+  const lost = new AbortController();
+  const uploadSignal = AbortSignal.any([signal, lost.signal]);
   const heartbeat = setInterval(() => {
-    deps.store.touchPendingUpload(uploadId).catch((err) => log.warn({ err }, 'could not mark the upload alive'));
-  }, deps.pendingHeartbeatMs ?? PENDING_HEARTBEAT_MS).unref();
+    deps.store.renewUploadLease(uploadId, leaseMs).then(
+      (held) => held || lost.abort(leaseLost()),
+      (err) => log.warn({ err }, 'could not renew the upload\'s lease; the next renewal tries again'),
+    );
+  }, leaseMs / 3).unref();
   try {
     const summary = await readArchive(body, {
       format: header.format,
@@ -88,17 +97,28 @@ export async function ingestUpload(
           manifests.set(file.path, bytes.toString('utf8'));
           source = Readable.from([bytes]);
         }
-        const staged = await deps.blobs.stage(source, { signal, maxBytes: deps.limits.maxFileBytes });
+        let stagedKey: string | undefined;
+        const staged = await deps.blobs.stage(source, {
+          signal: uploadSignal,
+          maxBytes: deps.limits.maxFileBytes,
+          onStaging: async (object) => {
+            await deps.store.recordStagedObject(uploadId, object);
+            stagedKey = object.key;
+          },
+        });
         try {
           await deps.store.inTransaction(async (tx) => {
             await tx.lockBlob(staged.digest);
             await tx.addPendingBlob(uploadId, staged.digest);
+            // Should the upload die after the commit, the sweep knows the object as this blob's and leaves it.
+            if (stagedKey) await tx.setStagedDigest(uploadId, stagedKey, staged.digest);
           });
           await staged.commit();
         } catch (err) {
-          await staged.abort().catch(() => {});
+          await staged.abort().catch(() => {}); // its record stays until the release removes it again by name
           throw err;
         }
+        if (stagedKey) await deps.store.forgetStagedObjects(uploadId, stagedKey);
         files.push({ path: file.path, size: staged.size, sha256: staged.digest, executable: file.executable });
         uploadBytes.inc(staged.size);
       },
@@ -125,10 +145,12 @@ export async function ingestUpload(
     validateLabels(manifest?.labels ?? {}, `${manifestSource}: labels`);
 
     const inferred = await deps.inferContract(selected, manifestText);
-    if (signal.aborted) throw signal.reason;
+    if (uploadSignal.aborted) throw uploadSignal.reason;
     const labels = { ...(manifest?.labels ?? {}), ...header.labels };
     const metadata = { ...inferred.metadata, ...(manifest?.metadata ?? {}), ...header.metadata };
     const record = await deps.store.inTransaction(async (tx) => {
+      // Held until the version commits: a sweep that claimed the upload may have removed its blobs already.
+      if (!(await tx.renewUploadLease(uploadId, leaseMs))) throw leaseLost();
       const created = await tx.insertVersion({
         model: header.model,
         files: selected,
@@ -146,14 +168,21 @@ export async function ingestUpload(
     committed = true;
     log.info({ version: record.version, files: record.files.length, bytes: record.totalSize }, 'version created');
     return record;
+  } catch (err) {
+    throw lost.signal.aborted ? lost.signal.reason : err;
   } finally {
-    clearInterval(heartbeat);
     // Either way the upload's own references end here: the version's files now hold theirs. Blobs nothing uses
-    // (a failed upload's, or files outside the payload) are removed.
+    // (a failed upload's, or files outside the payload) and what it still has open are removed, then its lease ends.
     await releaseUpload(deps, uploadId, log).catch((err) =>
-      log.error({ err, committed }, 'could not release the upload\'s blobs; the sweep of stale uploads collects them'),
+      log.error({ err, committed }, 'could not release the upload\'s leftovers; the sweep does once its lease lapses'),
     );
+    clearInterval(heartbeat);
   }
+}
+
+/** UNAVAILABLE: what keeps a lease from being renewed is the database out of reach, and sending again can succeed. */
+function leaseLost(): KilnError {
+  return unavailable('the upload could not renew its lease for a lease period and what it stored was swept; send it again', 'upload');
 }
 
 /**

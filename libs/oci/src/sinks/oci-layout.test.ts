@@ -4,11 +4,12 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import lockfile from 'proper-lockfile';
 import { digestStream, sha256Digest } from '../digest';
 import { buildModelImage } from '../image';
 import { readOciLayout } from '../sources/oci-layout';
 import { sampleModel, writeModelFiles } from '../testing/model-files';
-import { ociLayoutSink } from './oci-layout';
+import { ociLayoutSink, removeTemporaryFiles } from './oci-layout';
 
 let tmp: string;
 before(async () => {
@@ -68,5 +69,46 @@ describe('OCI layout sink', () => {
     for (const [i, l] of back.layers.entries()) {
       assert.deepEqual(await digestStream(l.open()), { digest: image.layers[i].digest, size: image.layers[i].size });
     }
+  });
+
+  it('removes the temp files of writes that were killed, at start and before a write, and keeps a live write\'s', async () => {
+    const dir = path.join(tmp, 'layout-killed');
+    const blobs = path.join(dir, 'blobs', 'sha256');
+    await fs.mkdir(blobs, { recursive: true });
+    const temp = (name: string) => path.join(blobs, `${'ab'.repeat(32)}.${name}.tmp`);
+    // Killed mid-write: one from before writers locked their temp files, one whose lock went stale (not refreshed).
+    await fs.writeFile(temp('unlocked'), Buffer.alloc(1 << 20));
+    await fs.writeFile(temp('stale'), Buffer.alloc(1 << 20));
+    await fs.mkdir(`${temp('stale')}.lock`);
+    const longAgo = new Date(Date.now() - 60_000);
+    await fs.utimes(`${temp('stale')}.lock`, longAgo, longAgo);
+    await fs.mkdir(`${temp('lock-only')}.lock`); // killed before creating its file
+    await fs.utimes(`${temp('lock-only')}.lock`, longAgo, longAgo);
+    // A write in progress (another process's, say) holds its lock.
+    const release = await lockfile.lock(temp('live'), { realpath: false, stale: 10_000 });
+    await fs.writeFile(temp('live'), 'still writing');
+    try {
+      assert.equal(await removeTemporaryFiles(dir), 3);
+      assert.deepEqual((await fs.readdir(blobs)).sort(), [path.basename(temp('live')), `${path.basename(temp('live'))}.lock`]);
+
+      await fs.writeFile(temp('unlocked'), 'killed since'); // and the next write removes it first
+      const files = await writeModelFiles(path.join(tmp, 'files-killed'), sampleModel());
+      const { image } = await buildModelImage(files, { name: 'iris', version: 1, largeFileThreshold: 1 << 20 });
+      await ociLayoutSink(dir).write(image, 'iris-1');
+      assert.deepEqual((await fs.readdir(blobs)).filter((n) => n.includes('.tmp')).sort(), [path.basename(temp('live')), `${path.basename(temp('live'))}.lock`]);
+    } finally {
+      await release();
+    }
+  });
+
+  it('a write that fails leaves no temp file behind', async () => {
+    const files = await writeModelFiles(path.join(tmp, 'files-failing'), sampleModel());
+    const { image } = await buildModelImage(files, { name: 'iris', version: 1, largeFileThreshold: 1 << 20 });
+    const dir = path.join(tmp, 'layout-failing');
+    // The manifest cannot be renamed into place: a non-empty folder holds its name.
+    await fs.mkdir(path.join(dir, 'blobs', 'sha256', image.digest.slice(7), 'in-the-way'), { recursive: true });
+    await assert.rejects(ociLayoutSink(dir).write(image, 'iris-1'));
+    const left = [...await fs.readdir(dir), ...await fs.readdir(path.join(dir, 'blobs', 'sha256'))].filter((n) => n.includes('.tmp'));
+    assert.deepEqual(left, []);
   });
 });

@@ -17,11 +17,17 @@ export function blobPath(dir: string, digest: string): string {
 
 /** Waiting for another writer's index update: short holds, so many quick retries (about 30 s in all). */
 const INDEX_LOCK_RETRIES = { retries: 150, minTimeout: 10, maxTimeout: 200 };
+/**
+ * A writer's lock on its temp file (`<tmp>.lock`, whose mtime proper-lockfile refreshes while the write runs): a temp
+ * file with no lock, or one not refreshed for `stale` ms, is a dead writer's, from this process or another.
+ */
+const TEMP_LOCK = { realpath: false, stale: 10_000 };
 
 /**
  * Writes images into an OCI layout at `dir`, tagging each with the ref-name annotation in index.json (an entry with
  * the same ref is replaced). Blobs already present with the right size are not written again; a blob is written to a
- * temporary name, its digest checked, and only then renamed into place, so a failed write leaves no bad blob.
+ * temporary name, its digest checked, and only then renamed into place, so a failed write leaves no bad blob and no
+ * temp file. A write first removes the temp files of writes that were killed.
  */
 export function ociLayoutSink(dir: string): ImageSink {
   return {
@@ -32,6 +38,8 @@ export function ociLayoutSink(dir: string): ImageSink {
     async write(image: Image, ref: string): Promise<WriteResult> {
       if (!ref || /[\s]/.test(ref)) throw invalidArgument(`bad ref name ${JSON.stringify(ref)}`, dir);
       await fs.mkdir(path.join(dir, 'blobs', 'sha256'), { recursive: true });
+      // What writes killed since the start left (one just before it still had a fresh lock then).
+      await removeTemporaryFiles(dir);
       await writeIfMissing(path.join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
 
       const result: WriteResult = { digest: image.digest, uploaded: [], existing: [], mounted: [] };
@@ -86,18 +94,17 @@ export async function readIndex(indexPath: string): Promise<ImageIndex> {
 async function writeBlob(dir: string, blob: Blob): Promise<boolean> {
   const dest = blobPath(dir, blob.digest);
   if (await hasSize(dest, blob.size)) return false;
-  const tmp = `${dest}.${randomBytes(6).toString('hex')}.tmp`;
-  const hash = createHash('sha256');
-  let size = 0;
-  const tap = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      hash.update(chunk);
-      size += chunk.length;
-      cb(null, chunk);
-    },
-  });
-  const out = createWriteStream(tmp);
-  try {
+  await writeViaTemp(dest, async (tmp) => {
+    const hash = createHash('sha256');
+    let size = 0;
+    const tap = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        hash.update(chunk);
+        size += chunk.length;
+        cb(null, chunk);
+      },
+    });
+    const out = createWriteStream(tmp);
     // On an error pipeline rejects without waiting for the file to close; removed before it is even created, the
     // temp file would stay.
     await pipeline(blob.open(), tap, out).catch(async (err) => {
@@ -108,11 +115,52 @@ async function writeBlob(dir: string, blob: Blob): Promise<boolean> {
     if (digest !== blob.digest || size !== blob.size) {
       throw new KilnError('FAILED_PRECONDITION', `blob streamed as ${digest} (${size} bytes), expected ${blob.digest} (${blob.size})`, dest);
     }
+  });
+  return true;
+}
+
+/** Writes `dest` through a temp file beside it, held under its lock while written, then renamed into place; the temp
+ * file goes whatever happens (a killed write's is removed by removeTemporaryFiles). */
+async function writeViaTemp(dest: string, write: (tmp: string) => Promise<void>): Promise<void> {
+  const tmp = `${dest}.${randomBytes(6).toString('hex')}.tmp`;
+  let compromised: Error | undefined;
+  // A lock not refreshed in time (a stalled event loop) may let a cleanup take the file: the write then fails.
+  const release = await lockfile.lock(tmp, { ...TEMP_LOCK, onCompromised: (err) => void (compromised = err) });
+  try {
+    await write(tmp);
+    if (compromised) throw new KilnError('UNAVAILABLE', `the temp file's lock was lost: ${compromised.message}`, tmp);
     await fs.rename(tmp, dest);
-    return true;
   } finally {
     await fs.rm(tmp, { force: true });
+    await release().catch(() => {}); // compromised, or removed as stale: nothing left to release
   }
+}
+
+/**
+ * Removes the temp files of writes that died (killed mid-write: no live writer holds their lock) from the layout at
+ * `dir`, with their locks; a write in progress, in this process or another, keeps its own. Returns how many went.
+ */
+export async function removeTemporaryFiles(dir: string): Promise<number> {
+  let removed = 0;
+  for (const folder of [dir, path.join(dir, 'blobs', 'sha256')]) {
+    let names: string[];
+    try {
+      names = await fs.readdir(folder);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw err;
+    }
+    // A temp file, its lock, or both (a write killed before it created the file, or after it removed it).
+    const temps = new Set(names.filter((n) => /\.tmp(\.lock)?$/.test(n)).map((n) => n.replace(/\.lock$/, '')));
+    for (const name of temps) {
+      const tmp = path.join(folder, name);
+      if (await lockfile.check(tmp, TEMP_LOCK)) continue;
+      await fs.rm(tmp, { force: true });
+      await fs.rm(`${tmp}.lock`, { recursive: true, force: true });
+      removed++;
+    }
+  }
+  return removed;
 }
 
 async function writeBytesBlob(dir: string, digest: string, bytes: Buffer): Promise<void> {
@@ -138,7 +186,5 @@ async function writeIfMissing(file: string, content: string): Promise<void> {
 }
 
 async function atomicWrite(file: string, content: string | Buffer): Promise<void> {
-  const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-  await fs.writeFile(tmp, content);
-  await fs.rename(tmp, file);
+  await writeViaTemp(file, (tmp) => fs.writeFile(tmp, content));
 }

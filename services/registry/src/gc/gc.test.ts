@@ -4,14 +4,23 @@ import { describe, it } from 'node:test';
 import { createLogger } from '@kiln/log';
 import { MemoryStore } from '../store/memory';
 import type { StoredFile } from '../store';
-import { collectDeletedVersion, releaseUpload, STALE_UPLOAD_MS, sweepLeftovers, UNCOLLECTED_DELETE_MS } from './index';
+import type { StagingObject } from '@kiln/blobstore';
+import {
+  collectDeletedVersion, releaseUpload, STALE_UPLOAD_MS, startSweeping, sweepLapsedUploads, sweepLeftovers, UNCOLLECTED_DELETE_MS,
+} from './index';
 
 const log = createLogger('test', 'silent');
 const HOUR = 3600 * 1000;
+/** An upload lease, as KILN_UPLOAD_LEASE_SECONDS's default. */
+const LEASE = 60 * 1000;
 
-/** A blob store that is a set of digests; `failDeletes` makes every delete fail as an S3 outage would. */
+/** A blob store that is a set of digests and of what puts left open (`key`, or `key#uploadId` for a multipart
+ * upload); `failDeletes` makes every delete fail as an S3 outage would. */
 class FakeBlobs {
   readonly digests = new Set<string>();
+  readonly open = new Set<string>();
+  /** Each discardStaging call: what, and with which digest. */
+  readonly discarded: Array<[string, string | undefined]> = [];
   failDeletes = false;
   readonly cleanups: number[] = [];
   constructor(...digests: string[]) {
@@ -20,6 +29,12 @@ class FakeBlobs {
   async delete(digest: string): Promise<void> {
     if (this.failDeletes) throw new Error('S3 is down');
     this.digests.delete(digest);
+  }
+  async discardStaging(object: StagingObject, digest?: string): Promise<void> {
+    if (this.failDeletes) throw new Error('S3 is down');
+    const name = object.multipartUploadId ? `${object.key}#${object.multipartUploadId}` : object.key;
+    this.discarded.push([name, digest]);
+    this.open.delete(name);
   }
   async cleanupIncomplete(olderThanMs: number): Promise<number> {
     this.cleanups.push(olderThanMs);
@@ -130,13 +145,17 @@ describe('the sweep of leftovers', () => {
     assert.deepEqual(blobs.cleanups, [STALE_UPLOAD_MS], 'the blob store\'s own leftovers, as old as a stale upload');
   });
 
-  it('does not take the blobs of an upload that keeps marking itself alive', async () => {
+  it('leaves a leased upload\'s pending blobs to its lease, however old they are', async () => {
     const { store, advance } = setup();
     const blobs = new FakeBlobs('long');
+    await store.takeUploadLease('long-upload', LEASE);
     await store.addPendingBlob('long-upload', 'long');
-    advance(STALE_UPLOAD_MS + HOUR);
-    await store.touchPendingUpload('long-upload');
+    for (let t = 0; t < STALE_UPLOAD_MS + HOUR; t += LEASE / 3) {
+      advance(LEASE / 3);
+      assert.ok(await store.renewUploadLease('long-upload', LEASE));
+    }
     await sweepLeftovers({ store, blobs }, log);
+    await sweepLapsedUploads({ store, blobs }, LEASE, log);
     assert.ok(blobs.digests.has('long'));
   });
 
@@ -157,5 +176,84 @@ describe('the sweep of leftovers', () => {
     assert.deepEqual([...blobs.digests], ['recent']);
     advance(1);
     assert.deepEqual(await store.uncollectedDeletions(0, 1000), [{ model: 'recent', version: 1, digests: ['recent'] }]);
+  });
+});
+
+/** An upload with a lease that has opened objects (`data/<name>`, a multipart upload on the first) and staged blobs. */
+async function openUpload(store: MemoryStore, blobs: FakeBlobs, id: string, names: string[], pending: string[]) {
+  await store.takeUploadLease(id, LEASE);
+  for (const [i, name] of names.entries()) {
+    await store.recordStagedObject(id, { key: `data/${name}` });
+    blobs.open.add(`data/${name}`);
+    if (i === 0) {
+      await store.recordStagedObject(id, { key: `data/${name}`, multipartUploadId: `mpu-${name}` });
+      blobs.open.add(`data/${name}#mpu-${name}`);
+    }
+  }
+  for (const digest of pending) {
+    blobs.digests.add(digest);
+    await store.addPendingBlob(id, digest);
+  }
+}
+
+describe('the sweep of uploads whose lease lapsed', () => {
+  it('removes a dead upload\'s multipart uploads and objects by name, its blobs and its lease; a live upload keeps all', async () => {
+    const { store, advance } = setup();
+    const blobs = new FakeBlobs();
+    await openUpload(store, blobs, 'dead', ['d1', 'd2'], ['dead-blob']);
+    await store.setStagedDigest('dead', 'data/d2', 'dead-blob'); // staged, and maybe committed, as this digest
+    await openUpload(store, blobs, 'live', ['l1'], ['live-blob']);
+    advance(LEASE / 2);
+    assert.ok(await store.renewUploadLease('live', LEASE));
+    advance(LEASE / 2 + 1); // dead's lease has lapsed; live's has half of it left
+
+    await sweepLapsedUploads({ store, blobs }, LEASE, log);
+    assert.deepEqual([...blobs.open].sort(), ['data/l1', 'data/l1#mpu-l1']);
+    assert.deepEqual([...blobs.digests], ['live-blob']);
+    assert.deepEqual(blobs.discarded.find(([name]) => name === 'data/d2'), ['data/d2', 'dead-blob'], 'with its digest: a committed blob stays');
+    assert.deepEqual(await store.stagedObjects('dead'), []);
+    assert.deepEqual(await store.pendingDigests('dead'), []);
+    assert.deepEqual(await store.claimLapsedUploads(LEASE, 10), [], 'no lease left to claim');
+    advance(2 * LEASE);
+    assert.equal(await store.renewUploadLease('dead', LEASE), false, 'the dead upload\'s lease is gone');
+    assert.equal((await store.stagedObjects('live')).length, 2, 'the live upload\'s records are untouched');
+    assert.deepEqual(await store.pendingDigests('live'), ['live-blob']);
+  });
+
+  it('keeps the records and the claim when S3 is down, and a sweep after the claim lapses finishes', async () => {
+    const { store, advance } = setup();
+    const blobs = new FakeBlobs();
+    await openUpload(store, blobs, 'dead', ['d1'], ['dead-blob']);
+    advance(LEASE + 1);
+    blobs.failDeletes = true;
+    await sweepLapsedUploads({ store, blobs }, LEASE, log); // logs and goes on: the next sweep tries again
+    assert.equal((await store.stagedObjects('dead')).length, 2);
+    blobs.failDeletes = false;
+    advance(LEASE / 2);
+    await sweepLapsedUploads({ store, blobs }, LEASE, log);
+    assert.equal((await store.stagedObjects('dead')).length, 2, 'claimed by the first sweep for a lease period');
+    advance(LEASE / 2 + 1);
+    await sweepLapsedUploads({ store, blobs }, LEASE, log);
+    assert.deepEqual([...blobs.open], []);
+    assert.deepEqual([...blobs.digests], []);
+    assert.deepEqual(await store.stagedObjects('dead'), []);
+  });
+
+  it('runs every half lease while serving, not only at start and hourly', async () => {
+    const store = new MemoryStore();
+    const blobs = new FakeBlobs();
+    const sweeping = startSweeping({ store, blobs }, log, { uploadLeaseMs: 200 });
+    try {
+      await new Promise((r) => setTimeout(r, 50)); // the sweeps at start are done
+      await store.takeUploadLease('dies-now', 200);
+      await store.recordStagedObject('dies-now', { key: 'data/x', multipartUploadId: 'mpu-x' });
+      blobs.open.add('data/x#mpu-x');
+      const start = Date.now();
+      while (blobs.open.size && Date.now() - start < 2000) await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual([...blobs.open], [], 'swept within 2 s of a 200 ms lease');
+      assert.equal(blobs.cleanups.length, 1, 'the listing backstop ran once, at start');
+    } finally {
+      await sweeping.stop();
+    }
   });
 });

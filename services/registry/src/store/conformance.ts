@@ -129,13 +129,62 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
       assert.deepEqual(await store.pendingDigests('00000000-0000-4000-8000-000000000001'), []);
     });
 
-    it('finds uploads not seen alive since a cutoff', async () => {
+    it('finds uploads without a lease whose pending blobs are older than a cutoff, and leaves leased ones to their lease', async () => {
       const id = '00000000-0000-4000-8000-000000000002';
+      const leased = '00000000-0000-4000-8000-000000000004';
       await store.addPendingBlob(id, 'stale-blob');
-      await store.touchPendingUpload(id);
-      assert.ok(!(await store.stalePendingUploads(HOUR)).includes(id), 'seen within the hour');
-      assert.ok((await store.stalePendingUploads(-HOUR)).includes(id), 'not seen since an hour from now');
+      await store.takeUploadLease(leased, -HOUR);
+      await store.addPendingBlob(leased, 'stale-blob');
+      assert.ok(!(await store.stalePendingUploads(HOUR)).includes(id), 'added within the hour');
+      assert.ok((await store.stalePendingUploads(-HOUR)).includes(id), 'added before an hour from now');
+      assert.ok(!(await store.stalePendingUploads(-HOUR)).includes(leased), 'a leased upload is its lease\'s to release');
       await store.releasePending(id);
+      await store.releasePending(leased);
+      assert.equal(await store.endUploadLease(leased), true);
+    });
+
+    it('renews an upload\'s lease until a sweep claims it; a lapsed lease goes to one of two concurrent sweeps', async () => {
+      const live = '00000000-0000-4000-8000-000000000005';
+      const dead = '00000000-0000-4000-8000-000000000006';
+      await store.takeUploadLease(live, HOUR);
+      await store.takeUploadLease(dead, -HOUR); // lapsed an hour ago
+      const claims = await Promise.all([store.claimLapsedUploads(HOUR, 100), store.claimLapsedUploads(HOUR, 100)]);
+      const mine = claims.map((c) => c.filter((id) => id === live || id === dead));
+      assert.deepEqual(mine.flat(), [dead], 'the dead upload, claimed once; the live one untouched');
+      assert.deepEqual((await store.claimLapsedUploads(HOUR, 100)).filter((id) => id === dead), [], 'a claim holds for its period');
+      assert.equal(await store.renewUploadLease(live, HOUR), true);
+      assert.equal(await store.renewUploadLease(dead, HOUR), false, 'a claimed upload has lost its lease');
+      for (const id of [live, dead]) assert.equal(await store.endUploadLease(id), true);
+      assert.equal(await store.renewUploadLease(live, HOUR), false, 'an ended lease is gone');
+    });
+
+    it('records what a leased upload opens, with its digest, multipart uploads first; the lease ends once nothing is left', async () => {
+      const id = '00000000-0000-4000-8000-000000000007';
+      await assert.rejects(store.recordStagedObject(id, { key: 'data/x' }), 'no record without a lease');
+      await store.takeUploadLease(id, HOUR);
+      await store.recordStagedObject(id, { key: 'data/a' });
+      await store.recordStagedObject(id, { key: 'data/a', multipartUploadId: 'mpu-1' });
+      await store.recordStagedObject(id, { key: 'data/a' }); // twice is once
+      await store.recordStagedObject(id, { key: 'data/b' });
+      await store.setStagedDigest(id, 'data/a', 'staged-a');
+      assert.deepEqual(await store.stagedObjects(id), [
+        { key: 'data/a', multipartUploadId: 'mpu-1', sha256: 'staged-a' },
+        { key: 'data/a', sha256: 'staged-a' },
+        { key: 'data/b' },
+      ]);
+      assert.equal(await store.endUploadLease(id), false, 'records keep the lease');
+      await store.forgetStagedObjects(id, 'data/a');
+      await store.forgetStagedObjects(id, 'data/b');
+      assert.deepEqual(await store.stagedObjects(id), []);
+      await store.addPendingBlob(id, 'leased-blob');
+      assert.equal(await store.endUploadLease(id), false, 'pending blobs keep the lease');
+      await store.releasePending(id);
+      await assert.rejects(store.inTransaction(async (tx) => {
+        await tx.recordStagedObject(id, { key: 'data/rolled-back' });
+        throw new Error('the stage failed');
+      }), /the stage failed/);
+      assert.deepEqual(await store.stagedObjects(id), [], 'a rolled-back record is gone');
+      assert.equal(await store.endUploadLease(id), true);
     });
 
     it('lists deleted versions whose blobs are uncollected, with their digests, until marked collected', async () => {

@@ -82,8 +82,6 @@ export interface VersionStore {
 /** References that keep blobs alive: an upload's pending blobs (a version's files are the other kind). */
 export interface BlobReferenceStore {
   addPendingBlob(uploadId: string, sha256: string): Promise<void>;
-  /** Marks an upload's pending blobs as seen now: when the upload last showed it was alive. */
-  touchPendingUpload(uploadId: string): Promise<void>;
   /** The distinct blobs an upload holds references to. */
   pendingDigests(uploadId: string): Promise<string[]>;
   releasePendingBlob(uploadId: string, sha256: string): Promise<void>;
@@ -91,8 +89,38 @@ export interface BlobReferenceStore {
   releasePending(uploadId: string): Promise<string[]>;
   /** Whether a version that is not deleted, or an upload in progress, uses the blob. */
   isBlobReferenced(sha256: string): Promise<boolean>;
-  /** Uploads with pending blobs not marked alive since the cutoff: they died with their process. */
+  /** Uploads without a lease (from before leases) whose pending blobs are older than the cutoff: they died with
+   * their process. */
   stalePendingUploads(olderThanMs: number): Promise<string[]>;
+}
+
+/** What an upload has open in the blob store: an object (a temp file or data object), or a multipart upload on it. */
+export interface StagedObjectRecord {
+  key: string;
+  multipartUploadId?: string;
+  /** The digest its bytes were staged as, once known. */
+  sha256?: string;
+}
+
+/** Uploads in progress: each holds a lease it renews while it runs and records what it opens in the blob store, so
+ * that once its lease lapses (its registry died) any registry removes those leftovers by name. */
+export interface UploadLeaseStore {
+  /** Starts a new upload's lease, for `ms`. */
+  takeUploadLease(uploadId: string, ms: number): Promise<void>;
+  /** Extends the lease to `ms` from now; false once a sweep has claimed the upload (then it must not go on). */
+  renewUploadLease(uploadId: string, ms: number): Promise<boolean>;
+  /** Claims up to `limit` uploads whose lease lapsed, for `ms`: no other sweep takes them until that lapses too. */
+  claimLapsedUploads(ms: number, limit: number): Promise<string[]>;
+  /** Ends the lease unless the upload still has staged objects or pending blobs; true when it ended. */
+  endUploadLease(uploadId: string): Promise<boolean>;
+  /** Records what the upload is about to open (its lease must exist). */
+  recordStagedObject(uploadId: string, object: StagedObjectRecord): Promise<void>;
+  /** Records the digest that the bytes under `key` were staged as. */
+  setStagedDigest(uploadId: string, key: string, sha256: string): Promise<void>;
+  /** What the upload recorded and has not forgotten, multipart uploads before objects. */
+  stagedObjects(uploadId: string): Promise<StagedObjectRecord[]>;
+  /** Forgets every record of `key` (committed, or removed). */
+  forgetStagedObjects(uploadId: string, key: string): Promise<void>;
 }
 
 export interface BuildLogStore {
@@ -104,7 +132,7 @@ export interface BuildLogStore {
   logLinesAfter(model: string, version: number, after: number): Promise<LogLine[]>;
 }
 
-export interface StoreOperations extends VersionStore, BlobReferenceStore, BuildLogStore {}
+export interface StoreOperations extends VersionStore, BlobReferenceStore, UploadLeaseStore, BuildLogStore {}
 
 /** What only makes sense inside a transaction: it holds until the transaction ends, or happens only if it commits. */
 export interface StoreTransaction extends StoreOperations {

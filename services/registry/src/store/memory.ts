@@ -3,7 +3,8 @@
 // Postgres guard every status change.
 import { awaitsBuild, canTransition, INITIAL_STATUS, isVisible, VISIBLE_STATUSES, type VersionStatus } from '../lifecycle';
 import type {
-  BuildResult, LogLine, ModelRecord, NewVersion, RegistryStore, StoredFile, StoreOperations, StoreTransaction, VersionRecord,
+  BuildResult, LogLine, ModelRecord, NewVersion, RegistryStore, StagedObjectRecord, StoredFile, StoreOperations, StoreTransaction,
+  VersionRecord,
 } from './index';
 import { byPath, compareCodeUnits } from '@kiln/std';
 
@@ -14,8 +15,12 @@ interface StoredVersion extends VersionRecord {
 interface State {
   models: Map<string, { latestVersion: number; createTime: Date; updateTime: Date }>;
   versions: Map<string, StoredVersion>;
-  /** upload id → digest → when the upload last showed it was alive */
+  /** upload id → digest → when it was added */
   pending: Map<string, Map<string, Date>>;
+  /** upload id → its lease (ms since the epoch) and whether a sweep claimed it */
+  leases: Map<string, { until: number; claimed: boolean }>;
+  /** upload id → what it recorded as open in the blob store */
+  staged: Map<string, StagedObjectRecord[]>;
   logs: Map<string, Map<number, string>>;
 }
 
@@ -124,11 +129,6 @@ class MemoryOperations implements StoreOperations {
     this.state.pending.set(uploadId, upload);
   }
 
-  async touchPendingUpload(uploadId: string): Promise<void> {
-    const upload = this.state.pending.get(uploadId);
-    for (const digest of upload?.keys() ?? []) upload!.set(digest, this.now());
-  }
-
   async pendingDigests(uploadId: string): Promise<string[]> {
     return [...(this.state.pending.get(uploadId)?.keys() ?? [])];
   }
@@ -156,8 +156,57 @@ class MemoryOperations implements StoreOperations {
   async stalePendingUploads(olderThanMs: number): Promise<string[]> {
     const cutoff = this.shared.clock() - olderThanMs;
     return [...this.state.pending.entries()]
-      .filter(([, digests]) => [...digests.values()].some((seen) => seen.getTime() < cutoff))
+      .filter(([id, digests]) => !this.state.leases.has(id) && [...digests.values()].some((added) => added.getTime() < cutoff))
       .map(([id]) => id);
+  }
+
+  async takeUploadLease(uploadId: string, ms: number): Promise<void> {
+    if (this.state.leases.has(uploadId)) throw new Error(`upload ${uploadId} has a lease already`);
+    this.state.leases.set(uploadId, { until: this.shared.clock() + ms, claimed: false });
+  }
+
+  async renewUploadLease(uploadId: string, ms: number): Promise<boolean> {
+    const lease = this.state.leases.get(uploadId);
+    if (!lease || lease.claimed) return false;
+    lease.until = this.shared.clock() + ms;
+    return true;
+  }
+
+  async claimLapsedUploads(ms: number, limit: number): Promise<string[]> {
+    const now = this.shared.clock();
+    const lapsed = [...this.state.leases.entries()].filter(([, l]) => l.until < now).sort(([, a], [, b]) => a.until - b.until).slice(0, limit);
+    for (const [, lease] of lapsed) Object.assign(lease, { claimed: true, until: now + ms });
+    return lapsed.map(([id]) => id);
+  }
+
+  async endUploadLease(uploadId: string): Promise<boolean> {
+    if (this.state.staged.get(uploadId)?.length || this.state.pending.has(uploadId)) return false;
+    return this.state.leases.delete(uploadId);
+  }
+
+  async recordStagedObject(uploadId: string, object: StagedObjectRecord): Promise<void> {
+    if (!this.state.leases.has(uploadId)) throw new Error(`upload ${uploadId} has no lease`); // Postgres: a foreign key
+    const records = this.state.staged.get(uploadId) ?? [];
+    const { key, multipartUploadId, sha256 } = object;
+    if (!records.some((r) => r.key === key && r.multipartUploadId === multipartUploadId)) {
+      records.push({ key, ...(multipartUploadId && { multipartUploadId }), ...(sha256 && { sha256 }) });
+    }
+    this.state.staged.set(uploadId, records);
+  }
+
+  async setStagedDigest(uploadId: string, key: string, sha256: string): Promise<void> {
+    for (const r of this.state.staged.get(uploadId) ?? []) if (r.key === key) r.sha256 = sha256;
+  }
+
+  async stagedObjects(uploadId: string): Promise<StagedObjectRecord[]> {
+    const records = structuredClone(this.state.staged.get(uploadId) ?? []);
+    return records.sort((a, b) => compareCodeUnits(a.key, b.key) || Number(!a.multipartUploadId) - Number(!b.multipartUploadId));
+  }
+
+  async forgetStagedObjects(uploadId: string, key: string): Promise<void> {
+    const records = (this.state.staged.get(uploadId) ?? []).filter((r) => r.key !== key);
+    if (records.length) this.state.staged.set(uploadId, records);
+    else this.state.staged.delete(uploadId);
   }
 
   async appendLogLines(model: string, version: number, lines: LogLine[]): Promise<void> {
@@ -242,7 +291,10 @@ export class MemoryStore extends MemoryOperations implements RegistryStore {
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(options: MemoryStoreOptions = {}) {
-    super({ state: { models: new Map(), versions: new Map(), pending: new Map(), logs: new Map() }, clock: options.now ?? Date.now });
+    super({
+      state: { models: new Map(), versions: new Map(), pending: new Map(), leases: new Map(), staged: new Map(), logs: new Map() },
+      clock: options.now ?? Date.now,
+    });
   }
 
   /** Not reentrant: fn must use `tx`, not this store's own inTransaction (it would wait for itself). */

@@ -13,11 +13,6 @@ export async function addPendingBlob(db: Queryable, uploadId: string, sha256: st
   await db.query('INSERT INTO pending_blobs (upload_id, sha256) VALUES ($1, $2) ON CONFLICT DO NOTHING', [uploadId, sha256]);
 }
 
-/** Marks an upload's pending blobs as seen now: create_time is when the upload last showed it was alive. */
-export async function touchPendingUpload(db: Queryable, uploadId: string): Promise<void> {
-  await db.query('UPDATE pending_blobs SET create_time = now() WHERE upload_id = $1', [uploadId]);
-}
-
 /** The distinct blobs an upload holds references to. */
 export async function pendingDigests(db: Queryable, uploadId: string): Promise<string[]> {
   const { rows } = await db.query('SELECT DISTINCT sha256 FROM pending_blobs WHERE upload_id = $1', [uploadId]);
@@ -44,10 +39,13 @@ export async function isBlobReferenced(db: Queryable, sha256: string): Promise<b
   return rows[0].used;
 }
 
-/** Pending blobs of uploads that died with their process: older than the cutoff. */
+/** Pending blobs older than the cutoff of uploads without a lease (from before leases): they died with their
+ * process. An upload with a lease is the lease's to release. */
 export async function stalePendingUploads(db: Queryable, olderThanMs: number): Promise<string[]> {
   const { rows } = await db.query(
-    `SELECT DISTINCT upload_id FROM pending_blobs WHERE create_time < now() - ($1::bigint * interval '1 millisecond')`,
+    `SELECT DISTINCT upload_id FROM pending_blobs p
+      WHERE create_time < now() - ($1::bigint * interval '1 millisecond')
+        AND NOT EXISTS (SELECT 1 FROM upload_leases l WHERE l.upload_id = p.upload_id)`,
     [olderThanMs],
   );
   return rows.map((r) => r.upload_id);

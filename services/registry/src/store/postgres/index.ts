@@ -4,9 +4,10 @@ import type pg from 'pg';
 import { withTransaction } from '@kiln/metadata';
 import type { VersionStatus } from '../../lifecycle';
 import { notifyVersionChanged } from '../../version-cache';
-import type { BuildResult, LogLine, NewVersion, RegistryStore, StoreOperations, StoreTransaction } from '../index';
+import type { BuildResult, LogLine, NewVersion, RegistryStore, StagedObjectRecord, StoreOperations, StoreTransaction } from '../index';
 import * as blobReferences from './blob-references';
 import * as buildLogs from './build-logs';
+import * as uploadLeases from './upload-leases';
 import * as versions from './versions';
 import type { Queryable } from './sql';
 
@@ -44,9 +45,6 @@ class PostgresOperations implements StoreOperations {
   addPendingBlob(uploadId: string, sha256: string) {
     return blobReferences.addPendingBlob(this.db, uploadId, sha256);
   }
-  touchPendingUpload(uploadId: string) {
-    return blobReferences.touchPendingUpload(this.db, uploadId);
-  }
   pendingDigests(uploadId: string) {
     return blobReferences.pendingDigests(this.db, uploadId);
   }
@@ -61,6 +59,31 @@ class PostgresOperations implements StoreOperations {
   }
   stalePendingUploads(olderThanMs: number) {
     return blobReferences.stalePendingUploads(this.db, olderThanMs);
+  }
+
+  takeUploadLease(uploadId: string, ms: number) {
+    return uploadLeases.takeUploadLease(this.db, uploadId, ms);
+  }
+  renewUploadLease(uploadId: string, ms: number) {
+    return uploadLeases.renewUploadLease(this.db, uploadId, ms);
+  }
+  claimLapsedUploads(ms: number, limit: number) {
+    return uploadLeases.claimLapsedUploads(this.db, ms, limit);
+  }
+  endUploadLease(uploadId: string) {
+    return uploadLeases.endUploadLease(this.db, uploadId);
+  }
+  recordStagedObject(uploadId: string, object: StagedObjectRecord) {
+    return uploadLeases.recordStagedObject(this.db, uploadId, object);
+  }
+  setStagedDigest(uploadId: string, key: string, sha256: string) {
+    return uploadLeases.setStagedDigest(this.db, uploadId, key, sha256);
+  }
+  stagedObjects(uploadId: string) {
+    return uploadLeases.stagedObjects(this.db, uploadId);
+  }
+  forgetStagedObjects(uploadId: string, key: string) {
+    return uploadLeases.forgetStagedObjects(this.db, uploadId, key);
   }
 
   appendLogLines(model: string, version: number, lines: LogLine[]) {
