@@ -20,8 +20,9 @@ import {
   type CompletedPart,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
-import type { FinalizeRequestMiddleware, MetadataBearer } from '@smithy/types';
-import { KilnError, notFound } from '@kiln/errors';
+import { isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
+import type { FinalizeRequestMiddleware, MetadataBearer, SdkError } from '@smithy/types';
+import { isKilnError, KilnError, notFound } from '@kiln/errors';
 import {
   cancelled,
   checkDigest,
@@ -480,6 +481,14 @@ export class S3BlobStore implements BlobStore {
   }
 
   async read(digest: string, range?: ByteRange): Promise<Readable> {
+    try {
+      return await this.#read(digest, range);
+    } catch (err) {
+      throw unreachable(err, `blob ${digest}`);
+    }
+  }
+
+  async #read(digest: string, range?: ByteRange): Promise<Readable> {
     checkDigest(digest);
     if (range) checkRange(digest, range, Number.MAX_SAFE_INTEGER);
     // A zero-length range is answered from a fresh listing (HTTP cannot ask for zero bytes).
@@ -653,6 +662,16 @@ export class S3BlobStore implements BlobStore {
 
 function httpStatus(err: unknown): number | undefined {
   return (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+}
+
+/** UNAVAILABLE for a failure the SDK itself would retry (no connection, a timeout, throttling, a 5xx), after its
+ * own retries: the server is down or overloaded, and a later call may succeed. Anything else stays as it was. */
+function unreachable(err: unknown, location: string): unknown {
+  if (isKilnError(err) || typeof err !== 'object' || err === null) return err;
+  const sdkError = err as SdkError;
+  if (!isTransientError(sdkError) && !isThrottlingError(sdkError) && !isServerError(sdkError)) return err;
+  const reason = (err as Error).message || (err as Error).name || (err as { code?: string }).code || 'no reply';
+  return new KilnError('UNAVAILABLE', `the S3 server could not be reached: ${reason}`, location, { cause: err });
 }
 
 function isMissing(err: unknown): boolean {

