@@ -4,11 +4,12 @@
 // and a 128 KiB name, each answered promptly, with the next call on the same channel answered too.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { grpc, registryClient } from '@kiln/api';
+import { grpc, inferenceClient, registryClient } from '@kiln/api';
 import { promiseClient } from '@kiln/api/client';
 import type { BlobStore } from '@kiln/blobstore';
 import { openBlobStore } from '@kiln/blobstore/open';
 import { assertGrpcError, unary } from './helpers/grpc';
+import { healthCheck, startKilnProcess } from './helpers/kiln-process';
 import { startKiln, uploadModel, type RunningKiln } from './helpers/services';
 import { requireEnv } from './helpers/test-config';
 import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy';
@@ -113,6 +114,38 @@ describe('a 128 KiB name on a real registry', () => {
       await assertGrpcError(promiseClient(other).ListModelVersions({ model: huge }, soon()), 'INVALID_ARGUMENT', /131072 characters long/);
     } finally {
       other.close();
+    }
+  });
+});
+
+describe('a service process', () => {
+  it('logs a rejection nobody handled at fatal level with its stack, keeps serving, and fails its test at stop()', async () => {
+    const kiln = await startKilnProcess({ script: 'test/fixtures/services/unhandled-rejection.ts', services: ['kiln.v1.Inference'] });
+    let stopped = false;
+    try {
+      const deadline = Date.now() + 10_000;
+      while (kiln.unhandledRejections().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      const [line, ...more] = kiln.unhandledRejections();
+      assert.ok(line, `no unhandled rejection was logged:\n${kiln.output()}`);
+      assert.equal(more.length, 0);
+      const logged = JSON.parse(line) as { level: number; msg: string; err: { message: string; stack: string } };
+      assert.equal(logged.level, 60, 'fatal');
+      assert.equal(logged.err.message, 'a rejection nobody handles');
+      assert.match(logged.err.stack, /^Error: a rejection nobody handles\n\s+at /, 'with its stack');
+      // Still serving: the health check, and a call answered by the service itself.
+      assert.equal(await healthCheck(kiln.inference, 'kiln.v1.Inference'), 'SERVING');
+      const inference = inferenceClient(kiln.inference);
+      try {
+        await assert.rejects(promiseClient(inference).InferContract({ path: '/nowhere' }, { deadline: Date.now() + 5000 }),
+          (err: grpc.ServiceError) => err.code !== grpc.status.UNAVAILABLE && err.code !== grpc.status.DEADLINE_EXCEEDED);
+      } finally {
+        inference.close();
+      }
+      stopped = true;
+      await assert.rejects(kiln.stop(), /kiln logged 1 unhandled rejection\(s\):\n.*a rejection nobody handles/);
+      assert.match(kiln.output(), /\[kiln exited: code 0, signal null\]/, 'it stopped by SIGTERM as usual');
+    } finally {
+      if (!stopped) await kiln.stop().catch(() => {});
     }
   });
 });

@@ -20,8 +20,7 @@ import {
   type CompletedPart,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
-import { isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
-import type { FinalizeRequestMiddleware, MetadataBearer, SdkError } from '@smithy/types';
+import type { FinalizeRequestMiddleware, MetadataBearer } from '@smithy/types';
 import { isKilnError, KilnError, notFound } from '@kiln/errors';
 import {
   cancelled,
@@ -664,14 +663,20 @@ function httpStatus(err: unknown): number | undefined {
   return (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
 }
 
-/** UNAVAILABLE for a failure the SDK itself would retry (no connection, a timeout, throttling, a 5xx), after its
- * own retries: the server is down or overloaded, and a later call may succeed. Anything else stays as it was. */
+/** Errors of a connection that could not be made or was lost (the SDK has retried them already). The SDK's own
+ * classifier (@smithy/core/retry) ships as ESM only bundlers can load, so the list is here. */
+const NETWORK_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/** UNAVAILABLE for a server that cannot be reached, is overloaded (429, 503) or broken (5xx): a later call may
+ * succeed. Anything else stays as it was. */
 function unreachable(err: unknown, location: string): unknown {
-  if (isKilnError(err) || typeof err !== 'object' || err === null) return err;
-  const sdkError = err as SdkError;
-  if (!isTransientError(sdkError) && !isThrottlingError(sdkError) && !isServerError(sdkError)) return err;
-  const reason = (err as Error).message || (err as Error).name || (err as { code?: string }).code || 'no reply';
-  return new KilnError('UNAVAILABLE', `the S3 server could not be reached: ${reason}`, location, { cause: err });
+  if (isKilnError(err) || !(err instanceof Error)) return err;
+  const status = httpStatus(err);
+  const code = (err as NodeJS.ErrnoException).code;
+  const down = (status !== undefined && (status >= 500 || status === 429)) || (code !== undefined && NETWORK_ERRORS.has(code))
+    || err.name === 'TimeoutError';
+  if (!down) return err;
+  return new KilnError('UNAVAILABLE', `the S3 server could not be reached: ${err.message || code || err.name}`, location, { cause: err });
 }
 
 function isMissing(err: unknown): boolean {
