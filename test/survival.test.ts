@@ -4,14 +4,14 @@
 // and a 128 KiB name, each answered promptly, with the next call on the same channel answered too.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { grpc, inferenceClient, registryClient } from '@kiln/api';
+import { grpc, inferenceClient, registryClient, type RegistryClient } from '@kiln/api';
 import { promiseClient } from '@kiln/api/client';
 import type { BlobStore } from '@kiln/blobstore';
 import { openBlobStore } from '@kiln/blobstore/open';
 import { assertGrpcError, unary } from './helpers/grpc';
-import { healthCheck, startKilnProcess } from './helpers/kiln-process';
+import { healthCheck, startKilnProcess, type KilnProcess } from './helpers/kiln-process';
 import { startKiln, uploadModel, type RunningKiln } from './helpers/services';
-import { requireEnv } from './helpers/test-config';
+import { freshDatabase, requireEnv, type TestDatabase } from './helpers/test-config';
 import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy';
 
 const KiB = 1024;
@@ -115,6 +115,66 @@ describe('a 128 KiB name on a real registry', () => {
     } finally {
       other.close();
     }
+  });
+});
+
+describe('Postgres gone in the middle of a build, behind a proxy', () => {
+  const env = requireEnv('KILN_TEST_DATABASE_URL', 'KILN_TEST_DOCKER_HOST', 'KILN_TEST_BASE_IMAGE');
+  let database: TestDatabase;
+  let postgres: TcpProxy;
+  let kiln: KilnProcess;
+  let client: RegistryClient;
+
+  before(async () => {
+    database = await freshDatabase();
+    const url = new URL(database.url);
+    postgres = await startTcpProxy({ host: url.hostname, port: Number(url.port) });
+    url.host = postgres.address;
+    kiln = await startKilnProcess({
+      databaseUrl: url.toString(),
+      // Short leases and retries: the build comes back within seconds of the database.
+      env: { KILN_DOCKER_HOST: env.KILN_TEST_DOCKER_HOST, KILN_BUILD_LEASE_SECONDS: '3', KILN_BUILD_RETRY_DELAY_SECONDS: '1', KILN_BUILD_RETRY_MAX_DELAY_SECONDS: '2' },
+    });
+    client = registryClient(kiln.registry);
+  });
+  after(async () => {
+    client?.close();
+    await postgres?.restore().catch(() => {});
+    await kiln?.stop(); // fails if the process logged an unhandled rejection
+    await postgres?.close();
+    await database?.drop();
+  });
+
+  it('the registry logs what failed and keeps serving; once Postgres is back the build is retried and RELEASED, and uploads work', async () => {
+    // A line while Postgres is away, then a silence: a failed write of that line once went unhandled in the silence.
+    const manifest = `runtime: ${env.KILN_TEST_BASE_IMAGE}\ninstall-command: "echo kiln-before; sleep 2; echo kiln-during; sleep 6; echo kiln-after"\n`;
+    const v = await uploadModel(client, 'db-gone', [{ path: 'a.txt', content: `${Date.now()}-${Math.random()}\n` }], { manifest });
+    const watch = promiseClient(client).WatchModelVersion({ model: 'db-gone', version: v.version }, { deadline: Date.now() + 120_000 });
+    for await (const event of watch) if (event.log?.line === 'kiln-before') break;
+    await postgres.cut();
+    const cutAt = Date.now();
+    const soon = () => ({ deadline: Date.now() + 10_000 });
+    try {
+      // Past the line that cannot be stored and into the silence.
+      await new Promise((r) => setTimeout(r, 4000));
+      await assert.rejects(uploadModel(client, 'during', [{ path: 'b.txt', content: 'b' }]), 'an upload needs the database');
+      await assert.rejects(promiseClient(client).GetModelVersion({ model: 'db-gone', version: v.version + 1 }, soon()));
+      assert.equal(await healthCheck(kiln.registry, 'kiln.v1.Registry'), 'SERVING', `the registry is still up:\n${kiln.output().slice(-5000)}`);
+    } finally {
+      await postgres.restore();
+    }
+    const deadline = Date.now() + 90_000;
+    let status = '';
+    while (Date.now() < deadline) {
+      status = String((await promiseClient(client).GetModelVersion({ model: 'db-gone', version: v.version }, soon()).catch(() => undefined))?.status ?? '');
+      if (status === 'MODEL_VERSION_STATUS_RELEASED' || status === 'MODEL_VERSION_STATUS_FAILED') break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    assert.equal(status, 'MODEL_VERSION_STATUS_RELEASED', kiln.output().slice(-5000));
+    const after = await uploadModel(client, 'after', [{ path: 'c.txt', content: 'c' }]);
+    assert.equal(after.version, 1);
+    assert.deepEqual(kiln.unhandledRejections(), []);
+    console.log(`# released ${((Date.now() - cutAt) / 1000).toFixed(1)} s after Postgres went away (away for ~4 s)`);
   });
 });
 
