@@ -38,8 +38,11 @@ describe('downloads whose blobs cannot be read, on real MinIO behind a proxy', (
   });
   after(async () => {
     await s3?.restore().catch(() => {});
-    await kiln?.stop();
-    await s3?.close();
+    try {
+      await kiln?.stop();
+    } finally {
+      await s3?.close();
+    }
   });
 
   it('a file whose blob was deleted behind Kiln\'s back: DATA_LOSS naming it, and the registry keeps serving', async () => {
@@ -140,9 +143,12 @@ describe('Postgres gone in the middle of a build, behind a proxy', () => {
   after(async () => {
     client?.close();
     await postgres?.restore().catch(() => {});
-    await kiln?.stop(); // fails if the process logged an unhandled rejection
-    await postgres?.close();
-    await database?.drop();
+    try {
+      await kiln?.stop(); // fails if the process logged an unhandled rejection
+    } finally {
+      await postgres?.close();
+      await database?.drop();
+    }
   });
 
   it('the registry logs what failed and keeps serving; once Postgres is back the build is retried and RELEASED, and uploads work', async () => {
