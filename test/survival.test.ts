@@ -3,6 +3,7 @@
 // whose blob is gone (DATA_LOSS) or whose S3 server is down (UNAVAILABLE), Postgres gone in the middle of a build,
 // and a 128 KiB name, each answered promptly, with the next call on the same channel answered too.
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { grpc, inferenceClient, registryClient, type RegistryClient } from '@kiln/api';
 import { promiseClient } from '@kiln/api/client';
@@ -70,6 +71,23 @@ describe('downloads whose blobs cannot be read, on real MinIO behind a proxy', (
       await s3.restore();
     }
     assert.ok((await download(kiln, 's3-down', v.version)) > 4000);
+  });
+
+  it('the S3 server gone in the middle of a file: the download ends UNAVAILABLE, and the next one is whole', async () => {
+    const v = await uploadModel(kiln.client, 's3-gone', [{ path: 'big.bin', content: randomBytes(32 * 1024 * 1024) }]);
+    const chunks = promiseClient(kiln.client).DownloadModelVersion({ model: 's3-gone', version: v.version, paths: [] }, { deadline: Date.now() + 20_000 });
+    let cut = false;
+    try {
+      await assertGrpcError((async () => {
+        for await (const _ of chunks) {
+          if (!cut) await s3.cut(); // the first bytes are here, most of the file is still to come
+          cut = true;
+        }
+      })(), 'UNAVAILABLE', /s3-gone version 1's file big\.bin broke off/);
+    } finally {
+      await s3.restore();
+    }
+    assert.equal(await download(kiln, 's3-gone', v.version), 32 * 1024 * 1024 + 512 + 1024); // its header and the archive's end
   });
 });
 

@@ -146,17 +146,14 @@ export function registryHandlers(deps: RegistryDeps): RegistryImplementation {
         try {
           return await deps.readBlob(f.sha256);
         } catch (err) {
-          throw readFailed(f.path, err);
+          // The version says the blob is there: its absence is lost data, not a missing file.
+          if (!isKilnError(err) || err.code !== 'NOT_FOUND') throw err;
+          throw new KilnError('DATA_LOSS', `the bytes of ${model} version ${record.version}'s file ${f.path} are missing from the blob store`, undefined, { cause: err });
         }
       };
-      // The version says the blob is there: its absence is lost data, not a missing file.
-      const readFailed = (path: string, err: unknown) => {
-        if (isKilnError(err) && err.code === 'NOT_FOUND') {
-          return new KilnError('DATA_LOSS', `the bytes of ${model} version ${record.version}'s file ${path} are missing from the blob store`, undefined, { cause: err });
-        }
-        if (isKilnError(err)) return err;
-        return new KilnError('UNAVAILABLE', `reading ${model} version ${record.version}'s file ${path} failed: ${err instanceof Error ? err.message : String(err)}`, undefined, { cause: err });
-      };
+      // A blob's stream that breaks off (its store's connection lost) may read whole another time.
+      const brokeOff = (path: string, err: unknown) => isKilnError(err) ? err
+        : new KilnError('UNAVAILABLE', `reading ${model} version ${record.version}'s file ${path} broke off: ${err instanceof Error ? err.message : String(err)}`, undefined, { cause: err });
       const pack = tar.pack();
       const packing = (async () => {
         for (const f of files) {
@@ -174,7 +171,7 @@ export function registryHandlers(deps: RegistryDeps): RegistryImplementation {
               if (err) reject(err);
               else resolve();
             };
-            source.on('error', (err) => settle(readFailed(f.path, err)));
+            source.on('error', (err) => settle(brokeOff(f.path, err)));
             entry.on('error', settle);
             entry.on('finish', () => settle());
             if (gone.aborted) return onGone();
