@@ -1,7 +1,8 @@
 // End-to-end tests that no dependency outage or bad call ends a Kiln service, against the real Postgres and MinIO of
 // scripts/test-env, reached through proxies a test cuts (the servers other tests share keep running): a download
-// whose blob is gone (DATA_LOSS) or whose S3 server is down (UNAVAILABLE), Postgres gone in the middle of a build,
-// and a 128 KiB name, each answered promptly, with the next call on the same channel answered too.
+// whose blob is gone (DATA_LOSS) or whose S3 server is down or goes away mid-file (UNAVAILABLE), Postgres gone in
+// the middle of a build, a 128 KiB name (each answered promptly, and the next call on the same channel too), and a
+// process's handler for rejections nobody handled (logged fatal; the process keeps serving; its test fails).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
