@@ -10,9 +10,13 @@ export interface Stoppable {
 
 export type ServiceStarter = (config: KilnConfig, log: Logger) => Promise<Stoppable>;
 
+/** The line a rejection nobody handled is logged with (tests fail on it: see test/helpers/kiln-process.ts). */
+export const UNHANDLED_REJECTION = 'unhandled promise rejection: a bug, the process keeps serving';
+
 export async function runServices(starters: Array<[name: string, start: ServiceStarter]>): Promise<void> {
   const config = loadConfig();
   const root = createProcessLogger('kiln', config.logLevel);
+  keepServingOnUnhandledRejections(root);
   quietAwsSdkNodeNotice(config, root);
   const running: Array<[string, Stoppable]> = [];
   try {
@@ -51,6 +55,15 @@ export async function runServices(starters: Array<[name: string, start: ServiceS
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+/**
+ * Node ends the process on a rejection nobody handled, and with it every call and build of every service in it.
+ * One failed promise is one failed operation: it is logged at fatal level with its stack, for someone to fix, and
+ * the services go on.
+ */
+function keepServingOnUnhandledRejections(log: Logger): void {
+  process.on('unhandledRejection', (reason) => log.fatal({ err: reason }, UNHANDLED_REJECTION));
 }
 
 /**

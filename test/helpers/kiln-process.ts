@@ -12,6 +12,7 @@ import * as grpc from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
 
 import { withServiceEnv } from '../../scripts/service-env';
+import { UNHANDLED_REJECTION } from '../../services/run';
 import { emptyS3Prefix, freePort, freshDatabase, testS3Env } from './test-config';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -63,6 +64,8 @@ export interface KilnProcess {
   pid: number;
   /** The process's output so far (for failure messages). */
   output(): string;
+  /** The unhandled rejections the process logged (stop() fails on any unless allowUnhandledRejections). */
+  unhandledRejections(): string[];
   /** SIGKILL, as a crash would, and waits for the exit (stop() still cleans up after). */
   kill(): Promise<void>;
   stop(): Promise<void>;
@@ -85,6 +88,8 @@ export interface KilnProcessOptions {
   s3Prefix?: string;
   /** Listen on these ports (a restarted service keeps its address) instead of free ones. */
   ports?: Partial<Record<'registry' | 'builder' | 'inference', number>>;
+  /** Let stop() succeed though the process logged unhandled rejections (a test of that log line itself). */
+  allowUnhandledRejections?: boolean;
 }
 
 /** Starts `services/all.ts` as `npm start` does, with real Postgres (a fresh database) and MinIO (a fresh prefix). */
@@ -133,6 +138,15 @@ export async function startKilnProcess(options: KilnProcessOptions = {}): Promis
     output += b.toString();
     if (output.length > 200_000) output = output.slice(-100_000);
   };
+  // Every line of stdout is looked at, whatever `output` keeps: a rejection nobody handled is a bug, even one the
+  // process survived, and the test that met it fails at stop().
+  const rejections: string[] = [];
+  let partial = '';
+  child.stdout!.on('data', (b: Buffer) => {
+    const lines = (partial + b.toString()).split('\n');
+    partial = lines.pop()!;
+    for (const line of lines) if (line.includes(UNHANDLED_REJECTION)) rejections.push(line);
+  });
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code, signal) => {
@@ -146,6 +160,9 @@ export async function startKilnProcess(options: KilnProcessOptions = {}): Promis
     await dropDatabase();
     if (!options.s3Prefix) await emptyS3Prefix(s3Prefix);
     await fs.rm(dataDir, { recursive: true, force: true });
+    if (rejections.length && !options.allowUnhandledRejections) {
+      throw new Error(`kiln logged ${rejections.length} unhandled rejection(s):\n${rejections.join('\n')}`);
+    }
   };
 
   const services = options.services ?? ['kiln.v1.Registry', 'kiln.v1.Inference', 'kiln.v1.Builder'];
@@ -173,6 +190,7 @@ export async function startKilnProcess(options: KilnProcessOptions = {}): Promis
     databaseUrl: database.url,
     pid: child.pid!,
     output: () => output,
+    unhandledRejections: () => [...rejections],
     async kill() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited;

@@ -1,6 +1,7 @@
 // Test helper: the three Kiln services (registry, inference, builder) started in this process on port 0, against the
 // real Postgres (a fresh database per startKiln) and MinIO (a fresh key prefix) that scripts/test-env runs; plus
-// uploads and waiting for a version to be final, for any end-to-end test to reuse.
+// uploads and waiting for a version to be final, for any end-to-end test to reuse. A rejection the services leave
+// unhandled fails the running test by itself (node:test's own handler); kiln-process.ts looks for it in a child's log.
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createReadStream, promises as fs } from 'node:fs';

@@ -2,7 +2,7 @@
 // draining signal, the logger with the call's model and version, the caller, and its log fields.
 import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { KilnError } from '@kiln/errors';
+import { capText, KilnError } from '@kiln/errors';
 
 /** Who made a call. Authentication (an interceptor) will say who; until then every caller is its peer address. */
 export type Caller = { readonly kind: 'anonymous'; readonly peer: string };
@@ -41,13 +41,16 @@ export const clientCancelled = () => new KilnError('CANCELLED', 'the client canc
 export const deadlinePassed = () => new KilnError('DEADLINE_EXCEEDED', 'the call\'s deadline passed');
 export const serverStopping = () => new KilnError('CANCELLED', 'the server is shutting down: the call was cancelled');
 
+/** A string log field's size at most: fields come from requests before they are validated (a 128 KiB name). */
+const MAX_LOG_FIELD_BYTES = 256;
+
 /** The model name and version a request names, for its log lines (Kiln requests call them model and version). */
 export function requestLogFields(request: unknown): Record<string, unknown> {
   if (typeof request !== 'object' || request === null) return {};
   const { model, version } = request as { model?: unknown; version?: unknown };
   // Plain assignments, no spreads: made for every call that logs.
   const fields: Record<string, unknown> = {};
-  if (typeof model === 'string' && model) fields.model = model;
+  if (typeof model === 'string' && model) fields.model = capText(model, MAX_LOG_FIELD_BYTES);
   if (typeof version === 'number' && version > 0) fields.version = version;
   return fields;
 }
@@ -123,7 +126,8 @@ export class CallContext implements InterceptorContext {
   }
 
   addLogFields(fields: Record<string, unknown>): void {
-    this.fields = { ...this.logFields, ...fields };
+    const capped = Object.entries(fields).map(([k, v]) => [k, typeof v === 'string' ? capText(v, MAX_LOG_FIELD_BYTES) : v]);
+    this.fields = { ...this.logFields, ...Object.fromEntries(capped) };
     this.childLogger = undefined;
   }
 

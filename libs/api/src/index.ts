@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { KilnError, type ErrorCode } from '@kiln/errors';
+import { capText, KilnError, type ErrorCode } from '@kiln/errors';
 import type { ProtoGrpcType as RegistryProto } from '../generated/registry';
 import type { ProtoGrpcType as BuilderProto } from '../generated/builder';
 import type { ProtoGrpcType as InferenceProto } from '../generated/inference';
@@ -79,26 +79,47 @@ const CODE_TO_STATUS: Record<ErrorCode, grpc.status> = {
   UNAVAILABLE: grpc.status.UNAVAILABLE,
   CANCELLED: grpc.status.CANCELLED,
   DEADLINE_EXCEEDED: grpc.status.DEADLINE_EXCEEDED,
+  DATA_LOSS: grpc.status.DATA_LOSS,
   INTERNAL: grpc.status.INTERNAL,
 };
 const STATUS_TO_CODE = new Map<number, ErrorCode>(
   Object.entries(CODE_TO_STATUS).map(([code, status]) => [status, code as ErrorCode]),
 );
 
+/**
+ * What a status may say, in bytes of UTF-8: its message (sent as grpc-message, percent-encoded: up to 3x) and, in
+ * its details, the message again with a location and a description. Worst case about 6 KiB of trailers, under the
+ * 8 KiB grpc core clients accept: a larger status never reaches the client, and its connection hangs.
+ */
+export const MAX_STATUS_MESSAGE_BYTES = 1024;
+export const MAX_STATUS_LOCATION_BYTES = 256;
+
 /** A gRPC error for a thrown value: KilnErrors keep their code and message, and a location goes in the status
- * details too (a google.rpc.BadRequest field violation); anything else is INTERNAL. */
+ * details too (a google.rpc.BadRequest field violation); anything else is INTERNAL. Every status a server sends is
+ * made here, so this is where what it echoes is capped (see MAX_STATUS_MESSAGE_BYTES). */
 export function toGrpcError(err: unknown): Partial<grpc.StatusObject> & Error {
   if (err instanceof KilnError) {
     const code = CODE_TO_STATUS[err.code];
-    const status = Object.assign(new Error(err.message), { code, details: err.message });
+    const message = capText(err.message, MAX_STATUS_MESSAGE_BYTES);
+    const status = Object.assign(new Error(message), { code, details: message });
     if (!err.location) return status;
+    const field = capText(err.location, MAX_STATUS_LOCATION_BYTES);
+    const description = capText(messageWithoutLocation(err), MAX_STATUS_MESSAGE_BYTES);
     const metadata = new grpc.Metadata();
-    metadata.set(STATUS_DETAILS_KEY, encodeStatusDetails(code, err.message, [{ field: err.location, description: messageWithoutLocation(err) }]));
+    metadata.set(STATUS_DETAILS_KEY, encodeStatusDetails(code, message, [{ field, description }]));
     return Object.assign(status, { metadata });
   }
-  if (isGrpcError(err)) return err as Partial<grpc.StatusObject> & Error;
+  if (isGrpcError(err)) {
+    // A callee's status passed on as it came, but for its size.
+    if (Buffer.byteLength(err.details ?? '') <= MAX_STATUS_MESSAGE_BYTES) return err as Partial<grpc.StatusObject> & Error;
+    const details = capText(err.details, MAX_STATUS_MESSAGE_BYTES);
+    return Object.assign(new Error(details), { code: err.code, details });
+  }
   const message = err instanceof Error ? err.message : String(err);
-  return Object.assign(new Error(message), { code: grpc.status.INTERNAL, details: `internal error: ${message}` });
+  return Object.assign(new Error(capText(message, MAX_STATUS_MESSAGE_BYTES)), {
+    code: grpc.status.INTERNAL,
+    details: capText(`internal error: ${message}`, MAX_STATUS_MESSAGE_BYTES),
+  });
 }
 
 /** A KilnError's message as it was given, without the `location: ` its message starts with. */

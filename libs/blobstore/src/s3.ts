@@ -21,7 +21,7 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import type { FinalizeRequestMiddleware, MetadataBearer } from '@smithy/types';
-import { invalidArgument, KilnError, notFound } from '@kiln/errors';
+import { invalidArgument, isKilnError, KilnError, notFound } from '@kiln/errors';
 import {
   cancelled,
   checkDigest,
@@ -521,6 +521,14 @@ export class S3BlobStore implements BlobStore {
   }
 
   async read(digest: string, range?: ByteRange): Promise<Readable> {
+    try {
+      return await this.#read(digest, range);
+    } catch (err) {
+      throw unreachable(err, `blob ${digest}`);
+    }
+  }
+
+  async #read(digest: string, range?: ByteRange): Promise<Readable> {
     checkDigest(digest);
     if (range) checkRange(digest, range, Number.MAX_SAFE_INTEGER);
     // A zero-length range is answered from a fresh listing (HTTP cannot ask for zero bytes).
@@ -694,6 +702,22 @@ export class S3BlobStore implements BlobStore {
 
 function httpStatus(err: unknown): number | undefined {
   return (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+}
+
+/** Errors of a connection that could not be made or was lost (the SDK has retried them already). The SDK's own
+ * classifier (@smithy/core/retry) ships as ESM only bundlers can load, so the list is here. */
+const NETWORK_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/** UNAVAILABLE for a server that cannot be reached, is overloaded (429, 503) or broken (5xx): a later call may
+ * succeed. Anything else stays as it was. */
+function unreachable(err: unknown, location: string): unknown {
+  if (isKilnError(err) || !(err instanceof Error)) return err;
+  const status = httpStatus(err);
+  const code = (err as NodeJS.ErrnoException).code;
+  const down = (status !== undefined && (status >= 500 || status === 429)) || (code !== undefined && NETWORK_ERRORS.has(code))
+    || err.name === 'TimeoutError';
+  if (!down) return err;
+  return new KilnError('UNAVAILABLE', `the S3 server could not be reached: ${err.message || code || err.name}`, location, { cause: err });
 }
 
 function isMissing(err: unknown): boolean {

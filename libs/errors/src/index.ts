@@ -10,6 +10,8 @@ export type ErrorCode =
   | 'UNAVAILABLE'
   | 'CANCELLED'
   | 'DEADLINE_EXCEEDED'
+  /** Bytes Kiln recorded are gone (a released version's blob missing from the store): no retry brings them back. */
+  | 'DATA_LOSS'
   | 'INTERNAL';
 
 export class KilnError extends Error {
@@ -37,3 +39,48 @@ export const unavailable = (message: string, location?: string) => new KilnError
 export function isKilnError(err: unknown): err is KilnError {
   return err instanceof KilnError;
 }
+
+/**
+ * `text` in at most `maxBytes` bytes of UTF-8: when longer, its start and its end (where a message says what to do)
+ * with how much was left out between them. Messages repeat what callers sent (a name, a path), and a status goes
+ * to the client in HTTP/2 trailers, which clients cap at a few KiB (grpc core 8 KiB): past that a reply is never
+ * delivered, and the connection it was on hangs.
+ */
+export function capText(text: string, maxBytes: number): string {
+  const bytes = Buffer.byteLength(text);
+  if (bytes <= maxBytes) return text;
+  const room = Math.max(0, maxBytes - 40); // the marker below, with its count
+  const head = prefixWithin(text, Math.ceil((room * 2) / 3));
+  const tail = suffixWithin(text, room - Buffer.byteLength(head));
+  return `${head}…[${bytes - Buffer.byteLength(head) - Buffer.byteLength(tail)} bytes left out]…${tail}`;
+}
+
+/** The longest start of `text` (whole code points) within `maxBytes` of UTF-8. */
+function prefixWithin(text: string, maxBytes: number): string {
+  let used = 0;
+  let end = 0;
+  for (const ch of text) {
+    used += Buffer.byteLength(ch);
+    if (used > maxBytes) break;
+    end += ch.length;
+  }
+  return text.slice(0, end);
+}
+
+/** The longest end of `text` (whole code points) within `maxBytes` of UTF-8. */
+function suffixWithin(text: string, maxBytes: number): string {
+  let used = 0;
+  let start = text.length;
+  while (start > 0) {
+    // One code point back: a low surrogate with its high one before it is one character.
+    const low = text.charCodeAt(start - 1);
+    const pair = start > 1 && low >= 0xdc00 && low <= 0xdfff && isHighSurrogate(text.charCodeAt(start - 2));
+    const from = start - (pair ? 2 : 1);
+    used += Buffer.byteLength(text.slice(from, start));
+    if (used > maxBytes) break;
+    start = from;
+  }
+  return text.slice(start);
+}
+
+const isHighSurrogate = (code: number) => code >= 0xd800 && code <= 0xdbff;

@@ -7,6 +7,7 @@
 // mid-build has its job handed back by any other registry's watchdog once the lease lapses, not after pg-boss's
 // expiry.
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import os from 'node:os';
 import type pg from 'pg';
 import PgBoss from 'pg-boss';
@@ -28,6 +29,8 @@ const QUEUE = 'kiln-build';
  * to the builder ends a minute before it: a call that hangs (a builder host gone without closing its connection)
  * would otherwise keep its lease alive forever. */
 const EXPIRE_SECONDS = 6 * 3600;
+/** How often an idle worker looks for a build job. */
+const POLL_MS = 500;
 
 export interface BuildJob {
   model: string;
@@ -80,9 +83,10 @@ export class BuildQueue {
   /** This process in lease owners' names (each lease adds a token of its own). */
   private readonly owner = `${os.hostname()}:${process.pid}`;
   private readonly inFlight = new Set<{ cancel(): void }>();
-  /** Build attempts running (jobs handed to run()), for stop() to wait on. */
-  private readonly running = new Set<Promise<void>>();
   private watchdog?: NodeJS.Timeout;
+  /** The work loop (when this process works on the queue), and what wakes it from its wait to stop. */
+  private working?: Promise<void>;
+  private readonly wake = new AbortController();
   private stopping = false;
 
   constructor(private readonly options: BuildQueueOptions) {
@@ -108,19 +112,44 @@ export class BuildQueue {
     const existing = await this.boss.getQueue(QUEUE);
     if (!existing) await this.boss.createQueue(QUEUE, { name: QUEUE, policy: 'standard' });
     if (this.options.work !== false) {
-      await this.boss.work<BuildJob>(QUEUE, { pollingIntervalSeconds: 0.5, batchSize: 1, includeMetadata: true }, async (jobs) => {
-        for (const job of jobs) {
-          const running = this.run(job as PgBoss.JobWithMetadata<BuildJob>);
-          this.running.add(running);
-          try {
-            await running;
-          } finally {
-            this.running.delete(running);
-          }
-        }
-      });
+      this.working = this.work();
       const tick = () => void this.supervise();
       this.watchdog = setInterval(tick, (this.options.settings.leaseSeconds * 1000) / 3).unref();
+    }
+  }
+
+  /**
+   * Takes build jobs one at a time until stop(). Not pg-boss's work(): pg-boss 10 (its newer majors need Node 22)
+   * completes or fails each job it handed out without a catch, so a database that failed at that moment was an
+   * unhandled rejection, and the end of the process. Here every step's failure is caught and logged, and the
+   * job, if it could not be settled, comes back through the lease watchdog.
+   */
+  private async work(): Promise<void> {
+    const { log } = this.options;
+    while (!this.stopping) {
+      let jobs: Array<PgBoss.JobWithMetadata<BuildJob>> = [];
+      let troubled = false; // the database is likely down: the next look waits longer
+      try {
+        jobs = await this.boss.fetch<BuildJob>(QUEUE, { batchSize: 1, includeMetadata: true });
+      } catch (err) {
+        troubled = true;
+        log.error({ err }, 'taking a build job failed; trying again');
+      }
+      for (const job of jobs) {
+        // As pg-boss's worker would: completed (a no-op unless run() left it active: a skipped build), or failed on
+        // an error, for pg-boss's own retries.
+        const settled = await this.run(job).then(
+          () => this.boss.complete(QUEUE, job.id),
+          (err) => this.boss.fail(QUEUE, job.id, { message: err instanceof Error ? err.message : String(err) }),
+        ).then(() => true, (err) => {
+          log.error({ err, model: job.data.model, version: job.data.version }, 'could not settle the build job; the watchdog retries it once its lease lapses');
+          return false;
+        });
+        if (!settled) troubled = true;
+      }
+      if (!jobs.length || troubled) {
+        await sleep(troubled ? 10 * POLL_MS : POLL_MS, undefined, { signal: this.wake.signal }).catch(() => {});
+      }
     }
   }
 
@@ -130,19 +159,16 @@ export class BuildQueue {
     // Builds in flight are cancelled (the builder stops too) and their jobs go back to the queue while the pool
     // is still open, so another replica, or this one after a restart, retries them.
     this.stopping = true;
+    this.wake.abort();
     for (const call of this.inFlight) call.cancel();
-    await this.boss.stop({ graceful: true, wait: true, timeout: 10_000 });
-    // pg-boss's wait misses a job it fetched as the stop began: its attempt would then touch the pool after the
-    // registry closed it. Every attempt started has settled before stop() returns (each ends quickly: its builder
-    // call was cancelled above, or it sees `stopping`).
-    if (this.running.size) {
+    // The attempt running has settled before stop() returns (it ends quickly: its builder call was cancelled above,
+    // or it sees `stopping`): it would otherwise touch the pool after the registry closed it.
+    if (this.working) {
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        Promise.allSettled([...this.running]),
-        new Promise((resolve) => (timer = setTimeout(resolve, 10_000))),
-      ]);
+      await Promise.race([this.working, new Promise((resolve) => (timer = setTimeout(resolve, 10_000)))]);
       clearTimeout(timer);
     }
+    await this.boss.stop({ graceful: true, wait: true, timeout: 10_000 });
   }
 
   /** Enqueues the build inside the caller's transaction: the job exists exactly when the version does. */
@@ -202,6 +228,10 @@ export class BuildQueue {
       await retryBuildJob(pool, QUEUE, job.id, leaseSeconds);
       return;
     }
+    await this.store.setBuildStarted(model, version);
+    events.notify(model, version);
+    log.info('build started');
+    // Renewed only from here: a start that failed above leaves the lease to lapse, and the job to the watchdog.
     const lost = new AbortController();
     const renew = setInterval(() => {
       renewBuildLease(pool, model, version, owner, leaseSeconds).then(
@@ -214,10 +244,6 @@ export class BuildQueue {
         (err) => log.warn({ err }, 'renewing the build lease failed; the next renewal tries again'),
       );
     }, (leaseSeconds * 1000) / 3);
-
-    await this.store.setBuildStarted(model, version);
-    events.notify(model, version);
-    log.info('build started');
     const endTimer = buildSeconds.startTimer();
     let recorded = false;
     const outcome = (o: 'released' | 'failed' | 'retried') => {
@@ -272,10 +298,13 @@ export class BuildQueue {
     offset.catch(() => {}); // surfaces through `pending` when a log line needs it
     let result: { imageReference: string; imageDigest: string } | undefined;
     let pending: Promise<void> = Promise.resolve();
+    // A log line that cannot be stored ends the build at once (retried: UNAVAILABLE) rather than after it, and
+    // its error is handled here: it may come while the builder says nothing, with nobody waiting on `pending`.
+    const logLost = new AbortController();
     try {
       const responses = promiseClient(builder).BuildModelVersion({ model, version }, {
         deadline,
-        signal: AbortSignal.any([signal, stopped.signal]),
+        signal: AbortSignal.any([signal, stopped.signal, logLost.signal]),
       });
       log.debug('builder called');
       for await (const event of responses) {
@@ -285,11 +314,13 @@ export class BuildQueue {
             .then(() => offset)
             .then((base) => this.store.appendLogLines(model, version, [{ number: base + number, line }]).catch(logNotRecorded))
             .then(() => events.notify(model, version));
+          pending.catch((err) => logLost.abort(err));
         } else if (event.result) {
           result = { imageReference: event.result.imageReference, imageDigest: event.result.imageDigest };
         }
       }
     } catch (err) {
+      if (logLost.signal.aborted) throw logLost.signal.reason;
       // The call's error wins; a log line that failed to store is then beside the point.
       await pending.catch(() => {});
       throw err;

@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import type { RegistryImplementation } from '@kiln/api/handlers';
 import type { UploadHeader__Output } from '@kiln/api/generated/kiln/v1/UploadHeader';
-import { invalidArgument, notFound, KilnError } from '@kiln/errors';
+import { invalidArgument, isKilnError, notFound, KilnError } from '@kiln/errors';
 import { archiveFormat, openUploadStream } from '@kiln/api/upload-stream';
 import { kilnProto } from '@kiln/api';
 import { asMessage, encodeOnce, type Encoded } from '@kiln/api/encoded';
@@ -142,26 +142,40 @@ export function registryHandlers(deps: RegistryDeps): RegistryImplementation {
       const failed = new AbortController();
       const gone = AbortSignal.any([context.signal, failed.signal]);
       const stop = () => failed.abort(new KilnError('CANCELLED', 'the download stopped'));
+      const openFile = async (f: (typeof files)[number]) => {
+        try {
+          return await deps.readBlob(f.sha256);
+        } catch (err) {
+          // The version says the blob is there: its absence is lost data, not a missing file.
+          if (!isKilnError(err) || err.code !== 'NOT_FOUND') throw err;
+          throw new KilnError('DATA_LOSS', `the bytes of ${model} version ${record.version}'s file ${f.path} are missing from the blob store`, undefined, { cause: err });
+        }
+      };
+      // A blob's stream that breaks off (its store's connection lost) may read whole another time.
+      const brokeOff = (path: string, err: unknown) => isKilnError(err) ? err
+        : new KilnError('UNAVAILABLE', `reading ${model} version ${record.version}'s file ${path} broke off: ${err instanceof Error ? err.message : String(err)}`, undefined, { cause: err });
       const pack = tar.pack();
       const packing = (async () => {
         for (const f of files) {
+          // The blob is opened before its entry is added: an entry left without its bytes would fail the whole pack
+          // with an error nothing listens to, which ended the process.
+          const source = await openFile(f);
           const entry = pack.entry({ name: f.path, size: f.size, mode: f.executable ? 0o755 : 0o644, mtime: new Date(0) });
-          const source = await deps.readBlob(f.sha256);
           await new Promise<void>((resolve, reject) => {
             const onGone = () => {
               source.destroy();
               reject(gone.reason);
             };
-            if (gone.aborted) return onGone();
-            gone.addEventListener('abort', onGone, { once: true });
             const settle = (err?: unknown) => {
               gone.removeEventListener('abort', onGone);
               if (err) reject(err);
               else resolve();
             };
-            source.on('error', settle);
+            source.on('error', (err) => settle(brokeOff(f.path, err)));
             entry.on('error', settle);
             entry.on('finish', () => settle());
+            if (gone.aborted) return onGone();
+            gone.addEventListener('abort', onGone, { once: true });
             source.pipe(entry);
           });
         }
