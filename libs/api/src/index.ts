@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { KilnError, type ErrorCode } from '@kiln/errors';
+import { asUnavailable, KilnError, type ErrorCode } from '@kiln/errors';
 import type { ProtoGrpcType as RegistryProto } from '../generated/registry';
 import type { ProtoGrpcType as BuilderProto } from '../generated/builder';
 import type { ProtoGrpcType as InferenceProto } from '../generated/inference';
@@ -86,8 +86,10 @@ const STATUS_TO_CODE = new Map<number, ErrorCode>(
 );
 
 /** A gRPC error for a thrown value: KilnErrors keep their code and message, and a location goes in the status
- * details too (a google.rpc.BadRequest field violation); anything else is INTERNAL. */
-export function toGrpcError(err: unknown): Partial<grpc.StatusObject> & Error {
+ * details too (a google.rpc.BadRequest field violation); a dependency's outage that no layer below named is
+ * UNAVAILABLE; anything else is INTERNAL. */
+export function toGrpcError(thrown: unknown): Partial<grpc.StatusObject> & Error {
+  const err = isGrpcError(thrown) ? thrown : asUnavailable(thrown, 'a service Kiln depends on');
   if (err instanceof KilnError) {
     const code = CODE_TO_STATUS[err.code];
     const status = Object.assign(new Error(err.message), { code, details: err.message });

@@ -14,6 +14,7 @@ import { chain, type Interceptor, type Next, type RpcType, type ServerCall } fro
 import { metrics } from './interceptors/metrics';
 import { logging } from './interceptors/logging';
 import { errorMapping } from './interceptors/errors';
+import { requestCheck, type RequestCheck } from './int64';
 
 export type { Interceptor, ServerCall } from './interceptors/interceptor';
 export type { HandlerContext, Caller } from './context';
@@ -143,6 +144,8 @@ function grpcHandlers(registration: ServiceRegistration, interceptors: Intercept
     if (!definition) throw new Error(`${registration.name} has no method ${method}`);
     const type = rpcType(definition);
     const rpc = `${registration.name}/${method}`;
+    // Inside the chain, so that a refused request is logged, counted and mapped like a handler's error.
+    const check: RequestCheck = requestCheck(definition) ?? (() => {});
     const handle = handler as unknown as (input: unknown, context: CallContext) => unknown;
     const start = (call: GrpcCall, request: unknown, run: (context: CallContext) => Promise<void>, fail: (status: unknown) => void) => {
       const context = new CallContext(rpc, call, calls.draining.signal, calls.log, request);
@@ -163,18 +166,23 @@ function grpcHandlers(registration: ServiceRegistration, interceptors: Intercept
     };
     if (type === 'unary') {
       handlers[method] = ((call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) =>
-        start(call, call.request, async (context) => callback(null, await handle(call.request, context)), (status) => callback(status as grpc.ServiceError))) as grpc.UntypedHandleCall;
+        start(call, call.request, async (context) => {
+          check(call.request);
+          callback(null, await handle(call.request, context));
+        }, (status) => callback(status as grpc.ServiceError))) as grpc.UntypedHandleCall;
     } else if (type === 'client_stream') {
       handlers[method] = ((call: grpc.ServerReadableStream<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
         // Now, before the interceptors run: the messages that came with the call's headers are pushed right after.
         limitReadAhead(call, CLIENT_STREAM_READ_AHEAD_MESSAGES);
-        // The call itself is the requests' async iterable (a Readable in object mode).
-        start(call, undefined, async (context) => callback(null, await handle(call, context)), (status) => callback(status as grpc.ServiceError));
+        // The call itself is the requests' async iterable (a Readable in object mode), each message checked as read.
+        const checked = requestCheck(definition) ? checkEach(call, check) : call;
+        start(call, undefined, async (context) => callback(null, await handle(checked, context)), (status) => callback(status as grpc.ServiceError));
       }) as grpc.UntypedHandleCall;
     } else if (type === 'server_stream') {
       handlers[method] = ((call: grpc.ServerWritableStream<unknown, unknown>) => {
         const fail = (status: unknown) => call.emit('error', status);
         start(call, call.request, async (context) => {
+          check(call.request);
           // A client that goes away gets its call destroyed, which then never drains nor errors: that too is the end.
           call.once('close', () => {
             if (!call.writableFinished) context.cancel(clientCancelled());
@@ -187,6 +195,14 @@ function grpcHandlers(registration: ServiceRegistration, interceptors: Intercept
     }
   }
   return handlers;
+}
+
+/** A client stream's messages, each checked before the handler reads it. */
+async function* checkEach(messages: AsyncIterable<unknown>, check: RequestCheck): AsyncGenerator<unknown> {
+  for await (const message of messages) {
+    check(message);
+    yield message;
+  }
 }
 
 /** Messages grpc-js may hold for a client stream (an upload) before its handler reads them, each up to the client's

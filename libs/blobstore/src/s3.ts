@@ -20,8 +20,8 @@ import {
   type CompletedPart,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
-import type { FinalizeRequestMiddleware, MetadataBearer } from '@smithy/types';
-import { KilnError, notFound } from '@kiln/errors';
+import type { FinalizeRequestMiddleware, InitializeMiddleware, MetadataBearer } from '@smithy/types';
+import { asUnavailable, KilnError, notFound } from '@kiln/errors';
 import {
   cancelled,
   checkDigest,
@@ -77,6 +77,17 @@ const unsignedChecksummedParts: FinalizeRequestMiddleware<object, MetadataBearer
     request.headers['x-amz-content-sha256'] ??= 'UNSIGNED-PAYLOAD';
   }
   return next(args);
+};
+
+/** Every request's failure, once the SDK's own retries are spent: an outage of the server (refused, reset, timed
+ * out, 5xx, SlowDown) becomes UNAVAILABLE naming the bucket, so no caller reports it as INTERNAL or as the upload's
+ * fault; any other error (a 404 the store looks for included) is left as the SDK made it. */
+const unavailableOnOutage = (dependency: string): InitializeMiddleware<object, MetadataBearer> => (next) => async (args) => {
+  try {
+    return await next(args);
+  } catch (err) {
+    throw asUnavailable(err, dependency);
+  }
 };
 
 /** Where a visible blob's bytes are. */
@@ -149,6 +160,12 @@ export class S3BlobStore implements BlobStore {
       name: 'kilnUnsignedChecksummedParts',
       relation: 'before',
       toMiddleware: 'httpSigningMiddleware',
+    });
+    const where = options.endpoint ? `S3 bucket ${this.bucket} at ${options.endpoint}` : `S3 bucket ${this.bucket}`;
+    this.client.middlewareStack.add(unavailableOnOutage(`the blob store (${where})`), {
+      name: 'kilnUnavailableOnOutage',
+      step: 'initialize',
+      priority: 'high',
     });
   }
 

@@ -41,6 +41,7 @@ export const ENV_SCHEMA = z.object({
   KILN_MAX_FILE_BYTES: int.default(256 * GiB).describe('Largest single file in an upload'),
   KILN_MAX_UPLOAD_BYTES: int.default(1024 * GiB).describe('Largest upload (sum of file sizes after decompression; a link counts at its target\'s size)'),
   KILN_MAX_FILES: int.default(100_000).describe('Most files in one upload (links included)'),
+  KILN_MAX_DECOMPRESSION_RATIO: int.default(100).describe('Most bytes a .tar.gz upload may decompress to per compressed byte, checked once it passes 64 MiB decompressed (smaller archives are never refused for it); over it the upload is refused as a gzip bomb; 0 disables'),
   KILN_IMAGE_SINK: z.enum(['layout', 'registry']).optional().describe('Where images go: a local OCI layout or a registry (default: registry when KILN_IMAGE_REGISTRY is set)'),
   KILN_IMAGE_LAYOUT_DIR: z.string().optional().describe('OCI image layout folder (default KILN_DATA_DIR/images)'),
   KILN_IMAGE_REGISTRY: z.string().optional().describe('Container registry host[:port] images are pushed to'),
@@ -81,7 +82,7 @@ export interface KilnConfig {
   /** Folders InferContract may read models from by path (none: path reads refused). */
   inferencePathRoots: string[];
   /** The archive reader's limits (sum of file sizes as maxTotalBytes). */
-  limits: { maxFileBytes: number; maxTotalBytes: number; maxFiles: number };
+  limits: { maxFileBytes: number; maxTotalBytes: number; maxFiles: number; maxCompressionRatio: number };
   images: {
     sink: 'layout' | 'registry';
     layoutDir: string;
@@ -135,7 +136,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KilnConfig {
       inference: e.KILN_INFERENCE_ADDRESS ?? listen.inference,
     },
     inferencePathRoots: e.KILN_INFERENCE_PATH_ROOTS,
-    limits: { maxFileBytes: e.KILN_MAX_FILE_BYTES, maxTotalBytes: e.KILN_MAX_UPLOAD_BYTES, maxFiles: e.KILN_MAX_FILES },
+    limits: {
+      maxFileBytes: e.KILN_MAX_FILE_BYTES,
+      maxTotalBytes: e.KILN_MAX_UPLOAD_BYTES,
+      maxFiles: e.KILN_MAX_FILES,
+      maxCompressionRatio: e.KILN_MAX_DECOMPRESSION_RATIO,
+    },
     images: {
       sink: e.KILN_IMAGE_SINK ?? (e.KILN_IMAGE_REGISTRY ? 'registry' : 'layout'),
       layoutDir: path.resolve(e.KILN_IMAGE_LAYOUT_DIR ?? path.join(dataDir, 'images')),

@@ -37,3 +37,5 @@ export const unavailable = (message: string, location?: string) => new KilnError
 export function isKilnError(err: unknown): err is KilnError {
   return err instanceof KilnError;
 }
+
+export { asUnavailable, unavailableReason } from './unavailable';
