@@ -1,6 +1,6 @@
 // Starting a Kiln gRPC server: the service implementations (handlers with a context, behind a chain of
-// interceptors) plus grpc.health.v1 and server reflection on every server, and a graceful shutdown that drains
-// in-flight calls.
+// interceptors) plus grpc.health.v1 (following each service's dependencies) and server reflection on every server,
+// and a graceful shutdown that drains in-flight calls.
 import { once } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
@@ -15,9 +15,11 @@ import { metrics } from './interceptors/metrics';
 import { logging } from './interceptors/logging';
 import { errorMapping } from './interceptors/errors';
 import { requestCheck, type RequestCheck } from './int64';
+import { monitorDependencies, type DependencyProbe, type HealthOptions } from './health';
 
 export type { Interceptor, ServerCall } from './interceptors/interceptor';
 export type { HandlerContext, Caller } from './context';
+export type { DependencyProbe, HealthOptions } from './health';
 
 export interface ServiceRegistration {
   /** Fully qualified service name, e.g. kiln.v1.Registry (the health check key). */
@@ -25,6 +27,9 @@ export interface ServiceRegistration {
   definition: grpc.ServiceDefinition;
   /** Its handlers (see handlers.ts): RegistryImplementation, BuilderImplementation, InferenceImplementation. */
   implementation: AnyImplementation;
+  /** What it cannot serve without (its database, its blob store): its health is NOT_SERVING while one does not
+   * answer (see health.ts). */
+  dependencies?: DependencyProbe[];
 }
 
 export interface RunningServer {
@@ -41,6 +46,8 @@ export interface ServerOptions {
   /** Interceptors run after the built-in ones (metrics, logging, error mapping), in order: what
    * they throw is mapped to a status, logged and counted like a handler's errors. */
   interceptors?: Interceptor[];
+  /** How often, and how patiently, the services' dependencies are probed. */
+  health?: HealthOptions;
 }
 
 /** How long a shutdown waits, after the grace period, for cancelled calls' handlers to clean up. */
@@ -63,6 +70,7 @@ export async function startServer(
     health.setStatus(s.name, 'SERVING');
   }
   health.addToServer(server);
+  const dependencies = monitorDependencies(health, services.map((s) => ({ name: s.name, dependencies: s.dependencies ?? [] })), log, options.health);
   // Reflection lists only what this server serves (each Kiln server has one service plus health).
   addLazyReflection(server, [...services.map((s) => s.name), 'grpc.health.v1.Health']);
 
@@ -80,6 +88,7 @@ export async function startServer(
     port,
     async shutdown(graceMs = 10_000) {
       calls.draining.abort();
+      dependencies.stop();
       for (const s of services) health.setStatus(s.name, 'NOT_SERVING');
       health.setStatus('', 'NOT_SERVING');
       await new Promise<void>((resolve) => {

@@ -630,6 +630,12 @@ export class S3BlobStore implements BlobStore {
     return removed;
   }
 
+  async ping(signal?: AbortSignal): Promise<void> {
+    // A one-key listing of the store's own prefix: what its credentials may surely do (a HeadBucket may be denied to
+    // a key scoped to a prefix), and as cheap as any request.
+    await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.#blobPrefix, MaxKeys: 1 }), { abortSignal: signal });
+  }
+
   async *#objects(prefix: string) {
     let ContinuationToken: string | undefined;
     do {

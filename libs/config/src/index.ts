@@ -56,6 +56,7 @@ export const ENV_SCHEMA = z.object({
   KILN_BUILD_LEASE_SECONDS: z.coerce.number().int().min(1).default(30).describe('A running build\'s lease, renewed every third of it: a registry that stops renewing (crashed) has its build retried by another after this long'),
   KILN_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info').describe('Log level'),
   KILN_SHUTDOWN_GRACE_MS: int.default(15_000).describe('How long SIGTERM waits for in-flight calls'),
+  KILN_HEALTH_INTERVAL_MS: z.coerce.number().int().min(100).default(5000).describe('How often each service checks that its dependencies answer (registry: Postgres and the blob store; builder and inference: the blob store); grpc.health.v1 reports NOT_SERVING while one does not (2 s each at most)'),
   KILN_INFERENCE_TIMEOUT_MS: z.coerce.number().int().min(1).default(120_000).describe('Deadline of each registry call to inference (an upload fails with DEADLINE_EXCEEDED after it)'),
 });
 
@@ -98,6 +99,8 @@ export interface KilnConfig {
   logLevel: Env['KILN_LOG_LEVEL'];
   shutdownGraceMs: number;
   inferenceTimeoutMs: number;
+  /** How the servers probe their dependencies for grpc.health.v1. */
+  health: { intervalMs: number };
 }
 
 /** Reads and validates the configuration; a bad value throws one error naming every bad variable. */
@@ -161,5 +164,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KilnConfig {
     logLevel: e.KILN_LOG_LEVEL,
     shutdownGraceMs: e.KILN_SHUTDOWN_GRACE_MS,
     inferenceTimeoutMs: e.KILN_INFERENCE_TIMEOUT_MS,
+    health: { intervalMs: e.KILN_HEALTH_INTERVAL_MS },
   };
 }

@@ -40,9 +40,12 @@ export async function startBuilder(config: KilnConfig, log: Logger, options: Bui
     largeFileThreshold: options.largeFileThreshold,
   });
   const server = await startServer(
-    [{ name: 'kiln.v1.Builder', definition: kilnProto().kiln.v1.Builder.service, implementation: handlers }],
+    [{ name: 'kiln.v1.Builder', definition: kilnProto().kiln.v1.Builder.service, implementation: handlers,
+      // Builds and stored-file contracts read the blob store.
+      dependencies: [{ name: 'blob store', check: (signal) => blobs.ping(signal) }] }],
     config.listen.builder,
     log,
+    { health: config.health },
   );
   return {
     address: server.address,
