@@ -5,7 +5,10 @@
 // INVALID_ARGUMENT.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
@@ -13,9 +16,17 @@ import { S3BlobStore } from '@kiln/blobstore/s3';
 import { KilnError, unavailableReason } from '@kiln/errors';
 import { tarOf } from '@kiln/archive/testing';
 import { assertGrpcError, unary, uploadStream } from './helpers/grpc';
-import { healthCheck } from './helpers/kiln-process';
+import { healthCheck, REPO_ROOT } from './helpers/kiln-process';
 import { freePort, freshDatabase, requireEnv } from './helpers/test-config';
 import { startKiln, waitForBuild, type RunningKiln } from './helpers/services';
+
+/** The kiln CLI against the registry: its exit code and what it printed. */
+const cli = (kiln: RunningKiln, ...args: string[]) =>
+  new Promise<{ code: number; stderr: string }>((resolve) =>
+    execFile(path.join(REPO_ROOT, 'cli/bin/kiln'), [...args, '--address', kiln.registry], { timeout: 60_000 }, (err, _stdout, stderr) =>
+      resolve({ code: typeof err?.code === 'number' ? err.code : 0, stderr }),
+    ),
+  );
 
 /** A TCP relay to a real server that can be cut (listener closed, connections destroyed) and restored on its port. */
 class Relay {
@@ -119,6 +130,12 @@ describe('a registry whose Postgres or MinIO is unreachable', () => {
     try {
       await assertGrpcError(tarUpload(kiln, model), 'UNAVAILABLE', /^the blob store \(S3 bucket .*\) is unavailable/);
       await assertGrpcError(fileUpload(kiln, model), 'UNAVAILABLE', /^the blob store \(S3 bucket .*\) is unavailable/);
+      // A folder uploads as a tar: the CLI exits 7 (retry later), not 4 (can never succeed).
+      const dir = await mkdtemp(path.join(os.tmpdir(), 'kiln-outage-'));
+      await writeFile(path.join(dir, 'model.bin'), Buffer.alloc(50_000, 5));
+      const upload = await cli(kiln, 'upload', dir, '--name', model, '-q');
+      assert.equal(upload.code, 7, upload.stderr);
+      assert.match(upload.stderr, /the blob store .* is unavailable/);
       const ms = await healthBecomes(kiln, 'NOT_SERVING');
       console.log(`NOT_SERVING ${ms} ms after MinIO was cut`);
       // What needs only Postgres still works.
@@ -175,6 +192,9 @@ describe('a registry whose Postgres or MinIO is unreachable', () => {
     const { out } = await call({ model, version: '9007199254740991' });
     assert.match(out, /Code: NotFound/);
     assert.match(out, /has no version 9007199254740991\b/);
+    const get = await cli(kiln, 'get', `${model}:9007199254740993`);
+    assert.equal(get.code, 4, get.stderr);
+    assert.match(get.stderr, /must be a whole number from 1 to 9007199254740991/);
   });
 
   it('an upload with a header and no bytes is INVALID_ARGUMENT, not a version of one empty file', async () => {
