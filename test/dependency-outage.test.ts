@@ -1,20 +1,21 @@
 // Codes a client can act on, against the real Postgres and MinIO: a registry whose way to either is cut (a TCP relay
 // in this process closed, so connections are refused; the shared servers keep running) answers UNAVAILABLE on every
 // call that needs it and reports NOT_SERVING, then recovers by itself once the relay is back; the drivers' own
-// outage errors are the ones the classifier knows; int64 extremes through grpcurl and an empty upload are
-// INVALID_ARGUMENT.
+// outage errors are the ones the classifier knows; int64 extremes through grpcurl, an empty upload and a gzip bomb
+// are INVALID_ARGUMENT.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { S3BlobStore } from '@kiln/blobstore/s3';
 import { KilnError, unavailableReason } from '@kiln/errors';
-import { tarOf } from '@kiln/archive/testing';
+import { tarOf, zeroFileTarGz } from '@kiln/archive/testing';
 import { assertGrpcError, unary, uploadStream } from './helpers/grpc';
 import { healthCheck, REPO_ROOT } from './helpers/kiln-process';
 import { freePort, freshDatabase, requireEnv } from './helpers/test-config';
@@ -195,6 +196,20 @@ describe('a registry whose Postgres or MinIO is unreachable', () => {
     const get = await cli(kiln, 'get', `${model}:9007199254740993`);
     assert.equal(get.code, 4, get.stderr);
     assert.match(get.stderr, /must be a whole number from 1 to 9007199254740991/);
+  });
+
+  it('a .tar.gz of one 8 GiB file of zeros (8 MiB sent) is refused within seconds by its decompression ratio, under the default limits', async () => {
+    const bomb = await zeroFileTarGz('zeros.bin', 512);
+    const started = performance.now();
+    await assertGrpcError(
+      uploadStream(kiln.client, { model: `${model}-bomb`, format: 'ARCHIVE_FORMAT_TAR_GZ' }, Readable.from(bomb.chunks(), { objectMode: false })),
+      'INVALID_ARGUMENT',
+      /^archive entry "zeros\.bin": the archive decompresses to more than 100 times its compressed size .*KILN_MAX_DECOMPRESSION_RATIO/,
+    );
+    const seconds = (performance.now() - started) / 1000;
+    console.log(`8 GiB bomb refused in ${seconds.toFixed(2)} s, ${bomb.sent} of ${bomb.size} bytes generated`);
+    assert.ok(seconds < 3, `took ${seconds} s`);
+    await assertGrpcError(unary(kiln.client, 'GetModelVersion', { model: `${model}-bomb`, version: 0 }), 'NOT_FOUND', /does not exist/);
   });
 
   it('an upload with a header and no bytes is INVALID_ARGUMENT, not a version of one empty file', async () => {
