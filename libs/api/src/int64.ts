@@ -83,27 +83,31 @@ function walkOf(fullName: string): Walk | undefined {
     const nested = f.type === 'TYPE_MESSAGE' ? resolve(definitions, scope, f.typeName) : undefined;
     return nested && holdsInt64(definitions, nested) ? [{ key: f.name, label, repeated, nested }] : [];
   });
+  // On every call (GetModelVersion's hot path included): no allocation unless there is something to look into.
   const walk: Walk = (message, where) => {
     for (const field of fields) {
       const value = message[field.key];
       if (value === undefined || value === null) continue;
-      const values = field.repeated && Array.isArray(value) ? value : [value];
-      values.forEach((v, i) => {
-        const at = field.repeated ? `${where}.${field.label}[${i}]` : `${where}.${field.label}`;
-        if (!field.nested) checkInt64(v, at);
-        else if (typeof v === 'object') walkOf(field.nested)?.(v as Record<string, unknown>, at);
-      });
+      if (!field.repeated) visit(field, value, where, -1);
+      else if (Array.isArray(value)) for (let i = 0; i < value.length; i++) visit(field, value[i], where, i);
+    }
+  };
+  const visit = (field: (typeof fields)[number], value: unknown, where: string, index: number) => {
+    if (!field.nested) {
+      if (typeof value === 'number' && !Number.isSafeInteger(value)) throw outOfRange(at(where, field.label, index));
+    } else if (typeof value === 'object') {
+      walkOf(field.nested)?.(value as Record<string, unknown>, at(where, field.label, index));
     }
   };
   walks.set(fullName, walk);
   return walk;
 }
 
-function checkInt64(value: unknown, where: string): void {
-  if (typeof value === 'number' && !Number.isSafeInteger(value)) {
-    throw invalidArgument(
-      `out of range: Kiln takes whole numbers from ${Number.MIN_SAFE_INTEGER} to ${Number.MAX_SAFE_INTEGER} (2^53 - 1) in int64 fields`,
-      where,
-    );
-  }
+const at = (where: string, label: string, index: number) => `${where}.${label}${index < 0 ? '' : `[${index}]`}`;
+
+function outOfRange(where: string) {
+  return invalidArgument(
+    `out of range: Kiln takes whole numbers from ${Number.MIN_SAFE_INTEGER} to ${Number.MAX_SAFE_INTEGER} (2^53 - 1) in int64 fields`,
+    where,
+  );
 }

@@ -154,7 +154,7 @@ function grpcHandlers(registration: ServiceRegistration, interceptors: Intercept
     const type = rpcType(definition);
     const rpc = `${registration.name}/${method}`;
     // Inside the chain, so that a refused request is logged, counted and mapped like a handler's error.
-    const check: RequestCheck = requestCheck(definition) ?? (() => {});
+    const check: RequestCheck | undefined = requestCheck(definition);
     const handle = handler as unknown as (input: unknown, context: CallContext) => unknown;
     const start = (call: GrpcCall, request: unknown, run: (context: CallContext) => Promise<void>, fail: (status: unknown) => void) => {
       const context = new CallContext(rpc, call, calls.draining.signal, calls.log, request);
@@ -176,7 +176,7 @@ function grpcHandlers(registration: ServiceRegistration, interceptors: Intercept
     if (type === 'unary') {
       handlers[method] = ((call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) =>
         start(call, call.request, async (context) => {
-          check(call.request);
+          check?.(call.request);
           callback(null, await handle(call.request, context));
         }, (status) => callback(status as grpc.ServiceError))) as grpc.UntypedHandleCall;
     } else if (type === 'client_stream') {
@@ -184,14 +184,14 @@ function grpcHandlers(registration: ServiceRegistration, interceptors: Intercept
         // Now, before the interceptors run: the messages that came with the call's headers are pushed right after.
         limitReadAhead(call, CLIENT_STREAM_READ_AHEAD_MESSAGES);
         // The call itself is the requests' async iterable (a Readable in object mode), each message checked as read.
-        const checked = requestCheck(definition) ? checkEach(call, check) : call;
+        const checked = check ? checkEach(call, check) : call;
         start(call, undefined, async (context) => callback(null, await handle(checked, context)), (status) => callback(status as grpc.ServiceError));
       }) as grpc.UntypedHandleCall;
     } else if (type === 'server_stream') {
       handlers[method] = ((call: grpc.ServerWritableStream<unknown, unknown>) => {
         const fail = (status: unknown) => call.emit('error', status);
         start(call, call.request, async (context) => {
-          check(call.request);
+          check?.(call.request);
           // A client that goes away gets its call destroyed, which then never drains nor errors: that too is the end.
           call.once('close', () => {
             if (!call.writableFinished) context.cancel(clientCancelled());
