@@ -221,6 +221,44 @@ describe('a registry whose Postgres or MinIO is unreachable', () => {
   });
 });
 
+describe('a build whose builder cannot reach MinIO', () => {
+  it('is retried (the builder answers UNAVAILABLE, and NOT_SERVING), not FAILED, and is RELEASED once MinIO is back', async (t) => {
+    const env = requireEnv('KILN_TEST_S3_ENDPOINT');
+    const s3 = await relayTo(env.KILN_TEST_S3_ENDPOINT);
+    const kiln = await startKiln({
+      env: {
+        KILN_S3_ENDPOINT: through(env.KILN_TEST_S3_ENDPOINT, s3),
+        KILN_HEALTH_INTERVAL_MS: '200',
+        KILN_BUILD_RETRY_DELAY_SECONDS: '1',
+        KILN_BUILD_RETRY_MAX_DELAY_SECONDS: '1',
+      },
+    });
+    t.after(async () => {
+      await s3.open().catch(() => {});
+      await kiln.stop();
+      await s3.cut();
+    });
+    const model = `outage-build-${Date.now().toString(36)}`;
+    // The version is stored while MinIO answers; its build runs only once the builder is back, with MinIO cut.
+    await kiln.stopBuilder();
+    const v = await tarUpload(kiln, model);
+    await s3.cut();
+    await kiln.restartBuilder();
+    const lines: string[] = [];
+    const building = waitForBuild(kiln.client, model, v.version, { timeoutMs: 60_000, onLog: (l) => lines.push(l) });
+    const deadline = Date.now() + 20_000;
+    let status = '';
+    while (Date.now() < deadline && (status = await healthCheck(kiln.builder, 'kiln.v1.Builder').catch((e: Error) => e.message)) !== 'NOT_SERVING') await sleep(100);
+    assert.equal(status, 'NOT_SERVING', 'the builder reports the blob store it reads');
+    await sleep(2500); // a few attempts, each failing on the blob store
+    const during = await unary<object, { status: string }>(kiln.client, 'GetModelVersion', { model, version: v.version });
+    assert.equal(during.status, 'MODEL_VERSION_STATUS_BUILDING', 'a build that met an outage is not FAILED');
+    await s3.open();
+    const { version } = await building;
+    assert.equal(version.status, 'MODEL_VERSION_STATUS_RELEASED', version.failureReason);
+  });
+});
+
 describe('the drivers\' own outage errors', () => {
   it('are the ones the classifier knows: pg refused and terminated by the server, S3 refused', async () => {
     const closed = await freePort();
