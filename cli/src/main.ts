@@ -50,7 +50,10 @@ function parseRef(ref: string): { model: string; version: number } {
   const i = ref.lastIndexOf(':');
   if (i < 0) return { model: ref, version: 0 };
   const version = Number(ref.slice(i + 1));
-  if (!Number.isInteger(version) || version < 1) throw invalidArgument(`version in ${ref} must be a positive whole number`, 'NAME:VERSION');
+  // Past 2^53 - 1 a JS number is not the number typed (the server would refuse it too).
+  if (!Number.isSafeInteger(version) || version < 1) {
+    throw invalidArgument(`version in ${ref} must be a whole number from 1 to ${Number.MAX_SAFE_INTEGER}`, 'NAME:VERSION');
+  }
   return { model: ref.slice(0, i), version };
 }
 

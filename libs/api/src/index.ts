@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { capText, KilnError, type ErrorCode } from '@kiln/errors';
+import { asUnavailable, capText, KilnError, type ErrorCode } from '@kiln/errors';
 import type { ProtoGrpcType as RegistryProto } from '../generated/registry';
 import type { ProtoGrpcType as BuilderProto } from '../generated/builder';
 import type { ProtoGrpcType as InferenceProto } from '../generated/inference';
@@ -95,9 +95,11 @@ export const MAX_STATUS_MESSAGE_BYTES = 1024;
 export const MAX_STATUS_LOCATION_BYTES = 256;
 
 /** A gRPC error for a thrown value: KilnErrors keep their code and message, and a location goes in the status
- * details too (a google.rpc.BadRequest field violation); anything else is INTERNAL. Every status a server sends is
- * made here, so this is where what it echoes is capped (see MAX_STATUS_MESSAGE_BYTES). */
-export function toGrpcError(err: unknown): Partial<grpc.StatusObject> & Error {
+ * details too (a google.rpc.BadRequest field violation); a dependency's outage that no layer below named is
+ * UNAVAILABLE; anything else is INTERNAL. Every status a server sends is made here, so this is where what it echoes
+ * is capped (see MAX_STATUS_MESSAGE_BYTES). */
+export function toGrpcError(thrown: unknown): Partial<grpc.StatusObject> & Error {
+  const err = isGrpcError(thrown) ? thrown : asUnavailable(thrown, 'a service Kiln depends on');
   if (err instanceof KilnError) {
     const code = CODE_TO_STATUS[err.code];
     const message = capText(err.message, MAX_STATUS_MESSAGE_BYTES);

@@ -1,6 +1,6 @@
 // Starting a Kiln gRPC server: the service implementations (handlers with a context, behind a chain of
-// interceptors) plus grpc.health.v1 and server reflection on every server, and a graceful shutdown that drains
-// in-flight calls.
+// interceptors) plus grpc.health.v1 (following each service's dependencies) and server reflection on every server,
+// and a graceful shutdown that drains in-flight calls.
 import { once } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
@@ -14,9 +14,12 @@ import { chain, type Interceptor, type Next, type RpcType, type ServerCall } fro
 import { metrics } from './interceptors/metrics';
 import { logging } from './interceptors/logging';
 import { errorMapping } from './interceptors/errors';
+import { requestCheck, type RequestCheck } from './int64';
+import { monitorDependencies, type DependencyProbe, type HealthOptions } from './health';
 
 export type { Interceptor, ServerCall } from './interceptors/interceptor';
 export type { HandlerContext, Caller } from './context';
+export type { DependencyProbe, HealthOptions } from './health';
 
 export interface ServiceRegistration {
   /** Fully qualified service name, e.g. kiln.v1.Registry (the health check key). */
@@ -24,6 +27,9 @@ export interface ServiceRegistration {
   definition: grpc.ServiceDefinition;
   /** Its handlers (see handlers.ts): RegistryImplementation, BuilderImplementation, InferenceImplementation. */
   implementation: AnyImplementation;
+  /** What it cannot serve without (its database, its blob store): its health is NOT_SERVING while one does not
+   * answer (see health.ts). */
+  dependencies?: DependencyProbe[];
 }
 
 export interface RunningServer {
@@ -40,6 +46,8 @@ export interface ServerOptions {
   /** Interceptors run after the built-in ones (metrics, logging, error mapping), in order: what
    * they throw is mapped to a status, logged and counted like a handler's errors. */
   interceptors?: Interceptor[];
+  /** How often, and how patiently, the services' dependencies are probed. */
+  health?: HealthOptions;
 }
 
 /** How long a shutdown waits, after the grace period, for cancelled calls' handlers to clean up. */
@@ -62,6 +70,7 @@ export async function startServer(
     health.setStatus(s.name, 'SERVING');
   }
   health.addToServer(server);
+  const dependencies = monitorDependencies(health, services.map((s) => ({ name: s.name, dependencies: s.dependencies ?? [] })), log, options.health);
   // Reflection lists only what this server serves (each Kiln server has one service plus health).
   addLazyReflection(server, [...services.map((s) => s.name), 'grpc.health.v1.Health']);
 
@@ -79,6 +88,7 @@ export async function startServer(
     port,
     async shutdown(graceMs = 10_000) {
       calls.draining.abort();
+      dependencies.stop();
       for (const s of services) health.setStatus(s.name, 'NOT_SERVING');
       health.setStatus('', 'NOT_SERVING');
       await new Promise<void>((resolve) => {
@@ -143,6 +153,8 @@ function grpcHandlers(registration: ServiceRegistration, interceptors: Intercept
     if (!definition) throw new Error(`${registration.name} has no method ${method}`);
     const type = rpcType(definition);
     const rpc = `${registration.name}/${method}`;
+    // Inside the chain, so that a refused request is logged, counted and mapped like a handler's error.
+    const check: RequestCheck | undefined = requestCheck(definition);
     const handle = handler as unknown as (input: unknown, context: CallContext) => unknown;
     const start = (call: GrpcCall, request: unknown, run: (context: CallContext) => Promise<void>, fail: (status: unknown) => void) => {
       const context = new CallContext(rpc, call, calls.draining.signal, calls.log, request);
@@ -163,18 +175,23 @@ function grpcHandlers(registration: ServiceRegistration, interceptors: Intercept
     };
     if (type === 'unary') {
       handlers[method] = ((call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) =>
-        start(call, call.request, async (context) => callback(null, await handle(call.request, context)), (status) => callback(status as grpc.ServiceError))) as grpc.UntypedHandleCall;
+        start(call, call.request, async (context) => {
+          check?.(call.request);
+          callback(null, await handle(call.request, context));
+        }, (status) => callback(status as grpc.ServiceError))) as grpc.UntypedHandleCall;
     } else if (type === 'client_stream') {
       handlers[method] = ((call: grpc.ServerReadableStream<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
         // Now, before the interceptors run: the messages that came with the call's headers are pushed right after.
         limitReadAhead(call, CLIENT_STREAM_READ_AHEAD_MESSAGES);
-        // The call itself is the requests' async iterable (a Readable in object mode).
-        start(call, undefined, async (context) => callback(null, await handle(call, context)), (status) => callback(status as grpc.ServiceError));
+        // The call itself is the requests' async iterable (a Readable in object mode), each message checked as read.
+        const checked = check ? checkEach(call, check) : call;
+        start(call, undefined, async (context) => callback(null, await handle(checked, context)), (status) => callback(status as grpc.ServiceError));
       }) as grpc.UntypedHandleCall;
     } else if (type === 'server_stream') {
       handlers[method] = ((call: grpc.ServerWritableStream<unknown, unknown>) => {
         const fail = (status: unknown) => call.emit('error', status);
         start(call, call.request, async (context) => {
+          check?.(call.request);
           // A client that goes away gets its call destroyed, which then never drains nor errors: that too is the end.
           call.once('close', () => {
             if (!call.writableFinished) context.cancel(clientCancelled());
@@ -187,6 +204,14 @@ function grpcHandlers(registration: ServiceRegistration, interceptors: Intercept
     }
   }
   return handlers;
+}
+
+/** A client stream's messages, each checked before the handler reads it. */
+async function* checkEach(messages: AsyncIterable<unknown>, check: RequestCheck): AsyncGenerator<unknown> {
+  for await (const message of messages) {
+    check(message);
+    yield message;
+  }
 }
 
 /** Messages grpc-js may hold for a client stream (an upload) before its handler reads them, each up to the client's

@@ -1,12 +1,12 @@
 // Unit tests of the archive reader: every accepted layout, every rejected entry named, limits enforced early.
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { isKilnError } from '@kiln/errors';
-import { readArchive, type ArchiveLimits } from './index';
-import { tarOf, zeroPaddedTarGz, type GzipBomb, type TarEntry } from './testing';
+import { RATIO_FLOOR_BYTES, readArchive, type ArchiveLimits } from './index';
+import { tarOf, zeroFileTarGz, zeroPaddedTarGz, type GzipBomb, type TarEntry } from './testing';
 
 const MiB = 1024 * 1024;
 const LIMITS: ArchiveLimits = { maxFileBytes: MiB, maxTotalBytes: 4 * MiB, maxFiles: 10 };
@@ -182,6 +182,63 @@ describe('readArchive', () => {
     const seconds = (performance.now() - started) / 1000;
     assert.ok(big.sent < big.size / 4, `read ${big.sent} of ${big.size} compressed bytes`);
     assert.ok(seconds < 10, `took ${seconds} s`);
+  });
+
+  describe('the decompression ratio limit', () => {
+    const GiB = 1024 * MiB;
+    // Size limits far above the bomb, as the defaults are (1 TiB): only the ratio may stop it.
+    const limits: ArchiveLimits = { maxFileBytes: 16 * GiB, maxTotalBytes: 16 * GiB, maxFiles: 10, maxCompressionRatio: 100 };
+    const stream = (bomb: GzipBomb) => Readable.from(bomb.chunks(), { objectMode: false, highWaterMark: 1 });
+
+    it('refuses a .tar.gz of 8 GiB of zeros (8 MiB sent) within a second, naming the limit, having read a fraction', async () => {
+      const bomb = await zeroFileTarGz('zeros.bin', 512);
+      assert.ok(bomb.size < 9 * MiB, `the bomb is ${bomb.size} bytes`);
+      const started = performance.now();
+      await rejects(stream(bomb), 'INVALID_ARGUMENT', /^archive entry "zeros\.bin": the archive decompresses to more than 100 times its compressed size .*KILN_MAX_DECOMPRESSION_RATIO/, { limits });
+      const seconds = (performance.now() - started) / 1000;
+      assert.ok(seconds < 1.5, `took ${seconds} s`);
+      assert.ok(bomb.sent < 256 * 1024, `read ${bomb.sent} of ${bomb.size} compressed bytes`);
+    });
+
+    it('accepts a very compressible archive under the floor (sparse weights and text) whatever its ratio', async () => {
+      const weights = new Float32Array((RATIO_FLOOR_BYTES - 8 * MiB) / 4);
+      for (let i = 0; i < weights.length; i += 65_536) weights[i] = i / 7;
+      const vocab = Buffer.from(Array.from({ length: 20_000 }, (_, i) => `"token${i % 500}": ${i % 7}`).join(',\n'));
+      const bytes = gzipSync(await tarOf([
+        { name: 'model/weights.bin', content: Buffer.from(weights.buffer) },
+        { name: 'model/vocab.json', content: vocab },
+      ]));
+      const ratio = (weights.byteLength + vocab.length) / bytes.length;
+      assert.ok(ratio > 100, `ratio ${ratio}`);
+      const { summary } = await read(bytes, { limits });
+      assert.deepEqual(summary.files.map((f) => f.path), ['model/weights.bin', 'model/vocab.json']);
+    });
+
+    it('accepts an archive past the floor at an ordinary ratio, and any ratio when the limit is 0', async () => {
+      const bytes = gzipSync(await tarOf([{ name: 'weights.bin', content: randomBytes(RATIO_FLOOR_BYTES + 4 * MiB) }]), { level: 1 });
+      const { summary } = await read(bytes, { limits });
+      assert.deepEqual(summary.files.map((f) => f.path), ['weights.bin']);
+      const zeros = gzipSync(await tarOf([{ name: 'zeros.bin', content: Buffer.alloc(RATIO_FLOOR_BYTES + 4 * MiB) }]));
+      await read(zeros, { limits: { ...limits, maxCompressionRatio: 0 } });
+      await rejects(zeros, 'INVALID_ARGUMENT', /decompression ratio limit/, { limits });
+    });
+  });
+
+  it('errors of onFile that are not about the archive keep their own code (an outage is not a bad archive)', async () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9000'), { code: 'ECONNREFUSED' });
+    const bytes = await tarOf([{ name: 'model.bin', content: Buffer.alloc(10_000, 1) }]);
+    for (const [format, input] of [['tar', bytes], ['tar.gz', gzipSync(bytes)], ['file', bytes]] as const) {
+      const reading = readArchive(Readable.from([input]), {
+        format,
+        fileName: format === 'file' ? 'model.bin' : undefined,
+        limits: LIMITS,
+        async onFile(_file, content) {
+          content.resume();
+          throw refused;
+        },
+      });
+      await assert.rejects(reading, (err) => err === refused, format);
+    }
   });
 
   it('a single file over the limit is refused as it streams, naming the file and the limit', async () => {

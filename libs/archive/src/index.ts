@@ -24,7 +24,16 @@ export interface ArchiveLimits {
   maxTotalBytes: number;
   /** Most files (links included). */
   maxFiles: number;
+  /**
+   * Most bytes a .tar.gz may inflate to per compressed byte read (0 or absent: no such limit), checked once the
+   * output passes RATIO_FLOOR_BYTES: bounds what one small request costs in CPU far below maxTotalBytes.
+   */
+  maxCompressionRatio?: number;
 }
+
+/** Output a .tar.gz may reach at any ratio: small archives of very compressible files (text, sparse weights) are
+ * never refused for their ratio, while a bomb is stopped after a fraction of a second of inflating. */
+export const RATIO_FLOOR_BYTES = 64 * 1024 * 1024;
 
 export interface ArchiveFile {
   path: string;
@@ -74,18 +83,32 @@ export async function readArchive(input: Readable, options: ReadArchiveOptions):
     }
     const gunzip = createGunzip();
     const position: TarPosition = {};
+    const { maxTotalBytes, maxCompressionRatio: ratio = 0 } = options.limits;
     // Files are checked against the limits from their headers; this cap stops what headers do not declare (zero
     // blocks, which tar readers skip, or long-name records), so a gzip bomb inflates no further than this.
-    const cap = options.limits.maxTotalBytes + TAR_OVERHEAD_ALLOWANCE;
-    const counted = new ByteLimit(cap, () =>
-      invalidArgument(
-        `the archive decompresses to more than ${cap} bytes: over the limit of ${options.limits.maxTotalBytes} bytes for the whole ` +
-          `upload plus ${TAR_OVERHEAD_ALLOWANCE} bytes for tar headers`,
-        position.entry ?? 'archive',
-      ),
-    );
+    const cap = maxTotalBytes + TAR_OVERHEAD_ALLOWANCE;
+    const compressed = new ByteLimit(() => undefined);
+    const counted = new ByteLimit((inflated) => {
+      const where = position.entry ?? 'archive';
+      if (inflated > cap) {
+        return invalidArgument(
+          `the archive decompresses to more than ${cap} bytes: over the limit of ${maxTotalBytes} bytes for the whole ` +
+            `upload plus ${TAR_OVERHEAD_ALLOWANCE} bytes for tar headers`,
+          where,
+        );
+      }
+      // The bytes gunzip was given, a little ahead of what it has read: the ratio is never overstated.
+      if (ratio > 0 && inflated > RATIO_FLOOR_BYTES && inflated > ratio * compressed.bytes) {
+        return invalidArgument(
+          `the archive decompresses to more than ${ratio} times its compressed size (${inflated} bytes from ${compressed.bytes}), ` +
+            `over the decompression ratio limit (KILN_MAX_DECOMPRESSION_RATIO, checked past ${RATIO_FLOOR_BYTES} bytes)`,
+          where,
+        );
+      }
+      return undefined;
+    });
     // Errors of the gzip layer surface through the tar reader below; the pipeline just keeps them flowing.
-    pipeline(stream, gunzip, counted).catch((err) => counted.destroy(wrapGzipError(err)));
+    pipeline(stream, compressed, gunzip, counted).catch((err) => counted.destroy(wrapGzipError(err)));
     return readTar(counted, 'tar.gz', options, position);
   }
   return readTar(stream, 'tar', options, {});
@@ -114,7 +137,7 @@ async function readSingleFile(stream: Readable, options: ReadArchiveOptions): Pr
   if (!path) throw invalidArgument('file_name is empty', 'header.file_name');
   const { maxFileBytes, maxTotalBytes } = options.limits;
   const [limit, which] = maxFileBytes <= maxTotalBytes ? [maxFileBytes, 'per file'] : [maxTotalBytes, 'for the whole upload'];
-  const counted = new ByteLimit(limit, () => invalidArgument(`the file is over the limit of ${limit} bytes ${which}`, path));
+  const counted = new ByteLimit((bytes) => (bytes > limit ? invalidArgument(`the file is over the limit of ${limit} bytes ${which}`, path) : undefined));
   const file: ArchiveFile = { path, size: -1, executable: false };
   // Both sides settle before this returns, so a failed file's store has cleaned up (no open multipart upload) by
   // the time the caller hears of the failure; the first error is the one reported.
@@ -153,7 +176,7 @@ async function readTar(input: Readable, format: 'tar' | 'tar.gz', options: ReadA
   // is put on it directly.
   let current: PassThrough | undefined;
   const feeding = pipeline(input, extract).catch((err) => {
-    const failure = err instanceof KilnError ? err : invalidArgument(`the tar stream is corrupt: ${err.message}`, 'archive');
+    const failure = corruptTar(err);
     current?.destroy(failure);
     extract.destroy(failure);
   });
@@ -189,9 +212,12 @@ async function readTar(input: Readable, format: 'tar' | 'tar.gz', options: ReadA
           files.push(file);
           current = new PassThrough();
           const content = current;
-          entry.on('error', (err: Error) => content.destroy(err));
+          // What this reader puts on the content is a KilnError, so anything else onFile throws is the caller's own.
+          entry.on('error', (err: Error) => content.destroy(corruptTar(err)));
           entry.pipe(content);
-          await options.onFile(file, content);
+          await options.onFile(file, content).catch((err: unknown) => {
+            throw new CallerError(err);
+          });
           current = undefined;
           break;
         }
@@ -214,6 +240,9 @@ async function readTar(input: Readable, format: 'tar' | 'tar.gz', options: ReadA
   } catch (err) {
     input.destroy();
     extract.destroy();
+    // onFile's failures (the blob store or the database down, a cancelled call) are not the archive's: they keep
+    // their own code, and only the reader's own failures are the upload's fault.
+    if (err instanceof CallerError) throw err.error;
     throw err instanceof KilnError ? err : invalidArgument(`cannot read the archive: ${(err as Error).message}`, 'archive');
   }
   await feeding;
@@ -277,19 +306,20 @@ async function peek(input: Readable, size: number): Promise<{ head: Buffer; stre
   return { head: head.subarray(0, size), stream };
 }
 
-/** Passes bytes through, failing with `overLimit()` once more than `limit` have passed. */
+/** Passes bytes through, counting them, and fails with what `overLimit` returns for the count so far, if anything. */
 export class ByteLimit extends Transform {
   private seen = 0;
   get bytes(): number {
     return this.seen;
   }
-  constructor(private readonly limit: number, private readonly overLimit: () => Error) {
+  constructor(private readonly overLimit: (bytes: number) => Error | undefined) {
     super();
   }
   override _transform(chunk: Buffer, _enc: BufferEncoding, callback: TransformCallback) {
     this.seen += chunk.length;
-    if (this.seen > this.limit) {
-      callback(this.overLimit());
+    const failure = this.overLimit(this.seen);
+    if (failure) {
+      callback(failure);
       return;
     }
     callback(null, chunk);
@@ -316,6 +346,16 @@ function checkLength(input: Readable, expected: number): Readable {
   // Failures show on `checked`, which the reader consumes; the pipeline only carries them there.
   pipeline(input, checked).catch(() => {});
   return checked;
+}
+
+/** A failure of the caller's onFile, carried out of the reader's loop untouched. */
+class CallerError {
+  constructor(readonly error: unknown) {}
+}
+
+function corruptTar(err: unknown): KilnError {
+  if (err instanceof KilnError) return err;
+  return invalidArgument(`the tar stream is corrupt: ${(err as Error).message}`, 'archive');
 }
 
 function wrapGzipError(err: unknown): Error {

@@ -45,6 +45,11 @@ export function blobStoreConformance(
   }
 
   describe(`BlobStore conformance: ${name}`, () => {
+    it('ping resolves on a store that answers', () =>
+      withStore(async (store) => {
+        await store.ping(AbortSignal.timeout(5000));
+      }));
+
     it('put stores bytes under their sha256; stat, read, readRange and list see them', () =>
       withStore(async (store) => {
         const bytes = randomBytes(3 * MiB + 17);

@@ -80,6 +80,8 @@ export interface BlobStore {
    * were removed. A put still in flight whose leftovers are removed fails.
    */
   cleanupIncomplete(olderThanMs: number): Promise<number>;
+  /** Resolves once the store answers one cheap request (its health check); rejects, or is aborted, when it does not. */
+  ping(signal?: AbortSignal): Promise<void>;
 }
 
 const DIGEST = /^[0-9a-f]{64}$/;

@@ -1,7 +1,7 @@
 // The local-directory blob store (the embedded default): <root>/blobs/sha256/ab/<hex>, written via <root>/tmp/.
 import { randomUUID } from 'node:crypto';
 import { createWriteStream, type Dir } from 'node:fs';
-import { mkdir, open, opendir, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { access, constants, mkdir, open, opendir, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -229,6 +229,12 @@ export class LocalBlobStore implements BlobStore {
       }
     }
     return removed;
+  }
+
+  async ping(): Promise<void> {
+    await this.#ensureDirs();
+    // Where puts write: a folder that went away, turned read-only or hangs (a lost network mount) fails here.
+    await access(this.#tmpDir, constants.W_OK);
   }
 }
 

@@ -20,8 +20,8 @@ import {
   type CompletedPart,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
-import type { FinalizeRequestMiddleware, MetadataBearer } from '@smithy/types';
-import { invalidArgument, isKilnError, KilnError, notFound } from '@kiln/errors';
+import type { FinalizeRequestMiddleware, InitializeMiddleware, MetadataBearer } from '@smithy/types';
+import { asUnavailable, invalidArgument, KilnError, notFound } from '@kiln/errors';
 import {
   cancelled,
   checkDigest,
@@ -78,6 +78,17 @@ const unsignedChecksummedParts: FinalizeRequestMiddleware<object, MetadataBearer
     request.headers['x-amz-content-sha256'] ??= 'UNSIGNED-PAYLOAD';
   }
   return next(args);
+};
+
+/** Every request's failure, once the SDK's own retries are spent: an outage of the server (refused, reset, timed
+ * out, 5xx, SlowDown) becomes UNAVAILABLE naming the bucket, so no caller reports it as INTERNAL or as the upload's
+ * fault; any other error (a 404 the store looks for included) is left as the SDK made it. */
+const unavailableOnOutage = (dependency: string): InitializeMiddleware<object, MetadataBearer> => (next) => async (args) => {
+  try {
+    return await next(args);
+  } catch (err) {
+    throw asUnavailable(err, dependency);
+  }
 };
 
 /** Where a visible blob's bytes are. */
@@ -150,6 +161,12 @@ export class S3BlobStore implements BlobStore {
       name: 'kilnUnsignedChecksummedParts',
       relation: 'before',
       toMiddleware: 'httpSigningMiddleware',
+    });
+    const where = options.endpoint ? `S3 bucket ${this.bucket} at ${options.endpoint}` : `S3 bucket ${this.bucket}`;
+    this.client.middlewareStack.add(unavailableOnOutage(`the blob store (${where})`), {
+      name: 'kilnUnavailableOnOutage',
+      step: 'initialize',
+      priority: 'high',
     });
   }
 
@@ -521,14 +538,6 @@ export class S3BlobStore implements BlobStore {
   }
 
   async read(digest: string, range?: ByteRange): Promise<Readable> {
-    try {
-      return await this.#read(digest, range);
-    } catch (err) {
-      throw unreachable(err, `blob ${digest}`);
-    }
-  }
-
-  async #read(digest: string, range?: ByteRange): Promise<Readable> {
     checkDigest(digest);
     if (range) checkRange(digest, range, Number.MAX_SAFE_INTEGER);
     // A zero-length range is answered from a fresh listing (HTTP cannot ask for zero bytes).
@@ -662,6 +671,12 @@ export class S3BlobStore implements BlobStore {
     return removed;
   }
 
+  async ping(signal?: AbortSignal): Promise<void> {
+    // A one-key listing of the store's own prefix: what its credentials may surely do (a HeadBucket may be denied to
+    // a key scoped to a prefix), and as cheap as any request.
+    await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.#blobPrefix, MaxKeys: 1 }), { abortSignal: signal });
+  }
+
   async *#objects(prefix: string) {
     let ContinuationToken: string | undefined;
     do {
@@ -702,22 +717,6 @@ export class S3BlobStore implements BlobStore {
 
 function httpStatus(err: unknown): number | undefined {
   return (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
-}
-
-/** Errors of a connection that could not be made or was lost (the SDK has retried them already). The SDK's own
- * classifier (@smithy/core/retry) ships as ESM only bundlers can load, so the list is here. */
-const NETWORK_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
-
-/** UNAVAILABLE for a server that cannot be reached, is overloaded (429, 503) or broken (5xx): a later call may
- * succeed. Anything else stays as it was. */
-function unreachable(err: unknown, location: string): unknown {
-  if (isKilnError(err) || !(err instanceof Error)) return err;
-  const status = httpStatus(err);
-  const code = (err as NodeJS.ErrnoException).code;
-  const down = (status !== undefined && (status >= 500 || status === 429)) || (code !== undefined && NETWORK_ERRORS.has(code))
-    || err.name === 'TimeoutError';
-  if (!down) return err;
-  return new KilnError('UNAVAILABLE', `the S3 server could not be reached: ${err.message || code || err.name}`, location, { cause: err });
 }
 
 function isMissing(err: unknown): boolean {

@@ -41,6 +41,7 @@ export const ENV_SCHEMA = z.object({
   KILN_MAX_FILE_BYTES: int.default(256 * GiB).describe('Largest single file in an upload'),
   KILN_MAX_UPLOAD_BYTES: int.default(1024 * GiB).describe('Largest upload (sum of file sizes after decompression; a link counts at its target\'s size)'),
   KILN_MAX_FILES: int.default(100_000).describe('Most files in one upload (links included)'),
+  KILN_MAX_DECOMPRESSION_RATIO: int.default(100).describe('Most bytes a .tar.gz upload may decompress to per compressed byte, checked once it passes 64 MiB decompressed (smaller archives are never refused for it); over it the upload is refused as a gzip bomb; 0 disables'),
   KILN_IMAGE_SINK: z.enum(['layout', 'registry']).optional().describe('Where images go: a local OCI layout or a registry (default: registry when KILN_IMAGE_REGISTRY is set)'),
   KILN_IMAGE_LAYOUT_DIR: z.string().optional().describe('OCI image layout folder (default KILN_DATA_DIR/images)'),
   KILN_IMAGE_REGISTRY: z.string().optional().describe('Container registry host[:port] images are pushed to'),
@@ -56,6 +57,7 @@ export const ENV_SCHEMA = z.object({
   KILN_UPLOAD_LEASE_SECONDS: z.coerce.number().int().min(1).default(60).describe('An upload\'s lease, renewed every third of it: once a registry stops renewing (crashed), any registry removes what the upload left in the blob store (open multipart uploads, staged objects, pending blobs) within about one and a half times this'),
   KILN_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info').describe('Log level'),
   KILN_SHUTDOWN_GRACE_MS: int.default(15_000).describe('How long SIGTERM waits for in-flight calls'),
+  KILN_HEALTH_INTERVAL_MS: z.coerce.number().int().min(100).default(5000).describe('How often each service checks that its dependencies answer (registry: Postgres and the blob store; builder and inference: the blob store); grpc.health.v1 reports NOT_SERVING while one does not (2 s each at most)'),
   KILN_INFERENCE_TIMEOUT_MS: z.coerce.number().int().min(1).default(120_000).describe('Deadline of each registry call to inference (an upload fails with DEADLINE_EXCEEDED after it)'),
 });
 
@@ -82,7 +84,7 @@ export interface KilnConfig {
   /** Folders InferContract may read models from by path (none: path reads refused). */
   inferencePathRoots: string[];
   /** The archive reader's limits (sum of file sizes as maxTotalBytes). */
-  limits: { maxFileBytes: number; maxTotalBytes: number; maxFiles: number };
+  limits: { maxFileBytes: number; maxTotalBytes: number; maxFiles: number; maxCompressionRatio: number };
   images: {
     sink: 'layout' | 'registry';
     layoutDir: string;
@@ -100,6 +102,8 @@ export interface KilnConfig {
   logLevel: Env['KILN_LOG_LEVEL'];
   shutdownGraceMs: number;
   inferenceTimeoutMs: number;
+  /** How the servers probe their dependencies for grpc.health.v1. */
+  health: { intervalMs: number };
 }
 
 /** Reads and validates the configuration; a bad value throws one error naming every bad variable. */
@@ -138,7 +142,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KilnConfig {
       inference: e.KILN_INFERENCE_ADDRESS ?? listen.inference,
     },
     inferencePathRoots: e.KILN_INFERENCE_PATH_ROOTS,
-    limits: { maxFileBytes: e.KILN_MAX_FILE_BYTES, maxTotalBytes: e.KILN_MAX_UPLOAD_BYTES, maxFiles: e.KILN_MAX_FILES },
+    limits: {
+      maxFileBytes: e.KILN_MAX_FILE_BYTES,
+      maxTotalBytes: e.KILN_MAX_UPLOAD_BYTES,
+      maxFiles: e.KILN_MAX_FILES,
+      maxCompressionRatio: e.KILN_MAX_DECOMPRESSION_RATIO,
+    },
     images: {
       sink: e.KILN_IMAGE_SINK ?? (e.KILN_IMAGE_REGISTRY ? 'registry' : 'layout'),
       layoutDir: path.resolve(e.KILN_IMAGE_LAYOUT_DIR ?? path.join(dataDir, 'images')),
@@ -159,5 +168,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KilnConfig {
     logLevel: e.KILN_LOG_LEVEL,
     shutdownGraceMs: e.KILN_SHUTDOWN_GRACE_MS,
     inferenceTimeoutMs: e.KILN_INFERENCE_TIMEOUT_MS,
+    health: { intervalMs: e.KILN_HEALTH_INTERVAL_MS },
   };
 }

@@ -322,3 +322,17 @@ test('keras fuzz: 400 configs (Keras 2 and 3) with values of the wrong type end 
   }
   assert.ok(outcomes.ok > 0 && outcomes.rejected > 0, JSON.stringify(outcomes));
 });
+
+test('a .keras whose bytes cannot be read (the blob store unavailable) fails with the read\'s error, not as a bad zip', async () => {
+  const down = new KilnError('UNAVAILABLE', 'the blob store is unavailable (connect ECONNREFUSED); try again later');
+  const real = await fs.readFile(path.join(ownFixtures, 'k3_functional_keras/model.keras'));
+  const model: ModelFiles = {
+    async list() {
+      return [{ path: 'model.keras', size: real.length }];
+    },
+    async open(p: string): Promise<RandomAccessFile> {
+      return { path: p, size: real.length, read: async () => { throw down; } };
+    },
+  };
+  await assert.rejects(kerasFormat.infer(model), (err) => err === down);
+});

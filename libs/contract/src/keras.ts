@@ -78,6 +78,7 @@ async function readKerasArchive(file: RandomAccessFile): Promise<LoadedConfig> {
       autoClose: false,
     });
   } catch (err) {
+    if (err instanceof KilnError) throw err; // a read that failed (the blob store unavailable), not a bad zip
     throw bad(`not a zip archive: ${(err as Error).message}`, err);
   }
   try {

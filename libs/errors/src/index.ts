@@ -40,6 +40,8 @@ export function isKilnError(err: unknown): err is KilnError {
   return err instanceof KilnError;
 }
 
+export { asUnavailable, unavailableReason } from './unavailable';
+
 /**
  * `text` in at most `maxBytes` bytes of UTF-8: when longer, its start and its end (where a message says what to do)
  * with how much was left out between them. Messages repeat what callers sent (a name, a path), and a status goes

@@ -28,9 +28,14 @@ export interface Database {
 // int8 (bigint) columns come back as JS numbers: versions, sizes and counts stay far below 2^53.
 pg.types.setTypeParser(20, (v: string) => Number(v));
 
+/** Longest wait for a connection: a new one to the server, or a pooled one to come free. */
+const CONNECT_TIMEOUT_MS = 10_000;
+
 export async function openDatabase(options: DatabaseOptions, log: Logger): Promise<Database> {
   if (options.url) {
-    const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize });
+    // A server that stops answering (a host gone, not refusing) fails a call after this long, rather than hold it
+    // until the client's deadline: the error is one the registry reports as UNAVAILABLE.
+    const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
     pool.on('error', (err) => log.error({ err }, 'idle postgres connection failed'));
     return { pool, url: options.url, embedded: false, close: () => pool.end() };
   }

@@ -47,9 +47,12 @@ export async function startBuilder(config: KilnConfig, log: Logger, options: Bui
     );
   }
   const server = await startServer(
-    [{ name: 'kiln.v1.Builder', definition: kilnProto().kiln.v1.Builder.service, implementation: handlers }],
+    [{ name: 'kiln.v1.Builder', definition: kilnProto().kiln.v1.Builder.service, implementation: handlers,
+      // Builds and stored-file contracts read the blob store.
+      dependencies: [{ name: 'blob store', check: (signal) => blobs.ping(signal) }] }],
     config.listen.builder,
     log,
+    { health: config.health },
   );
   return {
     address: server.address,

@@ -17,9 +17,12 @@ export async function startInference(config: KilnConfig, log: Logger): Promise<{
     pathRoots: config.inferencePathRoots,
   });
   const server = await startServer(
-    [{ name: 'kiln.v1.Inference', definition: kilnProto().kiln.v1.Inference.service, implementation: handlers }],
+    [{ name: 'kiln.v1.Inference', definition: kilnProto().kiln.v1.Inference.service, implementation: handlers,
+      // Builds and stored-file contracts read the blob store.
+      dependencies: [{ name: 'blob store', check: (signal) => blobs.ping(signal) }] }],
     config.listen.inference,
     log,
+    { health: config.health },
   );
   return {
     address: server.address,

@@ -25,12 +25,14 @@ test('every gRPC status has an entry in the table', () => {
   assert.deepEqual(names.sort(), Object.keys(RETRY_BY_STATUS).sort());
 });
 
-test('the status of a gRPC error is named by its number, a Kiln error by its code, anything else UNKNOWN', () => {
+test('the status of a gRPC error is named by its number, a Kiln error by its code, a database outage UNAVAILABLE, anything else UNKNOWN', () => {
   for (const [name, number] of Object.entries(grpc.status)) {
     if (typeof number === 'number') assert.equal(statusNameOf({ code: number, details: '' }), name);
   }
   assert.equal(statusNameOf(new KilnError('UNAVAILABLE', 'down')), 'UNAVAILABLE');
   assert.equal(statusNameOf(new TypeError('x is undefined')), 'UNKNOWN');
-  assert.equal(statusNameOf(Object.assign(new Error('terminating connection'), { code: '57P01' })), 'UNKNOWN');
+  assert.equal(statusNameOf(Object.assign(new Error('terminating connection'), { code: '57P01' })), 'UNAVAILABLE');
+  assert.equal(statusNameOf(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })), 'UNAVAILABLE');
+  assert.equal(statusNameOf(Object.assign(new Error('duplicate key'), { code: '23505' })), 'UNKNOWN');
   assert.equal(statusNameOf(undefined), 'UNKNOWN');
 });

@@ -1,5 +1,6 @@
 // Which failures of a build attempt another attempt can cure: the table the build queue consults before it retries
 // a build, and the only place that decides it.
+import { unavailableReason } from '@kiln/errors';
 
 /** gRPC's status names, in the order of their codes (the builder's call ends with one of them). */
 const NAMES = [
@@ -48,11 +49,12 @@ export function isRetryable(failure: BuildFailure): boolean {
   return RETRY_BY_STATUS[failure.status] ?? false;
 }
 
-/** The status name of an error a call failed with: a gRPC status by its number, a Kiln error by its code, anything
- * else (an exception of the registry's own) UNKNOWN. */
+/** The status name of an error a call failed with: a gRPC status by its number, a Kiln error by its code, an
+ * outage of a dependency (the registry's database) UNAVAILABLE, anything else (an exception of the registry's own)
+ * UNKNOWN. */
 export function statusNameOf(err: unknown): StatusName {
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code === 'number') return NAMES[code] ?? 'UNKNOWN';
   if (typeof code === 'string' && (NAMES as readonly string[]).includes(code)) return code as StatusName;
-  return 'UNKNOWN';
+  return unavailableReason(err) === undefined ? 'UNKNOWN' : 'UNAVAILABLE';
 }

@@ -106,10 +106,15 @@ export async function startRegistry(config: KilnConfig, log: Logger): Promise<Ru
       await queue.enqueue(postgresClientOf(tx), { model: version.model, version: version.version });
     },
   });
+  const dependencies = [
+    { name: 'postgres', check: () => db.pool.query('SELECT 1').then(() => undefined) },
+    { name: 'blob store', check: (signal: AbortSignal) => blobs.ping(signal) },
+  ];
   const server = await startServer(
-    [{ name: 'kiln.v1.Registry', definition: kilnProto().kiln.v1.Registry.service, implementation: handlers }],
+    [{ name: 'kiln.v1.Registry', definition: kilnProto().kiln.v1.Registry.service, implementation: handlers, dependencies }],
     config.listen.registry,
     log,
+    { health: config.health },
   );
   return {
     address: server.address,

@@ -185,3 +185,22 @@ describe('an upload on the in-memory store', () => {
     assert.equal(blobs.visible.size, 0);
   });
 });
+
+describe('an empty upload', () => {
+  it('is INVALID_ARGUMENT, not a version of zero bytes: a header with no bytes, or only empty files', async () => {
+    const store = new MemoryStore();
+    const blobs = new FakeBlobs();
+    const file: UploadHeaderInput = { ...header('m'), format: 'file', fileName: 'model.onnx' };
+    await assert.rejects(ingestUpload(file, Readable.from([]), deps(store, blobs), new AbortController().signal), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'INVALID_ARGUMENT');
+      assert.equal(err.message, 'archive: the model is empty: model.onnx holds no bytes, and a model needs at least one');
+      return true;
+    });
+    const empties = await tarOf([{ name: 'a.bin' }, { name: 'b.bin' }]);
+    await assert.rejects(ingestUpload(header('m'), Readable.from([empties]), deps(store, blobs), new AbortController().signal), /archive: the model is empty: its 2 files \(a\.bin, b\.bin\) hold no bytes/);
+    const payload = await tarOf([{ name: 'kiln.yaml', content: Buffer.from('payload: [empty.bin]\n') }, { name: 'empty.bin' }]);
+    await assert.rejects(ingestUpload(header('m'), Readable.from([payload]), deps(store, blobs), new AbortController().signal), /kiln\.yaml: payload: the model is empty: empty\.bin holds no bytes/);
+    assert.equal(await store.modelExists('m'), false);
+    assert.equal(blobs.visible.size, 0);
+  });
+});

@@ -139,6 +139,14 @@ export async function ingestUpload(
       selected = files.filter((f) => matcher(f.path));
       if (!selected.length) throw invalidArgument('the payload globs select none of the uploaded files', `${manifestSource}: payload`);
     }
+    // A header with no bytes after it (or only empty files) would make a version that no runtime can load: refused,
+    // rather than kept as a model of zero bytes.
+    if (selected.every((f) => f.size === 0)) {
+      const which = selected === files ? 'archive' : `${manifestSource}: payload`;
+      const named = selected.slice(0, 3).map((f) => f.path).join(', ') + (selected.length > 3 ? ', ...' : '');
+      const what = selected.length === 1 ? `${named} holds` : `its ${selected.length} files (${named}) hold`;
+      throw invalidArgument(`the model is empty: ${what} no bytes, and a model needs at least one`, which);
+    }
     if (manifest?.name && manifest.name !== header.model) {
       log.info({ manifestName: manifest.name }, 'manifest names another model; the upload header decides');
     }

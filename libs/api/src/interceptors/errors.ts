@@ -1,5 +1,6 @@
 // Turns what a handler (or a later interceptor) throws into a gRPC status: a KilnError keeps its code, message and
-// location (see toGrpcError), anything else is INTERNAL.
+// location (see toGrpcError), a dependency's outage is UNAVAILABLE (@kiln/errors' unavailableReason), anything else
+// is INTERNAL.
 import { toGrpcError } from '../index';
 import type { Interceptor } from './interceptor';
 

@@ -1,6 +1,7 @@
 // The registry's store on Postgres (a real server or the embedded PGlite: the same `pg` code runs on both): the
 // interface of ../index.ts over the SQL modules beside this one, each bound to a pool or to a transaction's client.
 import type pg from 'pg';
+import { asUnavailable } from '@kiln/errors';
 import { withTransaction } from '@kiln/metadata';
 import type { VersionStatus } from '../../lifecycle';
 import { notifyVersionChanged } from '../../version-cache';
@@ -117,12 +118,24 @@ export class PostgresTransaction extends PostgresOperations implements StoreTran
   }
 }
 
+/** Postgres down, restarting or out of reach: UNAVAILABLE, so that no caller reports it as INTERNAL or as the
+ * request's fault. */
+function reportOutage(err: unknown): never {
+  throw asUnavailable(err, 'the database (Postgres)');
+}
+
+/** The pool's queries, with outages reported (a transaction's are, by inTransaction). */
+function reportingOutages(pool: pg.Pool): Queryable {
+  const query = (...args: unknown[]) => (pool.query as (...a: unknown[]) => Promise<unknown>).apply(pool, args).catch(reportOutage);
+  return { query: query as Queryable['query'] };
+}
+
 export class PostgresStore extends PostgresOperations implements RegistryStore {
   constructor(readonly pool: pg.Pool) {
-    super(pool);
+    super(reportingOutages(pool));
   }
   inTransaction<T>(fn: (tx: StoreTransaction) => Promise<T>): Promise<T> {
-    return withTransaction(this.pool, (client) => fn(new PostgresTransaction(client)));
+    return withTransaction(this.pool, (client) => fn(new PostgresTransaction(client))).catch(reportOutage);
   }
 }
 
