@@ -7,6 +7,7 @@ import { blobStoreConformance } from '@kiln/blobstore/conformance';
 import { ListObjectsV2Command, ListPartsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { StagingObject } from '@kiln/blobstore';
 import { S3BlobStore, type S3BlobStoreOptions } from '@kiln/blobstore/s3';
+import { startTcpProxy } from './helpers/tcp-proxy';
 
 const VARS = [
   'KILN_TEST_S3_ENDPOINT',
@@ -64,6 +65,30 @@ if (missing.length > 0) {
     };
     after(async () => {
       for (const store of stores) await emptyAndClose(store);
+    });
+
+    it('a server gone in the middle of a multipart put: the put fails UNAVAILABLE naming the store, not with its own read\'s end', async () => {
+      const endpoint = new URL(process.env.KILN_TEST_S3_ENDPOINT!);
+      const proxy = await startTcpProxy({ host: endpoint.hostname, port: Number(endpoint.port) });
+      try {
+        const store = open({ partSize: 5 * MiB, endpoint: `http://${proxy.address}` });
+        let sent = 0;
+        const source = new Readable({
+          read() {
+            sent += MiB;
+            if (sent === 12 * MiB) void proxy.cut(); // two parts on their way: the third never reaches the server
+            if (sent > 64 * MiB) this.push(null);
+            else setTimeout(() => this.push(randomBytes(MiB)), 5);
+          },
+        });
+        await assert.rejects(store.stage(source), (err: Error & { code?: string }) => {
+          assert.equal(err.code, 'UNAVAILABLE', `${err.name}: ${err.message}`);
+          assert.match(err.message, /^the blob store \(S3 bucket .*\) is unavailable/);
+          return true;
+        });
+      } finally {
+        await proxy.close();
+      }
     });
 
     it('cleanupIncomplete keeps a long upload that is still sending parts, however long ago it began', async () => {

@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -18,6 +17,7 @@ import { KilnError, unavailableReason } from '@kiln/errors';
 import { tarOf, zeroFileTarGz } from '@kiln/archive/testing';
 import { assertGrpcError, unary, uploadStream } from './helpers/grpc';
 import { healthCheck, REPO_ROOT } from './helpers/kiln-process';
+import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy';
 import { freePort, freshDatabase, requireEnv } from './helpers/test-config';
 import { startKiln, waitForBuild, type RunningKiln } from './helpers/services';
 
@@ -29,48 +29,12 @@ const cli = (kiln: RunningKiln, ...args: string[]) =>
     ),
   );
 
-/** A TCP relay to a real server that can be cut (listener closed, connections destroyed) and restored on its port. */
-class Relay {
-  readonly port: number;
-  #server?: net.Server;
-  readonly #sockets = new Set<net.Socket>();
-
-  constructor(private readonly target: { host: string; port: number }, port: number) {
-    this.port = port;
-  }
-
-  async open(): Promise<void> {
-    const server = net.createServer((client) => {
-      const upstream = net.connect(this.target.port, this.target.host);
-      for (const s of [client, upstream]) {
-        this.#sockets.add(s);
-        s.on('close', () => this.#sockets.delete(s));
-        s.on('error', () => {});
-      }
-      client.pipe(upstream).pipe(client);
-      client.on('close', () => upstream.destroy());
-      upstream.on('close', () => client.destroy());
-    });
-    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(this.port, '127.0.0.1', () => resolve()));
-    this.#server = server;
-  }
-
-  async cut(): Promise<void> {
-    const server = this.#server;
-    this.#server = undefined;
-    for (const s of this.#sockets) s.destroy();
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-  }
-}
-
-async function relayTo(url: string): Promise<Relay> {
+async function relayTo(url: string): Promise<TcpProxy> {
   const { hostname, port } = new URL(url);
-  const relay = new Relay({ host: hostname, port: Number(port) }, await freePort());
-  await relay.open();
-  return relay;
+  return startTcpProxy({ host: hostname, port: Number(port) });
 }
 
-const through = (url: string, relay: Relay) => {
+const through = (url: string, relay: TcpProxy) => {
   const u = new URL(url);
   u.host = `127.0.0.1:${relay.port}`;
   return u.toString().replace(/\/$/, '');
@@ -96,8 +60,8 @@ const fileUpload = (kiln: RunningKiln, model: string) =>
 
 describe('a registry whose Postgres or MinIO is unreachable', () => {
   let kiln: RunningKiln;
-  let database: Relay;
-  let s3: Relay;
+  let database: TcpProxy;
+  let s3: TcpProxy;
   const model = `outage-${Date.now().toString(36)}`;
 
   let db: Awaited<ReturnType<typeof freshDatabase>>;
@@ -120,8 +84,8 @@ describe('a registry whose Postgres or MinIO is unreachable', () => {
   });
   after(async () => {
     await kiln?.stop();
-    await database?.cut();
-    await s3?.cut();
+    await database?.close();
+    await s3?.close();
     await db?.drop();
   });
 
@@ -142,7 +106,7 @@ describe('a registry whose Postgres or MinIO is unreachable', () => {
       // What needs only Postgres still works.
       assert.equal((await unary<object, { version: number }>(kiln.client, 'GetModelVersion', { model, version: 1 })).version, 1);
     } finally {
-      await s3.open();
+      await s3.restore();
     }
     const ms = await healthBecomes(kiln, 'SERVING');
     console.log(`SERVING ${ms} ms after MinIO was back`);
@@ -169,7 +133,7 @@ describe('a registry whose Postgres or MinIO is unreachable', () => {
       const ms = await healthBecomes(kiln, 'NOT_SERVING');
       console.log(`NOT_SERVING ${ms} ms after Postgres was cut`);
     } finally {
-      await database.open();
+      await database.restore();
     }
     const ms = await healthBecomes(kiln, 'SERVING', 20_000);
     console.log(`SERVING ${ms} ms after Postgres was back`);
@@ -234,9 +198,9 @@ describe('a build whose builder cannot reach MinIO', () => {
       },
     });
     t.after(async () => {
-      await s3.open().catch(() => {});
+      await s3.restore().catch(() => {});
       await kiln.stop();
-      await s3.cut();
+      await s3.close();
     });
     const model = `outage-build-${Date.now().toString(36)}`;
     // The version is stored while MinIO answers; its build runs only once the builder is back, with MinIO cut.
@@ -253,7 +217,7 @@ describe('a build whose builder cannot reach MinIO', () => {
     await sleep(2500); // a few attempts, each failing on the blob store
     const during = await unary<object, { status: string }>(kiln.client, 'GetModelVersion', { model, version: v.version });
     assert.equal(during.status, 'MODEL_VERSION_STATUS_BUILDING', 'a build that met an outage is not FAILED');
-    await s3.open();
+    await s3.restore();
     const { version } = await building;
     assert.equal(version.status, 'MODEL_VERSION_STATUS_RELEASED', version.failureReason);
   });

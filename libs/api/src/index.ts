@@ -118,7 +118,8 @@ export function toGrpcError(thrown: unknown): Partial<grpc.StatusObject> & Error
     return Object.assign(new Error(details), { code: err.code, details });
   }
   const message = err instanceof Error ? err.message : String(err);
-  return Object.assign(new Error(capText(message, MAX_STATUS_MESSAGE_BYTES)), {
+  // The thrown error stays its cause, for the log to show where an INTERNAL came from (never sent to the client).
+  return Object.assign(new Error(capText(message, MAX_STATUS_MESSAGE_BYTES), { cause: thrown }), {
     code: grpc.status.INTERNAL,
     details: capText(`internal error: ${message}`, MAX_STATUS_MESSAGE_BYTES),
   });

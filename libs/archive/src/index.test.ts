@@ -4,7 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { isKilnError } from '@kiln/errors';
+import { isKilnError, KilnError } from '@kiln/errors';
 import { RATIO_FLOOR_BYTES, readArchive, type ArchiveLimits } from './index';
 import { tarOf, zeroFileTarGz, zeroPaddedTarGz, type GzipBomb, type TarEntry } from './testing';
 
@@ -239,6 +239,28 @@ describe('readArchive', () => {
       });
       await assert.rejects(reading, (err) => err === refused, format);
     }
+  });
+
+  it('a store failing mid-file is reported, not the end of reading it caused (an AbortError)', async () => {
+    const outage = new KilnError('UNAVAILABLE', 'the blob store is unavailable');
+    const input = Readable.from((function* () {
+      for (let i = 0; i < 100; i++) yield Buffer.alloc(64 * 1024, i);
+    })());
+    const reading = readArchive(input, {
+      format: 'file',
+      fileName: 'model.bin',
+      limits: LIMITS,
+      async onFile(_file, content) {
+        try {
+          // Leaving the loop destroys the content stream, which fails the input's pipeline at once.
+          for await (const _ of content) throw outage;
+        } catch (err) {
+          await new Promise((r) => setTimeout(r, 50)); // the store cleaning up (aborting its multipart upload)
+          throw err;
+        }
+      },
+    });
+    await assert.rejects(reading, (err) => err === outage);
   });
 
   it('a single file over the limit is refused as it streams, naming the file and the limit', async () => {

@@ -4,7 +4,7 @@ import { PassThrough, Readable, Transform, type TransformCallback } from 'node:s
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
-import { KilnError, invalidArgument } from '@kiln/errors';
+import { KilnError, invalidArgument, isAbortError } from '@kiln/errors';
 import { EntryPaths, normalizeEntryPath, resolveLinkTarget } from './paths';
 
 export { normalizeEntryPath, resolveLinkTarget } from './paths';
@@ -140,15 +140,19 @@ async function readSingleFile(stream: Readable, options: ReadArchiveOptions): Pr
   const counted = new ByteLimit((bytes) => (bytes > limit ? invalidArgument(`the file is over the limit of ${limit} bytes ${which}`, path) : undefined));
   const file: ArchiveFile = { path, size: -1, executable: false };
   // Both sides settle before this returns, so a failed file's store has cleaned up (no open multipart upload) by
-  // the time the caller hears of the failure; the first error is the one reported.
-  let failure: { error: unknown } | undefined;
-  const settle = (promise: Promise<void>) =>
+  // the time the caller hears of the failure. The first failure is the cause and the one reported (the other side
+  // fails because of it, stopped below), with one exception: a store that fails stops reading, and that ends the
+  // input's pipeline with an AbortError, often before the store has finished cleaning up and said why.
+  const failures: Array<{ error: unknown; side: 'input' | 'file' }> = [];
+  const settle = (side: 'input' | 'file', promise: Promise<void>) =>
     promise.catch((error) => {
-      failure ??= { error };
+      failures.push({ error, side });
       stream.destroy();
       counted.destroy();
     });
-  await Promise.all([settle(pipeline(stream, counted)), settle(options.onFile(file, counted))]);
+  await Promise.all([settle('input', pipeline(stream, counted)), settle('file', options.onFile(file, counted))]);
+  const [first, second] = failures;
+  const failure = first?.side === 'input' && isAbortError(first.error) && second ? second : first;
   if (failure) throw failure.error;
   file.size = counted.bytes;
   return { format: 'file', files: [file], links: [] };

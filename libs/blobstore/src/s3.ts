@@ -21,7 +21,7 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import type { FinalizeRequestMiddleware, InitializeMiddleware, MetadataBearer } from '@smithy/types';
-import { asUnavailable, invalidArgument, KilnError, notFound } from '@kiln/errors';
+import { asUnavailable, invalidArgument, isAbortError, KilnError, notFound } from '@kiln/errors';
 import {
   cancelled,
   checkDigest,
@@ -220,8 +220,9 @@ export class S3BlobStore implements BlobStore {
       try {
         await this.#upload(digester, dataKey, options.onStaging);
       } catch (err) {
-        // The source's error, the size limit or the cancellation, when that is what stopped the upload.
-        const cause = digester.errored ?? err;
+        // The source's error, the size limit or the cancellation, when that is what stopped the upload; not the
+        // AbortError the upload's own loop left on the digester as it failed.
+        const cause = digester.errored && !isAbortError(digester.errored) ? digester.errored : err;
         digester.destroy();
         await feeding;
         throw cause;

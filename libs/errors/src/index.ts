@@ -86,3 +86,11 @@ function suffixWithin(text: string, maxBytes: number): string {
 }
 
 const isHighSurrogate = (code: number) => code >= 0xd800 && code <= 0xdbff;
+
+/**
+ * Node's AbortError: among others what a stream is destroyed with when a `for await` over it is left early (a
+ * consumer that failed or stopped). Where that consumer's own error is known, it, not this, says what happened.
+ */
+export function isAbortError(err: unknown): boolean {
+  return (err as { name?: unknown } | null)?.name === 'AbortError';
+}
