@@ -21,11 +21,12 @@ import pg from 'pg';
 import tar from 'tar-stream';
 import { grpc, registryClient, type RegistryClient } from '@kiln/api';
 import { promiseClient } from '@kiln/api/client';
+import { getModelVersionRequestBytes } from '@kiln/api/wire-testing';
 import type { ModelVersion__Output } from '@kiln/api/generated/kiln/v1/ModelVersion';
 import { healthCheck, startKilnProcess, type KilnProcess } from './helpers/kiln-process';
 import { privateMinio, privatePostgres, type PrivateServer } from './helpers/private-servers';
 import { uploadModel, waitForBuild, type UploadFile } from './helpers/services';
-import { requireEnv } from './helpers/test-config';
+import { requireEnv, testS3Client } from './helpers/test-config';
 
 const shared = requireEnv('KILN_TEST_REGISTRY', 'KILN_TEST_DOCKER_HOST', 'KILN_TEST_BASE_IMAGE');
 const LEASE_SECONDS = 2;
@@ -54,19 +55,6 @@ async function eventually(what: string, ms: number, probe: () => Promise<boolean
 /** The call's gRPC status name ('OK' when it succeeded). */
 async function statusOf(call: Promise<unknown>): Promise<string> {
   return call.then(() => 'OK', codeOf);
-}
-
-/** A protobuf varint, for requests our own client (int64 read as JS numbers) cannot write. */
-function varint(value: bigint): Buffer {
-  let v = BigInt.asUintN(64, value);
-  const bytes: number[] = [];
-  do {
-    let b = Number(v & 0x7fn);
-    v >>= 7n;
-    if (v) b |= 0x80;
-    bytes.push(b);
-  } while (v);
-  return Buffer.from(bytes);
 }
 
 /** A raw unary call with the request's bytes as given. */
@@ -201,15 +189,62 @@ describe('faults', () => {
     });
   }
 
+  async function waitForLogLine(model: string, version: number, text: string): Promise<void> {
+    for await (const e of promiseClient(client).WatchModelVersion({ model, version }, { deadline: Date.now() + 120_000 })) {
+      if (e.log?.line.includes(text)) return;
+      if (e.version && ['MODEL_VERSION_STATUS_RELEASED', 'MODEL_VERSION_STATUS_FAILED'].includes(e.version.status as string)) {
+        assert.fail(`${model} ${version} ended ${e.version.status} before "${text}"`);
+      }
+    }
+  }
+
+  /**
+   * A single-file upload of 64 MiB sent at ~25 MiB/s: its parts reach MinIO within a second, and it is still far from
+   * done when a fault strikes. `status` is its outcome ('OK' or 'CODE: details').
+   */
+  function slowUpload(model: string): { status: Promise<string>; partsInMinio(): Promise<void> } {
+    const total = 64 * 1024 * 1024;
+    let sent = 0;
+    const body = new Readable({
+      read() {
+        if (sent >= total) return this.push(null);
+        sent += 1024 * 1024;
+        setTimeout(() => this.push(randomBytes(1024 * 1024)), 40);
+      },
+    });
+    const status = promiseClient(client).UploadModel((async function* () {
+      yield { header: { model, manifest: '', labels: {}, metadata: {}, format: 'ARCHIVE_FORMAT_FILE' as const, fileName: 'cut.bin', expectedSize: total } };
+      for await (const chunk of body) yield { chunk: chunk as Buffer };
+    })()).then(() => 'OK', (err: { details?: string }) => `${codeOf(err)}: ${err.details}`).finally(() => body.destroy());
+    let settled: string | undefined;
+    void status.then((s) => (settled = s));
+    return {
+      status,
+      partsInMinio: () => eventually(`parts of the ${model} upload reach MinIO`, 30_000, async () => {
+        if (settled) assert.fail(`the upload ended first: ${settled}`);
+        return (await leftovers()).openMultipart > 0;
+      }),
+    };
+  }
+
+  /** A build running in the Docker engine and an upload whose parts are in MinIO, both under way, for a fault. */
+  async function buildAndUploadUnderWay(model: string): Promise<{ v: ModelVersion__Output; cut: ReturnType<typeof slowUpload> }> {
+    const v = await upload(model, [{ path: 'a.txt', content: `${randomBytes(8).toString('hex')}\n` }], SLOW(3));
+    await waitForLogLine(model, Number(v.version), 'kiln-slow-start');
+    const cut = slowUpload(model);
+    await cut.partsInMinio();
+    return { v, cut };
+  }
+
   before(async () => {
     [postgres, minio] = await Promise.all([privatePostgres(), privateMinio()]);
     db = new pg.Pool({ connectionString: postgres.env.KILN_PRIVATE_DATABASE_URL, max: 2 });
     db.on('error', () => {}); // the test stops this Postgres on purpose
-    s3 = new S3Client({
+    s3 = testS3Client({
       endpoint: minio.env.KILN_PRIVATE_S3_ENDPOINT,
       region: minio.env.KILN_PRIVATE_S3_REGION,
-      forcePathStyle: true,
-      credentials: { accessKeyId: minio.env.KILN_PRIVATE_S3_ACCESS_KEY, secretAccessKey: minio.env.KILN_PRIVATE_S3_SECRET_KEY },
+      accessKey: minio.env.KILN_PRIVATE_S3_ACCESS_KEY,
+      secretKey: minio.env.KILN_PRIVATE_S3_SECRET_KEY,
     });
     await startKiln();
   });
@@ -226,8 +261,8 @@ describe('faults', () => {
     const v = await upload('frames', [{ path: 'a.txt', content: 'a\n' }]);
     // Not protobuf at all: gRPC's own answer to a request it cannot parse.
     assert.match(await rawUnary(kiln.registry, '/kiln.v1.Registry/GetModelVersion', Buffer.from([0xff, 0xff, 0xff, 0xff])), /^INTERNAL: /);
-    // GetModelVersionRequest { model = 1; int64 version = 2 }, with versions our own client could not send.
-    const request = (version: bigint) => Buffer.concat([Buffer.from([0x0a, 6]), Buffer.from('frames'), Buffer.from([0x10]), varint(version)]);
+    // Versions our own client could not send.
+    const request = (version: bigint) => getModelVersionRequestBytes('frames', version);
     for (const version of [9223372036854775807n, 9007199254740993n, -1n, -9223372036854775808n]) {
       assert.match(await rawUnary(kiln.registry, '/kiln.v1.Registry/GetModelVersion', request(version)), /^INVALID_ARGUMENT: .*version/, `version ${version}`);
     }
@@ -299,10 +334,7 @@ describe('faults', () => {
   });
 
   it('Postgres down: calls UNAVAILABLE, health NOT_SERVING, a build in flight survives; all recovers', async () => {
-    const v = await upload('pg-outage', [{ path: 'a.txt', content: `${randomBytes(8).toString('hex')}\n` }], SLOW(3));
-    await waitForLogLine('pg-outage', Number(v.version), 'kiln-slow-start');
-    const cut = slowUpload('pg-outage');
-    await cut.partsInMinio();
+    const { v, cut } = await buildAndUploadUnderWay('pg-outage');
     await postgres.crash();
     assert.match(await cut.status, /^UNAVAILABLE: the database .* is unavailable/);
     const promises = promiseClient(client);
@@ -322,50 +354,9 @@ describe('faults', () => {
     await assertNothingLeft('after the Postgres outage');
   });
 
-  async function waitForLogLine(model: string, version: number, text: string): Promise<void> {
-    for await (const e of promiseClient(client).WatchModelVersion({ model, version }, { deadline: Date.now() + 120_000 })) {
-      if (e.log?.line.includes(text)) return;
-      if (e.version && ['MODEL_VERSION_STATUS_RELEASED', 'MODEL_VERSION_STATUS_FAILED'].includes(e.version.status as string)) {
-        assert.fail(`${model} ${version} ended ${e.version.status} before "${text}"`);
-      }
-    }
-  }
-
-  /**
-   * A single-file upload of 64 MiB sent at ~25 MiB/s: its parts reach MinIO within a second, and it is still far from
-   * done when a fault strikes. `status` is its outcome ('OK' or 'CODE: details').
-   */
-  function slowUpload(model: string): { status: Promise<string>; partsInMinio(): Promise<void> } {
-    const total = 64 * 1024 * 1024;
-    let sent = 0;
-    const body = new Readable({
-      read() {
-        if (sent >= total) return this.push(null);
-        sent += 1024 * 1024;
-        setTimeout(() => this.push(randomBytes(1024 * 1024)), 40);
-      },
-    });
-    const status = promiseClient(client).UploadModel((async function* () {
-      yield { header: { model, manifest: '', labels: {}, metadata: {}, format: 'ARCHIVE_FORMAT_FILE' as const, fileName: 'cut.bin', expectedSize: total } };
-      for await (const chunk of body) yield { chunk: chunk as Buffer };
-    })()).then(() => 'OK', (err: { details?: string }) => `${codeOf(err)}: ${err.details}`).finally(() => body.destroy());
-    let settled: string | undefined;
-    void status.then((s) => (settled = s));
-    return {
-      status,
-      partsInMinio: () => eventually(`parts of the ${model} upload reach MinIO`, 30_000, async () => {
-        if (settled) assert.fail(`the upload ended first: ${settled}`);
-        return (await leftovers()).openMultipart > 0;
-      }),
-    };
-  }
-
   it('kill -9 mid-upload and mid-build: a restarted Kiln sweeps every leftover within a lease and finishes the build', async () => {
     // A build under way, then an upload under way (parts already in MinIO), then SIGKILL.
-    const v = await upload('killed', [{ path: 'a.txt', content: `${randomBytes(8).toString('hex')}\n` }], SLOW(3));
-    await waitForLogLine('killed', Number(v.version), 'kiln-slow-start');
-    const cut = slowUpload('killed');
-    await cut.partsInMinio();
+    const { v, cut } = await buildAndUploadUnderWay('killed');
     await kiln.kill();
     assert.match(await cut.status, /^UNAVAILABLE/);
 

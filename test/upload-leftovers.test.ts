@@ -8,11 +8,11 @@ import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import tar from 'tar-stream';
 import pg from 'pg';
-import { ListMultipartUploadsCommand, ListObjectsV2Command, ListPartsCommand, S3Client } from '@aws-sdk/client-s3';
+import { ListMultipartUploadsCommand, ListObjectsV2Command, ListPartsCommand } from '@aws-sdk/client-s3';
 import { registryClient, type RegistryClient } from '@kiln/api';
 import { startKilnProcess, type KilnProcess } from './helpers/kiln-process';
 import { uploadStream } from './helpers/grpc';
-import { emptyS3Prefix, freshDatabase, requireEnv, type TestDatabase } from './helpers/test-config';
+import { emptyS3Prefix, freshDatabase, requireEnv, testS3Client, type TestDatabase } from './helpers/test-config';
 
 const MiB = 1024 * 1024;
 const LEASE_SECONDS = 2;
@@ -20,12 +20,7 @@ const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 describe('a registry killed mid-upload', () => {
   const t = requireEnv('KILN_TEST_S3_BUCKET', 'KILN_TEST_S3_ENDPOINT', 'KILN_TEST_S3_REGION', 'KILN_TEST_S3_ACCESS_KEY', 'KILN_TEST_S3_SECRET_KEY');
-  const s3 = new S3Client({
-    endpoint: t.KILN_TEST_S3_ENDPOINT,
-    region: t.KILN_TEST_S3_REGION,
-    forcePathStyle: true,
-    credentials: { accessKeyId: t.KILN_TEST_S3_ACCESS_KEY, secretAccessKey: t.KILN_TEST_S3_SECRET_KEY },
-  });
+  const s3 = testS3Client();
   const prefix = `leftovers/${Date.now().toString(36)}${randomBytes(3).toString('hex')}/`;
   /** Short leases, so the test sees in seconds what takes a minute or so by default; 5 MiB parts. */
   const env = { KILN_UPLOAD_LEASE_SECONDS: String(LEASE_SECONDS), KILN_S3_PART_SIZE: String(5 * MiB) };

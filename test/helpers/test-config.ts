@@ -57,15 +57,26 @@ export function testS3Env(prefix = `test-${randomUUID()}/`): Record<string, stri
   };
 }
 
+/** An S3 client of the test MinIO (scripts/test-env's KILN_TEST_S3_*), or of another server given as its variables
+ * (a private MinIO's KILN_PRIVATE_S3_*). */
+export function testS3Client(
+  server: { endpoint: string; region: string; accessKey: string; secretKey: string } = (() => {
+    const t = requireEnv('KILN_TEST_S3_ENDPOINT', 'KILN_TEST_S3_REGION', 'KILN_TEST_S3_ACCESS_KEY', 'KILN_TEST_S3_SECRET_KEY');
+    return { endpoint: t.KILN_TEST_S3_ENDPOINT, region: t.KILN_TEST_S3_REGION, accessKey: t.KILN_TEST_S3_ACCESS_KEY, secretKey: t.KILN_TEST_S3_SECRET_KEY };
+  })(),
+): S3Client {
+  return new S3Client({
+    endpoint: server.endpoint,
+    region: server.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: server.accessKey, secretAccessKey: server.secretKey },
+  });
+}
+
 /** Deletes every object under `prefix` in the test bucket: big uploads would otherwise fill the shared MinIO's disk. */
 export async function emptyS3Prefix(prefix: string): Promise<void> {
-  const t = requireEnv('KILN_TEST_S3_BUCKET', 'KILN_TEST_S3_ENDPOINT', 'KILN_TEST_S3_REGION', 'KILN_TEST_S3_ACCESS_KEY', 'KILN_TEST_S3_SECRET_KEY');
-  const s3 = new S3Client({
-    endpoint: t.KILN_TEST_S3_ENDPOINT,
-    region: t.KILN_TEST_S3_REGION,
-    forcePathStyle: true,
-    credentials: { accessKeyId: t.KILN_TEST_S3_ACCESS_KEY, secretAccessKey: t.KILN_TEST_S3_SECRET_KEY },
-  });
+  const t = requireEnv('KILN_TEST_S3_BUCKET');
+  const s3 = testS3Client();
   try {
     let ContinuationToken: string | undefined;
     do {

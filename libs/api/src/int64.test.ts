@@ -8,26 +8,9 @@ import { grpc, kilnProto } from './index';
 import type { RegistryImplementation } from './handlers';
 import { startServer } from './server';
 import { statusDetailsOf } from './status-details';
+import { getModelVersionRequestBytes, varint } from './wire-testing';
 
 const silent = pino({ level: 'silent' });
-
-/** A protobuf varint of a 64-bit two's complement value. */
-function varint(value: bigint): Buffer {
-  let v = BigInt.asUintN(64, value);
-  const bytes: number[] = [];
-  do {
-    const low = Number(v & 0x7fn);
-    v >>= 7n;
-    bytes.push(v ? low | 0x80 : low);
-  } while (v);
-  return Buffer.from(bytes);
-}
-
-/** GetModelVersionRequest { model = 1; version = 2 } as bytes. */
-function getRequest(model: string, version: bigint): Buffer {
-  const name = Buffer.from(model);
-  return Buffer.concat([Buffer.from([0x0a, name.length]), name, Buffer.from([0x10]), varint(version)]);
-}
 
 /** UploadModelRequest { header = 1 { model = 1; expected_size = 7 } } as bytes. */
 function uploadHeader(model: string, expectedSize: bigint): Buffer {
@@ -61,7 +44,7 @@ async function registryServer(t: test.TestContext) {
   const raw = (bytes: Buffer) => bytes;
   const get = (version: bigint) =>
     new Promise<Buffer>((resolve, reject) =>
-      client.makeUnaryRequest('/kiln.v1.Registry/GetModelVersion', raw, raw, getRequest('m', version), (err, res) => (err ? reject(err) : resolve(res!))),
+      client.makeUnaryRequest('/kiln.v1.Registry/GetModelVersion', raw, raw, getModelVersionRequestBytes('m', version), (err, res) => (err ? reject(err) : resolve(res!))),
     );
   const upload = (expectedSize: bigint) =>
     new Promise<Buffer>((resolve, reject) => {

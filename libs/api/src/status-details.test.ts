@@ -8,6 +8,21 @@ import { startServer } from './server';
 import type { InferenceImplementation } from './handlers';
 import { decodeStatusDetails, encodeStatusDetails, STATUS_DETAILS_KEY, statusDetailsOf } from './status-details';
 
+/** A client of an inference server (on a free port) with this implementation, both closed after the test. */
+async function inferenceServing(t: test.TestContext, implementation: InferenceImplementation) {
+  const server = await startServer(
+    [{ name: 'kiln.v1.Inference', definition: kilnProto().kiln.v1.Inference.service, implementation }],
+    '127.0.0.1:0',
+    pino({ level: 'silent' }),
+  );
+  const client = inferenceClient(server.address);
+  t.after(async () => {
+    client.close();
+    await server.shutdown(1000);
+  });
+  return client;
+}
+
 test('status details round-trip: code, message and BadRequest field violations', () => {
   const bytes = encodeStatusDetails(3, 'inputs[2].shape: rank 2 expected', [{ field: 'inputs[2].shape', description: 'rank 2 expected' }]);
   assert.deepEqual(decodeStatusDetails(bytes), {
@@ -18,18 +33,9 @@ test('status details round-trip: code, message and BadRequest field violations',
 });
 
 test('a KilnError with a location reaches the client as a BadRequest field violation in grpc-status-details-bin, and in the message', async (t) => {
-  const server = await startServer([{
-    name: 'kiln.v1.Inference',
-    definition: kilnProto().kiln.v1.Inference.service,
-    implementation: {
-      InferContract: async () => { throw invalidArgument('rank 2 expected, got 3', 'contract.inputs[2].shape'); },
-      InferContractFromUpload: async () => { throw new Error('not called'); },
-    } satisfies InferenceImplementation,
-  }], '127.0.0.1:0', pino({ level: 'silent' }));
-  const client = inferenceClient(server.address);
-  t.after(async () => {
-    client.close();
-    await server.shutdown(1000);
+  const client = await inferenceServing(t, {
+    InferContract: async () => { throw invalidArgument('rank 2 expected, got 3', 'contract.inputs[2].shape'); },
+    InferContractFromUpload: async () => { throw new Error('not called'); },
   });
   const err = await new Promise<grpc.ServiceError>((resolve, reject) =>
     client.InferContract({ path: '/x' }, (e) => (e ? resolve(e) : reject(new Error('the call succeeded')))));
@@ -44,22 +50,13 @@ test('a KilnError with a location reaches the client as a BadRequest field viola
 
 test('a status that repeats 128 KiB of what the caller sent is capped: it arrives at once with small trailers, and the channel keeps working', async (t) => {
   const huge = 'a'.repeat(128 * 1024);
-  const server = await startServer([{
-    name: 'kiln.v1.Inference',
-    definition: kilnProto().kiln.v1.Inference.service,
-    implementation: {
-      // A message and a location that each repeat the request whole (a handler's bug, or a value not yet validated).
-      InferContract: async (request) => {
-        if (request.path === 'fine') throw invalidArgument('fine', 'path');
-        throw invalidArgument(`path ${JSON.stringify(request.path)} is not valid: give a folder`, `paths.${request.path}`);
-      },
-      InferContractFromUpload: async () => { throw new Error(`internal: ${huge}`); },
-    } satisfies InferenceImplementation,
-  }], '127.0.0.1:0', pino({ level: 'silent' }));
-  const client = inferenceClient(server.address);
-  t.after(async () => {
-    client.close();
-    await server.shutdown(1000);
+  const client = await inferenceServing(t, {
+    // A message and a location that each repeat the request whole (a handler's bug, or a value not yet validated).
+    InferContract: async (request) => {
+      if (request.path === 'fine') throw invalidArgument('fine', 'path');
+      throw invalidArgument(`path ${JSON.stringify(request.path)} is not valid: give a folder`, `paths.${request.path}`);
+    },
+    InferContractFromUpload: async () => { throw new Error(`internal: ${huge}`); },
   });
   const call = (path: string) => new Promise<grpc.ServiceError>((resolve, reject) =>
     client.InferContract({ path }, { deadline: Date.now() + 5000 }, (e) => (e ? resolve(e) : reject(new Error('the call succeeded')))));
