@@ -4,8 +4,33 @@ import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { capText, KilnError } from '@kiln/errors';
 
-/** Who made a call. Authentication (an interceptor) will say who; until then every caller is its peer address. */
-export type Caller = { readonly kind: 'anonymous'; readonly peer: string };
+/** Roles per namespace, each with the rights of the ones before it (the policy table says which RPC needs which). */
+export const ROLES = ['reader', 'writer', 'maintainer', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** A role in one namespace, or in every one (`*`). */
+export interface RoleBinding {
+  readonly namespace: string;
+  readonly role: Role;
+}
+
+/**
+ * Who made a call, as the authentication interceptor found it: a Kiln API token, an OIDC/JWT subject, another Kiln
+ * service (by its mTLS certificate or service token), or nobody (authentication off, or the open health check).
+ */
+export type Caller =
+  | { readonly kind: 'anonymous'; readonly peer: string }
+  | { readonly kind: 'token'; readonly peer: string; readonly tokenId: string; readonly owner: string; readonly bindings: readonly RoleBinding[] }
+  | { readonly kind: 'oidc'; readonly peer: string; readonly issuer: string; readonly subject: string; readonly bindings: readonly RoleBinding[] }
+  | { readonly kind: 'service'; readonly peer: string; readonly service: string };
+
+/**
+ * One way to authenticate a bearer token (API tokens, OIDC). undefined when the token is not of its kind (another
+ * verifier may know it); a KilnError UNAUTHENTICATED saying why (expired, revoked, bad signature) when it is and fails.
+ */
+export interface BearerVerifier {
+  verify(token: string, peer: string): Promise<Caller | undefined>;
+}
 
 export interface HandlerContext {
   /** The method, as `kiln.v1.Registry/GetModelVersion`. */

@@ -6,6 +6,15 @@ const LABEL_KEY = /^[A-Za-z0-9](?:[A-Za-z0-9._/-]{0,126}[A-Za-z0-9])?$/;
 const MAX_NAME_LENGTH = 128;
 const MAX_LABEL_VALUE_LENGTH = 1024;
 
+/** The namespace of a name without one (`fraud` is `default/fraud`'s short form). */
+export const DEFAULT_NAMESPACE = 'default';
+
+/** A model name's namespace: what comes before its one slash (`team/name`), else the default namespace. */
+export function namespaceOf(model: string): string {
+  const slash = model.indexOf('/');
+  return slash < 0 ? DEFAULT_NAMESPACE : model.slice(0, slash);
+}
+
 export function validateModelName(name: string, where: string): void {
   if (!name) throw invalidArgument('the model name is empty', where);
   // Its length first: a name too long to be valid is not repeated in the message.
