@@ -3,6 +3,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { capText, KilnError } from '@kiln/errors';
+import { peerCertificateOf, type PeerCertificate } from './tls';
 
 /** Roles per namespace, each with the rights of the ones before it (the policy table says which RPC needs which). */
 export const ROLES = ['reader', 'writer', 'maintainer', 'admin'] as const;
@@ -59,6 +60,9 @@ export interface InterceptorContext extends HandlerContext {
   /** Calls `listener` once if the call is cancelled (client, deadline, forced shutdown). */
   onCancel(listener: (reason: KilnError) => void): void;
   setCaller(caller: Caller): void;
+  /** The client's certificate, verified against KILN_TLS_CLIENT_CA (mTLS): what a service's identity is read from.
+   * undefined on plaintext or TLS without a client certificate. */
+  readonly peerCertificate: PeerCertificate | undefined;
 }
 
 /** A call's abort reasons, as KilnErrors so that handlers may throw them as they are. */
@@ -139,6 +143,10 @@ export class CallContext implements InterceptorContext {
 
   setCaller(caller: Caller): void {
     this.knownCaller = caller;
+  }
+
+  get peerCertificate(): PeerCertificate | undefined {
+    return peerCertificateOf(this.call);
   }
 
   get logger(): Logger {

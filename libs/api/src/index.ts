@@ -12,6 +12,9 @@ import type { RegistryClient } from '../generated/kiln/v1/Registry';
 import type { BuilderClient } from '../generated/kiln/v1/Builder';
 import type { InferenceClient } from '../generated/kiln/v1/Inference';
 import { encodeStatusDetails, STATUS_DETAILS_KEY } from './status-details';
+import { channelCredentials, type ClientTlsSettings } from './tls';
+
+export type { ClientTlsSettings } from './tls';
 
 export const PROTO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../proto');
 export const PROTO_FILES = [
@@ -53,8 +56,9 @@ export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.enable_channelz': 0,
 };
 
-export function registryClient(address: string): RegistryClient {
-  return new (kilnProto().kiln.v1.Registry)(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+/** Each client speaks plaintext without `tls`, TLS (mTLS with a client certificate) with it. */
+export function registryClient(address: string, tls?: ClientTlsSettings): RegistryClient {
+  return new (kilnProto().kiln.v1.Registry)(address, channelCredentials(tls), CHANNEL_OPTIONS);
 }
 /** A build call streams for minutes with nothing to say in between: HTTP/2 pings while it runs notice a builder host
  * that vanished without closing the connection within seconds (the call then fails UNAVAILABLE and is retried),
@@ -63,11 +67,11 @@ const BUILD_CALL_KEEPALIVE: grpc.ChannelOptions = {
   'grpc.keepalive_time_ms': 10_000,
   'grpc.keepalive_timeout_ms': 5_000,
 };
-export function builderClient(address: string): BuilderClient {
-  return new (kilnProto().kiln.v1.Builder)(address, grpc.credentials.createInsecure(), { ...CHANNEL_OPTIONS, ...BUILD_CALL_KEEPALIVE });
+export function builderClient(address: string, tls?: ClientTlsSettings): BuilderClient {
+  return new (kilnProto().kiln.v1.Builder)(address, channelCredentials(tls), { ...CHANNEL_OPTIONS, ...BUILD_CALL_KEEPALIVE });
 }
-export function inferenceClient(address: string, options: grpc.ChannelOptions = {}): InferenceClient {
-  return new (kilnProto().kiln.v1.Inference)(address, grpc.credentials.createInsecure(), { ...CHANNEL_OPTIONS, ...options });
+export function inferenceClient(address: string, options: grpc.ChannelOptions = {}, tls?: ClientTlsSettings): InferenceClient {
+  return new (kilnProto().kiln.v1.Inference)(address, channelCredentials(tls), { ...CHANNEL_OPTIONS, ...options });
 }
 
 const CODE_TO_STATUS: Record<ErrorCode, grpc.status> = {

@@ -16,10 +16,12 @@ import { logging } from './interceptors/logging';
 import { errorMapping } from './interceptors/errors';
 import { requestCheck, type RequestCheck } from './int64';
 import { monitorDependencies, type DependencyProbe, type HealthOptions } from './health';
+import { serverCredentials, type ServerTlsSettings } from './tls';
 
 export type { Interceptor, ServerCall } from './interceptors/interceptor';
 export type { HandlerContext, Caller } from './context';
 export type { DependencyProbe, HealthOptions } from './health';
+export type { PeerCertificate, ServerTlsSettings } from './tls';
 
 export interface ServiceRegistration {
   /** Fully qualified service name, e.g. kiln.v1.Registry (the health check key). */
@@ -48,6 +50,8 @@ export interface ServerOptions {
   interceptors?: Interceptor[];
   /** How often, and how patiently, the services' dependencies are probed. */
   health?: HealthOptions;
+  /** Serve TLS (mTLS with a client CA) instead of plaintext; see tls.ts. */
+  tls?: ServerTlsSettings;
 }
 
 /** How long a shutdown waits, after the grace period, for cancelled calls' handlers to clean up. */
@@ -74,13 +78,16 @@ export async function startServer(
   // Reflection lists only what this server serves (each Kiln server has one service plus health).
   addLazyReflection(server, [...services.map((s) => s.name), 'grpc.health.v1.Health']);
 
+  const credentials = serverCredentials(options.tls);
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    server.bindAsync(address, credentials.credentials, (err, p) => (err ? reject(err) : resolve(p))),
   );
+  await credentials.loaded();
   const sessions = watchSessions(server);
   const host = address.slice(0, address.lastIndexOf(':'));
   const bound = `${host}:${port}`;
-  log.info({ address: bound, services: services.map((s) => s.name) }, 'grpc server listening');
+  const transport = !options.tls ? 'plaintext' : options.tls.clientCa ? 'mtls' : 'tls';
+  log.info({ address: bound, services: services.map((s) => s.name), transport }, 'grpc server listening');
 
   return {
     server,

@@ -55,6 +55,11 @@ export const ENV_SCHEMA = z.object({
   KILN_BUILD_RETRY_MAX_DELAY_SECONDS: z.coerce.number().int().min(1).default(300).describe('Longest delay between two retries of a build (the defaults retry for about an hour)'),
   KILN_BUILD_LEASE_SECONDS: z.coerce.number().int().min(1).default(30).describe('A running build\'s lease, renewed every third of it: a registry that stops renewing (crashed) has its build retried by another after this long'),
   KILN_UPLOAD_LEASE_SECONDS: z.coerce.number().int().min(1).default(60).describe('An upload\'s lease, renewed every third of it: once a registry stops renewing (crashed), any registry removes what the upload left in the blob store (open multipart uploads, staged objects, pending blobs) within about one and a half times this'),
+  KILN_TLS_CERT: z.string().optional().describe('PEM certificate (chain) every server of the process serves TLS with, and that its services present to each other as their client certificate; with KILN_TLS_KEY. Unset: plaintext'),
+  KILN_TLS_KEY: z.string().optional().describe('PEM private key of KILN_TLS_CERT'),
+  KILN_TLS_CLIENT_CA: z.string().optional().describe('PEM CA file: set, every server requires a client certificate signed by it (mTLS), the services\' calls to one another included'),
+  KILN_TLS_CA: z.string().optional().describe('PEM CA file the services trust for each other\'s server certificates (default: KILN_TLS_CLIENT_CA, else the system\'s roots); set alone, the services call each other over TLS without serving it'),
+  KILN_TLS_RELOAD_SECONDS: z.coerce.number().int().min(1).default(60).describe('How often the TLS files are read again: a rotated certificate (replace the files, by a rename) is served from the next handshake on, without a restart'),
   KILN_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info').describe('Log level'),
   KILN_SHUTDOWN_GRACE_MS: int.default(15_000).describe('How long SIGTERM waits for in-flight calls'),
   KILN_HEALTH_INTERVAL_MS: z.coerce.number().int().min(100).default(5000).describe('How often each service checks that its dependencies answer (registry: Postgres and the blob store; builder and inference: the blob store); grpc.health.v1 reports NOT_SERVING while one does not (2 s each at most)'),
@@ -104,6 +109,12 @@ export interface KilnConfig {
   inferenceTimeoutMs: number;
   /** How the servers probe their dependencies for grpc.health.v1. */
   health: { intervalMs: number };
+  /** TLS of every server (undefined: plaintext), and of the services' calls to one another (undefined: plaintext):
+   * the server's certificate is also the client certificate a service presents. */
+  tls: {
+    server?: { cert: string; key: string; clientCa?: string; reloadMs: number };
+    client?: { ca?: string; cert?: string; key?: string; reloadMs: number };
+  };
 }
 
 /** Reads and validates the configuration; a bad value throws one error naming every bad variable. */
@@ -169,5 +180,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KilnConfig {
     shutdownGraceMs: e.KILN_SHUTDOWN_GRACE_MS,
     inferenceTimeoutMs: e.KILN_INFERENCE_TIMEOUT_MS,
     health: { intervalMs: e.KILN_HEALTH_INTERVAL_MS },
+    tls: tlsSettings(e),
+  };
+}
+
+function tlsSettings(e: Env): KilnConfig['tls'] {
+  const file = (v: string | undefined) => (v ? path.resolve(v) : undefined);
+  const [cert, key, clientCa, ca] = [file(e.KILN_TLS_CERT), file(e.KILN_TLS_KEY), file(e.KILN_TLS_CLIENT_CA), file(e.KILN_TLS_CA)];
+  if (!cert !== !key) throw new Error('invalid configuration: KILN_TLS_CERT and KILN_TLS_KEY are set together (a certificate and its key)');
+  if (clientCa && !cert) throw new Error('invalid configuration: KILN_TLS_CLIENT_CA (mTLS) needs KILN_TLS_CERT and KILN_TLS_KEY');
+  const reloadMs = e.KILN_TLS_RELOAD_SECONDS * 1000;
+  return {
+    server: cert && key ? { cert, key, clientCa, reloadMs } : undefined,
+    // A server's CA signs the servers' certificates as often as the clients': one CA file is enough for most.
+    client: cert || ca ? { ca: ca ?? clientCa, cert, key, reloadMs } : undefined,
   };
 }

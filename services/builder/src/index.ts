@@ -29,7 +29,7 @@ export async function startBuilder(config: KilnConfig, log: Logger, options: Bui
   const handlers = builderHandlers({
     config,
     // Read at the first build, not now: the registry may start after the builder (it needs the builder's address).
-    registry: () => (registry ??= registryClient(config.addresses.registry)),
+    registry: () => (registry ??= registryClient(config.addresses.registry, config.tls.client)),
     blobs,
     layerCache: new FileLayerCache(path.join(config.dataDir, 'builder-cache', 'layers.json')),
     docker: () => {
@@ -52,7 +52,7 @@ export async function startBuilder(config: KilnConfig, log: Logger, options: Bui
       dependencies: [{ name: 'blob store', check: (signal) => blobs.ping(signal) }] }],
     config.listen.builder,
     log,
-    { health: config.health },
+    { health: config.health, tls: config.tls.server },
   );
   return {
     address: server.address,

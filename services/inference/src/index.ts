@@ -11,7 +11,7 @@ export async function startInference(config: KilnConfig, log: Logger): Promise<{
   let registry: RegistryClient | undefined;
   const handlers = inferenceHandlers({
     blobs,
-    registry: () => (registry ??= registryClient(config.addresses.registry)),
+    registry: () => (registry ??= registryClient(config.addresses.registry, config.tls.client)),
     limits: config.limits,
     log,
     pathRoots: config.inferencePathRoots,
@@ -22,7 +22,7 @@ export async function startInference(config: KilnConfig, log: Logger): Promise<{
       dependencies: [{ name: 'blob store', check: (signal) => blobs.ping(signal) }] }],
     config.listen.inference,
     log,
-    { health: config.health },
+    { health: config.health, tls: config.tls.server },
   );
   return {
     address: server.address,

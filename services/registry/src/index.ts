@@ -36,10 +36,11 @@ class InferenceCaller {
     private readonly address: string,
     private readonly timeoutMs: number,
     private readonly log: Logger,
+    tls: KilnConfig['tls']['client'],
   ) {
     // Reconnect attempts at most 2 s apart (grpc's default backs off to 2 minutes): after an outage, inference is
     // reachable again within a call's connect wait.
-    this.client = inferenceClient(address, { 'grpc.max_reconnect_backoff_ms': 2000 });
+    this.client = inferenceClient(address, { 'grpc.max_reconnect_backoff_ms': 2000 }, tls);
   }
 
   /** Resolves once inference can be reached; UNAVAILABLE when it cannot within INFERENCE_CONNECT_MS. */
@@ -76,8 +77,8 @@ export interface RunningService {
 export async function startRegistry(config: KilnConfig, log: Logger): Promise<RunningService & { queueDepth(): Promise<number> }> {
   const db = await openRegistryDatabase(config.database, log);
   const blobs = await openBlobStore(config.blobs);
-  const inference = new InferenceCaller(config.addresses.inference, config.inferenceTimeoutMs, log);
-  const builder = builderClient(config.addresses.builder);
+  const inference = new InferenceCaller(config.addresses.inference, config.inferenceTimeoutMs, log, config.tls.client);
+  const builder = builderClient(config.addresses.builder, config.tls.client);
   const events = new VersionEvents();
   const queue = new BuildQueue({ pool: db.pool, builder, events, log, settings: config.builds });
   await queue.start();
@@ -114,7 +115,7 @@ export async function startRegistry(config: KilnConfig, log: Logger): Promise<Ru
     [{ name: 'kiln.v1.Registry', definition: kilnProto().kiln.v1.Registry.service, implementation: handlers, dependencies }],
     config.listen.registry,
     log,
-    { health: config.health },
+    { health: config.health, tls: config.tls.server },
   );
   return {
     address: server.address,

@@ -1,0 +1,34 @@
+// Test helper: real certificates made with openssl (a CA, and leaf certificates it signs) in a folder.
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+export interface PemPair {
+  cert: string;
+  key: string;
+}
+
+const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+const openssl = (args: string[]) => execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+
+/** A self-signed CA: `<dir>/<name>.crt` and `.key`. */
+export function makeCa(dir: string, name: string): PemPair {
+  const pair = { cert: path.join(dir, `${name}.crt`), key: path.join(dir, `${name}.key`) };
+  openssl(['req', '-x509', ...EC_KEY, '-keyout', pair.key, '-out', pair.cert, '-days', '2', '-subj', `/CN=${name}`,
+    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+  return pair;
+}
+
+/** A certificate signed by `ca` for server and client use, with subject CN `cn` and the given subjectAltNames
+ * (default: localhost and 127.0.0.1, where tests listen). */
+export function makeCert(dir: string, ca: PemPair, name: string, cn: string, altNames = ['DNS:localhost', 'IP:127.0.0.1']): PemPair {
+  const pair = { cert: path.join(dir, `${name}.crt`), key: path.join(dir, `${name}.key`) };
+  const csr = path.join(dir, `${name}.csr`);
+  const ext = path.join(dir, `${name}.ext`);
+  writeFileSync(ext, `basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=${altNames.join(',')}\n`);
+  openssl(['req', ...EC_KEY, '-keyout', pair.key, '-out', csr, '-subj', `/CN=${cn}`]);
+  openssl(['x509', '-req', '-in', csr, '-CA', ca.cert, '-CAkey', ca.key, '-set_serial', `0x${randomBytes(8).toString('hex')}`,
+    '-days', '2', '-extfile', ext, '-out', pair.cert]);
+  return pair;
+}
