@@ -7,7 +7,7 @@ import { Readable, Writable } from 'node:stream';
 import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import tar from 'tar-stream';
-import { fromGrpcError, registryClient, type RegistryClient } from '@kiln/api';
+import { fromGrpcError, registryClient, type ClientTlsSettings, type RegistryClient } from '@kiln/api';
 import { promiseClient } from '@kiln/api/client';
 import { toProto3Json } from '@kiln/api/json';
 import type { ModelVersion__Output } from '@kiln/api/generated/kiln/v1/ModelVersion';
@@ -25,6 +25,10 @@ const DEFAULT_ADDRESS = '127.0.0.1:50051';
 interface GlobalOptions {
   address: string;
   json?: boolean;
+  tls?: boolean;
+  ca?: string;
+  cert?: string;
+  key?: string;
 }
 
 const program = new Command()
@@ -32,12 +36,23 @@ const program = new Command()
   .description('Kiln model registry: upload models, follow their builds, read their contracts.')
   .addOption(new Option('-a, --address <host:port>', 'registry address').env('KILN_ADDRESS').default(DEFAULT_ADDRESS))
   .option('--json', 'print proto3 JSON (what grpcurl shows) instead of text')
+  .option('--tls', 'connect over TLS, trusting the system\'s roots (implied by --ca, --cert)')
+  .addOption(new Option('--ca <file>', 'PEM CA file the registry\'s certificate is checked against (TLS)').env('KILN_CA'))
+  .addOption(new Option('--cert <file>', 'PEM client certificate, for a registry that requires one (mTLS; with --key)').env('KILN_CERT'))
+  .addOption(new Option('--key <file>', 'PEM private key of --cert').env('KILN_KEY'))
   .showHelpAfterError()
   .exitOverride();
 
 const globals = () => program.opts<GlobalOptions>();
 let client: RegistryClient | undefined;
-const registry = () => (client ??= registryClient(globals().address));
+const registry = () => (client ??= registryClient(globals().address, tlsSettings(globals())));
+
+/** TLS when any of its options is given, else plaintext. */
+function tlsSettings({ tls, ca, cert, key }: GlobalOptions): ClientTlsSettings | undefined {
+  if (!tls && !ca && !cert && !key) return undefined;
+  if (!cert !== !key) throw invalidArgument('--cert and --key go together (a client certificate and its key)', '--cert');
+  return { ca, cert, key };
+}
 const calls = () => promiseClient(registry());
 
 function print(typeName: string, value: unknown, text: () => string): void {

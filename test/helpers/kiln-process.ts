@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
+import { channelCredentials, type ClientTlsSettings } from '@kiln/api/tls';
 
 import { withServiceEnv } from '../../scripts/service-env';
 import { UNHANDLED_REJECTION } from '../../services/run';
@@ -90,6 +91,8 @@ export interface KilnProcessOptions {
   ports?: Partial<Record<'registry' | 'builder' | 'inference', number>>;
   /** Let stop() succeed though the process logged unhandled rejections (a test of that log line itself). */
   allowUnhandledRejections?: boolean;
+  /** How the readiness health checks connect, for a process serving TLS (default: plaintext). */
+  tls?: ClientTlsSettings;
 }
 
 /** Starts `services/all.ts` as `npm start` does, with real Postgres (a fresh database) and MinIO (a fresh prefix). */
@@ -169,7 +172,7 @@ export async function startKilnProcess(options: KilnProcessOptions = {}): Promis
   const ports: Record<string, number> = { 'kiln.v1.Registry': registryPort, 'kiln.v1.Inference': inferencePort, 'kiln.v1.Builder': builderPort };
   try {
     await Promise.race([
-      Promise.all(services.map((s) => waitServing(address(ports[s]), s, 90_000))),
+      Promise.all(services.map((s) => waitServing(address(ports[s]), s, 90_000, options.tls))),
       exited.then((code) => {
         throw new Error(`kiln exited with code ${code} before it was up`);
       }),
@@ -210,8 +213,8 @@ async function stopChild(child: ChildProcess, exited: Promise<unknown>): Promise
 const HealthClient = grpc.makeGenericClientConstructor(healthService, 'Health');
 
 /** grpc.health.v1.Health/Check for one service name at an address. */
-export function healthCheck(address: string, service: string, deadlineMs = 2000): Promise<string> {
-  const client = new HealthClient(address, grpc.credentials.createInsecure());
+export function healthCheck(address: string, service: string, deadlineMs = 2000, tls?: ClientTlsSettings): Promise<string> {
+  const client = new HealthClient(address, channelCredentials(tls));
   return new Promise<string>((resolve, reject) => {
     (client as unknown as Record<string, Function>).check({ service }, { deadline: Date.now() + deadlineMs }, (err: Error | null, res?: { status: string | number }) => {
       client.close();
@@ -222,12 +225,12 @@ export function healthCheck(address: string, service: string, deadlineMs = 2000)
 }
 
 /** Polls the health check until the service answers SERVING. */
-export async function waitServing(address: string, service: string, timeoutMs: number): Promise<void> {
+export async function waitServing(address: string, service: string, timeoutMs: number, tls?: ClientTlsSettings): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < deadline) {
     try {
-      last = await healthCheck(address, service);
+      last = await healthCheck(address, service, 2000, tls);
       if (last === 'SERVING' || last === '1') return;
     } catch (err) {
       last = (err as Error).message;

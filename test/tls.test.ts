@@ -1,0 +1,135 @@
+// Kiln as a real process serving mTLS on every service, with certificates made by openssl: an upload goes end to end
+// (registry → inference → builder → registry, each call over mTLS) to a released image; every server refuses
+// plaintext and clients without a certificate; the CLI and grpcurl connect with a CA and a client certificate; a
+// rotated certificate is served without a restart, and the services keep calling one another with it.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, renameSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { connect } from 'node:tls';
+import { after, before, describe, it } from 'node:test';
+import { grpc, registryClient, type ClientTlsSettings, type RegistryClient } from '@kiln/api';
+import { makeCa, makeCert, type PemPair } from '@kiln/api/tls-testing';
+import { uploadStream, watchAll } from './helpers/grpc';
+import { healthCheck, REPO_ROOT, sdkTools, startKilnProcess, type KilnProcess } from './helpers/kiln-process';
+
+const ONNX = path.join(REPO_ROOT, 'test', 'fixtures', 'third-party', 'hydrosphere', 'onnx_mnist', 'mnist.onnx');
+const kilnBin = path.join(REPO_ROOT, 'cli/bin/kiln');
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+const execute = (file: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Run> =>
+  new Promise((resolve) =>
+    execFile(file, args, { env, cwd: REPO_ROOT, timeout: 60_000 }, (err, stdout, stderr) =>
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr })),
+  );
+
+/** The subject CN of the certificate a server presents in a fresh handshake. */
+function presentedName(address: string, ca: string): Promise<string> {
+  const i = address.lastIndexOf(':');
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: address.slice(0, i), port: Number(address.slice(i + 1)), servername: 'localhost', ALPNProtocols: ['h2'], ca: [readFileSync(ca)], rejectUnauthorized: false }, () => {
+      const cn = socket.getPeerCertificate().subject.CN as string;
+      socket.destroy();
+      resolve(cn);
+    });
+    socket.on('error', reject);
+  });
+}
+
+describe('Kiln serving mTLS on every service', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'kiln-tls-e2e-'));
+  const ca = makeCa(dir, 'ca');
+  const service: PemPair = makeCert(dir, ca, 'service', 'kiln-service-1');
+  const alice = makeCert(dir, ca, 'alice', 'alice');
+  const trustOnly: ClientTlsSettings = { ca: ca.cert };
+  const withCert: ClientTlsSettings = { ca: ca.cert, ...alice };
+  let kiln: KilnProcess;
+  let client: RegistryClient;
+  const model = `tls-${Date.now().toString(36)}`;
+
+  before(async () => {
+    kiln = await startKilnProcess({
+      env: { KILN_TLS_CERT: service.cert, KILN_TLS_KEY: service.key, KILN_TLS_CLIENT_CA: ca.cert, KILN_TLS_RELOAD_SECONDS: '1' },
+      tls: withCert,
+    });
+    client = registryClient(kiln.registry, withCert);
+  });
+  after(async () => {
+    client?.close();
+    await kiln?.stop();
+  });
+
+  const servers = () => [[kiln.registry, 'kiln.v1.Registry'], [kiln.inference, 'kiln.v1.Inference'], [kiln.builder, 'kiln.v1.Builder']] as const;
+
+  it('takes an upload over mTLS to a released version: inference, the builder and the registry call each other over mTLS', async () => {
+    const v = await uploadStream(client, { model, format: 'ARCHIVE_FORMAT_FILE', fileName: 'mnist.onnx' }, await readFile(ONNX));
+    assert.equal(v.contract?.source, 'onnx', 'the registry reached inference');
+    const events = await watchAll(client, model, Number(v.version));
+    const last = events.filter((e) => e.version).at(-1)!.version!;
+    assert.equal(last.status, 'MODEL_VERSION_STATUS_RELEASED', `the build failed:\n${kiln.output().slice(-3000)}`);
+    assert.match(last.imageDigest, /^sha256:/);
+  });
+
+  it('every server refuses plaintext and a TLS client without a certificate, and answers one with a certificate', async () => {
+    for (const [address, name] of servers()) {
+      await assert.rejects(healthCheck(address, name), (err: grpc.ServiceError) => err.code === grpc.status.UNAVAILABLE, `${name} took plaintext`);
+      await assert.rejects(healthCheck(address, name, 2000, trustOnly), (err: grpc.ServiceError) => err.code === grpc.status.UNAVAILABLE, `${name} took a client without a certificate`);
+      assert.equal(await healthCheck(address, name, 2000, withCert), 'SERVING');
+    }
+  });
+
+  it('the kiln CLI connects with --ca, --cert and --key (or KILN_CA, KILN_CERT, KILN_KEY), and without a certificate fails UNAVAILABLE', async () => {
+    const env = { ...process.env, KILN_ADDRESS: kiln.registry };
+    const flags = await execute(kilnBin, ['--ca', ca.cert, '--cert', alice.cert, '--key', alice.key, 'get', `${model}:1`, '--json'], env);
+    assert.equal(flags.code, 0, flags.stderr);
+    assert.equal(JSON.parse(flags.stdout).model, model);
+    const vars = await execute(kilnBin, ['list', '--json'], { ...env, KILN_CA: ca.cert, KILN_CERT: alice.cert, KILN_KEY: alice.key });
+    assert.equal(vars.code, 0, vars.stderr);
+    assert.match(vars.stdout, new RegExp(model));
+    const noCert = await execute(kilnBin, ['--ca', ca.cert, 'get', `${model}:1`], env);
+    assert.notEqual(noCert.code, 0);
+    assert.match(noCert.stderr, /kiln: /);
+    const plaintext = await execute(kilnBin, ['get', `${model}:1`], env);
+    assert.notEqual(plaintext.code, 0);
+  });
+
+  it('grpcurl connects with -cacert, -cert and -key', async () => {
+    const { grpcurl } = await sdkTools();
+    assert.ok(grpcurl, 'no grpcurl: scripts/sdk-env should have built one');
+    const run = await execute(grpcurl, ['-cacert', ca.cert, '-cert', alice.cert, '-key', alice.key, '-d', JSON.stringify({ model, version: '1' }),
+      kiln.registry, 'kiln.v1.Registry/GetModelVersion']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(JSON.parse(run.stdout).status, 'MODEL_VERSION_STATUS_RELEASED');
+  });
+
+  it('a rotated certificate is served from the next handshake on, without a restart, and the services keep calling one another', async () => {
+    assert.equal(await presentedName(kiln.registry, ca.cert), 'kiln-service-1');
+    const next = makeCert(dir, ca, 'service-2', 'kiln-service-2');
+    copyFileSync(next.key, `${service.key}.new`);
+    copyFileSync(next.cert, `${service.cert}.new`);
+    renameSync(`${service.key}.new`, service.key);
+    renameSync(`${service.cert}.new`, service.cert);
+    const deadline = Date.now() + 10_000;
+    for (const [address] of servers()) {
+      while ((await presentedName(address, ca.cert)) !== 'kiln-service-2') {
+        assert.ok(Date.now() < deadline, `${address} still presents the old certificate`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
+    // A new client's channel, and the services' calls for another upload and build.
+    const fresh = registryClient(kiln.registry, withCert);
+    try {
+      const v = await uploadStream(fresh, { model, format: 'ARCHIVE_FORMAT_FILE', fileName: 'mnist.onnx' }, await readFile(ONNX));
+      const last = (await watchAll(fresh, model, Number(v.version))).filter((e) => e.version).at(-1)!.version!;
+      assert.equal(last.status, 'MODEL_VERSION_STATUS_RELEASED');
+    } finally {
+      fresh.close();
+    }
+  });
+});
