@@ -84,7 +84,7 @@ describe('Kiln serving mTLS on every service', () => {
     }
   });
 
-  it('the kiln CLI connects with --ca, --cert and --key (or KILN_CA, KILN_CERT, KILN_KEY), and without a certificate fails UNAVAILABLE', async () => {
+  it('the kiln CLI connects with --ca, --cert and --key (or KILN_CA, KILN_CERT, KILN_KEY), and without a certificate fails UNAVAILABLE (exit 7)', async () => {
     const env = { ...process.env, KILN_ADDRESS: kiln.registry };
     const flags = await execute(kilnBin, ['--ca', ca.cert, '--cert', alice.cert, '--key', alice.key, 'get', `${model}:1`, '--json'], env);
     assert.equal(flags.code, 0, flags.stderr);
@@ -93,10 +93,12 @@ describe('Kiln serving mTLS on every service', () => {
     assert.equal(vars.code, 0, vars.stderr);
     assert.match(vars.stdout, new RegExp(model));
     const noCert = await execute(kilnBin, ['--ca', ca.cert, 'get', `${model}:1`], env);
-    assert.notEqual(noCert.code, 0);
-    assert.match(noCert.stderr, /kiln: /);
+    assert.equal(noCert.code, 7, `UNAVAILABLE's exit code: ${noCert.stderr}`);
     const plaintext = await execute(kilnBin, ['get', `${model}:1`], env);
-    assert.notEqual(plaintext.code, 0);
+    assert.equal(plaintext.code, 7, plaintext.stderr);
+    const keyless = await execute(kilnBin, ['--ca', ca.cert, '--cert', alice.cert, 'get', `${model}:1`], env);
+    assert.equal(keyless.code, 4, keyless.stderr);
+    assert.match(keyless.stderr, /--cert and --key go together/);
   });
 
   it('grpcurl connects with -cacert, -cert and -key', async () => {
