@@ -1,6 +1,7 @@
 // Kiln as a real process serving mTLS on every service, with certificates made by openssl: an upload goes end to end
 // (registry → inference → builder → registry, each call over mTLS) to a released image; every server refuses
-// plaintext and clients without a certificate; the CLI and grpcurl connect with a CA and a client certificate; a
+// plaintext and clients without a certificate; the CLI, grpcurl and the Python and Go SDKs connect with a CA and a
+// client certificate; a
 // rotated certificate is served without a restart, and the services keep calling one another with it.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -23,9 +24,9 @@ interface Run {
   stdout: string;
   stderr: string;
 }
-const execute = (file: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Run> =>
+const execute = (file: string, args: string[], env: NodeJS.ProcessEnv = process.env, cwd = REPO_ROOT, timeout = 60_000): Promise<Run> =>
   new Promise((resolve) =>
-    execFile(file, args, { env, cwd: REPO_ROOT, timeout: 60_000 }, (err, stdout, stderr) =>
+    execFile(file, args, { env, cwd, timeout }, (err, stdout, stderr) =>
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr })),
   );
 
@@ -108,6 +109,35 @@ describe('Kiln serving mTLS on every service', () => {
       kiln.registry, 'kiln.v1.Registry/GetModelVersion']);
     assert.equal(run.code, 0, run.stderr);
     assert.equal(JSON.parse(run.stdout).status, 'MODEL_VERSION_STATUS_RELEASED');
+  });
+
+  it('the Python SDK connects with ca, cert and key, and without a certificate raises Unavailable', async () => {
+    const { python } = await sdkTools();
+    const script = [
+      'import sys',
+      'from kiln_sdk import Client',
+      'from kiln_sdk.errors import Unavailable',
+      'address, ca, cert, key, model = sys.argv[1:]',
+      'with Client(address, ca=ca, cert=cert, key=key, timeout=10) as c:',
+      '    print(c.get(model, 1).model)',
+      'try:',
+      '    with Client(address, ca=ca, timeout=5) as c:',
+      '        c.get(model, 1)',
+      'except Unavailable:',
+      '    print("refused")',
+    ].join('\n');
+    const run = await execute(python, ['-c', script, kiln.registry, ca.cert, alice.cert, alice.key, model],
+      { ...process.env, PYTHONPATH: path.join(REPO_ROOT, 'sdk/python'), PYTHONDONTWRITEBYTECODE: '1' });
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(run.stdout.trim().split('\n'), [model, 'refused']);
+  });
+
+  it('the Go example program uploads over mTLS with -ca, -cert and -key, follows the build to RELEASED', async () => {
+    const { go } = await sdkTools();
+    const run = await execute(go, ['run', './cmd/kiln-example', '-addr', kiln.registry, '-ca', ca.cert, '-cert', alice.cert, '-key', alice.key,
+      '-name', `${model}-go`, ONNX], { ...process.env, GOTOOLCHAIN: 'auto', GOFLAGS: '-mod=readonly' }, path.join(REPO_ROOT, 'sdk/go'), 10 * 60_000);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /MODEL_VERSION_STATUS_RELEASED/);
   });
 
   it('a rotated certificate is served from the next handshake on, without a restart, and the services keep calling one another', async () => {

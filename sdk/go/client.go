@@ -39,7 +39,7 @@ type Client struct {
 }
 
 // Dial connects (lazily) to a registry at host:port over plaintext; extra options go to grpc.NewClient after the
-// defaults, so they can replace the credentials.
+// defaults, so they can replace the credentials (WithTLS for a registry serving TLS).
 func Dial(address string, opts ...grpc.DialOption) (*Client, error) {
 	all := append([]grpc.DialOption{
 		grpc.WithTransportCredentials(insecure.NewCredentials()),

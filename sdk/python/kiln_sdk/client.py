@@ -54,20 +54,45 @@ class LogEvent:
 WatchEvent = Union[StatusEvent, LogEvent]
 
 
-class Client:
-    """A connection to a Kiln registry (`host:port`, plaintext). Use as a context manager or call close()."""
+def _tls_credentials(ca, cert, key) -> grpc.ChannelCredentials:
+    if (cert is None) != (key is None):
+        raise ValueError("cert and key go together (a client certificate and its key)")
 
-    def __init__(self, address: str, *, timeout: Optional[float] = None, channel: Optional[grpc.Channel] = None):
+    def read(path):
+        if path is None:
+            return None
+        with open(path, "rb") as f:
+            return f.read()
+
+    return grpc.ssl_channel_credentials(root_certificates=read(ca), private_key=read(key), certificate_chain=read(cert))
+
+
+class Client:
+    """A connection to a Kiln registry (`host:port`): plaintext, or TLS with `ca` (a PEM CA file the registry's
+    certificate is checked against) or `tls=True` (the system's roots), plus `cert` and `key` (PEM files of a client
+    certificate) for a registry that requires one (mTLS). Use as a context manager or call close()."""
+
+    def __init__(
+        self,
+        address: str,
+        *,
+        timeout: Optional[float] = None,
+        channel: Optional[grpc.Channel] = None,
+        ca: Optional[Union[str, os.PathLike]] = None,
+        cert: Optional[Union[str, os.PathLike]] = None,
+        key: Optional[Union[str, os.PathLike]] = None,
+        tls: bool = False,
+    ):
         self.address = address
         #: Deadline in seconds for unary calls (None: no deadline). Streams (upload, download, watch) have none.
         self.timeout = timeout
-        self._channel = channel or grpc.insecure_channel(
-            address,
-            options=[
-                ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
-                ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
-            ],
-        )
+        options = [
+            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+        ]
+        if channel is None and (tls or ca or cert or key):
+            channel = grpc.secure_channel(address, _tls_credentials(ca, cert, key), options=options)
+        self._channel = channel or grpc.insecure_channel(address, options=options)
         self._stub = registry_pb2_grpc.RegistryStub(self._channel)
 
     def __enter__(self) -> "Client":

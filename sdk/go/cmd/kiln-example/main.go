@@ -13,6 +13,8 @@ import (
 	"os/signal"
 	"strings"
 
+	"google.golang.org/grpc"
+
 	kiln "github.com/kiln-dev/kiln/sdk/go"
 )
 
@@ -20,6 +22,9 @@ func main() {
 	addr := flag.String("addr", envOr("KILN_ADDRESS", "127.0.0.1:50051"), "registry address (host:port)")
 	name := flag.String("name", "example", "model name")
 	out := flag.String("out", "", "download the version into this directory")
+	ca := flag.String("ca", os.Getenv("KILN_CA"), "PEM CA file the registry's certificate is checked against (TLS)")
+	cert := flag.String("cert", os.Getenv("KILN_CERT"), "PEM client certificate, for a registry that requires one (with -key)")
+	key := flag.String("key", os.Getenv("KILN_KEY"), "PEM private key of -cert")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: kiln-example [flags] PATH (a model directory, archive or file)\n")
 		flag.PrintDefaults()
@@ -31,7 +36,7 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, *addr, *name, flag.Arg(0), *out); err != nil {
+	if err := run(ctx, *addr, *name, flag.Arg(0), *out, *ca, *cert, *key); err != nil {
 		var kerr *kiln.Error
 		if errors.As(err, &kerr) {
 			log.Fatalf("kiln said %s: %s", kerr.Code, kerr.Message)
@@ -40,8 +45,16 @@ func main() {
 	}
 }
 
-func run(ctx context.Context, addr, name, path, out string) error {
-	c, err := kiln.Dial(addr)
+func run(ctx context.Context, addr, name, path, out, ca, cert, key string) error {
+	var opts []grpc.DialOption
+	if ca != "" || cert != "" {
+		withTLS, err := kiln.WithTLS(ca, cert, key)
+		if err != nil {
+			return err
+		}
+		opts = append(opts, withTLS)
+	}
+	c, err := kiln.Dial(addr, opts...)
 	if err != nil {
 		return err
 	}
