@@ -1,8 +1,7 @@
 // Kiln as a real process serving mTLS on every service, with certificates made by openssl: an upload goes end to end
 // (registry → inference → builder → registry, each call over mTLS) to a released image; every server refuses
 // plaintext and clients without a certificate; the CLI, grpcurl and the Python and Go SDKs connect with a CA and a
-// client certificate; a
-// rotated certificate is served without a restart, and the services keep calling one another with it.
+// client certificate; a rotated certificate is served without a restart, and the services keep calling one another.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, renameSync } from 'node:fs';
