@@ -4,14 +4,13 @@
 // client certificate; a rotated certificate is served without a restart, and the services keep calling one another.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, renameSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, renameSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { connect } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { grpc, registryClient, type ClientTlsSettings, type RegistryClient } from '@kiln/api';
-import { makeCa, makeCert, type PemPair } from '@kiln/api/tls-testing';
+import { makeCa, makeCert, presentedCommonName, type PemPair } from '@kiln/api/tls-testing';
 import { uploadStream, watchAll } from './helpers/grpc';
 import { healthCheck, REPO_ROOT, sdkTools, startKilnProcess, type KilnProcess } from './helpers/kiln-process';
 
@@ -29,18 +28,6 @@ const execute = (file: string, args: string[], env: NodeJS.ProcessEnv = process.
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr })),
   );
 
-/** The subject CN of the certificate a server presents in a fresh handshake. */
-function presentedName(address: string, ca: string): Promise<string> {
-  const i = address.lastIndexOf(':');
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: address.slice(0, i), port: Number(address.slice(i + 1)), servername: 'localhost', ALPNProtocols: ['h2'], ca: [readFileSync(ca)], rejectUnauthorized: false }, () => {
-      const cn = socket.getPeerCertificate().subject.CN as string;
-      socket.destroy();
-      resolve(cn);
-    });
-    socket.on('error', reject);
-  });
-}
 
 describe('Kiln serving mTLS on every service', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kiln-tls-e2e-'));
@@ -140,7 +127,7 @@ describe('Kiln serving mTLS on every service', () => {
   });
 
   it('a rotated certificate is served from the next handshake on, without a restart, and the services keep calling one another', async () => {
-    assert.equal(await presentedName(kiln.registry, ca.cert), 'kiln-service-1');
+    assert.equal(await presentedCommonName(kiln.registry, ca.cert), 'kiln-service-1');
     const next = makeCert(dir, ca, 'service-2', 'kiln-service-2');
     copyFileSync(next.key, `${service.key}.new`);
     copyFileSync(next.cert, `${service.cert}.new`);
@@ -148,7 +135,7 @@ describe('Kiln serving mTLS on every service', () => {
     renameSync(`${service.cert}.new`, service.cert);
     const deadline = Date.now() + 10_000;
     for (const [address] of servers()) {
-      while ((await presentedName(address, ca.cert)) !== 'kiln-service-2') {
+      while ((await presentedCommonName(address, ca.cert)) !== 'kiln-service-2') {
         assert.ok(Date.now() < deadline, `${address} still presents the old certificate`);
         await new Promise((resolve) => setTimeout(resolve, 200));
       }

@@ -1,8 +1,10 @@
-// Test helper: real certificates made with openssl (a CA, and leaf certificates it signs) in a folder.
+// Test helper: real certificates made with openssl (a CA, and leaf certificates it signs) in a folder, and the one a
+// server presents.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { connect } from 'node:tls';
 
 export interface PemPair {
   cert: string;
@@ -31,4 +33,18 @@ export function makeCert(dir: string, ca: PemPair, name: string, cn: string, alt
   openssl(['x509', '-req', '-in', csr, '-CA', ca.cert, '-CAkey', ca.key, '-set_serial', `0x${randomBytes(8).toString('hex')}`,
     '-days', '2', '-extfile', ext, '-out', pair.cert]);
   return pair;
+}
+
+/** The subject CN of the certificate a server at host:port presents in a fresh TLS handshake (HTTP/2, as gRPC). */
+export function presentedCommonName(address: string, ca: string): Promise<string> {
+  const i = address.lastIndexOf(':');
+  return new Promise((resolve, reject) => {
+    const options = { host: address.slice(0, i), port: Number(address.slice(i + 1)), servername: 'localhost', ALPNProtocols: ['h2'], ca: [readFileSync(ca)] };
+    const socket = connect(options, () => {
+      const cn = socket.getPeerCertificate().subject.CN as string;
+      socket.destroy();
+      resolve(cn);
+    });
+    socket.on('error', reject);
+  });
 }

@@ -2,10 +2,9 @@
 // other CAs do not; with a client CA a client without a certificate is refused and interceptors see the verified
 // one; replaced files are served from the next handshake on, without a restart; unusable files fail the start.
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readFileSync, renameSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, renameSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { connect } from 'node:tls';
 import test from 'node:test';
 import { pino } from 'pino';
 import { grpc, inferenceClient, kilnProto } from './index';
@@ -13,7 +12,7 @@ import { promiseClient } from './client';
 import type { InferenceImplementation } from './handlers';
 import { startServer, type Interceptor, type PeerCertificate, type ServerTlsSettings } from './server';
 import { subjectAltNames, type ClientTlsSettings } from './tls';
-import { makeCa, makeCert, type PemPair } from './tls-testing';
+import { makeCa, makeCert, presentedCommonName, type PemPair } from './tls-testing';
 
 const silent = pino({ level: 'silent' });
 const never = () => { throw new Error('not called'); };
@@ -52,18 +51,6 @@ async function callOnce(address: string, tls: ClientTlsSettings | undefined): Pr
 
 const unavailable = (err: grpc.ServiceError) => err.code === grpc.status.UNAVAILABLE;
 
-/** The certificate the server presents in a fresh TLS handshake (HTTP/2, as gRPC speaks). */
-function presented(address: string, trust: string): Promise<string> {
-  const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host, port, servername: 'localhost', ALPNProtocols: ['h2'], ca: [readFileSync(trust)], rejectUnauthorized: false }, () => {
-      const cn = socket.getPeerCertificate().subject.CN as string;
-      socket.destroy();
-      resolve(cn);
-    });
-    socket.on('error', reject);
-  });
-}
 
 test('a TLS server answers a client trusting its CA, and refuses plaintext and a client trusting another CA', async (t) => {
   const { server, seen } = await tlsServer(t, { ...server1, reloadMs: 60_000 });
@@ -96,7 +83,7 @@ test('replaced certificate files are served from the next handshake on, without 
   copyFileSync(server1.cert, live.cert);
   copyFileSync(server1.key, live.key);
   const { server } = await tlsServer(t, { ...live, reloadMs: 200 });
-  assert.equal(await presented(server.address, ca.cert), 'kiln-server-1');
+  assert.equal(await presentedCommonName(server.address, ca.cert), 'kiln-server-1');
   const open = inferenceClient(server.address, {}, { ca: ca.cert });
   t.after(() => open.close());
   await promiseClient(open).InferContract({ path: '/x' });
@@ -108,7 +95,7 @@ test('replaced certificate files are served from the next handshake on, without 
   renameSync(`${live.key}.new`, live.key);
   renameSync(`${live.cert}.new`, live.cert);
   const deadline = Date.now() + 5000;
-  while ((await presented(server.address, ca.cert)) !== 'kiln-server-2') {
+  while ((await presentedCommonName(server.address, ca.cert)) !== 'kiln-server-2') {
     assert.ok(Date.now() < deadline, 'the new certificate was not served within 5 s');
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
