@@ -14,6 +14,12 @@ const int = z.coerce.number().int().nonnegative();
 const metricsListen = (fallback: string) =>
   z.string().default(fallback).transform((v) => (v === '0' || v.toLowerCase() === 'off' || v === '' ? undefined : v));
 
+/** Keys fetched in the clear could be swapped on the way (and with them, who may do what): http only on loopback. */
+const oidcJwksUrl = z.url({ protocol: /^https?$/, abort: true }).refine((v) => {
+  const url = new URL(v);
+  return url.protocol === 'https:' || ['localhost', '[::1]'].includes(url.hostname) || url.hostname.startsWith('127.');
+}, 'use https (plain http only to a loopback host)');
+
 /** Every variable, its default, and what it means (the README's configuration table is this list). */
 export const ENV_SCHEMA = z.object({
   KILN_DATA_DIR: z.string().default('.kiln').describe('Folder for embedded data: PGlite database, local blobs, OCI layout'),
@@ -55,6 +61,11 @@ export const ENV_SCHEMA = z.object({
   KILN_BUILD_RETRY_MAX_DELAY_SECONDS: z.coerce.number().int().min(1).default(300).describe('Longest delay between two retries of a build (the defaults retry for about an hour)'),
   KILN_BUILD_LEASE_SECONDS: z.coerce.number().int().min(1).default(30).describe('A running build\'s lease, renewed every third of it: a registry that stops renewing (crashed) has its build retried by another after this long'),
   KILN_UPLOAD_LEASE_SECONDS: z.coerce.number().int().min(1).default(60).describe('An upload\'s lease, renewed every third of it: once a registry stops renewing (crashed), any registry removes what the upload left in the blob store (open multipart uploads, staged objects, pending blobs) within about one and a half times this'),
+  // OIDC: bearer JWTs from an identity provider (libs/api/src/auth/oidc.ts); on when issuer, audience and JWKS are set.
+  KILN_OIDC_ISSUER: z.string().optional().describe('OIDC: the identity provider\'s issuer, exactly as its tokens\' "iss" claim says it; with KILN_OIDC_AUDIENCE and KILN_OIDC_JWKS_URL it turns on JWT bearer tokens'),
+  KILN_OIDC_AUDIENCE: z.string().optional().describe('OIDC: the audience ("aud") a token must be issued for (the client id the provider gives Kiln)'),
+  KILN_OIDC_JWKS_URL: oidcJwksUrl.optional().describe('OIDC: the provider\'s JSON Web Key Set (its discovery document\'s jwks_uri): https, or http to a loopback host only'),
+  KILN_OIDC_ROLES: z.string().default('').describe('OIDC: the roles a token\'s claims give, as comma-separated claim:value=role@namespace (`groups:ml-platform=admin@*,groups:team-fraud=writer@fraud`); a valid token that matches none is authenticated with no role'),
   KILN_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info').describe('Log level'),
   KILN_SHUTDOWN_GRACE_MS: int.default(15_000).describe('How long SIGTERM waits for in-flight calls'),
   KILN_HEALTH_INTERVAL_MS: z.coerce.number().int().min(100).default(5000).describe('How often each service checks that its dependencies answer (registry: Postgres and the blob store; builder and inference: the blob store); grpc.health.v1 reports NOT_SERVING while one does not (2 s each at most)'),
@@ -99,6 +110,9 @@ export interface KilnConfig {
   builds: { retryLimit: number; retryDelaySeconds: number; retryMaxDelaySeconds: number; leaseSeconds: number };
   /** The lease an upload in progress holds (and renews) on what it stores until it commits. */
   uploads: { leaseSeconds: number };
+  /** JWT bearer tokens from an identity provider; undefined when not configured. `roles` is the claim mapping as
+   * written (parsed and checked when the verifier is made: libs/api/src/auth/claim-roles.ts). */
+  oidc?: { issuer: string; audience: string; jwksUrl: string; roles: string };
   logLevel: Env['KILN_LOG_LEVEL'];
   shutdownGraceMs: number;
   inferenceTimeoutMs: number;
@@ -165,9 +179,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KilnConfig {
       leaseSeconds: e.KILN_BUILD_LEASE_SECONDS,
     },
     uploads: { leaseSeconds: e.KILN_UPLOAD_LEASE_SECONDS },
+    oidc: oidcSettings(e),
     logLevel: e.KILN_LOG_LEVEL,
     shutdownGraceMs: e.KILN_SHUTDOWN_GRACE_MS,
     inferenceTimeoutMs: e.KILN_INFERENCE_TIMEOUT_MS,
     health: { intervalMs: e.KILN_HEALTH_INTERVAL_MS },
   };
+}
+
+/** OIDC's three settings go together: some without the others (or a claim mapping alone) is a mistake, named here
+ * rather than ignored. */
+function oidcSettings(e: Env): KilnConfig['oidc'] {
+  const { KILN_OIDC_ISSUER: issuer, KILN_OIDC_AUDIENCE: audience, KILN_OIDC_JWKS_URL: jwksUrl, KILN_OIDC_ROLES: roles } = e;
+  if (issuer && audience && jwksUrl) return { issuer, audience, jwksUrl, roles };
+  if (!issuer && !audience && !jwksUrl && !roles) return undefined;
+  const missing = Object.entries({ KILN_OIDC_ISSUER: issuer, KILN_OIDC_AUDIENCE: audience, KILN_OIDC_JWKS_URL: jwksUrl })
+    .filter(([, value]) => !value).map(([name]) => name);
+  throw new Error(`invalid configuration: ${missing.join(', ')} not set: OIDC takes its issuer, audience and JWKS URL together`);
 }
