@@ -17,7 +17,7 @@ const metricsListen = (fallback: string) =>
 /** Keys fetched in the clear could be swapped on the way (and with them, who may do what): http only on loopback. */
 const oidcJwksUrl = z.url({ protocol: /^https?$/, abort: true }).refine((v) => {
   const url = new URL(v);
-  return url.protocol === 'https:' || ['localhost', '[::1]'].includes(url.hostname) || url.hostname.startsWith('127.');
+  return url.protocol === 'https:' || ['localhost', '[::1]'].includes(url.hostname) || /^127(\.\d{1,3}){3}$/.test(url.hostname);
 }, 'use https (plain http only to a loopback host)');
 
 /** Every variable, its default, and what it means (the README's configuration table is this list). */
