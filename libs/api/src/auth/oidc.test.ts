@@ -111,8 +111,9 @@ test('a token without an expiry or without a subject is refused', async (t) => {
   const key = idp.state.keys[0];
   const noExp = await new SignJWT({ sub: 'alice' }).setProtectedHeader({ alg: 'ES256', kid: key.kid }).setIssuer(ISSUER).setAudience(AUDIENCE).sign(key.privateKey);
   await refused(idp.verifier().verify(noExp, PEER), /no "exp" claim/);
-  const noSub = await new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: key.kid }).setIssuer(ISSUER).setAudience(AUDIENCE).setExpirationTime('1h').sign(key.privateKey);
-  await refused(idp.verifier().verify(noSub, PEER), /no "sub" claim/);
+  const withSub = (claims: JWTPayload) => new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: key.kid }).setIssuer(ISSUER).setAudience(AUDIENCE).setExpirationTime('1h').sign(key.privateKey);
+  await refused(idp.verifier().verify(await withSub({}), PEER), /no "sub" claim/);
+  for (const sub of ['', 42]) await refused(idp.verifier().verify(await withSub({ sub } as JWTPayload), PEER), /"sub" claim is not a name/);
 });
 
 test('a token whose claims were altered after signing (more groups) is refused: its signature does not verify', async (t) => {
@@ -212,8 +213,12 @@ test('a JWKS that cannot be fetched is UNAVAILABLE (the provider, not the token)
   const idp = await provider(t);
   idp.state.status = 503;
   await refused(idp.verifier().verify(await idp.sign(), PEER), /identity provider's keys \(http:\/\/127\.0\.0\.1:\d+\/jwks\) could not be fetched.*try again later/, 'UNAVAILABLE');
-  const gone = oidcVerifier({ issuer: ISSUER, audience: AUDIENCE, jwksUrl: 'http://127.0.0.1:1/jwks', roles: '' })!;
-  await refused(gone.verify(await idp.sign(), PEER), /could not be fetched/, 'UNAVAILABLE');
+  const closed = createServer();
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+  const { port } = closed.address() as AddressInfo;
+  await new Promise((resolve) => closed.close(resolve));
+  const gone = oidcVerifier({ issuer: ISSUER, audience: AUDIENCE, jwksUrl: `http://127.0.0.1:${port}/jwks`, roles: '' })!;
+  await refused(gone.verify(await idp.sign(), PEER), /could not be fetched: connect ECONNREFUSED/, 'UNAVAILABLE');
 });
 
 test('the factory: no verifier without settings; a bad claim mapping stops it, naming the setting', async (t) => {

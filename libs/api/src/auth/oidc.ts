@@ -3,7 +3,7 @@
 // before they expire, so that a client's calls after its first cost a lookup.
 import { createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
 import { LRUCache } from 'lru-cache';
-import { KilnError } from '@kiln/errors';
+import { KilnError, unavailableReason } from '@kiln/errors';
 import type { BearerVerifier, Caller, RoleBinding } from '../context';
 import { bindingsFor, parseClaimRoles, type ClaimRoleRule } from './claim-roles';
 
@@ -65,32 +65,35 @@ export class OidcVerifier implements BearerVerifier {
     // Only a JWT is ours to judge; anything else (a Kiln API token) is another verifier's.
     if (!isJwt(token)) return undefined;
     const payload = await this.check(token);
-    const identity: Identity = { issuer: this.settings.issuer, subject: payload.sub!, bindings: bindingsFor(payload, this.rules) };
-    const ttl = Math.min(payload.exp! * 1000 - EXPIRY_MARGIN_MS - Date.now(), MAX_CACHE_MS);
+    const identity: Identity = { issuer: this.settings.issuer, subject: payload.sub, bindings: bindingsFor(payload, this.rules) };
+    const ttl = Math.min(payload.exp * 1000 - EXPIRY_MARGIN_MS - Date.now(), MAX_CACHE_MS);
     if (ttl > 0) this.verified.set(token, identity, { ttl });
     return { kind: 'oidc', peer, ...identity };
   }
 
   /** The token's claims once its signature, issuer, audience and times hold; UNAUTHENTICATED saying why not. */
-  private async check(token: string): Promise<JWTPayload> {
+  private async check(token: string): Promise<JWTPayload & { sub: string; exp: number }> {
     const { issuer, audience, jwksUrl } = this.settings;
+    let payload: JWTPayload;
     try {
-      const { payload } = await jwtVerify(token, this.jwks, {
+      ({ payload } = await jwtVerify(token, this.jwks, {
         issuer,
         audience,
         clockTolerance: CLOCK_TOLERANCE_SECONDS,
         // A token without an expiry would be good for ever; one without a subject names nobody.
         requiredClaims: ['exp', 'sub'],
-      });
-      if (typeof payload.sub !== 'string' || !payload.sub) throw unauthenticated('the OIDC token\'s "sub" claim is empty');
-      return payload;
+      }));
     } catch (err) {
-      if (err instanceof KilnError) throw err;
       const why = refusal(err, this.settings);
       if (why) throw unauthenticated(`the OIDC token is refused: ${why}`, err);
       // Not the token's fault: the provider's keys could not be had (down, timing out, not a JWKS).
-      throw new KilnError('UNAVAILABLE', `the identity provider's keys (${jwksUrl}) could not be fetched: ${String((err as Error)?.message ?? err)}; try again later`, undefined, { cause: err });
+      const reason = unavailableReason(err) ?? describe(err);
+      throw new KilnError('UNAVAILABLE', `the identity provider's keys (${jwksUrl}) could not be fetched: ${reason}; try again later`, undefined, { cause: err });
     }
+    const { sub, exp } = payload;
+    if (typeof sub !== 'string' || !sub) throw unauthenticated('the OIDC token is refused: its "sub" claim is not a name');
+    // jose has checked that exp is a number.
+    return { ...payload, sub, exp: exp! };
   }
 }
 
@@ -120,6 +123,12 @@ function refusal(err: unknown, { issuer, audience, jwksUrl }: OidcSettings): str
   if (err instanceof errors.JOSEAlgNotAllowed || err instanceof errors.JOSENotSupported) return `its algorithm is not accepted (${err.message}): it must be signed with one of the provider's public keys`;
   if (err instanceof errors.JWSInvalid || err instanceof errors.JWTInvalid) return `it is malformed (${err.message})`;
   return undefined;
+}
+
+/** An error's message with its cause's (fetch says only "fetch failed", its cause why). */
+function describe(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  return err.cause instanceof Error ? `${err.message} (${err.cause.message})` : err.message;
 }
 
 const timeOf = (seconds: unknown) => (typeof seconds === 'number' ? new Date(seconds * 1000).toISOString() : String(seconds));
