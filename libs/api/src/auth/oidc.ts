@@ -25,14 +25,15 @@ export interface OidcOptions {
 /** Seconds a token's exp, nbf and iat may be off: clocks of the provider and of Kiln's hosts drift a little. */
 export const CLOCK_TOLERANCE_SECONDS = 30;
 /**
- * jose's own cooldown: after a fetch, an unknown `kid` is refused for this long, then fetched for once (concurrent
- * misses share one fetch). Anyone may send a made-up `kid`, so this bounds what they make Kiln ask the provider to
- * one fetch per 30 s; providers publish a new key before they sign with it, which the JWKS' refetch every 10 min
- * (jose's cacheMaxAge) picks up beforehand.
+ * jose's default, kept: for this long after a fetch, a token with an unknown `kid` is refused without fetching the
+ * JWKS again; after it, such a token fetches once (concurrent ones share the fetch). Anyone may send a made-up
+ * `kid`: this bounds what they make Kiln ask of the provider to one fetch per 30 s. Providers publish a new key
+ * before they sign with it, and jose fetches a JWKS over 10 min old (its cacheMaxAge) anyway, so a rotation is
+ * normally seen before its first token.
  */
 export const JWKS_COOLDOWN_MS = 30_000;
 /** A verified token is kept until this long before its exp (so a kept answer never outlives it), and at most as
- * long as jose keeps the JWKS (10 min): a key the provider withdrew stops being accepted within that. */
+ * long as jose keeps the JWKS (10 min): a key the provider withdraws is accepted no more within 20 min. */
 const EXPIRY_MARGIN_MS = 1000;
 const MAX_CACHE_MS = 10 * 60_000;
 const MAX_CACHED_TOKENS = 10_000;
