@@ -84,6 +84,7 @@ const CODE_TO_STATUS: Record<ErrorCode, grpc.status> = {
   CANCELLED: grpc.status.CANCELLED,
   DEADLINE_EXCEEDED: grpc.status.DEADLINE_EXCEEDED,
   DATA_LOSS: grpc.status.DATA_LOSS,
+  UNAUTHENTICATED: grpc.status.UNAUTHENTICATED,
   INTERNAL: grpc.status.INTERNAL,
 };
 const STATUS_TO_CODE = new Map<number, ErrorCode>(

@@ -14,6 +14,12 @@ const int = z.coerce.number().int().nonnegative();
 const metricsListen = (fallback: string) =>
   z.string().default(fallback).transform((v) => (v === '0' || v.toLowerCase() === 'off' || v === '' ? undefined : v));
 
+/** Keys fetched in the clear could be swapped on the way (and with them, who may do what): http only on loopback. */
+const oidcJwksUrl = z.url({ protocol: /^https?$/, abort: true }).refine((v) => {
+  const url = new URL(v);
+  return url.protocol === 'https:' || ['localhost', '[::1]'].includes(url.hostname) || /^127(\.\d{1,3}){3}$/.test(url.hostname);
+}, 'use https (plain http only to a loopback host)');
+
 /** Every variable, its default, and what it means (the README's configuration table is this list). */
 export const ENV_SCHEMA = z.object({
   KILN_DATA_DIR: z.string().default('.kiln').describe('Folder for embedded data: PGlite database, local blobs, OCI layout'),
@@ -60,6 +66,11 @@ export const ENV_SCHEMA = z.object({
   KILN_TLS_CLIENT_CA: z.string().optional().describe('PEM CA file: set, every server requires a client certificate signed by it (mTLS), the services\' calls to one another included'),
   KILN_TLS_CA: z.string().optional().describe('PEM CA file the services trust for each other\'s server certificates (default: KILN_TLS_CLIENT_CA, else the system\'s roots); set alone, the services call each other over TLS without serving it'),
   KILN_TLS_RELOAD_SECONDS: z.coerce.number().int().min(1).default(60).describe('How often the TLS files are read again: a rotated certificate (replace the files, by a rename) is served from the next handshake on, without a restart'),
+  // OIDC: bearer JWTs from an identity provider (libs/api/src/auth/oidc.ts); on when issuer, audience and JWKS are set.
+  KILN_OIDC_ISSUER: z.string().optional().describe('OIDC: the identity provider\'s issuer, exactly as its tokens\' "iss" says; with KILN_OIDC_AUDIENCE and KILN_OIDC_JWKS_URL, turns on JWT bearer tokens'),
+  KILN_OIDC_AUDIENCE: z.string().optional().describe('OIDC: the audience ("aud") a token must be for (the client id Kiln has at the provider)'),
+  KILN_OIDC_JWKS_URL: oidcJwksUrl.optional().describe('OIDC: the provider\'s JSON Web Key Set (its discovery document\'s jwks_uri); https, or http to a loopback host only'),
+  KILN_OIDC_ROLES: z.string().default('').describe('OIDC: the roles a token\'s claims give, comma-separated claim:value=role@namespace rules (groups:ml-platform=admin@*,groups:team-fraud=writer@fraud); a valid token matching none has no role'),
   KILN_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info').describe('Log level'),
   KILN_SHUTDOWN_GRACE_MS: int.default(15_000).describe('How long SIGTERM waits for in-flight calls'),
   KILN_HEALTH_INTERVAL_MS: z.coerce.number().int().min(100).default(5000).describe('How often each service checks that its dependencies answer (registry: Postgres and the blob store; builder and inference: the blob store); grpc.health.v1 reports NOT_SERVING while one does not (2 s each at most)'),
@@ -104,6 +115,9 @@ export interface KilnConfig {
   builds: { retryLimit: number; retryDelaySeconds: number; retryMaxDelaySeconds: number; leaseSeconds: number };
   /** The lease an upload in progress holds (and renews) on what it stores until it commits. */
   uploads: { leaseSeconds: number };
+  /** JWT bearer tokens from an identity provider; undefined when not configured. `roles` is the claim mapping as
+   * written (parsed and checked when the verifier is made: libs/api/src/auth/claim-roles.ts). */
+  oidc?: { issuer: string; audience: string; jwksUrl: string; roles: string };
   logLevel: Env['KILN_LOG_LEVEL'];
   shutdownGraceMs: number;
   inferenceTimeoutMs: number;
@@ -176,6 +190,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KilnConfig {
       leaseSeconds: e.KILN_BUILD_LEASE_SECONDS,
     },
     uploads: { leaseSeconds: e.KILN_UPLOAD_LEASE_SECONDS },
+    oidc: oidcSettings(e),
     logLevel: e.KILN_LOG_LEVEL,
     shutdownGraceMs: e.KILN_SHUTDOWN_GRACE_MS,
     inferenceTimeoutMs: e.KILN_INFERENCE_TIMEOUT_MS,
@@ -195,4 +210,15 @@ function tlsSettings(e: Env): KilnConfig['tls'] {
     // A server's CA signs the servers' certificates as often as the clients': one CA file is enough for most.
     client: cert || ca ? { ca: ca ?? clientCa, cert, key, reloadMs } : undefined,
   };
+}
+
+/** OIDC's three settings go together: some without the others (or a claim mapping alone) is a mistake, named here
+ * rather than ignored. */
+function oidcSettings(e: Env): KilnConfig['oidc'] {
+  const { KILN_OIDC_ISSUER: issuer, KILN_OIDC_AUDIENCE: audience, KILN_OIDC_JWKS_URL: jwksUrl, KILN_OIDC_ROLES: roles } = e;
+  if (issuer && audience && jwksUrl) return { issuer, audience, jwksUrl, roles };
+  if (!issuer && !audience && !jwksUrl && !roles) return undefined;
+  const missing = Object.entries({ KILN_OIDC_ISSUER: issuer, KILN_OIDC_AUDIENCE: audience, KILN_OIDC_JWKS_URL: jwksUrl })
+    .filter(([, value]) => !value).map(([name]) => name);
+  throw new Error(`invalid configuration: ${missing.join(', ')} not set: OIDC takes its issuer, audience and JWKS URL together`);
 }

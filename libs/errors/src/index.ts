@@ -12,6 +12,8 @@ export type ErrorCode =
   | 'DEADLINE_EXCEEDED'
   /** Bytes Kiln recorded are gone (a released version's blob missing from the store): no retry brings them back. */
   | 'DATA_LOSS'
+  /** No valid credentials: a bearer token that is malformed, expired, or not signed by a trusted key. */
+  | 'UNAUTHENTICATED'
   | 'INTERNAL';
 
 export class KilnError extends Error {
