@@ -17,6 +17,7 @@ export const PROTO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.ur
 export const PROTO_FILES = [
   'kiln/v1/contract.proto',
   'kiln/v1/model.proto',
+  'kiln/v1/tokens.proto',
   'kiln/v1/registry.proto',
   'kiln/v1/builder.proto',
   'kiln/v1/inference.proto',
@@ -53,8 +54,9 @@ export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.enable_channelz': 0,
 };
 
-export function registryClient(address: string): RegistryClient {
-  return new (kilnProto().kiln.v1.Registry)(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+/** `options` adds channel options and interceptors (@kiln/api/auth/bearer's withBearerToken sends a token). */
+export function registryClient(address: string, options: grpc.ClientOptions = {}): RegistryClient {
+  return new (kilnProto().kiln.v1.Registry)(address, grpc.credentials.createInsecure(), { ...CHANNEL_OPTIONS, ...options });
 }
 /** A build call streams for minutes with nothing to say in between: HTTP/2 pings while it runs notice a builder host
  * that vanished without closing the connection within seconds (the call then fails UNAVAILABLE and is retried),
@@ -63,10 +65,10 @@ const BUILD_CALL_KEEPALIVE: grpc.ChannelOptions = {
   'grpc.keepalive_time_ms': 10_000,
   'grpc.keepalive_timeout_ms': 5_000,
 };
-export function builderClient(address: string): BuilderClient {
-  return new (kilnProto().kiln.v1.Builder)(address, grpc.credentials.createInsecure(), { ...CHANNEL_OPTIONS, ...BUILD_CALL_KEEPALIVE });
+export function builderClient(address: string, options: grpc.ClientOptions = {}): BuilderClient {
+  return new (kilnProto().kiln.v1.Builder)(address, grpc.credentials.createInsecure(), { ...CHANNEL_OPTIONS, ...BUILD_CALL_KEEPALIVE, ...options });
 }
-export function inferenceClient(address: string, options: grpc.ChannelOptions = {}): InferenceClient {
+export function inferenceClient(address: string, options: grpc.ClientOptions = {}): InferenceClient {
   return new (kilnProto().kiln.v1.Inference)(address, grpc.credentials.createInsecure(), { ...CHANNEL_OPTIONS, ...options });
 }
 
@@ -80,6 +82,8 @@ const CODE_TO_STATUS: Record<ErrorCode, grpc.status> = {
   CANCELLED: grpc.status.CANCELLED,
   DEADLINE_EXCEEDED: grpc.status.DEADLINE_EXCEEDED,
   DATA_LOSS: grpc.status.DATA_LOSS,
+  UNAUTHENTICATED: grpc.status.UNAUTHENTICATED,
+  PERMISSION_DENIED: grpc.status.PERMISSION_DENIED,
   INTERNAL: grpc.status.INTERNAL,
 };
 const STATUS_TO_CODE = new Map<number, ErrorCode>(
