@@ -64,7 +64,9 @@ export function serverAuth(input: ServerAuthInput, log: Logger): ServerAuth {
   if (!settings.serviceToken) {
     throw new Error('authentication is on but KILN_SERVICE_TOKEN is not set: the registry, builder and inference present it to one another (at least 32 characters)');
   }
-  const authenticator = authentication([serviceTokenVerifier(settings.serviceToken), ...(input.verifiers ?? [])]);
+  // A server only Kiln services may call (builder, inference) refuses everyone else alike: PERMISSION_DENIED.
+  const servicesOnly = Object.values(input.policy).every((rule) => 'servicesOnly' in rule);
+  const authenticator = authentication([serviceTokenVerifier(settings.serviceToken), ...(input.verifiers ?? [])], { unknownIsAnonymous: servicesOnly });
   log.info({ address: input.listen, reflection: settings.reflection }, 'authentication is on');
   return {
     interceptors: [authenticator.interceptor, authorization(input.policy)],

@@ -19,6 +19,9 @@ export interface AuthenticationOptions {
    * within this on every replica, with no cross-replica messages. */
   cacheMs?: number;
   cacheEntries?: number;
+  /** A call with no token, or one no verifier knows, goes on as anonymous (for authorization to refuse): on
+   * servers only Kiln services may call, where any other caller is PERMISSION_DENIED. */
+  unknownIsAnonymous?: boolean;
 }
 
 /** Under a second, as revocation must be; a hot token then costs its verifier (a hash, a lookup) twice a second. */
@@ -34,12 +37,16 @@ export function authentication(verifiers: readonly BearerVerifier[], options: Au
       const caller = await verifier.verify(token, peer);
       if (caller) return caller;
     }
+    if (options.unknownIsAnonymous) return { kind: 'anonymous', peer };
     throw unauthenticated('unknown token: no Kiln API token, OIDC token or service token matches it');
   }
 
   async function authenticate(metadata: grpc.Metadata, peer: string): Promise<Caller> {
     const token = bearerToken(metadata);
-    if (token === undefined) throw unauthenticated('missing token: send "authorization: Bearer <token>"');
+    if (token === undefined) {
+      if (options.unknownIsAnonymous) return { kind: 'anonymous', peer };
+      throw unauthenticated('missing token: send "authorization: Bearer <token>"');
+    }
     let pending = verified.get(token);
     if (!pending) {
       pending = verify(token, peer);
