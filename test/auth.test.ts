@@ -5,12 +5,14 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import http2 from 'node:http2';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { builderClient, grpc, inferenceClient, kilnProto, registryClient, type RegistryClient } from '@kiln/api';
 import { promiseClient } from '@kiln/api/client';
 import { withBearerToken } from '@kiln/api/auth/bearer';
+import { getModelVersionRequestBytes } from '@kiln/api/wire-testing';
 import { ROLES, type Role } from '@kiln/api/context';
 import { createLogger } from '@kiln/log';
 import { startKiln, uploadModel, waitForBuild, type RunningKiln } from './helpers/services';
@@ -193,7 +195,7 @@ describe('with authentication on', () => {
         assert.match(refused.details, /accepts only Kiln service identities/);
       }
       // The service token is let through (and the path then refused on its own terms).
-      assert.equal((await statusOf(promiseClient(service).InferContract({ path: '/etc' }))).code, 'INVALID_ARGUMENT');
+      assert.equal((await statusOf(promiseClient(service).InferContract({ path: '/etc' }))).code, 'FAILED_PRECONDITION');
     } finally {
       for (const c of [builder, inference, anonymous, service]) c.close();
     }
@@ -210,20 +212,43 @@ describe('with authentication on', () => {
     assert.deepEqual([denied.code, /service kiln lacks role admin/.test(denied.details)], ['PERMISSION_DENIED', true], denied.details);
   });
 
-  test('fuzzed authorization headers: always UNAUTHENTICATED, and the server keeps serving', async () => {
-    const raw = new (kilnProto().kiln.v1.Registry)(kiln.registry, grpc.credentials.createInsecure());
-    clients.push(raw as RegistryClient);
+  test('fuzzed authorization headers (empty, huge, binary, many values): always UNAUTHENTICATED, and the server keeps serving', async () => {
     const values: Array<string | string[]> = ['', 'Bearer', 'Bearer ', 'Basic dXNlcg==', 'Bearer a b', `Bearer ${'a'.repeat(16_000)}`,
-      `Bearer kiln_${'\u00e9'.repeat(8)}`, 'Bearer \u0001\u0002', ['Bearer a', 'Bearer b'], Array.from({ length: 50 }, (_, i) => `Bearer t${i}`)];
-    for (let i = 0; i < 100; i++) values.push(`Bearer ${Buffer.from(Array.from({ length: 1 + (i % 40) }, () => 33 + Math.floor(Math.random() * 94))).toString('latin1')}`);
-    for (const value of values) {
-      const metadata = new grpc.Metadata();
-      // Set as they would come off the wire: Metadata.add refuses some of these on the client side.
-      (metadata as unknown as { internalRepr: Map<string, string[]> }).internalRepr.set('authorization', ([] as string[]).concat(value));
-      const { code, details } = await statusOf(new Promise((resolve, reject) =>
-        raw.GetModelVersion({ model: 'm', version: 1 }, metadata, (err, res) => (err ? reject(err) : resolve(res)))));
-      assert.equal(code, 'UNAUTHENTICATED', `${JSON.stringify(value).slice(0, 80)}: ${code} ${details}`);
+      `Bearer kiln_${'\u00e9'.repeat(8)}`, 'Bearer \u0001\u0002\u00ff', ['Bearer a', 'Bearer b'], Array.from({ length: 50 }, (_, i) => `Bearer t${i}`)];
+    for (let i = 0; i < 200; i++) {
+      const bytes = Buffer.from(Array.from({ length: 1 + (i % 60) }, () => 1 + Math.floor(Math.random() * 255)));
+      values.push(i % 2 ? `Bearer ${bytes.toString('latin1')}` : bytes.toString('latin1'));
     }
+    // Raw HTTP/2, as anything on the network may send: grpc-js's own client refuses some of these before sending.
+    const session = http2.connect(`http://${kiln.registry}`);
+    session.on('error', () => {});
+    const request = Buffer.concat([Buffer.from([0, 0, 0, 0, 0]), getModelVersionRequestBytes('m', 1n)]);
+    request.writeUInt32BE(request.length - 5, 1);
+    let sent = 0;
+    try {
+      for (const value of values) {
+        let stream: http2.ClientHttp2Stream;
+        try {
+          stream = session.request({ ':method': 'POST', ':path': '/kiln.v1.Registry/GetModelVersion', 'content-type': 'application/grpc', te: 'trailers', authorization: value });
+        } catch {
+          continue; // a value HTTP/2 itself cannot carry (a control character Node refuses to send)
+        }
+        sent++;
+        const status = await new Promise<string>((resolve, reject) => {
+          let code = '';
+          stream.on('response', (headers) => (code ||= String(headers['grpc-status'] ?? '')));
+          stream.on('trailers', (trailers) => (code ||= String(trailers['grpc-status'] ?? '')));
+          stream.on('data', () => {});
+          stream.on('close', () => resolve(code));
+          stream.on('error', reject);
+          stream.end(request);
+        });
+        assert.equal(grpc.status[Number(status)], 'UNAUTHENTICATED', `${JSON.stringify(value).slice(0, 80)}: status ${status}`);
+      }
+    } finally {
+      session.close();
+    }
+    assert.ok(sent > values.length / 2, `${sent} of ${values.length} values sent`);
     assert.equal((await statusOf(promiseClient(admin).ListModels({}))).code, 'OK');
   });
 
