@@ -229,7 +229,7 @@ describe('with authentication on', () => {
       for (const value of values) {
         let stream: http2.ClientHttp2Stream;
         try {
-          stream = session.request({ ':method': 'POST', ':path': '/kiln.v1.Registry/GetModelVersion', 'content-type': 'application/grpc', te: 'trailers', authorization: value });
+          stream = session.request({ ':method': 'POST', ':path': '/kiln.v1.Registry/GetModelVersion', 'content-type': 'application/grpc', te: 'trailers', authorization: value as string });
         } catch {
           continue; // a value HTTP/2 itself cannot carry (a control character Node refuses to send)
         }
