@@ -55,6 +55,8 @@ async function createToken(client: RegistryClient, owner: string, bindings: Arra
 describe('with authentication on', () => {
   let kiln: RunningKiln;
   let admin: RegistryClient;
+  let adminSecret = ADMIN;
+  const ADMIN_SECRET = () => adminSecret;
   const extra: Array<{ stop(): Promise<void> }> = [];
   const clients: RegistryClient[] = [];
   const client = (token?: string, address = kiln.registry) => {
@@ -138,6 +140,7 @@ describe('with authentication on', () => {
     const refused = await statusOf(promiseClient(client(ADMIN, restarted)).ListTokens({}));
     assert.deepEqual([refused.code, /revoked/.test(refused.details)], ['UNAUTHENTICATED', true]);
     admin = client(second.secret);
+    adminSecret = second.secret;
   });
 
   test('every registry RPC x role: allowed, or PERMISSION_DENIED naming the role and the namespace', async () => {
@@ -250,6 +253,35 @@ describe('with authentication on', () => {
     }
     assert.ok(sent > values.length / 2, `${sent} of ${values.length} values sent`);
     assert.equal((await statusOf(promiseClient(admin).ListModels({}))).code, 'OK');
+  });
+
+  test('health is always open; reflection is open by default and takes a token under KILN_REFLECTION=authenticated', async () => {
+    const raw = (address: string, token?: string) => {
+      const c = new grpc.Client(address, grpc.credentials.createInsecure(), withBearerToken(token));
+      clients.push(c as unknown as RegistryClient);
+      return c;
+    };
+    const bytes = (b: Buffer) => b;
+    const health = (c: grpc.Client) => new Promise((resolve, reject) =>
+      c.makeUnaryRequest('/grpc.health.v1.Health/Check', bytes, bytes, Buffer.alloc(0), (err, res) => (err ? reject(err) : resolve(res))));
+    // ServerReflectionRequest { list_services: "" }: the first response, or the status.
+    const reflection = (c: grpc.Client) => new Promise((resolve, reject) => {
+      const call = c.makeBidiStreamRequest('/grpc.reflection.v1.ServerReflection/ServerReflectionInfo', bytes, bytes);
+      call.on('data', (d) => {
+        resolve(d);
+        call.cancel();
+      });
+      call.on('error', (err: { code?: number }) => err.code === grpc.status.CANCELLED || reject(err));
+      call.write(Buffer.from([0x3a, 0x00]));
+    });
+    assert.equal((await statusOf(health(raw(kiln.registry)))).code, 'OK');
+    assert.equal((await statusOf(reflection(raw(kiln.registry)))).code, 'OK');
+    const restricted = await startRegistry({ ...kiln.config, listen: { ...kiln.config.listen, registry: '127.0.0.1:0' }, auth: { ...kiln.config.auth, reflection: 'authenticated' } }, log);
+    extra.push(restricted);
+    assert.equal((await statusOf(health(raw(restricted.address)))).code, 'OK');
+    const refused = await statusOf(reflection(raw(restricted.address)));
+    assert.deepEqual([refused.code, /missing token/.test(refused.details)], ['UNAUTHENTICATED', true], refused.details);
+    assert.equal((await statusOf(reflection(raw(restricted.address, ADMIN_SECRET())))).code, 'OK');
   });
 
   test('kiln token create | list | revoke', async () => {

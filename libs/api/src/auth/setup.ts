@@ -2,6 +2,7 @@
 // configured; off only on loopback (npm start, the quickstart) or when KILN_AUTH=none says so; a server on any other
 // address with nothing configured refuses to start, naming the settings.
 import type * as grpc from '@grpc/grpc-js';
+import { unauthenticated } from '@kiln/errors';
 import type { Logger } from 'pino';
 import type { BearerVerifier } from '../context';
 import type { Interceptor } from '../interceptors/interceptor';
@@ -70,7 +71,10 @@ export function serverAuth(input: ServerAuthInput, log: Logger): ServerAuth {
   log.info({ address: input.listen, reflection: settings.reflection }, 'authentication is on');
   return {
     interceptors: [authenticator.interceptor, authorization(input.policy)],
-    guardReflection: settings.reflection === 'authenticated' ? (metadata, peer) => authenticator.authenticate(metadata, peer) : undefined,
+    guardReflection: settings.reflection === 'authenticated' ? async (metadata, peer) => {
+      const caller = await authenticator.authenticate(metadata, peer);
+      if (caller.kind === 'anonymous') throw unauthenticated('reflection needs a valid token here (KILN_REFLECTION=authenticated)');
+    } : undefined,
   };
 }
 
