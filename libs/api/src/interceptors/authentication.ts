@@ -29,31 +29,35 @@ const CACHE_MS = 500;
 
 export function authentication(verifiers: readonly BearerVerifier[], options: AuthenticationOptions = {}): Authenticator {
   const ttl = options.cacheMs ?? CACHE_MS;
-  // The promise is kept, so that concurrent calls with one new token verify it once; a failure is never kept.
-  const verified = new LRUCache<string, Promise<Caller>>({ max: options.cacheEntries ?? 10_000, ttl });
+  // The promise is kept, so that concurrent calls with one new token verify it once; a failure, or a token no
+  // verifier knows, is never kept (random tokens cannot fill the cache).
+  const verified = new LRUCache<string, Promise<Caller | undefined>>({ max: options.cacheEntries ?? 10_000, ttl });
 
-  async function verify(token: string, peer: string): Promise<Caller> {
+  async function verify(token: string, peer: string): Promise<Caller | undefined> {
     for (const verifier of verifiers) {
       const caller = await verifier.verify(token, peer);
       if (caller) return caller;
     }
+    return undefined;
+  }
+
+  function unknown(peer: string, why: string): Caller {
     if (options.unknownIsAnonymous) return { kind: 'anonymous', peer };
-    throw unauthenticated('unknown token: no Kiln API token, OIDC token or service token matches it');
+    throw unauthenticated(why);
   }
 
   async function authenticate(metadata: grpc.Metadata, peer: string): Promise<Caller> {
     const token = bearerToken(metadata);
-    if (token === undefined) {
-      if (options.unknownIsAnonymous) return { kind: 'anonymous', peer };
-      throw unauthenticated('missing token: send "authorization: Bearer <token>"');
-    }
+    if (token === undefined) return unknown(peer, 'missing token: send "authorization: Bearer <token>"');
     let pending = verified.get(token);
     if (!pending) {
-      pending = verify(token, peer);
-      verified.set(token, pending);
-      pending.catch(() => verified.get(token) === pending && verified.delete(token));
+      const verifying = verify(token, peer);
+      const forget = () => verified.get(token) === verifying && verified.delete(token);
+      verifying.then((caller) => caller || forget(), forget);
+      verified.set(token, (pending = verifying));
     }
     const caller = await pending;
+    if (!caller) return unknown(peer, 'unknown token: no Kiln API token, OIDC token or service token matches it');
     return caller.peer === peer ? caller : { ...caller, peer };
   }
 
