@@ -113,6 +113,9 @@ function jsonName(field: string): string {
 type ReflectionHandlers = Record<string, grpc.UntypedHandleCall>;
 let reflectionDefinitions: Array<[string, grpc.ServiceDefinition]> | undefined;
 
+/** Decides whether a reflection call may go on (authentication, when reflection is restricted). */
+export type ReflectionGuard = (metadata: grpc.Metadata, peer: string) => Promise<unknown>;
+
 /**
  * Adds server reflection (v1 and v1alpha) for `services` to a server, built at its first call. @grpc/reflection's
  * service indexes every file descriptor, twice, and loads its own protos, for each server it is added to: with three
@@ -120,9 +123,6 @@ let reflectionDefinitions: Array<[string, grpc.ServiceDefinition]> | undefined;
  * clients (grpcurl, grpcui) that most servers never see. Its two service definitions are read once per process,
  * from a reflection service over no files.
  */
-/** Decides whether a reflection call may go on (authentication, when reflection is restricted). */
-export type ReflectionGuard = (metadata: grpc.Metadata, peer: string) => Promise<unknown>;
-
 export function addLazyReflection(server: Pick<grpc.Server, 'addService'>, services: string[], guard?: ReflectionGuard): void {
   reflectionDefinitions ??= capture(new ReflectionService({}, {})).map(([, definition, name]) => [name, definition]);
   let handlers: Map<string, ReflectionHandlers> | undefined;
