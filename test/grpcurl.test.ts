@@ -50,8 +50,9 @@ describe('grpcurl against live Kiln', () => {
     assert.deepEqual(lines(await call([kiln.inference, 'list'])), ['grpc.health.v1.Health', 'kiln.v1.Inference']);
     assert.deepEqual(lines(await call([kiln.builder, 'list'])), ['grpc.health.v1.Health', 'kiln.v1.Builder']);
     assert.deepEqual(lines(await call([kiln.registry, 'list', 'kiln.v1.Registry'])), [
-      'kiln.v1.Registry.DeleteModelVersion', 'kiln.v1.Registry.DownloadModelVersion', 'kiln.v1.Registry.GetModelVersion',
-      'kiln.v1.Registry.ListModelVersions', 'kiln.v1.Registry.ListModels', 'kiln.v1.Registry.UploadModel',
+      'kiln.v1.Registry.CreateToken', 'kiln.v1.Registry.DeleteModelVersion', 'kiln.v1.Registry.DownloadModelVersion',
+      'kiln.v1.Registry.GetModelVersion', 'kiln.v1.Registry.ListModelVersions', 'kiln.v1.Registry.ListModels',
+      'kiln.v1.Registry.ListTokens', 'kiln.v1.Registry.RevokeToken', 'kiln.v1.Registry.UploadModel',
       'kiln.v1.Registry.WatchModelVersion',
     ]);
   });

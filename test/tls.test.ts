@@ -45,7 +45,7 @@ describe('Kiln serving mTLS on every service', () => {
       env: { KILN_TLS_CERT: service.cert, KILN_TLS_KEY: service.key, KILN_TLS_CLIENT_CA: ca.cert, KILN_TLS_RELOAD_SECONDS: '1' },
       tls: withCert,
     });
-    client = registryClient(kiln.registry, withCert);
+    client = registryClient(kiln.registry, { tls: withCert });
   });
   after(async () => {
     client?.close();
@@ -141,7 +141,7 @@ describe('Kiln serving mTLS on every service', () => {
       }
     }
     // A new client's channel, and the services' calls for another upload and build.
-    const fresh = registryClient(kiln.registry, withCert);
+    const fresh = registryClient(kiln.registry, { tls: withCert });
     try {
       const v = await uploadStream(fresh, { model, format: 'ARCHIVE_FORMAT_FILE', fileName: 'mnist.onnx' }, await readFile(ONNX));
       const last = (await watchAll(fresh, model, Number(v.version))).filter((e) => e.version).at(-1)!.version!;

@@ -13,6 +13,10 @@ export const EXIT = {
   RESOURCE_EXHAUSTED: 8,
   /** `kiln watch` / `upload --wait`: the version's build ended FAILED. */
   BUILD_FAILED: 9,
+  /** No token, or a bad one (KILN_TOKEN / --token). */
+  UNAUTHENTICATED: 10,
+  /** The token lacks the role the call needs. */
+  PERMISSION_DENIED: 11,
   CANCELLED: 130,
 } as const;
 
@@ -33,6 +37,10 @@ export function exitCodeFor(code: ErrorCode): number {
       return EXIT.RESOURCE_EXHAUSTED;
     case 'CANCELLED':
       return EXIT.CANCELLED;
+    case 'UNAUTHENTICATED':
+      return EXIT.UNAUTHENTICATED;
+    case 'PERMISSION_DENIED':
+      return EXIT.PERMISSION_DENIED;
     default:
       return EXIT.FAILURE;
   }

@@ -1,4 +1,5 @@
-// The `kiln` command: upload, list, get, watch, download, delete against a Kiln registry, and `contract` locally.
+// The `kiln` command: upload, list, get, watch, download, delete and token against a Kiln registry, and `contract`
+// locally.
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -19,11 +20,15 @@ import { contractText, modelRow, statusName, versionRow, versionText, WatchView 
 import { upload, uploadSource } from './upload';
 import { readFile } from 'node:fs/promises';
 import { formatBytes } from '@kiln/std';
+import { withBearerToken } from '@kiln/api/auth/bearer';
+import type { Token__Output } from '@kiln/api/generated/kiln/v1/Token';
+import { parseBinding, parseExpiry, tokenRow, TOKEN_HEADER } from './tokens';
 
 const DEFAULT_ADDRESS = '127.0.0.1:50051';
 
 interface GlobalOptions {
   address: string;
+  token?: string;
   json?: boolean;
   tls?: boolean;
   ca?: string;
@@ -35,6 +40,7 @@ const program = new Command()
   .name('kiln')
   .description('Kiln model registry: upload models, follow their builds, read their contracts.')
   .addOption(new Option('-a, --address <host:port>', 'registry address').env('KILN_ADDRESS').default(DEFAULT_ADDRESS))
+  .addOption(new Option('-t, --token <token>', 'Kiln API token sent as "authorization: Bearer"').env('KILN_TOKEN'))
   .option('--json', 'print proto3 JSON (what grpcurl shows) instead of text')
   .option('--tls', 'connect over TLS, trusting the system\'s roots (implied by --ca, --cert)')
   .addOption(new Option('--ca <file>', 'PEM CA file the registry\'s certificate is checked against (TLS)').env('KILN_CA'))
@@ -45,7 +51,7 @@ const program = new Command()
 
 const globals = () => program.opts<GlobalOptions>();
 let client: RegistryClient | undefined;
-const registry = () => (client ??= registryClient(globals().address, tlsSettings(globals())));
+const registry = () => (client ??= registryClient(globals().address, { ...withBearerToken(globals().token), tls: tlsSettings(globals()) }));
 
 /** TLS when any of its options is given, else plaintext. */
 function tlsSettings({ tls, ca, cert, key }: GlobalOptions): ClientTlsSettings | undefined {
@@ -253,6 +259,51 @@ program
     }
     print('kiln.v1.Contract', result.contract, () =>
       `format: ${result.format || 'manifest'}\ncontract:\n${contractText(result.contract)}${Object.keys(result.metadata).length ? `\nmetadata:\n${Object.entries(result.metadata).map(([k, v]) => `  ${k}: ${v}`).join('\n')}` : ''}`);
+  });
+
+const token = program.command('token').description('Kiln API tokens (admin): create, list, revoke');
+
+token
+  .command('create')
+  .description('create a token; its secret is printed once, on stdout')
+  .requiredOption('-o, --owner <owner>', 'who the token is for')
+  .requiredOption('-r, --role <namespace=role...>', 'a role in a namespace (`*` for every one): reader, writer, maintainer, admin', (v: string, prev: string[] = []) => [...prev, v])
+  .option('-e, --expires <when>', 'expiry: a duration (30d, 12h, 90m) or an ISO date')
+  .action(async (opts: { owner: string; role: string[]; expires?: string }) => {
+    const created = await calls().CreateToken({
+      owner: opts.owner,
+      bindings: opts.role.map(parseBinding),
+      expireTime: opts.expires ? parseExpiry(opts.expires, new Date()) : null,
+    });
+    if (globals().json) {
+      process.stdout.write(`${JSON.stringify(toProto3Json('kiln.v1.CreateTokenResponse', created), null, 2)}\n`);
+      return;
+    }
+    process.stderr.write(`created ${created.token!.id} for ${created.token!.owner}; its secret, shown this once:\n`);
+    process.stdout.write(`${created.secret}\n`);
+  });
+
+token
+  .command('list')
+  .description('list tokens (never their secrets)')
+  .option('--all', 'also revoked tokens')
+  .action(async (opts: { all?: boolean }) => {
+    const tokens: Token__Output[] = [];
+    let pageToken = '';
+    do {
+      const page = await calls().ListTokens({ pageSize: 1000, pageToken, showRevoked: Boolean(opts.all) });
+      tokens.push(...page.tokens);
+      pageToken = page.nextPageToken;
+    } while (pageToken);
+    print('kiln.v1.ListTokensResponse', { tokens }, () => [TOKEN_HEADER, ...tokens.map(tokenRow)].join('\n'));
+  });
+
+token
+  .command('revoke <id>')
+  .description('revoke a token: every registry refuses it within a second')
+  .action(async (id: string) => {
+    const revoked = await calls().RevokeToken({ id });
+    print('kiln.v1.Token', revoked, () => `revoked ${revoked.id} (${revoked.owner})`);
   });
 
 /** The kiln.yaml / serving.yaml at the root of a model folder, as an upload would find it. */

@@ -8,6 +8,8 @@ import type { BuildModelVersionResponse as _kiln_v1_BuildModelVersionResponse, B
 import type { BuildResult as _kiln_v1_BuildResult, BuildResult__Output as _kiln_v1_BuildResult__Output } from './kiln/v1/BuildResult';
 import type { BuilderClient as _kiln_v1_BuilderClient, BuilderDefinition as _kiln_v1_BuilderDefinition } from './kiln/v1/Builder';
 import type { Contract as _kiln_v1_Contract, Contract__Output as _kiln_v1_Contract__Output } from './kiln/v1/Contract';
+import type { CreateTokenRequest as _kiln_v1_CreateTokenRequest, CreateTokenRequest__Output as _kiln_v1_CreateTokenRequest__Output } from './kiln/v1/CreateTokenRequest';
+import type { CreateTokenResponse as _kiln_v1_CreateTokenResponse, CreateTokenResponse__Output as _kiln_v1_CreateTokenResponse__Output } from './kiln/v1/CreateTokenResponse';
 import type { DeleteModelVersionRequest as _kiln_v1_DeleteModelVersionRequest, DeleteModelVersionRequest__Output as _kiln_v1_DeleteModelVersionRequest__Output } from './kiln/v1/DeleteModelVersionRequest';
 import type { Dim as _kiln_v1_Dim, Dim__Output as _kiln_v1_Dim__Output } from './kiln/v1/Dim';
 import type { DownloadModelVersionRequest as _kiln_v1_DownloadModelVersionRequest, DownloadModelVersionRequest__Output as _kiln_v1_DownloadModelVersionRequest__Output } from './kiln/v1/DownloadModelVersionRequest';
@@ -18,6 +20,8 @@ import type { ListModelVersionsRequest as _kiln_v1_ListModelVersionsRequest, Lis
 import type { ListModelVersionsResponse as _kiln_v1_ListModelVersionsResponse, ListModelVersionsResponse__Output as _kiln_v1_ListModelVersionsResponse__Output } from './kiln/v1/ListModelVersionsResponse';
 import type { ListModelsRequest as _kiln_v1_ListModelsRequest, ListModelsRequest__Output as _kiln_v1_ListModelsRequest__Output } from './kiln/v1/ListModelsRequest';
 import type { ListModelsResponse as _kiln_v1_ListModelsResponse, ListModelsResponse__Output as _kiln_v1_ListModelsResponse__Output } from './kiln/v1/ListModelsResponse';
+import type { ListTokensRequest as _kiln_v1_ListTokensRequest, ListTokensRequest__Output as _kiln_v1_ListTokensRequest__Output } from './kiln/v1/ListTokensRequest';
+import type { ListTokensResponse as _kiln_v1_ListTokensResponse, ListTokensResponse__Output as _kiln_v1_ListTokensResponse__Output } from './kiln/v1/ListTokensResponse';
 import type { MapType as _kiln_v1_MapType, MapType__Output as _kiln_v1_MapType__Output } from './kiln/v1/MapType';
 import type { Model as _kiln_v1_Model, Model__Output as _kiln_v1_Model__Output } from './kiln/v1/Model';
 import type { ModelFile as _kiln_v1_ModelFile, ModelFile__Output as _kiln_v1_ModelFile__Output } from './kiln/v1/ModelFile';
@@ -25,11 +29,14 @@ import type { ModelVersion as _kiln_v1_ModelVersion, ModelVersion__Output as _ki
 import type { OptionalType as _kiln_v1_OptionalType, OptionalType__Output as _kiln_v1_OptionalType__Output } from './kiln/v1/OptionalType';
 import type { RaggedTensorType as _kiln_v1_RaggedTensorType, RaggedTensorType__Output as _kiln_v1_RaggedTensorType__Output } from './kiln/v1/RaggedTensorType';
 import type { RegistryClient as _kiln_v1_RegistryClient, RegistryDefinition as _kiln_v1_RegistryDefinition } from './kiln/v1/Registry';
+import type { RevokeTokenRequest as _kiln_v1_RevokeTokenRequest, RevokeTokenRequest__Output as _kiln_v1_RevokeTokenRequest__Output } from './kiln/v1/RevokeTokenRequest';
+import type { RoleBinding as _kiln_v1_RoleBinding, RoleBinding__Output as _kiln_v1_RoleBinding__Output } from './kiln/v1/RoleBinding';
 import type { SequenceType as _kiln_v1_SequenceType, SequenceType__Output as _kiln_v1_SequenceType__Output } from './kiln/v1/SequenceType';
 import type { Shape as _kiln_v1_Shape, Shape__Output as _kiln_v1_Shape__Output } from './kiln/v1/Shape';
 import type { Signature as _kiln_v1_Signature, Signature__Output as _kiln_v1_Signature__Output } from './kiln/v1/Signature';
 import type { SparseTensorType as _kiln_v1_SparseTensorType, SparseTensorType__Output as _kiln_v1_SparseTensorType__Output } from './kiln/v1/SparseTensorType';
 import type { TensorType as _kiln_v1_TensorType, TensorType__Output as _kiln_v1_TensorType__Output } from './kiln/v1/TensorType';
+import type { Token as _kiln_v1_Token, Token__Output as _kiln_v1_Token__Output } from './kiln/v1/Token';
 import type { UploadHeader as _kiln_v1_UploadHeader, UploadHeader__Output as _kiln_v1_UploadHeader__Output } from './kiln/v1/UploadHeader';
 import type { UploadModelRequest as _kiln_v1_UploadModelRequest, UploadModelRequest__Output as _kiln_v1_UploadModelRequest__Output } from './kiln/v1/UploadModelRequest';
 import type { ValueType as _kiln_v1_ValueType, ValueType__Output as _kiln_v1_ValueType__Output } from './kiln/v1/ValueType';
@@ -55,6 +62,8 @@ export interface ProtoGrpcType {
       BuildResult: MessageTypeDefinition<_kiln_v1_BuildResult, _kiln_v1_BuildResult__Output>
       Builder: SubtypeConstructor<typeof grpc.Client, _kiln_v1_BuilderClient> & { service: _kiln_v1_BuilderDefinition }
       Contract: MessageTypeDefinition<_kiln_v1_Contract, _kiln_v1_Contract__Output>
+      CreateTokenRequest: MessageTypeDefinition<_kiln_v1_CreateTokenRequest, _kiln_v1_CreateTokenRequest__Output>
+      CreateTokenResponse: MessageTypeDefinition<_kiln_v1_CreateTokenResponse, _kiln_v1_CreateTokenResponse__Output>
       DataProfile: EnumTypeDefinition
       DataType: EnumTypeDefinition
       DeleteModelVersionRequest: MessageTypeDefinition<_kiln_v1_DeleteModelVersionRequest, _kiln_v1_DeleteModelVersionRequest__Output>
@@ -67,6 +76,8 @@ export interface ProtoGrpcType {
       ListModelVersionsResponse: MessageTypeDefinition<_kiln_v1_ListModelVersionsResponse, _kiln_v1_ListModelVersionsResponse__Output>
       ListModelsRequest: MessageTypeDefinition<_kiln_v1_ListModelsRequest, _kiln_v1_ListModelsRequest__Output>
       ListModelsResponse: MessageTypeDefinition<_kiln_v1_ListModelsResponse, _kiln_v1_ListModelsResponse__Output>
+      ListTokensRequest: MessageTypeDefinition<_kiln_v1_ListTokensRequest, _kiln_v1_ListTokensRequest__Output>
+      ListTokensResponse: MessageTypeDefinition<_kiln_v1_ListTokensResponse, _kiln_v1_ListTokensResponse__Output>
       MapType: MessageTypeDefinition<_kiln_v1_MapType, _kiln_v1_MapType__Output>
       Model: MessageTypeDefinition<_kiln_v1_Model, _kiln_v1_Model__Output>
       ModelFile: MessageTypeDefinition<_kiln_v1_ModelFile, _kiln_v1_ModelFile__Output>
@@ -75,11 +86,15 @@ export interface ProtoGrpcType {
       OptionalType: MessageTypeDefinition<_kiln_v1_OptionalType, _kiln_v1_OptionalType__Output>
       RaggedTensorType: MessageTypeDefinition<_kiln_v1_RaggedTensorType, _kiln_v1_RaggedTensorType__Output>
       Registry: SubtypeConstructor<typeof grpc.Client, _kiln_v1_RegistryClient> & { service: _kiln_v1_RegistryDefinition }
+      RevokeTokenRequest: MessageTypeDefinition<_kiln_v1_RevokeTokenRequest, _kiln_v1_RevokeTokenRequest__Output>
+      Role: EnumTypeDefinition
+      RoleBinding: MessageTypeDefinition<_kiln_v1_RoleBinding, _kiln_v1_RoleBinding__Output>
       SequenceType: MessageTypeDefinition<_kiln_v1_SequenceType, _kiln_v1_SequenceType__Output>
       Shape: MessageTypeDefinition<_kiln_v1_Shape, _kiln_v1_Shape__Output>
       Signature: MessageTypeDefinition<_kiln_v1_Signature, _kiln_v1_Signature__Output>
       SparseTensorType: MessageTypeDefinition<_kiln_v1_SparseTensorType, _kiln_v1_SparseTensorType__Output>
       TensorType: MessageTypeDefinition<_kiln_v1_TensorType, _kiln_v1_TensorType__Output>
+      Token: MessageTypeDefinition<_kiln_v1_Token, _kiln_v1_Token__Output>
       UploadHeader: MessageTypeDefinition<_kiln_v1_UploadHeader, _kiln_v1_UploadHeader__Output>
       UploadModelRequest: MessageTypeDefinition<_kiln_v1_UploadModelRequest, _kiln_v1_UploadModelRequest__Output>
       ValueType: MessageTypeDefinition<_kiln_v1_ValueType, _kiln_v1_ValueType__Output>

@@ -20,6 +20,7 @@ export const PROTO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.ur
 export const PROTO_FILES = [
   'kiln/v1/contract.proto',
   'kiln/v1/model.proto',
+  'kiln/v1/tokens.proto',
   'kiln/v1/registry.proto',
   'kiln/v1/builder.proto',
   'kiln/v1/inference.proto',
@@ -56,9 +57,16 @@ export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.enable_channelz': 0,
 };
 
-/** Each client speaks plaintext without `tls`, TLS (mTLS with a client certificate) with it. */
-export function registryClient(address: string, tls?: ClientTlsSettings): RegistryClient {
-  return new (kilnProto().kiln.v1.Registry)(address, channelCredentials(tls), CHANNEL_OPTIONS);
+/**
+ * A client's options: grpc-js's (channel options, interceptors: @kiln/api/auth/bearer's withBearerToken sends a
+ * token) and `tls`: plaintext without it, TLS (mTLS with a client certificate) with it.
+ */
+export interface KilnClientOptions extends grpc.ClientOptions {
+  tls?: ClientTlsSettings;
+}
+
+export function registryClient(address: string, { tls, ...options }: KilnClientOptions = {}): RegistryClient {
+  return new (kilnProto().kiln.v1.Registry)(address, channelCredentials(tls), { ...CHANNEL_OPTIONS, ...options });
 }
 /** A build call streams for minutes with nothing to say in between: HTTP/2 pings while it runs notice a builder host
  * that vanished without closing the connection within seconds (the call then fails UNAVAILABLE and is retried),
@@ -67,10 +75,10 @@ const BUILD_CALL_KEEPALIVE: grpc.ChannelOptions = {
   'grpc.keepalive_time_ms': 10_000,
   'grpc.keepalive_timeout_ms': 5_000,
 };
-export function builderClient(address: string, tls?: ClientTlsSettings): BuilderClient {
-  return new (kilnProto().kiln.v1.Builder)(address, channelCredentials(tls), { ...CHANNEL_OPTIONS, ...BUILD_CALL_KEEPALIVE });
+export function builderClient(address: string, { tls, ...options }: KilnClientOptions = {}): BuilderClient {
+  return new (kilnProto().kiln.v1.Builder)(address, channelCredentials(tls), { ...CHANNEL_OPTIONS, ...BUILD_CALL_KEEPALIVE, ...options });
 }
-export function inferenceClient(address: string, options: grpc.ChannelOptions = {}, tls?: ClientTlsSettings): InferenceClient {
+export function inferenceClient(address: string, { tls, ...options }: KilnClientOptions = {}): InferenceClient {
   return new (kilnProto().kiln.v1.Inference)(address, channelCredentials(tls), { ...CHANNEL_OPTIONS, ...options });
 }
 
@@ -85,6 +93,7 @@ const CODE_TO_STATUS: Record<ErrorCode, grpc.status> = {
   DEADLINE_EXCEEDED: grpc.status.DEADLINE_EXCEEDED,
   DATA_LOSS: grpc.status.DATA_LOSS,
   UNAUTHENTICATED: grpc.status.UNAUTHENTICATED,
+  PERMISSION_DENIED: grpc.status.PERMISSION_DENIED,
   INTERNAL: grpc.status.INTERNAL,
 };
 const STATUS_TO_CODE = new Map<number, ErrorCode>(

@@ -6,7 +6,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import descriptor from 'protobufjs/ext/descriptor/index.js';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
-import { LOADER_OPTIONS, PROTO_FILES, PROTO_ROOT } from './index';
+import { LOADER_OPTIONS, PROTO_FILES, PROTO_ROOT, toGrpcError } from './index';
 
 interface FileDescriptor {
   name: string;
@@ -113,6 +113,9 @@ function jsonName(field: string): string {
 type ReflectionHandlers = Record<string, grpc.UntypedHandleCall>;
 let reflectionDefinitions: Array<[string, grpc.ServiceDefinition]> | undefined;
 
+/** Decides whether a reflection call may go on (authentication, when reflection is restricted). */
+export type ReflectionGuard = (metadata: grpc.Metadata, peer: string) => Promise<unknown>;
+
 /**
  * Adds server reflection (v1 and v1alpha) for `services` to a server, built at its first call. @grpc/reflection's
  * service indexes every file descriptor, twice, and loads its own protos, for each server it is added to: with three
@@ -120,7 +123,7 @@ let reflectionDefinitions: Array<[string, grpc.ServiceDefinition]> | undefined;
  * clients (grpcurl, grpcui) that most servers never see. Its two service definitions are read once per process,
  * from a reflection service over no files.
  */
-export function addLazyReflection(server: Pick<grpc.Server, 'addService'>, services: string[]): void {
+export function addLazyReflection(server: Pick<grpc.Server, 'addService'>, services: string[], guard?: ReflectionGuard): void {
   reflectionDefinitions ??= capture(new ReflectionService({}, {})).map(([, definition, name]) => [name, definition]);
   let handlers: Map<string, ReflectionHandlers> | undefined;
   const real = (name: string) => {
@@ -129,7 +132,11 @@ export function addLazyReflection(server: Pick<grpc.Server, 'addService'>, servi
   };
   for (const [name, definition] of reflectionDefinitions) {
     const methods = Object.keys(definition);
-    server.addService(definition, Object.fromEntries(methods.map((m) => [m, ((call: unknown) => (real(name)[m] as (c: unknown) => void)(call)) as grpc.UntypedHandleCall])));
+    const serve = (m: string, call: unknown) => (real(name)[m] as (c: unknown) => void)(call);
+    const guarded = (m: string, call: grpc.ServerDuplexStream<unknown, unknown>) =>
+      guard!(call.metadata, call.getPeer()).then(() => serve(m, call), (err) => call.emit('error', toGrpcError(err)));
+    server.addService(definition, Object.fromEntries(methods.map((m) => [m, ((call: grpc.ServerDuplexStream<unknown, unknown>) =>
+      guard ? void guarded(m, call) : serve(m, call)) as grpc.UntypedHandleCall])));
   }
 }
 

@@ -6,7 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from 'pino';
 import { CHANNEL_OPTIONS } from './index';
-import { addLazyReflection } from './reflection';
+import { addLazyReflection, type ReflectionGuard } from './reflection';
 import { withEncodedResponses } from './encoded';
 import { CallContext, clientCancelled, serverStopping } from './context';
 import type { AnyImplementation } from './handlers';
@@ -52,6 +52,8 @@ export interface ServerOptions {
   health?: HealthOptions;
   /** Serve TLS (mTLS with a client CA) instead of plaintext; see tls.ts. */
   tls?: ServerTlsSettings;
+  /** Run before each reflection call (served outside the chain, as health is): what it throws refuses the call. */
+  guardReflection?: ReflectionGuard;
 }
 
 /** How long a shutdown waits, after the grace period, for cancelled calls' handlers to clean up. */
@@ -76,7 +78,7 @@ export async function startServer(
   health.addToServer(server);
   const dependencies = monitorDependencies(health, services.map((s) => ({ name: s.name, dependencies: s.dependencies ?? [] })), log, options.health);
   // Reflection lists only what this server serves (each Kiln server has one service plus health).
-  addLazyReflection(server, [...services.map((s) => s.name), 'grpc.health.v1.Health']);
+  addLazyReflection(server, [...services.map((s) => s.name), 'grpc.health.v1.Health'], options.guardReflection);
 
   const credentials = serverCredentials(options.tls);
   const port = await new Promise<number>((resolve, reject) =>
@@ -163,13 +165,17 @@ function grpcHandlers(registration: ServiceRegistration, interceptors: Intercept
     // Inside the chain, so that a refused request is logged, counted and mapped like a handler's error.
     const check: RequestCheck | undefined = requestCheck(definition);
     const handle = handler as unknown as (input: unknown, context: CallContext) => unknown;
-    const start = (call: GrpcCall, request: unknown, run: (context: CallContext) => Promise<void>, fail: (status: unknown) => void) => {
+    const start = (call: GrpcCall, request: unknown, run: (context: CallContext) => Promise<void>, fail: (status: unknown) => void, messageChecks?: RequestCheck[]) => {
       const context = new CallContext(rpc, call, calls.draining.signal, calls.log, request);
       calls.live.add(context);
       // grpc-js also says 'cancelled' when a client resets a call it already has the answer to: a reason (an error,
       // with its stack) is made only for a call still running.
       (call as NodeJS.EventEmitter).once('cancelled', () => !context.settled && context.cancel(clientCancelled()));
-      const pending: PendingCall = { service: registration.name, method, type, context, run: () => run(context) };
+      const onMessage = (c: RequestCheck) => {
+        if (!messageChecks) throw new Error(`${rpc}: only a client stream's messages can be checked as read`);
+        messageChecks.unshift(c);
+      };
+      const pending: PendingCall = { service: registration.name, method, type, context, request, onMessage, run: () => run(context) };
       const settle = () => {
         context.settle();
         calls.live.delete(context);
@@ -190,9 +196,11 @@ function grpcHandlers(registration: ServiceRegistration, interceptors: Intercept
       handlers[method] = ((call: grpc.ServerReadableStream<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
         // Now, before the interceptors run: the messages that came with the call's headers are pushed right after.
         limitReadAhead(call, CLIENT_STREAM_READ_AHEAD_MESSAGES);
-        // The call itself is the requests' async iterable (a Readable in object mode), each message checked as read.
-        const checked = check ? checkEach(call, check) : call;
-        start(call, undefined, async (context) => callback(null, await handle(checked, context)), (status) => callback(status as grpc.ServiceError));
+        // The call itself is the requests' async iterable (a Readable in object mode), each message checked as read:
+        // by interceptors' checks (authorization), then the int64 check.
+        const checks: RequestCheck[] = check ? [check] : [];
+        start(call, undefined, async (context) => callback(null, await handle(checks.length ? checkEach(call, checks) : call, context)),
+          (status) => callback(status as grpc.ServiceError), checks);
       }) as grpc.UntypedHandleCall;
     } else if (type === 'server_stream') {
       handlers[method] = ((call: grpc.ServerWritableStream<unknown, unknown>) => {
@@ -214,9 +222,9 @@ function grpcHandlers(registration: ServiceRegistration, interceptors: Intercept
 }
 
 /** A client stream's messages, each checked before the handler reads it. */
-async function* checkEach(messages: AsyncIterable<unknown>, check: RequestCheck): AsyncGenerator<unknown> {
+async function* checkEach(messages: AsyncIterable<unknown>, checks: readonly RequestCheck[]): AsyncGenerator<unknown> {
   for await (const message of messages) {
-    check(message);
+    for (const check of checks) check(message);
     yield message;
   }
 }

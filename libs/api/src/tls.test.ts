@@ -41,7 +41,7 @@ async function tlsServer(t: test.TestContext, tls: ServerTlsSettings) {
 
 /** One InferContract call over a new channel: resolves, or rejects with the status. */
 async function callOnce(address: string, tls: ClientTlsSettings | undefined): Promise<void> {
-  const raw = inferenceClient(address, {}, tls);
+  const raw = inferenceClient(address, { tls });
   try {
     await promiseClient(raw).InferContract({ path: '/x' }, { deadline: Date.now() + 3000 });
   } finally {
@@ -84,7 +84,7 @@ test('replaced certificate files are served from the next handshake on, without 
   copyFileSync(server1.key, live.key);
   const { server } = await tlsServer(t, { ...live, reloadMs: 200 });
   assert.equal(await presentedCommonName(server.address, ca.cert), 'kiln-server-1');
-  const open = inferenceClient(server.address, {}, { ca: ca.cert });
+  const open = inferenceClient(server.address, { tls: { ca: ca.cert } });
   t.after(() => open.close());
   await promiseClient(open).InferContract({ path: '/x' });
 

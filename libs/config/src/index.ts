@@ -75,6 +75,10 @@ export const ENV_SCHEMA = z.object({
   KILN_SHUTDOWN_GRACE_MS: int.default(15_000).describe('How long SIGTERM waits for in-flight calls'),
   KILN_HEALTH_INTERVAL_MS: z.coerce.number().int().min(100).default(5000).describe('How often each service checks that its dependencies answer (registry: Postgres and the blob store; builder and inference: the blob store); grpc.health.v1 reports NOT_SERVING while one does not (2 s each at most)'),
   KILN_INFERENCE_TIMEOUT_MS: z.coerce.number().int().min(1).default(120_000).describe('Deadline of each registry call to inference (an upload fails with DEADLINE_EXCEEDED after it)'),
+  KILN_AUTH: z.enum(['auto', 'on', 'none']).default('auto').describe('Authentication: auto (on when KILN_ADMIN_TOKEN, KILN_SERVICE_TOKEN or OIDC is set; off otherwise, which only a server listening on loopback may be), on (also with no token in the environment: API tokens already in the database), none (off, even on a non-loopback address)'),
+  KILN_ADMIN_TOKEN: z.string().regex(/^kiln_[A-Za-z0-9_-]{32,}$/, 'must be kiln_ followed by at least 32 random characters (A-Z a-z 0-9 _ -)').optional().describe('An admin API token (role admin on every namespace) the registry registers, hashed, at start if it never has (a revoked one stays revoked); make one with: echo kiln_$(openssl rand -hex 32)'),
+  KILN_SERVICE_TOKEN: z.string().min(32, 'must be at least 32 characters').optional().describe('The secret the Kiln services share: the registry presents it to the builder and inference, they to the registry; with authentication on, the builder and inference accept only it'),
+  KILN_REFLECTION: z.enum(['open', 'authenticated']).default('open').describe('Who may use server reflection (grpcurl list/describe) when authentication is on: anyone, or callers with a valid token; grpc.health.v1 is always open'),
 });
 
 export type Env = z.infer<typeof ENV_SCHEMA>;
@@ -129,6 +133,8 @@ export interface KilnConfig {
     server?: { cert: string; key: string; clientCa?: string; reloadMs: number };
     client?: { ca?: string; cert?: string; key?: string; reloadMs: number };
   };
+  /** Who may call (see @kiln/api/auth/setup for what each mode means). */
+  auth: { mode: Env['KILN_AUTH']; adminToken?: string; serviceToken?: string; reflection: Env['KILN_REFLECTION'] };
 }
 
 /** Reads and validates the configuration; a bad value throws one error naming every bad variable. */
@@ -196,6 +202,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KilnConfig {
     inferenceTimeoutMs: e.KILN_INFERENCE_TIMEOUT_MS,
     health: { intervalMs: e.KILN_HEALTH_INTERVAL_MS },
     tls: tlsSettings(e),
+    auth: { mode: e.KILN_AUTH, adminToken: e.KILN_ADMIN_TOKEN, serviceToken: e.KILN_SERVICE_TOKEN, reflection: e.KILN_REFLECTION },
   };
 }
 

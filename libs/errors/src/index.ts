@@ -12,8 +12,10 @@ export type ErrorCode =
   | 'DEADLINE_EXCEEDED'
   /** Bytes Kiln recorded are gone (a released version's blob missing from the store): no retry brings them back. */
   | 'DATA_LOSS'
-  /** No valid credentials: a bearer token that is malformed, expired, or not signed by a trusted key. */
+  /** No credentials, or bad ones (missing, malformed, expired, revoked token): the message says which. */
   | 'UNAUTHENTICATED'
+  /** Known caller without the right: the message names the role it lacks and where. */
+  | 'PERMISSION_DENIED'
   | 'INTERNAL';
 
 export class KilnError extends Error {
@@ -37,6 +39,8 @@ export const failedPrecondition = (message: string, location?: string) =>
 export const resourceExhausted = (message: string, location?: string) =>
   new KilnError('RESOURCE_EXHAUSTED', message, location);
 export const unavailable = (message: string, location?: string) => new KilnError('UNAVAILABLE', message, location);
+export const unauthenticated = (message: string) => new KilnError('UNAUTHENTICATED', message);
+export const permissionDenied = (message: string) => new KilnError('PERMISSION_DENIED', message);
 
 export function isKilnError(err: unknown): err is KilnError {
   return err instanceof KilnError;

@@ -4,6 +4,8 @@ import type { KilnConfig } from '@kiln/config';
 import type { Logger } from '@kiln/log';
 import { kilnProto, registryClient, type RegistryClient } from '@kiln/api';
 import { startServer } from '@kiln/api/server';
+import { serverAuth, serviceClientOptions } from '@kiln/api/auth/setup';
+import { BUILDER_POLICY } from './policy';
 import { openBlobStore } from '@kiln/blobstore/open';
 import { failedPrecondition, KilnError } from '@kiln/errors';
 import { isLoopback, removeTemporaryFiles } from '@kiln/oci';
@@ -20,6 +22,8 @@ export interface BuilderOptions {
 }
 
 export async function startBuilder(config: KilnConfig, log: Logger, options: BuilderOptions = {}): Promise<{ address: string; stop(): Promise<void> }> {
+  // Decided first: a server that may not start (no authentication on a public address) opens nothing.
+  const auth = serverAuth({ settings: config.auth, listen: config.listen.builder, listenSetting: 'KILN_BUILDER_LISTEN', policy: BUILDER_POLICY }, log);
   checkImageSettings(config.images);
   const blobs = await openBlobStore(config.blobs);
   let registry: RegistryClient | undefined;
@@ -29,7 +33,7 @@ export async function startBuilder(config: KilnConfig, log: Logger, options: Bui
   const handlers = builderHandlers({
     config,
     // Read at the first build, not now: the registry may start after the builder (it needs the builder's address).
-    registry: () => (registry ??= registryClient(config.addresses.registry, config.tls.client)),
+    registry: () => (registry ??= registryClient(config.addresses.registry, { ...serviceClientOptions(config.auth), tls: config.tls.client })),
     blobs,
     layerCache: new FileLayerCache(path.join(config.dataDir, 'builder-cache', 'layers.json')),
     docker: () => {
@@ -52,7 +56,7 @@ export async function startBuilder(config: KilnConfig, log: Logger, options: Bui
       dependencies: [{ name: 'blob store', check: (signal) => blobs.ping(signal) }] }],
     config.listen.builder,
     log,
-    { health: config.health, tls: config.tls.server },
+    { health: config.health, tls: config.tls.server, interceptors: auth.interceptors, guardReflection: auth.guardReflection },
   );
   return {
     address: server.address,

@@ -1,7 +1,7 @@
 // Starts the registry service: database and migrations, blob store, build queue, and the gRPC server.
 import type { KilnConfig } from '@kiln/config';
 import type { Logger } from '@kiln/log';
-import { builderClient, fromGrpcError, inferenceClient, kilnProto, type InferenceClient } from '@kiln/api';
+import { builderClient, fromGrpcError, inferenceClient, kilnProto, type InferenceClient, type KilnClientOptions } from '@kiln/api';
 import { promiseClient, type CallOptions, type InferencePromiseClient } from '@kiln/api/client';
 import { KilnError } from '@kiln/errors';
 import { startServer } from '@kiln/api/server';
@@ -16,6 +16,10 @@ import { VersionEvents } from './events';
 import { VersionCache } from './version-cache';
 import { startSweeping } from './gc';
 import { PostgresStore, postgresClientOf } from './store/postgres';
+import { PostgresTokenStore } from './store/postgres/tokens';
+import { ApiTokenVerifier, bootstrapAdminToken } from './tokens';
+import { REGISTRY_POLICY } from './policy';
+import { serverAuth, serviceClientOptions } from '@kiln/api/auth/setup';
 
 export { MIGRATIONS_DIR } from './database';
 
@@ -36,11 +40,11 @@ class InferenceCaller {
     private readonly address: string,
     private readonly timeoutMs: number,
     private readonly log: Logger,
-    tls: KilnConfig['tls']['client'],
+    options: KilnClientOptions,
   ) {
     // Reconnect attempts at most 2 s apart (grpc's default backs off to 2 minutes): after an outage, inference is
     // reachable again within a call's connect wait.
-    this.client = inferenceClient(address, { 'grpc.max_reconnect_backoff_ms': 2000 }, tls);
+    this.client = inferenceClient(address, { 'grpc.max_reconnect_backoff_ms': 2000, ...options });
   }
 
   /** Resolves once inference can be reached; UNAVAILABLE when it cannot within INFERENCE_CONNECT_MS. */
@@ -75,10 +79,24 @@ export interface RunningService {
 }
 
 export async function startRegistry(config: KilnConfig, log: Logger): Promise<RunningService & { queueDepth(): Promise<number> }> {
+  // Decided first: a server that may not start (no authentication on a public address) opens nothing.
+  let apiTokens: ApiTokenVerifier | undefined;
+  const auth = serverAuth({
+    settings: config.auth,
+    listen: config.listen.registry,
+    listenSetting: 'KILN_REGISTRY_LISTEN',
+    policy: REGISTRY_POLICY,
+    // OIDC's verifier goes beside this one.
+    verifiers: [{ verify: (token, peer) => apiTokens!.verify(token, peer) }],
+  }, log);
   const db = await openRegistryDatabase(config.database, log);
+  const tokens = new PostgresTokenStore(db.pool);
+  apiTokens = new ApiTokenVerifier(tokens, log);
+  if (config.auth.adminToken) await bootstrapAdminToken(tokens, config.auth.adminToken, log);
   const blobs = await openBlobStore(config.blobs);
-  const inference = new InferenceCaller(config.addresses.inference, config.inferenceTimeoutMs, log, config.tls.client);
-  const builder = builderClient(config.addresses.builder, config.tls.client);
+  const services = { ...serviceClientOptions(config.auth), tls: config.tls.client };
+  const inference = new InferenceCaller(config.addresses.inference, config.inferenceTimeoutMs, log, services);
+  const builder = builderClient(config.addresses.builder, services);
   const events = new VersionEvents();
   const queue = new BuildQueue({ pool: db.pool, builder, events, log, settings: config.builds });
   await queue.start();
@@ -92,6 +110,7 @@ export async function startRegistry(config: KilnConfig, log: Logger): Promise<Ru
   const handlers = registryHandlers({
     cache,
     store,
+    tokens,
     blobs,
     limits: config.limits,
     uploadLeaseMs,
@@ -115,7 +134,7 @@ export async function startRegistry(config: KilnConfig, log: Logger): Promise<Ru
     [{ name: 'kiln.v1.Registry', definition: kilnProto().kiln.v1.Registry.service, implementation: handlers, dependencies }],
     config.listen.registry,
     log,
-    { health: config.health, tls: config.tls.server },
+    { health: config.health, tls: config.tls.server, interceptors: auth.interceptors, guardReflection: auth.guardReflection },
   );
   return {
     address: server.address,
@@ -125,6 +144,7 @@ export async function startRegistry(config: KilnConfig, log: Logger): Promise<Ru
       await queue.stop();
       await sweeps.stop();
       await cache.stop();
+      await apiTokens!.stop();
       inference.client.close();
       builder.close();
       await db.close();

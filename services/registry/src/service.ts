@@ -17,6 +17,8 @@ import { decodePageToken, encodePageToken, modelToProto, pageSize, statusFromPro
 import { validateModelName } from './names';
 import type { VersionEvents } from './events';
 import type { VersionCache } from './version-cache';
+import type { TokenStore } from './tokens';
+import { tokenHandlers } from './token-service';
 
 export interface RegistryDeps extends UploadDeps {
   /** Streams a blob's bytes (for downloads). */
@@ -26,6 +28,8 @@ export interface RegistryDeps extends UploadDeps {
   watchPollMs: number;
   /** Final versions' GetModelVersion responses, encoded once, served from memory. */
   cache: VersionCache<Encoded<ModelVersion>>;
+  /** Kiln API tokens (CreateToken, ListTokens, RevokeToken). */
+  tokens: TokenStore;
   /** Fails (UNAVAILABLE) when the inference service cannot be reached: an upload checks before it stores a byte,
    * rather than fail once all of it is stored. */
   inferenceReachable(): Promise<void>;
@@ -46,6 +50,8 @@ export function registryHandlers(deps: RegistryDeps): RegistryImplementation {
   }
 
   return {
+    ...tokenHandlers(deps.tokens, log),
+
     async UploadModel(requests, context) {
       const opened = await openUploadStream(requests, context.signal, 'UploadModelRequest');
       if (opened.header.model) context.addLogFields({ model: opened.header.model });

@@ -11,6 +11,10 @@ export interface ServerCall {
   readonly method: string;
   readonly type: RpcType;
   readonly context: InterceptorContext;
+  /** The request of a unary or server-streaming call (undefined for a client stream: see onMessage). */
+  readonly request?: unknown;
+  /** Runs `check` on each message of a client stream as the handler reads it; what it throws fails the read. */
+  onMessage(check: (message: unknown) => void): void;
 }
 
 /** Runs the rest of the chain: resolves once the call's response (or stream) is sent, rejects with why it failed. */

@@ -2,6 +2,8 @@
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
+import type { CreateTokenRequest as _kiln_v1_CreateTokenRequest, CreateTokenRequest__Output as _kiln_v1_CreateTokenRequest__Output } from '../../kiln/v1/CreateTokenRequest';
+import type { CreateTokenResponse as _kiln_v1_CreateTokenResponse, CreateTokenResponse__Output as _kiln_v1_CreateTokenResponse__Output } from '../../kiln/v1/CreateTokenResponse';
 import type { DeleteModelVersionRequest as _kiln_v1_DeleteModelVersionRequest, DeleteModelVersionRequest__Output as _kiln_v1_DeleteModelVersionRequest__Output } from '../../kiln/v1/DeleteModelVersionRequest';
 import type { DownloadModelVersionRequest as _kiln_v1_DownloadModelVersionRequest, DownloadModelVersionRequest__Output as _kiln_v1_DownloadModelVersionRequest__Output } from '../../kiln/v1/DownloadModelVersionRequest';
 import type { DownloadModelVersionResponse as _kiln_v1_DownloadModelVersionResponse, DownloadModelVersionResponse__Output as _kiln_v1_DownloadModelVersionResponse__Output } from '../../kiln/v1/DownloadModelVersionResponse';
@@ -10,12 +12,25 @@ import type { ListModelVersionsRequest as _kiln_v1_ListModelVersionsRequest, Lis
 import type { ListModelVersionsResponse as _kiln_v1_ListModelVersionsResponse, ListModelVersionsResponse__Output as _kiln_v1_ListModelVersionsResponse__Output } from '../../kiln/v1/ListModelVersionsResponse';
 import type { ListModelsRequest as _kiln_v1_ListModelsRequest, ListModelsRequest__Output as _kiln_v1_ListModelsRequest__Output } from '../../kiln/v1/ListModelsRequest';
 import type { ListModelsResponse as _kiln_v1_ListModelsResponse, ListModelsResponse__Output as _kiln_v1_ListModelsResponse__Output } from '../../kiln/v1/ListModelsResponse';
+import type { ListTokensRequest as _kiln_v1_ListTokensRequest, ListTokensRequest__Output as _kiln_v1_ListTokensRequest__Output } from '../../kiln/v1/ListTokensRequest';
+import type { ListTokensResponse as _kiln_v1_ListTokensResponse, ListTokensResponse__Output as _kiln_v1_ListTokensResponse__Output } from '../../kiln/v1/ListTokensResponse';
 import type { ModelVersion as _kiln_v1_ModelVersion, ModelVersion__Output as _kiln_v1_ModelVersion__Output } from '../../kiln/v1/ModelVersion';
+import type { RevokeTokenRequest as _kiln_v1_RevokeTokenRequest, RevokeTokenRequest__Output as _kiln_v1_RevokeTokenRequest__Output } from '../../kiln/v1/RevokeTokenRequest';
+import type { Token as _kiln_v1_Token, Token__Output as _kiln_v1_Token__Output } from '../../kiln/v1/Token';
 import type { UploadModelRequest as _kiln_v1_UploadModelRequest, UploadModelRequest__Output as _kiln_v1_UploadModelRequest__Output } from '../../kiln/v1/UploadModelRequest';
 import type { WatchModelVersionRequest as _kiln_v1_WatchModelVersionRequest, WatchModelVersionRequest__Output as _kiln_v1_WatchModelVersionRequest__Output } from '../../kiln/v1/WatchModelVersionRequest';
 import type { WatchModelVersionResponse as _kiln_v1_WatchModelVersionResponse, WatchModelVersionResponse__Output as _kiln_v1_WatchModelVersionResponse__Output } from '../../kiln/v1/WatchModelVersionResponse';
 
 export interface RegistryClient extends grpc.Client {
+  CreateToken(argument: _kiln_v1_CreateTokenRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_CreateTokenResponse__Output>): grpc.ClientUnaryCall;
+  CreateToken(argument: _kiln_v1_CreateTokenRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kiln_v1_CreateTokenResponse__Output>): grpc.ClientUnaryCall;
+  CreateToken(argument: _kiln_v1_CreateTokenRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_CreateTokenResponse__Output>): grpc.ClientUnaryCall;
+  CreateToken(argument: _kiln_v1_CreateTokenRequest, callback: grpc.requestCallback<_kiln_v1_CreateTokenResponse__Output>): grpc.ClientUnaryCall;
+  createToken(argument: _kiln_v1_CreateTokenRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_CreateTokenResponse__Output>): grpc.ClientUnaryCall;
+  createToken(argument: _kiln_v1_CreateTokenRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kiln_v1_CreateTokenResponse__Output>): grpc.ClientUnaryCall;
+  createToken(argument: _kiln_v1_CreateTokenRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_CreateTokenResponse__Output>): grpc.ClientUnaryCall;
+  createToken(argument: _kiln_v1_CreateTokenRequest, callback: grpc.requestCallback<_kiln_v1_CreateTokenResponse__Output>): grpc.ClientUnaryCall;
+  
   DeleteModelVersion(argument: _kiln_v1_DeleteModelVersionRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ModelVersion__Output>): grpc.ClientUnaryCall;
   DeleteModelVersion(argument: _kiln_v1_DeleteModelVersionRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kiln_v1_ModelVersion__Output>): grpc.ClientUnaryCall;
   DeleteModelVersion(argument: _kiln_v1_DeleteModelVersionRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ModelVersion__Output>): grpc.ClientUnaryCall;
@@ -57,6 +72,24 @@ export interface RegistryClient extends grpc.Client {
   listModels(argument: _kiln_v1_ListModelsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ListModelsResponse__Output>): grpc.ClientUnaryCall;
   listModels(argument: _kiln_v1_ListModelsRequest, callback: grpc.requestCallback<_kiln_v1_ListModelsResponse__Output>): grpc.ClientUnaryCall;
   
+  ListTokens(argument: _kiln_v1_ListTokensRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ListTokensResponse__Output>): grpc.ClientUnaryCall;
+  ListTokens(argument: _kiln_v1_ListTokensRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kiln_v1_ListTokensResponse__Output>): grpc.ClientUnaryCall;
+  ListTokens(argument: _kiln_v1_ListTokensRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ListTokensResponse__Output>): grpc.ClientUnaryCall;
+  ListTokens(argument: _kiln_v1_ListTokensRequest, callback: grpc.requestCallback<_kiln_v1_ListTokensResponse__Output>): grpc.ClientUnaryCall;
+  listTokens(argument: _kiln_v1_ListTokensRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ListTokensResponse__Output>): grpc.ClientUnaryCall;
+  listTokens(argument: _kiln_v1_ListTokensRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kiln_v1_ListTokensResponse__Output>): grpc.ClientUnaryCall;
+  listTokens(argument: _kiln_v1_ListTokensRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ListTokensResponse__Output>): grpc.ClientUnaryCall;
+  listTokens(argument: _kiln_v1_ListTokensRequest, callback: grpc.requestCallback<_kiln_v1_ListTokensResponse__Output>): grpc.ClientUnaryCall;
+  
+  RevokeToken(argument: _kiln_v1_RevokeTokenRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_Token__Output>): grpc.ClientUnaryCall;
+  RevokeToken(argument: _kiln_v1_RevokeTokenRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kiln_v1_Token__Output>): grpc.ClientUnaryCall;
+  RevokeToken(argument: _kiln_v1_RevokeTokenRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_Token__Output>): grpc.ClientUnaryCall;
+  RevokeToken(argument: _kiln_v1_RevokeTokenRequest, callback: grpc.requestCallback<_kiln_v1_Token__Output>): grpc.ClientUnaryCall;
+  revokeToken(argument: _kiln_v1_RevokeTokenRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_Token__Output>): grpc.ClientUnaryCall;
+  revokeToken(argument: _kiln_v1_RevokeTokenRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kiln_v1_Token__Output>): grpc.ClientUnaryCall;
+  revokeToken(argument: _kiln_v1_RevokeTokenRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_Token__Output>): grpc.ClientUnaryCall;
+  revokeToken(argument: _kiln_v1_RevokeTokenRequest, callback: grpc.requestCallback<_kiln_v1_Token__Output>): grpc.ClientUnaryCall;
+  
   UploadModel(metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ModelVersion__Output>): grpc.ClientWritableStream<_kiln_v1_UploadModelRequest>;
   UploadModel(metadata: grpc.Metadata, callback: grpc.requestCallback<_kiln_v1_ModelVersion__Output>): grpc.ClientWritableStream<_kiln_v1_UploadModelRequest>;
   UploadModel(options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ModelVersion__Output>): grpc.ClientWritableStream<_kiln_v1_UploadModelRequest>;
@@ -74,6 +107,8 @@ export interface RegistryClient extends grpc.Client {
 }
 
 export interface RegistryHandlers extends grpc.UntypedServiceImplementation {
+  CreateToken: grpc.handleUnaryCall<_kiln_v1_CreateTokenRequest__Output, _kiln_v1_CreateTokenResponse>;
+  
   DeleteModelVersion: grpc.handleUnaryCall<_kiln_v1_DeleteModelVersionRequest__Output, _kiln_v1_ModelVersion>;
   
   DownloadModelVersion: grpc.handleServerStreamingCall<_kiln_v1_DownloadModelVersionRequest__Output, _kiln_v1_DownloadModelVersionResponse>;
@@ -84,6 +119,10 @@ export interface RegistryHandlers extends grpc.UntypedServiceImplementation {
   
   ListModels: grpc.handleUnaryCall<_kiln_v1_ListModelsRequest__Output, _kiln_v1_ListModelsResponse>;
   
+  ListTokens: grpc.handleUnaryCall<_kiln_v1_ListTokensRequest__Output, _kiln_v1_ListTokensResponse>;
+  
+  RevokeToken: grpc.handleUnaryCall<_kiln_v1_RevokeTokenRequest__Output, _kiln_v1_Token>;
+  
   UploadModel: grpc.handleClientStreamingCall<_kiln_v1_UploadModelRequest__Output, _kiln_v1_ModelVersion>;
   
   WatchModelVersion: grpc.handleServerStreamingCall<_kiln_v1_WatchModelVersionRequest__Output, _kiln_v1_WatchModelVersionResponse>;
@@ -91,11 +130,14 @@ export interface RegistryHandlers extends grpc.UntypedServiceImplementation {
 }
 
 export interface RegistryDefinition extends grpc.ServiceDefinition {
+  CreateToken: MethodDefinition<_kiln_v1_CreateTokenRequest, _kiln_v1_CreateTokenResponse, _kiln_v1_CreateTokenRequest__Output, _kiln_v1_CreateTokenResponse__Output>
   DeleteModelVersion: MethodDefinition<_kiln_v1_DeleteModelVersionRequest, _kiln_v1_ModelVersion, _kiln_v1_DeleteModelVersionRequest__Output, _kiln_v1_ModelVersion__Output>
   DownloadModelVersion: MethodDefinition<_kiln_v1_DownloadModelVersionRequest, _kiln_v1_DownloadModelVersionResponse, _kiln_v1_DownloadModelVersionRequest__Output, _kiln_v1_DownloadModelVersionResponse__Output>
   GetModelVersion: MethodDefinition<_kiln_v1_GetModelVersionRequest, _kiln_v1_ModelVersion, _kiln_v1_GetModelVersionRequest__Output, _kiln_v1_ModelVersion__Output>
   ListModelVersions: MethodDefinition<_kiln_v1_ListModelVersionsRequest, _kiln_v1_ListModelVersionsResponse, _kiln_v1_ListModelVersionsRequest__Output, _kiln_v1_ListModelVersionsResponse__Output>
   ListModels: MethodDefinition<_kiln_v1_ListModelsRequest, _kiln_v1_ListModelsResponse, _kiln_v1_ListModelsRequest__Output, _kiln_v1_ListModelsResponse__Output>
+  ListTokens: MethodDefinition<_kiln_v1_ListTokensRequest, _kiln_v1_ListTokensResponse, _kiln_v1_ListTokensRequest__Output, _kiln_v1_ListTokensResponse__Output>
+  RevokeToken: MethodDefinition<_kiln_v1_RevokeTokenRequest, _kiln_v1_Token, _kiln_v1_RevokeTokenRequest__Output, _kiln_v1_Token__Output>
   UploadModel: MethodDefinition<_kiln_v1_UploadModelRequest, _kiln_v1_ModelVersion, _kiln_v1_UploadModelRequest__Output, _kiln_v1_ModelVersion__Output>
   WatchModelVersion: MethodDefinition<_kiln_v1_WatchModelVersionRequest, _kiln_v1_WatchModelVersionResponse, _kiln_v1_WatchModelVersionRequest__Output, _kiln_v1_WatchModelVersionResponse__Output>
 }

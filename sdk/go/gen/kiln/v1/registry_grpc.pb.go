@@ -28,6 +28,9 @@ const (
 	Registry_DeleteModelVersion_FullMethodName   = "/kiln.v1.Registry/DeleteModelVersion"
 	Registry_DownloadModelVersion_FullMethodName = "/kiln.v1.Registry/DownloadModelVersion"
 	Registry_WatchModelVersion_FullMethodName    = "/kiln.v1.Registry/WatchModelVersion"
+	Registry_CreateToken_FullMethodName          = "/kiln.v1.Registry/CreateToken"
+	Registry_ListTokens_FullMethodName           = "/kiln.v1.Registry/ListTokens"
+	Registry_RevokeToken_FullMethodName          = "/kiln.v1.Registry/RevokeToken"
 )
 
 // RegistryClient is the client API for Registry service.
@@ -51,6 +54,12 @@ type RegistryClient interface {
 	DownloadModelVersion(ctx context.Context, in *DownloadModelVersionRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[DownloadModelVersionResponse], error)
 	// Streams a version's status changes and build log lines until the version is final, ending with the final version.
 	WatchModelVersion(ctx context.Context, in *WatchModelVersionRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchModelVersionResponse], error)
+	// Creates a Kiln API token (admin); the response holds its secret, which is never shown again.
+	CreateToken(ctx context.Context, in *CreateTokenRequest, opts ...grpc.CallOption) (*CreateTokenResponse, error)
+	// Lists API tokens, without their secrets (admin).
+	ListTokens(ctx context.Context, in *ListTokensRequest, opts ...grpc.CallOption) (*ListTokensResponse, error)
+	// Revokes an API token (admin): every registry replica refuses it within a second. Returns the revoked token.
+	RevokeToken(ctx context.Context, in *RevokeTokenRequest, opts ...grpc.CallOption) (*Token, error)
 }
 
 type registryClient struct {
@@ -152,6 +161,36 @@ func (c *registryClient) WatchModelVersion(ctx context.Context, in *WatchModelVe
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Registry_WatchModelVersionClient = grpc.ServerStreamingClient[WatchModelVersionResponse]
 
+func (c *registryClient) CreateToken(ctx context.Context, in *CreateTokenRequest, opts ...grpc.CallOption) (*CreateTokenResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CreateTokenResponse)
+	err := c.cc.Invoke(ctx, Registry_CreateToken_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *registryClient) ListTokens(ctx context.Context, in *ListTokensRequest, opts ...grpc.CallOption) (*ListTokensResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListTokensResponse)
+	err := c.cc.Invoke(ctx, Registry_ListTokens_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *registryClient) RevokeToken(ctx context.Context, in *RevokeTokenRequest, opts ...grpc.CallOption) (*Token, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Token)
+	err := c.cc.Invoke(ctx, Registry_RevokeToken_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // RegistryServer is the server API for Registry service.
 // All implementations must embed UnimplementedRegistryServer
 // for forward compatibility.
@@ -173,6 +212,12 @@ type RegistryServer interface {
 	DownloadModelVersion(*DownloadModelVersionRequest, grpc.ServerStreamingServer[DownloadModelVersionResponse]) error
 	// Streams a version's status changes and build log lines until the version is final, ending with the final version.
 	WatchModelVersion(*WatchModelVersionRequest, grpc.ServerStreamingServer[WatchModelVersionResponse]) error
+	// Creates a Kiln API token (admin); the response holds its secret, which is never shown again.
+	CreateToken(context.Context, *CreateTokenRequest) (*CreateTokenResponse, error)
+	// Lists API tokens, without their secrets (admin).
+	ListTokens(context.Context, *ListTokensRequest) (*ListTokensResponse, error)
+	// Revokes an API token (admin): every registry replica refuses it within a second. Returns the revoked token.
+	RevokeToken(context.Context, *RevokeTokenRequest) (*Token, error)
 	mustEmbedUnimplementedRegistryServer()
 }
 
@@ -203,6 +248,15 @@ func (UnimplementedRegistryServer) DownloadModelVersion(*DownloadModelVersionReq
 }
 func (UnimplementedRegistryServer) WatchModelVersion(*WatchModelVersionRequest, grpc.ServerStreamingServer[WatchModelVersionResponse]) error {
 	return status.Errorf(codes.Unimplemented, "method WatchModelVersion not implemented")
+}
+func (UnimplementedRegistryServer) CreateToken(context.Context, *CreateTokenRequest) (*CreateTokenResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method CreateToken not implemented")
+}
+func (UnimplementedRegistryServer) ListTokens(context.Context, *ListTokensRequest) (*ListTokensResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListTokens not implemented")
+}
+func (UnimplementedRegistryServer) RevokeToken(context.Context, *RevokeTokenRequest) (*Token, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RevokeToken not implemented")
 }
 func (UnimplementedRegistryServer) mustEmbedUnimplementedRegistryServer() {}
 func (UnimplementedRegistryServer) testEmbeddedByValue()                  {}
@@ -326,6 +380,60 @@ func _Registry_WatchModelVersion_Handler(srv interface{}, stream grpc.ServerStre
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Registry_WatchModelVersionServer = grpc.ServerStreamingServer[WatchModelVersionResponse]
 
+func _Registry_CreateToken_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateTokenRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RegistryServer).CreateToken(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Registry_CreateToken_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RegistryServer).CreateToken(ctx, req.(*CreateTokenRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Registry_ListTokens_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListTokensRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RegistryServer).ListTokens(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Registry_ListTokens_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RegistryServer).ListTokens(ctx, req.(*ListTokensRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Registry_RevokeToken_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RevokeTokenRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RegistryServer).RevokeToken(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Registry_RevokeToken_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RegistryServer).RevokeToken(ctx, req.(*RevokeTokenRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Registry_ServiceDesc is the grpc.ServiceDesc for Registry service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -348,6 +456,18 @@ var Registry_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DeleteModelVersion",
 			Handler:    _Registry_DeleteModelVersion_Handler,
+		},
+		{
+			MethodName: "CreateToken",
+			Handler:    _Registry_CreateToken_Handler,
+		},
+		{
+			MethodName: "ListTokens",
+			Handler:    _Registry_ListTokens_Handler,
+		},
+		{
+			MethodName: "RevokeToken",
+			Handler:    _Registry_RevokeToken_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

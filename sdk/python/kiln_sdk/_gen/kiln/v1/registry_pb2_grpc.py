@@ -5,6 +5,7 @@ import warnings
 
 from kiln_sdk._gen.kiln.v1 import model_pb2 as kiln_dot_v1_dot_model__pb2
 from kiln_sdk._gen.kiln.v1 import registry_pb2 as kiln_dot_v1_dot_registry__pb2
+from kiln_sdk._gen.kiln.v1 import tokens_pb2 as kiln_dot_v1_dot_tokens__pb2
 
 GRPC_GENERATED_VERSION = '1.76.0'
 GRPC_VERSION = grpc.__version__
@@ -71,6 +72,21 @@ class RegistryStub(object):
                 request_serializer=kiln_dot_v1_dot_registry__pb2.WatchModelVersionRequest.SerializeToString,
                 response_deserializer=kiln_dot_v1_dot_registry__pb2.WatchModelVersionResponse.FromString,
                 _registered_method=True)
+        self.CreateToken = channel.unary_unary(
+                '/kiln.v1.Registry/CreateToken',
+                request_serializer=kiln_dot_v1_dot_tokens__pb2.CreateTokenRequest.SerializeToString,
+                response_deserializer=kiln_dot_v1_dot_tokens__pb2.CreateTokenResponse.FromString,
+                _registered_method=True)
+        self.ListTokens = channel.unary_unary(
+                '/kiln.v1.Registry/ListTokens',
+                request_serializer=kiln_dot_v1_dot_tokens__pb2.ListTokensRequest.SerializeToString,
+                response_deserializer=kiln_dot_v1_dot_tokens__pb2.ListTokensResponse.FromString,
+                _registered_method=True)
+        self.RevokeToken = channel.unary_unary(
+                '/kiln.v1.Registry/RevokeToken',
+                request_serializer=kiln_dot_v1_dot_tokens__pb2.RevokeTokenRequest.SerializeToString,
+                response_deserializer=kiln_dot_v1_dot_tokens__pb2.Token.FromString,
+                _registered_method=True)
 
 
 class RegistryServicer(object):
@@ -127,6 +143,27 @@ class RegistryServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateToken(self, request, context):
+        """Creates a Kiln API token (admin); the response holds its secret, which is never shown again.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListTokens(self, request, context):
+        """Lists API tokens, without their secrets (admin).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokeToken(self, request, context):
+        """Revokes an API token (admin): every registry replica refuses it within a second. Returns the revoked token.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RegistryServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -164,6 +201,21 @@ def add_RegistryServicer_to_server(servicer, server):
                     servicer.WatchModelVersion,
                     request_deserializer=kiln_dot_v1_dot_registry__pb2.WatchModelVersionRequest.FromString,
                     response_serializer=kiln_dot_v1_dot_registry__pb2.WatchModelVersionResponse.SerializeToString,
+            ),
+            'CreateToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateToken,
+                    request_deserializer=kiln_dot_v1_dot_tokens__pb2.CreateTokenRequest.FromString,
+                    response_serializer=kiln_dot_v1_dot_tokens__pb2.CreateTokenResponse.SerializeToString,
+            ),
+            'ListTokens': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTokens,
+                    request_deserializer=kiln_dot_v1_dot_tokens__pb2.ListTokensRequest.FromString,
+                    response_serializer=kiln_dot_v1_dot_tokens__pb2.ListTokensResponse.SerializeToString,
+            ),
+            'RevokeToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeToken,
+                    request_deserializer=kiln_dot_v1_dot_tokens__pb2.RevokeTokenRequest.FromString,
+                    response_serializer=kiln_dot_v1_dot_tokens__pb2.Token.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -356,6 +408,87 @@ class Registry(object):
             '/kiln.v1.Registry/WatchModelVersion',
             kiln_dot_v1_dot_registry__pb2.WatchModelVersionRequest.SerializeToString,
             kiln_dot_v1_dot_registry__pb2.WatchModelVersionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kiln.v1.Registry/CreateToken',
+            kiln_dot_v1_dot_tokens__pb2.CreateTokenRequest.SerializeToString,
+            kiln_dot_v1_dot_tokens__pb2.CreateTokenResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTokens(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kiln.v1.Registry/ListTokens',
+            kiln_dot_v1_dot_tokens__pb2.ListTokensRequest.SerializeToString,
+            kiln_dot_v1_dot_tokens__pb2.ListTokensResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokeToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kiln.v1.Registry/RevokeToken',
+            kiln_dot_v1_dot_tokens__pb2.RevokeTokenRequest.SerializeToString,
+            kiln_dot_v1_dot_tokens__pb2.Token.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,59 @@
+// The authenticator's cache: a valid token is verified once per cache period however many calls use it; failures
+// and unknown tokens are asked again every time; the first verifier that knows a token names the caller.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import * as grpc from '@grpc/grpc-js';
+import { KilnError, unauthenticated } from '@kiln/errors';
+import type { BearerVerifier, Caller } from '../context';
+import { authentication } from './authentication';
+
+const bearer = (token: string) => {
+  const m = new grpc.Metadata();
+  m.set('authorization', `Bearer ${token}`);
+  return m;
+};
+
+function countingVerifier(answers: Record<string, Caller | 'bad'>): BearerVerifier & { calls: number } {
+  const v = {
+    calls: 0,
+    async verify(token: string): Promise<Caller | undefined> {
+      v.calls++;
+      const a = answers[token];
+      if (a === 'bad') throw unauthenticated('revoked token: t');
+      return a;
+    },
+  };
+  return v;
+}
+
+const alice: Caller = { kind: 'token', peer: 'first', tokenId: 't', owner: 'alice', bindings: [] };
+
+test('a valid token is verified once per cache period, and again after it; the caller carries each call\'s peer', async () => {
+  const v = countingVerifier({ good: alice });
+  const auth = authentication([v], { cacheMs: 100 });
+  const callers = await Promise.all(Array.from({ length: 50 }, (_, i) => auth.authenticate(bearer('good'), `peer-${i}`)));
+  assert.equal(v.calls, 1);
+  assert.deepEqual(callers.map((c) => c.peer).slice(0, 2), ['peer-0', 'peer-1']);
+  await new Promise((r) => setTimeout(r, 150));
+  await auth.authenticate(bearer('good'), 'p');
+  assert.equal(v.calls, 2);
+});
+
+test('failures and unknown tokens are not cached; the first verifier that knows a token wins', async () => {
+  const first = countingVerifier({ bad: 'bad' });
+  const second = countingVerifier({ other: alice });
+  const auth = authentication([first, second]);
+  for (let i = 0; i < 3; i++) {
+    await assert.rejects(auth.authenticate(bearer('bad'), 'p'), (e: unknown) => e instanceof KilnError && /revoked/.test(e.message));
+    await assert.rejects(auth.authenticate(bearer('nobody'), 'p'), (e: unknown) => e instanceof KilnError && e.code === 'UNAUTHENTICATED' && /unknown token/.test(e.message));
+  }
+  assert.equal(first.calls, 6);
+  assert.equal((await auth.authenticate(bearer('other'), 'p')).kind, 'token');
+  await assert.rejects(auth.authenticate(new grpc.Metadata(), 'p'), /missing token/);
+});
+
+test('on a services-only server, no token or an unknown one is an anonymous caller (for authorization to refuse)', async () => {
+  const auth = authentication([countingVerifier({})], { unknownIsAnonymous: true });
+  assert.equal((await auth.authenticate(new grpc.Metadata(), 'p')).kind, 'anonymous');
+  assert.equal((await auth.authenticate(bearer('x'), 'p')).kind, 'anonymous');
+});

@@ -1,0 +1,33 @@
+// Who may call what on the registry: every RPC, the role it needs and where the request's namespace is. The one
+// table the authorization interceptor (@kiln/api/interceptors/authorization) reads; no handler checks rights.
+import { EVERY_NAMESPACE, type Policy } from '@kiln/api/auth/policy';
+import { namespaceOf } from './names';
+
+const ofModel = (request: { model?: string }) => namespaceOf(request.model ?? '');
+
+/**
+ * ListModels names no model: with a namespace filter (or a name prefix inside one namespace, `fraud/`) it needs
+ * reader there; without one it lists every namespace and needs reader on `*`. (A caller reading only some namespaces
+ * lists with a filter: the list is never silently cut to what it may see.)
+ */
+function ofListing(request: { namespace?: string; namePrefix?: string }): string {
+  if (request.namespace) return request.namespace;
+  const prefix = request.namePrefix ?? '';
+  return prefix.includes('/') ? namespaceOf(prefix) : EVERY_NAMESPACE;
+}
+
+const everywhere = () => EVERY_NAMESPACE;
+
+export const REGISTRY_POLICY: Policy = {
+  'kiln.v1.Registry/GetModelVersion': { role: 'reader', namespace: ofModel },
+  'kiln.v1.Registry/ListModels': { role: 'reader', namespace: ofListing },
+  'kiln.v1.Registry/ListModelVersions': { role: 'reader', namespace: ofModel },
+  'kiln.v1.Registry/WatchModelVersion': { role: 'reader', namespace: ofModel },
+  'kiln.v1.Registry/DownloadModelVersion': { role: 'reader', namespace: ofModel },
+  // A client stream: its first message, the header, names the model.
+  'kiln.v1.Registry/UploadModel': { role: 'writer', namespace: (first: { header?: { model?: string } }) => ofModel(first.header ?? {}) },
+  'kiln.v1.Registry/DeleteModelVersion': { role: 'maintainer', namespace: ofModel },
+  'kiln.v1.Registry/CreateToken': { role: 'admin', namespace: everywhere },
+  'kiln.v1.Registry/ListTokens': { role: 'admin', namespace: everywhere },
+  'kiln.v1.Registry/RevokeToken': { role: 'admin', namespace: everywhere },
+};
