@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from kiln_sdk._gen.kiln.v1 import model_pb2 as kiln_dot_v1_dot_model__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16kiln/v1/registry.proto\x12\x07kiln.v1\x1a\x13kiln/v1/model.proto\"Y\n\x12UploadModelRequest\x12\'\n\x06header\x18\x01 \x01(\x0b\x32\x15.kiln.v1.UploadHeaderH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\t\n\x07\x63ontent\"\xcb\x02\n\x0cUploadHeader\x12\r\n\x05model\x18\x01 \x01(\t\x12\x10\n\x08manifest\x18\x02 \x01(\t\x12\x31\n\x06labels\x18\x03 \x03(\x0b\x32!.kiln.v1.UploadHeader.LabelsEntry\x12\x35\n\x08metadata\x18\x04 \x03(\x0b\x32#.kiln.v1.UploadHeader.MetadataEntry\x12&\n\x06\x66ormat\x18\x05 \x01(\x0e\x32\x16.kiln.v1.ArchiveFormat\x12\x11\n\tfile_name\x18\x06 \x01(\t\x12\x15\n\rexpected_size\x18\x07 \x01(\x03\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"8\n\x16GetModelVersionRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\"O\n\x11ListModelsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x13\n\x0bname_prefix\x18\x03 \x01(\t\"M\n\x12ListModelsResponse\x12\x1e\n\x06models\x18\x01 \x03(\x0b\x32\x0e.kiln.v1.Model\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xed\x01\n\x18ListModelVersionsRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\x12-\n\x08statuses\x18\x04 \x03(\x0e\x32\x1b.kiln.v1.ModelVersionStatus\x12=\n\x06labels\x18\x05 \x03(\x0b\x32-.kiln.v1.ListModelVersionsRequest.LabelsEntry\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"]\n\x19ListModelVersionsResponse\x12\'\n\x08versions\x18\x01 \x03(\x0b\x32\x15.kiln.v1.ModelVersion\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\";\n\x19\x44\x65leteModelVersionRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\"L\n\x1b\x44ownloadModelVersionRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\x12\r\n\x05paths\x18\x03 \x03(\t\"-\n\x1c\x44ownloadModelVersionResponse\x12\r\n\x05\x63hunk\x18\x01 \x01(\x0c\":\n\x18WatchModelVersionRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\"t\n\x19WatchModelVersionResponse\x12(\n\x07version\x18\x01 \x01(\x0b\x32\x15.kiln.v1.ModelVersionH\x00\x12$\n\x03log\x18\x02 \x01(\x0b\x32\x15.kiln.v1.BuildLogLineH\x00\x42\x07\n\x05\x65vent\",\n\x0c\x42uildLogLine\x12\x0c\n\x04line\x18\x01 \x01(\t\x12\x0e\n\x06number\x18\x02 \x01(\x03\x32\xd3\x04\n\x08Registry\x12\x43\n\x0bUploadModel\x12\x1b.kiln.v1.UploadModelRequest\x1a\x15.kiln.v1.ModelVersion(\x01\x12I\n\x0fGetModelVersion\x12\x1f.kiln.v1.GetModelVersionRequest\x1a\x15.kiln.v1.ModelVersion\x12\x45\n\nListModels\x12\x1a.kiln.v1.ListModelsRequest\x1a\x1b.kiln.v1.ListModelsResponse\x12Z\n\x11ListModelVersions\x12!.kiln.v1.ListModelVersionsRequest\x1a\".kiln.v1.ListModelVersionsResponse\x12O\n\x12\x44\x65leteModelVersion\x12\".kiln.v1.DeleteModelVersionRequest\x1a\x15.kiln.v1.ModelVersion\x12\x65\n\x14\x44ownloadModelVersion\x12$.kiln.v1.DownloadModelVersionRequest\x1a%.kiln.v1.DownloadModelVersionResponse0\x01\x12\\\n\x11WatchModelVersion\x12!.kiln.v1.WatchModelVersionRequest\x1a\".kiln.v1.WatchModelVersionResponse0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16kiln/v1/registry.proto\x12\x07kiln.v1\x1a\x13kiln/v1/model.proto\"Y\n\x12UploadModelRequest\x12\'\n\x06header\x18\x01 \x01(\x0b\x32\x15.kiln.v1.UploadHeaderH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\t\n\x07\x63ontent\"\xcb\x02\n\x0cUploadHeader\x12\r\n\x05model\x18\x01 \x01(\t\x12\x10\n\x08manifest\x18\x02 \x01(\t\x12\x31\n\x06labels\x18\x03 \x03(\x0b\x32!.kiln.v1.UploadHeader.LabelsEntry\x12\x35\n\x08metadata\x18\x04 \x03(\x0b\x32#.kiln.v1.UploadHeader.MetadataEntry\x12&\n\x06\x66ormat\x18\x05 \x01(\x0e\x32\x16.kiln.v1.ArchiveFormat\x12\x11\n\tfile_name\x18\x06 \x01(\t\x12\x15\n\rexpected_size\x18\x07 \x01(\x03\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"8\n\x16GetModelVersionRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\"b\n\x11ListModelsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x13\n\x0bname_prefix\x18\x03 \x01(\t\x12\x11\n\tnamespace\x18\x04 \x01(\t\"M\n\x12ListModelsResponse\x12\x1e\n\x06models\x18\x01 \x03(\x0b\x32\x0e.kiln.v1.Model\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xed\x01\n\x18ListModelVersionsRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\x12-\n\x08statuses\x18\x04 \x03(\x0e\x32\x1b.kiln.v1.ModelVersionStatus\x12=\n\x06labels\x18\x05 \x03(\x0b\x32-.kiln.v1.ListModelVersionsRequest.LabelsEntry\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"]\n\x19ListModelVersionsResponse\x12\'\n\x08versions\x18\x01 \x03(\x0b\x32\x15.kiln.v1.ModelVersion\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\";\n\x19\x44\x65leteModelVersionRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\"L\n\x1b\x44ownloadModelVersionRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\x12\r\n\x05paths\x18\x03 \x03(\t\"-\n\x1c\x44ownloadModelVersionResponse\x12\r\n\x05\x63hunk\x18\x01 \x01(\x0c\":\n\x18WatchModelVersionRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\"t\n\x19WatchModelVersionResponse\x12(\n\x07version\x18\x01 \x01(\x0b\x32\x15.kiln.v1.ModelVersionH\x00\x12$\n\x03log\x18\x02 \x01(\x0b\x32\x15.kiln.v1.BuildLogLineH\x00\x42\x07\n\x05\x65vent\",\n\x0c\x42uildLogLine\x12\x0c\n\x04line\x18\x01 \x01(\t\x12\x0e\n\x06number\x18\x02 \x01(\x03\x32\xd3\x04\n\x08Registry\x12\x43\n\x0bUploadModel\x12\x1b.kiln.v1.UploadModelRequest\x1a\x15.kiln.v1.ModelVersion(\x01\x12I\n\x0fGetModelVersion\x12\x1f.kiln.v1.GetModelVersionRequest\x1a\x15.kiln.v1.ModelVersion\x12\x45\n\nListModels\x12\x1a.kiln.v1.ListModelsRequest\x1a\x1b.kiln.v1.ListModelsResponse\x12Z\n\x11ListModelVersions\x12!.kiln.v1.ListModelVersionsRequest\x1a\".kiln.v1.ListModelVersionsResponse\x12O\n\x12\x44\x65leteModelVersion\x12\".kiln.v1.DeleteModelVersionRequest\x1a\x15.kiln.v1.ModelVersion\x12\x65\n\x14\x44ownloadModelVersion\x12$.kiln.v1.DownloadModelVersionRequest\x1a%.kiln.v1.DownloadModelVersionResponse0\x01\x12\\\n\x11WatchModelVersion\x12!.kiln.v1.WatchModelVersionRequest\x1a\".kiln.v1.WatchModelVersionResponse0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -49,27 +49,27 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETMODELVERSIONREQUEST']._serialized_start=481
   _globals['_GETMODELVERSIONREQUEST']._serialized_end=537
   _globals['_LISTMODELSREQUEST']._serialized_start=539
-  _globals['_LISTMODELSREQUEST']._serialized_end=618
-  _globals['_LISTMODELSRESPONSE']._serialized_start=620
-  _globals['_LISTMODELSRESPONSE']._serialized_end=697
-  _globals['_LISTMODELVERSIONSREQUEST']._serialized_start=700
-  _globals['_LISTMODELVERSIONSREQUEST']._serialized_end=937
+  _globals['_LISTMODELSREQUEST']._serialized_end=637
+  _globals['_LISTMODELSRESPONSE']._serialized_start=639
+  _globals['_LISTMODELSRESPONSE']._serialized_end=716
+  _globals['_LISTMODELVERSIONSREQUEST']._serialized_start=719
+  _globals['_LISTMODELVERSIONSREQUEST']._serialized_end=956
   _globals['_LISTMODELVERSIONSREQUEST_LABELSENTRY']._serialized_start=385
   _globals['_LISTMODELVERSIONSREQUEST_LABELSENTRY']._serialized_end=430
-  _globals['_LISTMODELVERSIONSRESPONSE']._serialized_start=939
-  _globals['_LISTMODELVERSIONSRESPONSE']._serialized_end=1032
-  _globals['_DELETEMODELVERSIONREQUEST']._serialized_start=1034
-  _globals['_DELETEMODELVERSIONREQUEST']._serialized_end=1093
-  _globals['_DOWNLOADMODELVERSIONREQUEST']._serialized_start=1095
-  _globals['_DOWNLOADMODELVERSIONREQUEST']._serialized_end=1171
-  _globals['_DOWNLOADMODELVERSIONRESPONSE']._serialized_start=1173
-  _globals['_DOWNLOADMODELVERSIONRESPONSE']._serialized_end=1218
-  _globals['_WATCHMODELVERSIONREQUEST']._serialized_start=1220
-  _globals['_WATCHMODELVERSIONREQUEST']._serialized_end=1278
-  _globals['_WATCHMODELVERSIONRESPONSE']._serialized_start=1280
-  _globals['_WATCHMODELVERSIONRESPONSE']._serialized_end=1396
-  _globals['_BUILDLOGLINE']._serialized_start=1398
-  _globals['_BUILDLOGLINE']._serialized_end=1442
-  _globals['_REGISTRY']._serialized_start=1445
-  _globals['_REGISTRY']._serialized_end=2040
+  _globals['_LISTMODELVERSIONSRESPONSE']._serialized_start=958
+  _globals['_LISTMODELVERSIONSRESPONSE']._serialized_end=1051
+  _globals['_DELETEMODELVERSIONREQUEST']._serialized_start=1053
+  _globals['_DELETEMODELVERSIONREQUEST']._serialized_end=1112
+  _globals['_DOWNLOADMODELVERSIONREQUEST']._serialized_start=1114
+  _globals['_DOWNLOADMODELVERSIONREQUEST']._serialized_end=1190
+  _globals['_DOWNLOADMODELVERSIONRESPONSE']._serialized_start=1192
+  _globals['_DOWNLOADMODELVERSIONRESPONSE']._serialized_end=1237
+  _globals['_WATCHMODELVERSIONREQUEST']._serialized_start=1239
+  _globals['_WATCHMODELVERSIONREQUEST']._serialized_end=1297
+  _globals['_WATCHMODELVERSIONRESPONSE']._serialized_start=1299
+  _globals['_WATCHMODELVERSIONRESPONSE']._serialized_end=1415
+  _globals['_BUILDLOGLINE']._serialized_start=1417
+  _globals['_BUILDLOGLINE']._serialized_end=1461
+  _globals['_REGISTRY']._serialized_start=1464
+  _globals['_REGISTRY']._serialized_end=2059
 # @@protoc_insertion_point(module_scope)
