@@ -92,7 +92,7 @@ describe('kiln CLI against npm start on embedded defaults', () => {
     assert.equal(v.model, 'iris');
     assert.equal(v.version, '1', 'int64 is a string in proto3 JSON');
     assert.equal(v.status, 'MODEL_VERSION_STATUS_RELEASED');
-    assert.match(v.imageReference, /^oci:.*kiln\/iris:1$/);
+    assert.match(v.imageReference, /^oci:.*kiln\/default\/iris:1$/);
     assert.match(v.imageDigest, /^sha256:[0-9a-f]{64}$/);
     assert.equal(v.labels.team, 'cli');
     assert.deepEqual(v.contract.signatures[0].inputs[0].tensor.shape.dims, [{ size: '-1', name: 'batch' }, { size: '4' }]);
