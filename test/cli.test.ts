@@ -123,6 +123,22 @@ describe('kiln CLI against npm start on embedded defaults', () => {
     assert.match(plain.stdout, /^iris:1 {2}RELEASED\n/);
   });
 
+  it('list --namespace shows one namespace\'s models: team/iris in team, iris in default', async () => {
+    const run = await kiln('upload', 'examples/iris-onnx', '--name', 'team/iris', '--json');
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(JSON.parse(run.stdout).model, 'team/iris');
+    const names = async (...args: string[]) =>
+      (JSON.parse((await kiln('list', ...args, '--json')).stdout).models ?? []).map((m: { name: string }) => m.name);
+    assert.deepEqual(await names('--namespace', 'team'), ['team/iris']);
+    assert.deepEqual(await names('--namespace', 'default'), ['iris']);
+    assert.deepEqual(await names('--namespace', 'nobody'), []);
+    assert.deepEqual(await names(), ['iris', 'team/iris']);
+    assert.match((await kiln('list', '--namespace', 'team')).stdout, /^MODEL.*\nteam\/iris\s+1\s+1\s/);
+    const bad = await kiln('list', '--namespace', 'Team');
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /namespace/);
+  });
+
   it('download writes the files byte-identical; with --json it prints what it wrote', async () => {
     const out = await mkdtemp(path.join(os.tmpdir(), 'kiln-cli-dl-'));
     const run = await kiln('download', 'iris:1', '-o', out);
