@@ -274,8 +274,8 @@ type ListModelsRequest struct {
 	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// The next_page_token of the previous page, or empty for the first.
 	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
-	// Only models whose name starts with this (the canonical name: `team/fr` for team's, `fr` or `default/fr` for
-	// the default namespace's).
+	// Only models whose canonical name (see Model.name) starts with this: `team/fr` matches team's `fr...`;
+	// `default/fr` matches the default namespace's `fr...`, as `fr` does (and namespaces starting with `fr`).
 	NamePrefix string `protobuf:"bytes,3,opt,name=name_prefix,json=namePrefix,proto3" json:"name_prefix,omitempty"`
 	// Only the models of this namespace (`team` for `team/...`, `default` for names without a slash); empty for all.
 	Namespace     string `protobuf:"bytes,4,opt,name=namespace,proto3" json:"namespace,omitempty"`
