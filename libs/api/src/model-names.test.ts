@@ -38,9 +38,9 @@ describe('model names', () => {
     for (const bad of ['Team/x', 'team/X', '-team/x', 'team/x-', 'team_/x', '/x', 'team/', '/', 'team x/y']) {
       assert.match(refusal(() => canonicalModelName(bad, 'h.model')), /is not valid: use namespace\/name/, bad);
     }
-    assert.match(refusal(() => canonicalModelName(`${'a'.repeat(129)}/x`, 'm')), /namespace is 129 characters long: at most 128/);
-    assert.match(refusal(() => canonicalModelName(`team/${'a'.repeat(129)}`, 'm')), /name is 129 characters long: at most 128/);
-    assert.match(refusal(() => canonicalModelName('a'.repeat(129), 'm')), /name is 129 characters long/);
+    assert.match(refusal(() => canonicalModelName(`${'a'.repeat(129)}/x`, 'm')), /^m: the model name's namespace is 129 characters long: at most 128$/);
+    assert.match(refusal(() => canonicalModelName(`team/${'a'.repeat(129)}`, 'm')), /^m: the model name after its namespace is 129 characters long: at most 128$/);
+    assert.match(refusal(() => canonicalModelName('a'.repeat(129), 'm')), /^m: the model name is 129 characters long: at most 128$/, 'not repeated');
     assert.match(refusal(() => canonicalModelName('', 'm')), /empty/);
     assert.match(refusal(() => canonicalModelName('Fraud', 'm')), /is not valid/);
   });

@@ -33,8 +33,8 @@ export function canonicalModelName(model: string, where: string): string {
   const { namespace, name } = splitModelName(model);
   if (model.includes('/')) {
     // The length first: a side too long to be valid is not repeated in the message.
-    checkLength(namespace, 'namespace', where);
-    checkLength(name, 'name', where);
+    checkLength(namespace, "the model name's namespace", where);
+    checkLength(name, 'the model name after its namespace', where);
     if (!NAME_PART.test(namespace) || !NAME_PART.test(name)) {
       throw invalidArgument(
         `model name ${JSON.stringify(model)} is not valid: use namespace/name with one slash, each side 1-128 lowercase letters, digits, '.', '_' or '-', starting and ending with a letter or digit`,
@@ -44,7 +44,7 @@ export function canonicalModelName(model: string, where: string): string {
     if (namespace === RESERVED_NAMESPACE) throw invalidArgument(`the namespace ${RESERVED_NAMESPACE} is kept for Kiln's own images`, where);
     return namespace === DEFAULT_NAMESPACE ? name : model;
   }
-  checkLength(name, 'name', where);
+  checkLength(name, 'the model name', where);
   if (!NAME_PART.test(name)) {
     throw invalidArgument(
       `model name ${JSON.stringify(model)} is not valid: use 1-128 lowercase letters, digits, '.', '_' or '-', starting and ending with a letter or digit (or namespace/name)`,
@@ -56,7 +56,7 @@ export function canonicalModelName(model: string, where: string): string {
 
 /** Checks a namespace on its own (a ListModels filter): the rules of a name's either side. */
 export function validateNamespace(namespace: string, where: string): void {
-  checkLength(namespace, 'namespace', where);
+  checkLength(namespace, 'the namespace', where);
   if (!NAME_PART.test(namespace)) {
     throw invalidArgument(
       `namespace ${JSON.stringify(namespace)} is not valid: use 1-128 lowercase letters, digits, '.', '_' or '-', starting and ending with a letter or digit`,
@@ -65,6 +65,6 @@ export function validateNamespace(namespace: string, where: string): void {
   }
 }
 
-function checkLength(part: string, what: 'name' | 'namespace', where: string): void {
-  if (part.length > MAX_PART_LENGTH) throw invalidArgument(`the model's ${what} is ${part.length} characters long: at most ${MAX_PART_LENGTH}`, where);
+function checkLength(part: string, what: string, where: string): void {
+  if (part.length > MAX_PART_LENGTH) throw invalidArgument(`${what} is ${part.length} characters long: at most ${MAX_PART_LENGTH}`, where);
 }
