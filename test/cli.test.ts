@@ -135,8 +135,10 @@ describe('kiln CLI against npm start on embedded defaults', () => {
     assert.deepEqual(await names(), ['iris', 'team/iris']);
     assert.match((await kiln('list', '--namespace', 'team')).stdout, /^MODEL.*\nteam\/iris\s+1\s+1\s/);
     const bad = await kiln('list', '--namespace', 'Team');
-    assert.notEqual(bad.code, 0);
+    assert.equal(bad.code, 4, 'invalid argument');
     assert.match(bad.stderr, /namespace/);
+    assert.equal((await kiln('list', 'team/iris', '--namespace', 'team')).code, 2, 'a usage error');
+    assert.equal(JSON.parse((await kiln('list', 'team/iris', '--json')).stdout).versions[0].model, 'team/iris');
   });
 
   it('download writes the files byte-identical; with --json it prints what it wrote', async () => {

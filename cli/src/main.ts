@@ -120,6 +120,7 @@ program
   .option('--namespace <namespace>', 'only the models of this namespace ("default" holds the names without a slash)')
   .action(async (name: string | undefined, opts: { status?: string[]; label?: Record<string, string>; limit?: number; namespace?: string }) => {
     const limit = opts.limit ?? Infinity;
+    if (name && opts.namespace) program.error('--namespace lists models: a model\'s versions are listed by its name (team/name)');
     if (!name) {
       const models = [];
       let pageToken = '';
