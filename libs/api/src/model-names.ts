@@ -24,45 +24,34 @@ export function splitModelName(model: string): { namespace: string; name: string
   return slash < 0 ? { namespace: DEFAULT_NAMESPACE, name: model } : { namespace: model.slice(0, slash), name: model.slice(slash + 1) };
 }
 
+const PART_RULES = "1-128 lowercase letters, digits, '.', '_' or '-', starting and ending with a letter or digit";
+
 /**
  * Checks a model name and returns its canonical form: the default namespace's models without `default/` (so
  * `default/fraud` is `fraud`, the name every model had before namespaces), every other one as `namespace/name`.
+ * Lengths are checked first: a side too long to be valid is not repeated in the message.
  */
 export function canonicalModelName(model: string, where: string): string {
   if (!model) throw invalidArgument('the model name is empty', where);
+  if (!model.includes('/')) {
+    checkLength(model, 'the model name', where);
+    if (!NAME_PART.test(model)) throw invalidArgument(`model name ${JSON.stringify(model)} is not valid: use ${PART_RULES} (or namespace/name)`, where);
+    return model;
+  }
   const { namespace, name } = splitModelName(model);
-  if (model.includes('/')) {
-    // The length first: a side too long to be valid is not repeated in the message.
-    checkLength(namespace, "the model name's namespace", where);
-    checkLength(name, 'the model name after its namespace', where);
-    if (!NAME_PART.test(namespace) || !NAME_PART.test(name)) {
-      throw invalidArgument(
-        `model name ${JSON.stringify(model)} is not valid: use namespace/name with one slash, each side 1-128 lowercase letters, digits, '.', '_' or '-', starting and ending with a letter or digit`,
-        where,
-      );
-    }
-    if (namespace === RESERVED_NAMESPACE) throw invalidArgument(`the namespace ${RESERVED_NAMESPACE} is kept for Kiln's own images`, where);
-    return namespace === DEFAULT_NAMESPACE ? name : model;
+  checkLength(namespace, "the model name's namespace", where);
+  checkLength(name, 'the model name after its namespace', where);
+  if (!NAME_PART.test(namespace) || !NAME_PART.test(name)) {
+    throw invalidArgument(`model name ${JSON.stringify(model)} is not valid: use namespace/name with one slash, each side ${PART_RULES}`, where);
   }
-  checkLength(name, 'the model name', where);
-  if (!NAME_PART.test(name)) {
-    throw invalidArgument(
-      `model name ${JSON.stringify(model)} is not valid: use 1-128 lowercase letters, digits, '.', '_' or '-', starting and ending with a letter or digit (or namespace/name)`,
-      where,
-    );
-  }
-  return model;
+  if (namespace === RESERVED_NAMESPACE) throw invalidArgument(`the namespace ${RESERVED_NAMESPACE} is kept for Kiln's own images`, where);
+  return namespace === DEFAULT_NAMESPACE ? name : model;
 }
 
 /** Checks a namespace on its own (a ListModels filter): the rules of a name's either side. */
 export function validateNamespace(namespace: string, where: string): void {
   checkLength(namespace, 'the namespace', where);
-  if (!NAME_PART.test(namespace)) {
-    throw invalidArgument(
-      `namespace ${JSON.stringify(namespace)} is not valid: use 1-128 lowercase letters, digits, '.', '_' or '-', starting and ending with a letter or digit`,
-      where,
-    );
-  }
+  if (!NAME_PART.test(namespace)) throw invalidArgument(`namespace ${JSON.stringify(namespace)} is not valid: use ${PART_RULES}`, where);
 }
 
 function checkLength(part: string, what: string, where: string): void {
