@@ -69,7 +69,7 @@ if (missing.length) {
       for (let i = 0; i < Math.min(2, os.availableParallelism()); i++) {
         busy.push(spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
       }
-      const repository = (model: string) => `${kiln.config.images.prefix}/${model}`;
+      const repository = (model: string) => `${kiln.config.images.prefix}/default/${model}`;
       for (let round = 1; round <= ROUNDS; round++) {
         const weight = seededBytes(1000 + round, WEIGHT_BYTES);
         const name = (m: string) => `stress-${round}-${m}`;

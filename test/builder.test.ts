@@ -89,7 +89,8 @@ if (missing.length) {
     /** The registry images go to: a Distribution registry of this test's own, whose log tells what it received
      * (streamed PATCHes go over node:http, uploads and mounts over fetch: its log sees them all). */
     let registry: TestRegistry;
-    const repository = (model: string) => `${kiln.config.images.prefix}/${model}`;
+    // The repository of a default-namespace model (every model here but team/...'s).
+    const repository = (model: string) => `${kiln.config.images.prefix}/default/${model}`;
 
     before(async () => {
       registry = await startTestRegistry(await freePort());
@@ -100,6 +101,25 @@ if (missing.length) {
       await kiln?.stop();
       await registry?.stop();
     });
+    it('builds team/model into <prefix>/team/model:1, and a default-namespace model into <prefix>/default/<name>', async () => {
+      const small: UploadFile[] = [{ path: 'weights.bin', content: seededBytes(7, 64 * 1024) }, NONCE];
+      const v = await uploadModel(kiln.client, 'team/model', small);
+      assert.equal(v.model, 'team/model');
+      const { version } = await waitForBuild(kiln.client, 'team/model', v.version);
+      assert.equal(version.status, 'MODEL_VERSION_STATUS_RELEASED', version.failureReason);
+      assert.equal(version.imageReference, `${registry.address}/${kiln.config.images.prefix}/team/model:1`);
+      assert.equal((await registryManifest(version.imageReference)).digest, version.imageDigest, 'the registry serves it there');
+      const pulled = await pullImage(version.imageReference, { insecure: true });
+      assert.equal(pulled.digest, version.imageDigest);
+
+      // Given in its long form, a default-namespace model is stored, answered and pushed under its short name.
+      const d = await uploadModel(kiln.client, 'default/ns-short', small);
+      assert.equal(d.model, 'ns-short');
+      const built = (await waitForBuild(kiln.client, 'ns-short', d.version)).version;
+      assert.equal(built.imageReference, `${registry.address}/${repository('ns-short')}:1`);
+      assert.equal((await registryManifest(built.imageReference)).digest, built.imageDigest);
+    });
+
     /** A builder with an empty local layer cache, as another replica or a container restarted without its volume. */
     async function builderWithEmptyCache(): Promise<void> {
       await kiln.stopBuilder();
@@ -114,7 +134,7 @@ if (missing.length) {
       const v = await uploadModel(kiln.client, 'iris', files, { manifest: CONTRACT_MANIFEST(env.KILN_TEST_BASE_IMAGE) });
       const { version, log } = await waitForBuild(kiln.client, 'iris', v.version);
       assert.equal(version.status, 'MODEL_VERSION_STATUS_RELEASED', version.failureReason);
-      assert.equal(version.imageReference, `${registry.address}/${kiln.config.images.prefix}/iris:1`);
+      assert.equal(version.imageReference, `${registry.address}/${kiln.config.images.prefix}/default/iris:1`);
       assert.match(version.imageDigest, /^sha256:[a-f0-9]{64}$/);
       // The weight file's layer was read once: pushed while hashed, then found in the cache when the image was made.
       const pushed = log.find((l) => l.startsWith('layer ') && l.includes('/model/weights.bin: pushed while hashing'));
@@ -235,7 +255,7 @@ if (missing.length) {
         const v = await uploadModel(other.client, 'iris', files, { manifest: CONTRACT_MANIFEST(env.KILN_TEST_BASE_IMAGE) });
         const { version } = await waitForBuild(other.client, 'iris', v.version);
         assert.equal(version.status, 'MODEL_VERSION_STATUS_RELEASED', version.failureReason);
-        const ref = `${other.config.images.prefix}/iris:1`;
+        const ref = `${other.config.images.prefix}/default/iris:1`;
         assert.equal(version.imageReference, `oci:${other.config.images.layoutDir}:${ref}`);
         assert.equal(version.imageDigest, first.digest);
         const { stdout } = await run(env.KILN_TEST_SKOPEO, ['inspect', '--raw', version.imageReference]);
@@ -270,7 +290,7 @@ if (missing.length) {
       const { version, log } = await waitForBuild(kiln.client, 'with-install', v.version);
       assert.equal(version.status, 'MODEL_VERSION_STATUS_RELEASED', version.failureReason);
       assert.ok(log.includes('kiln-install-ran'), log.join('\n'));
-      assert.equal(version.imageReference, `${registry.address}/${kiln.config.images.prefix}/with-install:1`);
+      assert.equal(version.imageReference, `${registry.address}/${kiln.config.images.prefix}/default/with-install:1`);
       assert.equal((await registryManifest(version.imageReference)).digest, version.imageDigest);
       // Pushed, so no longer kept by the engine (docker run below pulls it back from the registry).
       assert.ok(log.includes(`removed ${version.imageReference} from the engine (its build cache kept)`), log.join('\n'));
@@ -444,7 +464,7 @@ if (missing.length) {
       for (const [model, version] of await releaseDaemonlessAndEngine(kiln, tokenEnv.KILN_TEST_REGISTRY_TOKEN, 'tokened', 3)) {
         const pulled = await pullImage(version.imageReference, { insecure: true, credentials });
         assert.equal(pulled.digest, version.imageDigest, `${model}: the registry serves the recorded image`);
-        const repository = `${kiln.config.images.prefix}/${model}`;
+        const repository = `${kiln.config.images.prefix}/default/${model}`;
         assert.ok(
           tokens.requests.some((r) => r.status === 200 && r.user === credentials.username && r.scopes.some((scope) => scope.startsWith(`repository:${repository}:`) && scope.includes('push'))),
           `${model}: a push token for ${repository} was granted to the configured user`,

@@ -92,7 +92,7 @@ describe('kiln CLI against npm start on embedded defaults', () => {
     assert.equal(v.model, 'iris');
     assert.equal(v.version, '1', 'int64 is a string in proto3 JSON');
     assert.equal(v.status, 'MODEL_VERSION_STATUS_RELEASED');
-    assert.match(v.imageReference, /^oci:.*kiln\/iris:1$/);
+    assert.match(v.imageReference, /^oci:.*kiln\/default\/iris:1$/);
     assert.match(v.imageDigest, /^sha256:[0-9a-f]{64}$/);
     assert.equal(v.labels.team, 'cli');
     assert.deepEqual(v.contract.signatures[0].inputs[0].tensor.shape.dims, [{ size: '-1', name: 'batch' }, { size: '4' }]);
@@ -121,6 +121,24 @@ describe('kiln CLI against npm start on embedded defaults', () => {
     assert.match(plain.stderr, /^iris:1 RELEASED\n {2}\| building iris version 1/);
     assert.doesNotMatch(plain.stderr, /[\r\x1b]/, 'no spinner when stderr is not a terminal');
     assert.match(plain.stdout, /^iris:1 {2}RELEASED\n/);
+  });
+
+  it('list --namespace shows one namespace\'s models: team/iris in team, iris in default', async () => {
+    const run = await kiln('upload', 'examples/iris-onnx', '--name', 'team/iris', '--json');
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(JSON.parse(run.stdout).model, 'team/iris');
+    const names = async (...args: string[]) =>
+      (JSON.parse((await kiln('list', ...args, '--json')).stdout).models ?? []).map((m: { name: string }) => m.name);
+    assert.deepEqual(await names('--namespace', 'team'), ['team/iris']);
+    assert.deepEqual(await names('--namespace', 'default'), ['iris']);
+    assert.deepEqual(await names('--namespace', 'nobody'), []);
+    assert.deepEqual(await names(), ['iris', 'team/iris']);
+    assert.match((await kiln('list', '--namespace', 'team')).stdout, /^MODEL.*\nteam\/iris\s+1\s+1\s/);
+    const bad = await kiln('list', '--namespace', 'Team');
+    assert.equal(bad.code, 4, 'invalid argument');
+    assert.match(bad.stderr, /namespace/);
+    assert.equal((await kiln('list', 'team/iris', '--namespace', 'team')).code, 2, 'a usage error');
+    assert.equal(JSON.parse((await kiln('list', 'team/iris', '--json')).stdout).versions[0].model, 'team/iris');
   });
 
   it('download writes the files byte-identical; with --json it prints what it wrote', async () => {

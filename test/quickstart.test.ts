@@ -21,7 +21,7 @@ describe('npm run quickstart', () => {
     assert.equal(code, 0, stderr);
     assert.match(stdout, /^iris:1\s+RELEASED/m);
     assert.match(stdout, /measurements: float\[batch, 4\]/);
-    assert.match(stdout, /image:\s+oci:.*kiln\/iris:1@sha256:[0-9a-f]{64}/);
+    assert.match(stdout, /image:\s+oci:.*kiln\/default\/iris:1@sha256:[0-9a-f]{64}/);
     // The image really is in the OCI layout the output names.
     const index = JSON.parse(await readFile(path.join(dataDir, 'images/index.json'), 'utf8'));
     assert.ok(index.manifests.some((m: { annotations?: Record<string, string> }) => m.annotations?.['org.opencontainers.image.ref.name']?.endsWith('iris:1')));

@@ -280,6 +280,40 @@ describe('registry end to end on real Postgres and MinIO', () => {
     await assertNothingLeft('mnist-bad', before);
   });
 
+  it('keeps team/name models apart, lists one namespace in pages, and answers default/name as name', async () => {
+    const team = `team-${randomBytes(4).toString('hex')}`;
+    for (const m of [`${team}/fraud`, `${team}/churn`, `${team}/fraud`]) await uploadStream(client, { model: m, fileName: 'm.bin' }, Buffer.from(m));
+    const short = await uploadStream(client, { model: `default/${team}-fraud`, fileName: 'm.bin' }, Buffer.from('default'));
+    assert.equal(short.model, `${team}-fraud`, 'the canonical name of a default-namespace model has no default/');
+    const list = (q: Record<string, unknown>) =>
+      unary<unknown, ListModelsResponse__Output>(client, 'ListModels', q).then((r) => r.models.map((m) => [m.name, Number(m.latestVersion)]));
+
+    assert.deepEqual(await list({ namespace: team }), [[`${team}/churn`, 1], [`${team}/fraud`, 2]]);
+    const first = await unary<unknown, ListModelsResponse__Output>(client, 'ListModels', { namespace: team, pageSize: 1 });
+    assert.deepEqual(first.models.map((m) => m.name), [`${team}/churn`]);
+    assert.deepEqual(await list({ namespace: team, pageToken: first.nextPageToken }), [[`${team}/fraud`, 2]]);
+    const defaults = (await list({ namespace: 'default', pageSize: 1000 })).map(([n]) => n);
+    assert.ok(defaults.includes(`${team}-fraud`) && defaults.every((n) => !String(n).includes('/')), defaults.join(' '));
+    assert.deepEqual(await list({ namePrefix: `default/${team}-` }), [[`${team}-fraud`, 1]], 'a prefix in the long form');
+    assert.deepEqual(await list({ namePrefix: `${team}/f` }), [[`${team}/fraud`, 2]]);
+    assert.deepEqual(await list({ namespace: team, namePrefix: `default/${team}-` }), [], 'two namespaces: nothing');
+
+    // One model, whichever form a call names it by.
+    const got = (model: string) => unary<unknown, ModelVersion__Output>(client, 'GetModelVersion', { model, version: 1 });
+    assert.deepEqual(await got(`default/${team}-fraud`), await got(`${team}-fraud`));
+    const versions = await unary<unknown, ListModelVersionsResponse__Output>(client, 'ListModelVersions', { model: `default/${team}-fraud` });
+    assert.deepEqual(versions.versions.map((v) => [v.model, v.version]), [[`${team}-fraud`, 1]]);
+    assert.equal((await got(`${team}/fraud`)).files[0].sha256, sha256(Buffer.from(`${team}/fraud`)));
+    await assertGrpcError(got(`${team}/${team}-fraud`), 'NOT_FOUND', /does not exist/);
+    const deleted = await unary<unknown, ModelVersion__Output>(client, 'DeleteModelVersion', { model: `default/${team}-fraud`, version: 1 });
+    assert.deepEqual([deleted.model, deleted.status], [`${team}-fraud`, 'MODEL_VERSION_STATUS_DELETED']);
+
+    await assertGrpcError(unary(client, 'ListModels', { namespace: 'Team' }), 'INVALID_ARGUMENT', /ListModelsRequest\.namespace/);
+    await assertGrpcError(uploadStream(client, { model: `${team}/a/b`, fileName: 'm.bin' }, Buffer.from('x')), 'INVALID_ARGUMENT', /one slash/);
+    await assertGrpcError(uploadStream(client, { model: 'kiln/layers', fileName: 'm.bin' }, Buffer.from('x')), 'INVALID_ARGUMENT', /kept for Kiln's own images/);
+    await assertGrpcError(got('Team/fraud'), 'INVALID_ARGUMENT', /GetModelVersionRequest\.model/);
+  });
+
   it('rejects bad headers: no header first, a bad model name, a single file without a name', async () => {
     await assertGrpcError(
       new Promise((resolve, reject) => {

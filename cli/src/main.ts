@@ -138,13 +138,15 @@ program
   .option('-s, --status <status...>', 'only versions with these statuses (building, released, failed, deleted)')
   .option('-l, --label <key=value>', 'only versions with this label (repeatable)', keyValues)
   .option('--limit <n>', 'at most this many rows', (v) => Number(v))
-  .action(async (name: string | undefined, opts: { status?: string[]; label?: Record<string, string>; limit?: number }) => {
+  .option('--namespace <namespace>', 'only the models of this namespace ("default" holds the names without a slash)')
+  .action(async (name: string | undefined, opts: { status?: string[]; label?: Record<string, string>; limit?: number; namespace?: string }) => {
     const limit = opts.limit ?? Infinity;
+    if (name && opts.namespace) program.error('--namespace lists models: a model\'s versions are listed by its name (team/name)');
     if (!name) {
       const models = [];
       let pageToken = '';
       do {
-        const page = await calls().ListModels({ pageSize: Math.min(1000, limit), pageToken });
+        const page = await calls().ListModels({ pageSize: Math.min(1000, limit), pageToken, namespace: opts.namespace ?? '' });
         models.push(...page.models);
         pageToken = page.nextPageToken;
       } while (pageToken && models.length < limit);

@@ -302,13 +302,25 @@ func (c *Client) Get(ctx context.Context, name string, version int64) (*kilnv1.M
 	return v, fromRPC(err)
 }
 
+// ListModelsOption narrows a model listing.
+type ListModelsOption func(*kilnv1.ListModelsRequest)
+
+// InNamespace lists only the models of one namespace ("team" for "team/..."; "default" for names without a slash).
+func InNamespace(namespace string) ListModelsOption {
+	return func(r *kilnv1.ListModelsRequest) { r.Namespace = namespace }
+}
+
 // ListModels iterates every model whose name starts with prefix, sorted by name, fetching pages as it goes. An error
 // ends the iteration.
-func (c *Client) ListModels(ctx context.Context, prefix string) iter.Seq2[*kilnv1.Model, error] {
+func (c *Client) ListModels(ctx context.Context, prefix string, opts ...ListModelsOption) iter.Seq2[*kilnv1.Model, error] {
 	return func(yield func(*kilnv1.Model, error) bool) {
 		token := ""
 		for {
-			page, err := c.rpc.ListModels(ctx, &kilnv1.ListModelsRequest{NamePrefix: prefix, PageToken: token})
+			req := &kilnv1.ListModelsRequest{NamePrefix: prefix, PageToken: token}
+			for _, o := range opts {
+				o(req)
+			}
+			page, err := c.rpc.ListModels(ctx, req)
 			if err != nil {
 				yield(nil, fromRPC(err))
 				return

@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -267,6 +268,22 @@ func TestListModelsAndListVersionsIterateEveryPage(t *testing.T) {
 	}
 	if fmt.Sprint(names) != fmt.Sprintf("[%s-0 %s-1 %s-2]", prefix, prefix, prefix) {
 		t.Fatalf("models %v", names)
+	}
+	namespaced := prefix + "/model"
+	if _, err := c.Upload(ctx, onnx, namespaced, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []struct{ namespace, name string }{{prefix, namespaced}, {"default", prefix + "-0"}} {
+		var got []string
+		for m, err := range c.ListModels(ctx, "", kiln.InNamespace(want.namespace)) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, m.Name)
+		}
+		if !slices.Contains(got, want.name) || (want.namespace == prefix && len(got) != 1) {
+			t.Fatalf("namespace %s: models %v, want %s among them", want.namespace, got, want.name)
+		}
 	}
 	collect := func(opts *kiln.ListVersionsOptions) []int64 {
 		var out []int64

@@ -54,7 +54,7 @@ export const ENV_SCHEMA = z.object({
   KILN_IMAGE_REGISTRY_INSECURE: bool.default(false).describe('Plain HTTP to the registry (loopback test registries)'),
   KILN_IMAGE_REGISTRY_USERNAME: z.string().optional().describe('Registry user (basic auth or token realm)'),
   KILN_IMAGE_REGISTRY_PASSWORD: z.string().optional().describe('Registry password'),
-  KILN_IMAGE_PREFIX: z.string().default('kiln').describe('Repository prefix: images are <registry>/<prefix>/<model>:<version>'),
+  KILN_IMAGE_PREFIX: z.string().default('kiln').describe('Repository prefix: images are <registry>/<prefix>/<namespace>/<name>:<version>'),
   KILN_DOCKER_HOST: z.string().optional().describe('Docker engine for builds with an install-command (unix:///path or tcp://host:port)'),
   KILN_BUILD_RETRY_LIMIT: int.default(20).describe('Retries of a build that failed in a way another attempt can cure (builder, engine or registry unavailable, busy or interrupted) before the version is FAILED'),
   KILN_BUILD_RETRY_DELAY_SECONDS: z.coerce.number().int().min(1).default(2).describe('Delay before the first retry of a build; it doubles with each retry'),

@@ -198,13 +198,16 @@ class Client:
         """One version; version 0 is the newest that is not deleted."""
         return self._call(self._stub.GetModelVersion, registry_pb2.GetModelVersionRequest(model=name, version=version))
 
-    def list_models(self, name_prefix: str = "", page_size: int = 0) -> Iterator[model_pb2.Model]:
-        """Every model (whose name starts with `name_prefix`), sorted by name, fetched page by page as iterated."""
+    def list_models(self, name_prefix: str = "", page_size: int = 0, namespace: str = "") -> Iterator[model_pb2.Model]:
+        """Every model (whose name starts with `name_prefix`; of one `namespace`, "default" holding the names without
+        a slash), sorted by name, fetched page by page as iterated."""
         token = ""
         while True:
             page = self._call(
                 self._stub.ListModels,
-                registry_pb2.ListModelsRequest(page_size=page_size, page_token=token, name_prefix=name_prefix),
+                registry_pb2.ListModelsRequest(
+                    page_size=page_size, page_token=token, name_prefix=name_prefix, namespace=namespace
+                ),
             )
             yield from page.models
             token = page.next_page_token

@@ -126,6 +126,9 @@ def test_list_models_and_list_versions_iterate_every_page(client, fixtures, mode
     assert [m.name for m in listed] == sorted(names)
     first = next(m for m in listed if m.name == names[0])
     assert first.latest_version == 5 and first.version_count == 5
+    client.upload(onnx, f"{model_name}/model")
+    assert [m.name for m in client.list_models(namespace=model_name)] == [f"{model_name}/model"]
+    assert names[0] in [m.name for m in client.list_models(namespace="default")]
 
     versions = list(client.list_versions(names[0], page_size=2))
     assert [v.version for v in versions] == [5, 4, 3, 2, 1]

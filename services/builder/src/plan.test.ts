@@ -27,12 +27,12 @@ const code = (fn: () => unknown): string => {
 };
 
 describe('planBuild', () => {
-  it('builds daemonless without an install-command, files sorted by path, to <registry>/<prefix>/<model>:<version>', () => {
+  it('builds daemonless without an install-command, files sorted by path, to <registry>/<prefix>/<namespace>/<model>:<version>', () => {
     const plan = planBuild(version(), { images: images() });
     assert.equal(plan.engine, 'daemonless');
     assert.deepEqual(plan.files.map((f) => f.path), ['a.txt', 'b.bin']);
     assert.equal(plan.base, null);
-    assert.deepEqual(plan.target, { kind: 'registry', registry: 'reg.example:5000', repository: 'kiln/iris', tag: '3', reference: 'reg.example:5000/kiln/iris:3', layerIndex: 'kiln/kiln/layers' });
+    assert.deepEqual(plan.target, { kind: 'registry', registry: 'reg.example:5000', repository: 'kiln/default/iris', tag: '3', reference: 'reg.example:5000/kiln/default/iris:3', layerIndex: 'kiln/kiln/layers' });
     assert.equal(plan.labels['ai.kiln.model.name'], 'iris');
     assert.equal(plan.labels['org.opencontainers.image.version'], '3');
     assert.match(plan.labels[INPUTS_LABEL], /^sha256:[a-f0-9]{64}$/);
@@ -88,15 +88,21 @@ describe('planBuild', () => {
 });
 
 describe('imageTarget', () => {
-  it('names an OCI layout ref <prefix>/<model>:<version> and returns it in skopeo oci: syntax', () => {
+  it('names an OCI layout ref <prefix>/<namespace>/<model>:<version> and returns it in skopeo oci: syntax', () => {
     assert.deepEqual(imageTarget('iris', 2, images({ sink: 'layout' })), {
-      kind: 'layout', dir: '/data/images', refName: 'kiln/iris:2', reference: 'oci:/data/images:kiln/iris:2',
+      kind: 'layout', dir: '/data/images', refName: 'kiln/default/iris:2', reference: 'oci:/data/images:kiln/default/iris:2',
     });
+    assert.equal(imageTarget('team/iris', 2, images({ sink: 'layout' })).reference, 'oci:/data/images:kiln/team/iris:2');
+  });
+  it('puts a model into its namespace\'s repository, the default namespace\'s as default/<model>', () => {
+    assert.equal(imageTarget('team/iris', 4, images()).reference, 'reg.example:5000/kiln/team/iris:4');
+    assert.equal(imageTarget('iris', 4, images()).reference, 'reg.example:5000/kiln/default/iris:4');
+    assert.equal(imageTarget('default/iris', 4, images()).reference, 'reg.example:5000/kiln/default/iris:4', 'the long form is the same model');
   });
   it('drops an empty prefix, and refuses a registry sink with no registry', () => {
-    assert.equal(imageTarget('iris', 1, images({ prefix: '' })).reference, 'reg.example:5000/iris:1');
-    assert.deepEqual(imageTarget('iris', 1, images({ prefix: '' })), {
-      kind: 'registry', registry: 'reg.example:5000', repository: 'iris', tag: '1', reference: 'reg.example:5000/iris:1', layerIndex: 'kiln/layers',
+    assert.equal(imageTarget('iris', 1, images({ prefix: '' })).reference, 'reg.example:5000/default/iris:1');
+    assert.deepEqual(imageTarget('team/iris', 1, images({ prefix: '' })), {
+      kind: 'registry', registry: 'reg.example:5000', repository: 'team/iris', tag: '1', reference: 'reg.example:5000/team/iris:1', layerIndex: 'kiln/layers',
     });
     assert.equal(code(() => imageTarget('iris', 1, images({ registry: undefined }))), 'FAILED_PRECONDITION');
   });

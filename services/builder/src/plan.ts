@@ -6,6 +6,7 @@ import { failedPrecondition, KilnError } from '@kiln/errors';
 import { canonicalJson, checkRepository, checkTag, modelLabels } from '@kiln/oci';
 import { parseManifest } from '@kiln/manifest';
 import { byPath } from '@kiln/std';
+import { splitModelName } from '@kiln/api/model-names';
 
 /** The parts of a kiln.v1.ModelVersion a build reads. */
 export interface VersionToBuild {
@@ -115,9 +116,12 @@ export function planBuild(v: VersionToBuild, config: Pick<KilnConfig, 'images' |
   };
 }
 
-/** Where the image of `model` version `version` goes, and the reference the version records. */
+/** Where the image of `model` version `version` goes, and the reference the version records: the repository is
+ * `<prefix>/<namespace>/<name>`, the default namespace's included, so no model's repository is another's prefix. */
 export function imageTarget(model: string, version: number, images: KilnConfig['images']): ImageTarget {
-  const repository = checkRepository(images.prefix ? `${images.prefix}/${model}` : model, 'image repository');
+  const { namespace, name } = splitModelName(model);
+  const path = `${namespace}/${name}`;
+  const repository = checkRepository(images.prefix ? `${images.prefix}/${path}` : path, 'image repository');
   const tag = checkTag(String(version));
   if (images.sink === 'layout') {
     const refName = `${repository}:${tag}`;
@@ -125,6 +129,7 @@ export function imageTarget(model: string, version: number, images: KilnConfig['
     return { kind: 'layout', dir: images.layoutDir, refName, reference: `oci:${images.layoutDir}:${refName}` };
   }
   if (!images.registry) throw failedPrecondition('KILN_IMAGE_SINK is registry and KILN_IMAGE_REGISTRY is not set', 'config');
+  // Never a model's: the `kiln` namespace is reserved (@kiln/api/model-names).
   const layerIndex = checkRepository(images.prefix ? `${images.prefix}/kiln/layers` : 'kiln/layers', 'layer index repository');
   return { kind: 'registry', registry: images.registry, repository, tag, reference: `${images.registry}/${repository}:${tag}`, layerIndex };
 }

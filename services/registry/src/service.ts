@@ -14,7 +14,7 @@ import { ingestUpload, type UploadDeps, type UploadHeaderInput } from './upload'
 import { collectDeletedVersion } from './gc';
 import { isFinal } from './lifecycle';
 import { decodePageToken, encodePageToken, modelToProto, pageSize, statusFromProto, versionToProto } from './convert';
-import { validateModelName } from './names';
+import { canonicalModelName, DEFAULT_NAMESPACE, validateNamespace } from './names';
 import type { VersionEvents } from './events';
 import type { VersionCache } from './version-cache';
 import type { TokenStore } from './tokens';
@@ -40,8 +40,8 @@ const serializeVersion = kilnProto().kiln.v1.Registry.service.GetModelVersion.re
 export function registryHandlers(deps: RegistryDeps): RegistryImplementation {
   const { store, log } = deps;
 
+  /** `model` in its canonical form (see canonicalModelName): the one every store key and answer uses. */
   async function requireVersion(model: string, version: number, where: string): Promise<VersionRecord> {
-    validateModelName(model, `${where}.model`);
     if (version < 0) throw invalidArgument('version must not be negative', `${where}.version`);
     const record = await store.getVersion(model, version);
     if (record) return record;
@@ -64,7 +64,8 @@ export function registryHandlers(deps: RegistryDeps): RegistryImplementation {
     },
 
     GetModelVersion(request) {
-      const { model, version } = request;
+      const { version } = request;
+      const model = canonicalModelName(request.model, 'GetModelVersionRequest.model');
       const cached = version > 0 ? deps.cache.get(model, version) : undefined;
       // Not async: a cached version is answered without a promise of its own.
       if (cached) return asMessage(cached);
@@ -81,7 +82,10 @@ export function registryHandlers(deps: RegistryDeps): RegistryImplementation {
       const where = 'ListModelsRequest';
       const size = pageSize(request.pageSize, `${where}.page_size`);
       const after = decodePageToken<string>(request.pageToken, 'string', `${where}.page_token`);
-      const models = await store.listModels({ pageSize: size + 1, afterName: after, namePrefix: request.namePrefix });
+      if (request.namespace) validateNamespace(request.namespace, `${where}.namespace`);
+      const models = await store.listModels({
+        pageSize: size + 1, afterName: after, ...modelsFilter(request.namespace, request.namePrefix),
+      });
       const page = models.slice(0, size);
       return {
         models: page.map(modelToProto),
@@ -91,12 +95,12 @@ export function registryHandlers(deps: RegistryDeps): RegistryImplementation {
 
     async ListModelVersions(r) {
       const where = 'ListModelVersionsRequest';
-      validateModelName(r.model, `${where}.model`);
+      const model = canonicalModelName(r.model, `${where}.model`);
       const size = pageSize(r.pageSize, `${where}.page_size`);
       const before = decodePageToken<number>(r.pageToken, 'number', `${where}.page_token`);
       const statuses = r.statuses.map((s, i) => statusFromProto(String(s), `${where}.statuses[${i}]`));
-      if (!(await store.modelExists(r.model))) throw notFound(`model ${r.model} does not exist`);
-      const versions = await store.listVersions({ model: r.model, pageSize: size + 1, beforeVersion: before, statuses, labels: r.labels });
+      if (!(await store.modelExists(model))) throw notFound(`model ${model} does not exist`);
+      const versions = await store.listVersions({ model, pageSize: size + 1, beforeVersion: before, statuses, labels: r.labels });
       const page = versions.slice(0, size);
       return {
         versions: page.map(versionToProto),
@@ -105,9 +109,9 @@ export function registryHandlers(deps: RegistryDeps): RegistryImplementation {
     },
 
     async DeleteModelVersion(request) {
-      const { model, version } = request;
+      const { version } = request;
       const where = 'DeleteModelVersionRequest';
-      validateModelName(model, `${where}.model`);
+      const model = canonicalModelName(request.model, `${where}.model`);
       if (version <= 0) throw invalidArgument('give the version number to delete', `${where}.version`);
       const deleted = await store.inTransaction(async (tx) => {
         const marked = await tx.markDeleted(model, version);
@@ -132,7 +136,8 @@ export function registryHandlers(deps: RegistryDeps): RegistryImplementation {
     },
 
     async *DownloadModelVersion(request, context) {
-      const { model, version, paths } = request;
+      const { version, paths } = request;
+      const model = canonicalModelName(request.model, 'DownloadModelVersionRequest.model');
       const record = await requireVersion(model, version, 'DownloadModelVersionRequest');
       let files = record.files;
       if (paths.length) {
@@ -200,7 +205,7 @@ export function registryHandlers(deps: RegistryDeps): RegistryImplementation {
     },
 
     async *WatchModelVersion(request, context) {
-      const { model } = request;
+      const model = canonicalModelName(request.model, 'WatchModelVersionRequest.model');
       let record = await requireVersion(model, request.version, 'WatchModelVersionRequest');
       const version = record.version;
       // A shutdown ends watches at once (with UNAVAILABLE, below) so that clients reconnect elsewhere.
@@ -231,6 +236,16 @@ export function registryHandlers(deps: RegistryDeps): RegistryImplementation {
       if (context.shutdown.aborted && !context.signal.aborted) throw new KilnError('UNAVAILABLE', 'the registry is shutting down; watch again');
     },
   };
+}
+
+/**
+ * ListModels' filter for the store. A name prefix is on the canonical name: `default/fr` asks for the default
+ * namespace's `fr...`, as `fr` does (with another namespace given, neither matches anything there).
+ */
+function modelsFilter(namespace: string, namePrefix: string): { namespace?: string; namePrefix: string } {
+  const inDefault = `${DEFAULT_NAMESPACE}/`;
+  if (namePrefix.startsWith(inDefault)) return { namespace: namespace || DEFAULT_NAMESPACE, namePrefix: namePrefix.slice(inDefault.length) };
+  return { namespace: namespace || undefined, namePrefix };
 }
 
 function toHeader(h: UploadHeader__Output): UploadHeaderInput {

@@ -11,7 +11,7 @@ import type { Contract } from '@kiln/contract/types';
 import { MAX_MANIFEST_BYTES, parseManifest, payloadMatcher } from '@kiln/manifest';
 import type { RegistryStore, StoredFile, StoreTransaction, VersionRecord } from './store';
 import { releaseUpload, type UploadBlobs } from './gc';
-import { validateLabels, validateModelName } from './names';
+import { canonicalModelName, validateLabels } from './names';
 
 /** What the upload path needs of the blob store: two-phase writes, so a blob is referenced before it is visible, that
  * name what they leave in the store before sending bytes (recorded under the upload's lease), and removal by name. */
@@ -54,12 +54,12 @@ export interface UploadDeps {
 const MANIFEST_NAMES = ['kiln.yaml', 'kiln.yml', 'serving.yaml', 'serving.yml'];
 
 export async function ingestUpload(
-  header: UploadHeaderInput,
+  given: UploadHeaderInput,
   body: Readable,
   deps: UploadDeps,
   signal: AbortSignal,
 ): Promise<VersionRecord> {
-  validateModelName(header.model, 'header.model');
+  const header = { ...given, model: canonicalModelName(given.model, 'header.model') };
   validateLabels(header.labels, 'header.labels');
   // INVALID_ARGUMENT like every other limit (see ArchiveLimits): this upload can never be accepted as it is.
   if (header.expectedSize > deps.limits.maxTotalBytes) {

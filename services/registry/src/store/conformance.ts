@@ -105,6 +105,27 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
       assert.deepEqual(await names({ pageSize: 2, afterName: 'page-b' }), ['page-c']);
     });
 
+    it('keeps namespaced models apart and lists one namespace, the default one being the names without a slash', async () => {
+      for (const m of ['nsa/x', 'nsa/y', 'nsb/x', 'ns-x']) await create(newVersion(m, [file('f', `ns-${m}`)]));
+      await create(newVersion('nsa/x'));
+      assert.equal((await store.getVersion('nsa/x', 0))?.version, 2);
+      assert.equal((await store.getVersion('nsb/x', 0))?.version, 1, 'nsb/x is another model than nsa/x');
+      assert.deepEqual((await store.getFiles('nsb/x', 1)).map((f) => f.sha256), ['ns-nsb/x']);
+      assert.equal(await store.modelExists('nsa/x'), true);
+      assert.equal(await store.modelExists('nsc/x'), false);
+      const names = (q: Omit<Parameters<RegistryStore['listModels']>[0], 'pageSize'>, pageSize = 10) =>
+        store.listModels({ pageSize, ...q }).then((ms) => ms.map((m) => m.name));
+      assert.deepEqual(await names({ namespace: 'nsa' }), ['nsa/x', 'nsa/y']);
+      assert.deepEqual(await names({ namespace: 'nsa' }, 1), ['nsa/x']);
+      assert.deepEqual(await names({ namespace: 'nsa', afterName: 'nsa/x' }), ['nsa/y']);
+      assert.deepEqual(await names({ namespace: 'nsb', namePrefix: 'nsa/' }), []);
+      assert.deepEqual(await names({ namePrefix: 'ns' }), ['ns-x', 'nsa/x', 'nsa/y', 'nsb/x'], 'every namespace, by name');
+      assert.deepEqual(await names({ namespace: 'default', namePrefix: 'ns' }), ['ns-x']);
+      assert.deepEqual(await names({ namespace: 'nsc' }), []);
+      const [listed] = await store.listModels({ pageSize: 1, namespace: 'nsa' });
+      assert.deepEqual([listed.latestVersion, listed.versionCount], [2, 2]);
+    });
+
     it('counts a blob referenced by a version not deleted or by an upload in progress, and by nothing else', async () => {
       await create(newVersion('refs', [file('kept', 'ref-kept'), file('gone', 'ref-deleted-only')]));
       await create(newVersion('refs-deleted', [file('gone', 'ref-deleted-only')]));

@@ -42,6 +42,13 @@ export interface ModelRecord {
   updateTime: Date;
 }
 
+export interface ModelsQuery {
+  pageSize: number;
+  afterName?: string;
+  namespace?: string;
+  namePrefix?: string;
+}
+
 export interface NewVersion {
   model: string;
   files: StoredFile[];
@@ -64,7 +71,8 @@ export interface VersionStore {
   /** One version with its files; `version` 0 is the newest visible one. Deleted versions only with includeDeleted. */
   getVersion(model: string, version: number, includeDeleted?: boolean): Promise<VersionRecord | null>;
   getFiles(model: string, version: number): Promise<StoredFile[]>;
-  listModels(q: { pageSize: number; afterName?: string; namePrefix?: string }): Promise<ModelRecord[]>;
+  /** Models by name; `namespace` keeps one namespace's (see namespaceOf), `namePrefix` applies to the whole name. */
+  listModels(q: ModelsQuery): Promise<ModelRecord[]>;
   /** Versions newest first; files included only for versions with few of them (GetModelVersion returns all). */
   listVersions(q: { model: string; pageSize: number; beforeVersion?: number; statuses: VersionStatus[]; labels: Record<string, string> }): Promise<VersionRecord[]>;
   modelExists(model: string): Promise<boolean>;

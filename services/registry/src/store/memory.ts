@@ -3,10 +3,11 @@
 // Postgres guard every status change.
 import { awaitsBuild, canTransition, INITIAL_STATUS, isVisible, VISIBLE_STATUSES, type VersionStatus } from '../lifecycle';
 import type {
-  BuildResult, LogLine, ModelRecord, NewVersion, RegistryStore, StagedObjectRecord, StoredFile, StoreOperations, StoreTransaction,
+  BuildResult, LogLine, ModelRecord, ModelsQuery, NewVersion, RegistryStore, StagedObjectRecord, StoredFile, StoreOperations, StoreTransaction,
   VersionRecord,
 } from './index';
 import { byPath, compareCodeUnits } from '@kiln/std';
+import { namespaceOf } from '../names';
 
 interface StoredVersion extends VersionRecord {
   blobsCollected: boolean;
@@ -64,9 +65,10 @@ class MemoryOperations implements StoreOperations {
     return structuredClone(this.state.versions.get(key(model, version))?.files ?? []);
   }
 
-  async listModels(q: { pageSize: number; afterName?: string; namePrefix?: string }): Promise<ModelRecord[]> {
+  async listModels(q: ModelsQuery): Promise<ModelRecord[]> {
     return [...this.state.models.entries()]
       .filter(([name]) => (q.afterName === undefined || name > q.afterName) && name.startsWith(q.namePrefix ?? ''))
+      .filter(([name]) => q.namespace === undefined || namespaceOf(name) === q.namespace)
       .sort(([a], [b]) => compareCodeUnits(a, b))
       .slice(0, q.pageSize)
       .map(([name, m]) => ({

@@ -5,10 +5,12 @@ export interface ListModelsRequest {
   'pageSize'?: (number);
   'pageToken'?: (string);
   'namePrefix'?: (string);
+  'namespace'?: (string);
 }
 
 export interface ListModelsRequest__Output {
   'pageSize': (number);
   'pageToken': (string);
   'namePrefix': (string);
+  'namespace': (string);
 }

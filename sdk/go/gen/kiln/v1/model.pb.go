@@ -145,8 +145,10 @@ func (ArchiveFormat) EnumDescriptor() ([]byte, []int) {
 // A named model: a collection of versions numbered 1, 2, 3, ...
 type Model struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The model's name: lowercase letters, digits, '-', '_' and '.', starting with a letter or digit, at most 128
-	// characters (it becomes part of an image reference).
+	// The model's name: `name` or `namespace/name` (one slash), each side lowercase letters, digits, '-', '_' and
+	// '.', starting and ending with a letter or digit, at most 128 characters (they become part of an image
+	// reference). A name without a slash is in the `default` namespace; `default/name` is accepted for it, and
+	// answers always give the canonical form, `name`. The namespace `kiln` is reserved.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// The highest version number ever created, deleted versions included.
 	LatestVersion int64 `protobuf:"varint,2,opt,name=latest_version,json=latestVersion,proto3" json:"latest_version,omitempty"`

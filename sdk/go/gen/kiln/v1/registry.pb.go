@@ -274,8 +274,11 @@ type ListModelsRequest struct {
 	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// The next_page_token of the previous page, or empty for the first.
 	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
-	// Only models whose name starts with this.
-	NamePrefix    string `protobuf:"bytes,3,opt,name=name_prefix,json=namePrefix,proto3" json:"name_prefix,omitempty"`
+	// Only models whose canonical name (see Model.name) starts with this: `team/fr` matches team's `fr...`;
+	// `default/fr` matches the default namespace's `fr...`, as `fr` does (and namespaces starting with `fr`).
+	NamePrefix string `protobuf:"bytes,3,opt,name=name_prefix,json=namePrefix,proto3" json:"name_prefix,omitempty"`
+	// Only the models of this namespace (`team` for `team/...`, `default` for names without a slash); empty for all.
+	Namespace     string `protobuf:"bytes,4,opt,name=namespace,proto3" json:"namespace,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -327,6 +330,13 @@ func (x *ListModelsRequest) GetPageToken() string {
 func (x *ListModelsRequest) GetNamePrefix() string {
 	if x != nil {
 		return x.NamePrefix
+	}
+	return ""
+}
+
+func (x *ListModelsRequest) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
 	}
 	return ""
 }
@@ -911,13 +921,14 @@ const file_kiln_v1_registry_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"H\n" +
 	"\x16GetModelVersionRequest\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12\x18\n" +
-	"\aversion\x18\x02 \x01(\x03R\aversion\"p\n" +
+	"\aversion\x18\x02 \x01(\x03R\aversion\"\x8e\x01\n" +
 	"\x11ListModelsRequest\x12\x1b\n" +
 	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\x02 \x01(\tR\tpageToken\x12\x1f\n" +
 	"\vname_prefix\x18\x03 \x01(\tR\n" +
-	"namePrefix\"d\n" +
+	"namePrefix\x12\x1c\n" +
+	"\tnamespace\x18\x04 \x01(\tR\tnamespace\"d\n" +
 	"\x12ListModelsResponse\x12&\n" +
 	"\x06models\x18\x01 \x03(\v2\x0e.kiln.v1.ModelR\x06models\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xa7\x02\n" +

@@ -5,7 +5,7 @@ import { asUnavailable } from '@kiln/errors';
 import { withTransaction } from '@kiln/metadata';
 import type { VersionStatus } from '../../lifecycle';
 import { notifyVersionChanged } from '../../version-cache';
-import type { BuildResult, LogLine, NewVersion, RegistryStore, StagedObjectRecord, StoreOperations, StoreTransaction } from '../index';
+import type { BuildResult, LogLine, ModelsQuery, NewVersion, RegistryStore, StagedObjectRecord, StoreOperations, StoreTransaction } from '../index';
 import * as blobReferences from './blob-references';
 import * as buildLogs from './build-logs';
 import * as uploadLeases from './upload-leases';
@@ -21,7 +21,7 @@ class PostgresOperations implements StoreOperations {
   getFiles(model: string, version: number) {
     return versions.getFiles(this.db, model, version);
   }
-  listModels(q: { pageSize: number; afterName?: string; namePrefix?: string }) {
+  listModels(q: ModelsQuery) {
     return versions.listModels(this.db, q);
   }
   listVersions(q: { model: string; pageSize: number; beforeVersion?: number; statuses: VersionStatus[]; labels: Record<string, string> }) {

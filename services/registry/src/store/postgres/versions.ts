@@ -2,7 +2,8 @@
 // table: an update moves only a version in a status the change is allowed from.
 import type pg from 'pg';
 import { awaitsBuild, INITIAL_STATUS, isVisible, STATUSES, statusesBefore, VISIBLE_STATUSES, type VersionStatus } from '../../lifecycle';
-import type { BuildResult, ModelRecord, NewVersion, StoredFile, VersionRecord } from '../index';
+import type { BuildResult, ModelRecord, ModelsQuery, NewVersion, StoredFile, VersionRecord } from '../index';
+import { namespaceOf } from '../../names';
 import { statusIn, type Queryable } from './sql';
 import { byPath } from '@kiln/std';
 
@@ -36,7 +37,7 @@ function toVersion(row: Record<string, any>, files: StoredFile[]): VersionRecord
  * model serialises concurrent uploads of one name, and a rolled-back transaction rolls its number back too, so
  * numbers are gapless and unique. */
 export async function insertVersion(tx: pg.PoolClient, v: NewVersion): Promise<VersionRecord> {
-  await tx.query('INSERT INTO models (name) VALUES ($1) ON CONFLICT (name) DO NOTHING', [v.model]);
+  await tx.query('INSERT INTO models (name, namespace) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [v.model, namespaceOf(v.model)]);
   const { rows } = await tx.query(
     'UPDATE models SET latest_version = latest_version + 1, update_time = now() WHERE name = $1 RETURNING latest_version',
     [v.model],
@@ -97,17 +98,15 @@ export async function getFiles(db: Queryable, model: string, version: number): P
   return rows as StoredFile[];
 }
 
-export async function listModels(
-  db: Queryable,
-  q: { pageSize: number; afterName?: string; namePrefix?: string },
-): Promise<ModelRecord[]> {
+export async function listModels(db: Queryable, q: ModelsQuery): Promise<ModelRecord[]> {
   const { rows } = await db.query(
     `SELECT m.name, m.latest_version, m.create_time, m.update_time,
             (SELECT count(*) FROM model_versions v WHERE v.model = m.name AND ${statusIn(VISIBLE_STATUSES, 'v.status')})::int AS version_count
        FROM models m
       WHERE ($1::text IS NULL OR m.name COLLATE "C" > $1) AND ($2::text = '' OR starts_with(m.name, $2))
+        AND ($4::text IS NULL OR m.namespace = $4)
       ORDER BY m.name COLLATE "C" LIMIT $3`,
-    [q.afterName ?? null, q.namePrefix ?? '', q.pageSize],
+    [q.afterName ?? null, q.namePrefix ?? '', q.pageSize, q.namespace ?? null],
   );
   return rows.map((r) => ({
     name: r.name,
