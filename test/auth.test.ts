@@ -5,9 +5,12 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import http from 'node:http';
 import http2 from 'node:http2';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import pg from 'pg';
 import { builderClient, grpc, inferenceClient, kilnProto, registryClient, type RegistryClient } from '@kiln/api';
 import { promiseClient } from '@kiln/api/client';
@@ -343,5 +346,60 @@ describe('secure by default', () => {
     const open = await startInference(configFrom({ ...base, KILN_INFERENCE_LISTEN: '0.0.0.0:0', KILN_AUTH: 'none' }), log);
     await open.stop();
     await assert.rejects(startInference(configFrom({ ...base, KILN_AUTH: 'on' }), log), /KILN_SERVICE_TOKEN is not set/);
+  });
+});
+
+describe('OIDC tokens on a live registry', () => {
+  // A provider's JWKS served on loopback; its tokens' groups claim maps to roles (KILN_OIDC_ROLES).
+  let kiln: RunningKiln;
+  let jwks: http.Server;
+  let sign: (claims: Record<string, unknown>, expires?: string | number) => Promise<string>;
+  const ISSUER = 'https://idp.test.example';
+  const clients: RegistryClient[] = [];
+  const client = (token: string) => {
+    const c = clientWith(kiln.registry, token);
+    clients.push(c);
+    return c;
+  };
+
+  before(async () => {
+    const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
+    const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
+    jwks = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] })));
+    await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
+    sign = (claims, expires = '5m') => new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer(ISSUER)
+      .setAudience('kiln').setSubject('alice@example.com').setExpirationTime(expires).sign(privateKey);
+    kiln = await startKiln({
+      env: {
+        KILN_SERVICE_TOKEN: SERVICE,
+        KILN_OIDC_ISSUER: ISSUER,
+        KILN_OIDC_AUDIENCE: 'kiln',
+        KILN_OIDC_JWKS_URL: `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks`,
+        KILN_OIDC_ROLES: 'groups:team-fraud=writer@fraud',
+      },
+    });
+  });
+  after(async () => {
+    for (const c of clients) c.close();
+    await kiln?.stop();
+    await new Promise((r) => jwks?.close(r));
+  });
+
+  test('a provider\'s token acts with the roles its claims map to; a forged or expired one is UNAUTHENTICATED', async () => {
+    const writer = client(await sign({ groups: ['team-fraud'] }));
+    const files = [{ path: 'model.bin', content: 'weights' }];
+    assert.equal((await uploadModel(writer, 'fraud/scorer', files)).model, 'fraud/scorer');
+    const elsewhere = await statusOf(uploadModel(writer, 'risk/scorer', files));
+    assert.equal(elsewhere.code, 'PERMISSION_DENIED');
+    assert.match(elsewhere.details, /writer/);
+    assert.match(elsewhere.details, /risk/);
+    // A valid token whose claims map to no role is someone, with no right.
+    const nobody = await statusOf(promiseClient(client(await sign({ groups: ['other'] }))).GetModelVersion({ model: 'fraud/scorer', version: 1 }));
+    assert.equal(nobody.code, 'PERMISSION_DENIED');
+    const [header, payload] = (await sign({ groups: ['team-fraud'] })).split('.');
+    const forged = `${header}.${Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), groups: ['ml-platform'] })).toString('base64url')}.${'A'.repeat(86)}`;
+    assert.equal((await statusOf(promiseClient(client(forged)).GetModelVersion({ model: 'fraud/scorer', version: 1 }))).code, 'UNAUTHENTICATED');
+    const expired = await sign({ groups: ['team-fraud'] }, Math.floor(Date.now() / 1000) - 3600);
+    assert.equal((await statusOf(promiseClient(client(expired)).GetModelVersion({ model: 'fraud/scorer', version: 1 }))).code, 'UNAUTHENTICATED');
   });
 });

@@ -20,6 +20,7 @@ import { PostgresTokenStore } from './store/postgres/tokens';
 import { ApiTokenVerifier, bootstrapAdminToken } from './tokens';
 import { REGISTRY_POLICY } from './policy';
 import { serverAuth, serviceClientOptions } from '@kiln/api/auth/setup';
+import { oidcVerifier } from '@kiln/api/auth/oidc';
 
 export { MIGRATIONS_DIR } from './database';
 
@@ -81,13 +82,15 @@ export interface RunningService {
 export async function startRegistry(config: KilnConfig, log: Logger): Promise<RunningService & { queueDepth(): Promise<number> }> {
   // Decided first: a server that may not start (no authentication on a public address) opens nothing.
   let apiTokens: ApiTokenVerifier | undefined;
+  const oidc = oidcVerifier(config.oidc);
   const auth = serverAuth({
     settings: config.auth,
     listen: config.listen.registry,
     listenSetting: 'KILN_REGISTRY_LISTEN',
     policy: REGISTRY_POLICY,
-    // OIDC's verifier goes beside this one.
-    verifiers: [{ verify: (token, peer) => apiTokens!.verify(token, peer) }],
+    // API tokens first: theirs are told apart by their prefix at no cost; any JWT is then OIDC's to judge.
+    verifiers: [{ verify: (token, peer) => apiTokens!.verify(token, peer) }, ...(oidc ? [oidc] : [])],
+    oidc: Boolean(oidc),
   }, log);
   const db = await openRegistryDatabase(config.database, log);
   const tokens = new PostgresTokenStore(db.pool);

@@ -7,7 +7,7 @@ import { ROLES } from '@kiln/api/context';
 import { EVERY_NAMESPACE } from '@kiln/api/auth/policy';
 import { invalidArgument, unauthenticated } from '@kiln/errors';
 import type { Logger } from '@kiln/log';
-import { validateModelName } from './names';
+import { validateNamespace } from './names';
 
 /** Every API token starts with this, so a verifier (and a secret scanner) recognises one. */
 export const TOKEN_PREFIX = 'kiln_';
@@ -63,8 +63,8 @@ export function validateBindings(bindings: ReadonlyArray<{ namespace: string; ro
   const seen = new Set<string>();
   return bindings.map((b, i) => {
     const at = `${where}[${i}]`;
-    // A namespace follows a name's rules (one side of `team/name`).
-    if (b.namespace !== EVERY_NAMESPACE) validateModelName(b.namespace, `${at}.namespace`);
+    // A namespace follows the rules of one side of `team/name`.
+    if (b.namespace !== EVERY_NAMESPACE) validateNamespace(b.namespace, `${at}.namespace`);
     if (seen.has(b.namespace)) throw invalidArgument(`namespace ${b.namespace} is bound twice`, `${at}.namespace`);
     seen.add(b.namespace);
     const role = b.role.replace(/^ROLE_/, '').toLowerCase();
