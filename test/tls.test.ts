@@ -9,7 +9,9 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { grpc, registryClient, type ClientTlsSettings, type RegistryClient } from '@kiln/api';
+import { builderClient, grpc, registryClient, type ClientTlsSettings, type RegistryClient } from '@kiln/api';
+import { withBearerToken } from '@kiln/api/auth/bearer';
+import { promiseClient } from '@kiln/api/client';
 import { makeCa, makeCert, presentedCommonName, type PemPair } from '@kiln/api/tls-testing';
 import { uploadStream, watchAll } from './helpers/grpc';
 import { healthCheck, REPO_ROOT, sdkTools, startKilnProcess, type KilnProcess } from './helpers/kiln-process';
@@ -148,6 +150,46 @@ describe('Kiln serving mTLS on every service', () => {
       assert.equal(last.status, 'MODEL_VERSION_STATUS_RELEASED');
     } finally {
       fresh.close();
+    }
+  });
+});
+
+describe('Kiln services known to one another by their mTLS certificates (no service token)', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'kiln-tls-auth-'));
+  const ca = makeCa(dir, 'ca');
+  const service = makeCert(dir, ca, 'service', 'kiln-service');
+  const alice = makeCert(dir, ca, 'alice', 'alice');
+  const withCert: ClientTlsSettings = { ca: ca.cert, ...alice };
+  const ADMIN = `kiln_${'c3'.repeat(20)}`;
+  let kiln: KilnProcess;
+
+  before(async () => {
+    kiln = await startKilnProcess({
+      env: {
+        KILN_TLS_CERT: service.cert, KILN_TLS_KEY: service.key, KILN_TLS_CLIENT_CA: ca.cert,
+        KILN_AUTH: 'on', KILN_ADMIN_TOKEN: ADMIN, KILN_TLS_SERVICE_NAMES: 'kiln-service',
+      },
+      tls: withCert,
+    });
+  });
+  after(() => kiln?.stop());
+
+  it('builds an upload with every service-to-service call identified by its certificate; a user\'s certificate is no service\'s', async () => {
+    const admin = registryClient(kiln.registry, { ...withBearerToken(ADMIN), tls: withCert });
+    const anonymous = registryClient(kiln.registry, { tls: withCert });
+    const builder = builderClient(kiln.builder, { ...withBearerToken(ADMIN), tls: withCert });
+    try {
+      const model = `tls-auth-${Date.now().toString(36)}`;
+      const v = await uploadStream(admin, { model, format: 'ARCHIVE_FORMAT_FILE', fileName: 'mnist.onnx' }, await readFile(ONNX));
+      assert.equal(v.contract?.source, 'onnx', 'the registry reached inference by its certificate');
+      const last = (await watchAll(admin, model, Number(v.version))).filter((e) => e.version).at(-1)!.version!;
+      assert.equal(last.status, 'MODEL_VERSION_STATUS_RELEASED', `the build failed:\n${kiln.output().slice(-3000)}`);
+      // alice's certificate passes mTLS but names no service: the registry wants a token, the builder refuses her.
+      await assert.rejects(promiseClient(anonymous).GetModelVersion({ model, version: v.version }), (e: grpc.ServiceError) => e.code === grpc.status.UNAUTHENTICATED);
+      await assert.rejects(promiseClient(builder).BuildModelVersion({ model, version: v.version })[Symbol.asyncIterator]().next(),
+        (e: grpc.ServiceError) => e.code === grpc.status.PERMISSION_DENIED);
+    } finally {
+      for (const c of [admin, anonymous, builder]) c.close();
     }
   });
 });

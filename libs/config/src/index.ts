@@ -66,6 +66,7 @@ export const ENV_SCHEMA = z.object({
   KILN_TLS_CLIENT_CA: z.string().optional().describe('PEM CA file: set, every server requires a client certificate signed by it (mTLS), the services\' calls to one another included'),
   KILN_TLS_CA: z.string().optional().describe('PEM CA file the services trust for each other\'s server certificates (default: KILN_TLS_CLIENT_CA, else the system\'s roots); set alone, the services call each other over TLS without serving it'),
   KILN_TLS_RELOAD_SECONDS: z.coerce.number().int().min(1).default(60).describe('How often the TLS files are read again: a rotated certificate (replace the files, by a rename) is served from the next handshake on, without a restart'),
+  KILN_TLS_SERVICE_NAMES: z.string().default('').transform((v) => v.split(',').map((n) => n.trim()).filter(Boolean)).describe('Comma-separated names (common name, or a DNS or URI subjectAltName) of the Kiln services\' own certificates: with mTLS (KILN_TLS_CLIENT_CA), a call presenting one of them is a Kiln service\'s, which then needs no KILN_SERVICE_TOKEN'),
   // OIDC: bearer JWTs from an identity provider (libs/api/src/auth/oidc.ts); on when issuer, audience and JWKS are set.
   KILN_OIDC_ISSUER: z.string().optional().describe('OIDC: the identity provider\'s issuer, exactly as its tokens\' "iss" says; with KILN_OIDC_AUDIENCE and KILN_OIDC_JWKS_URL, turns on JWT bearer tokens'),
   KILN_OIDC_AUDIENCE: z.string().optional().describe('OIDC: the audience ("aud") a token must be for (the client id Kiln has at the provider)'),
@@ -134,7 +135,7 @@ export interface KilnConfig {
     client?: { ca?: string; cert?: string; key?: string; reloadMs: number };
   };
   /** Who may call (see @kiln/api/auth/setup for what each mode means). */
-  auth: { mode: Env['KILN_AUTH']; adminToken?: string; serviceToken?: string; reflection: Env['KILN_REFLECTION'] };
+  auth: { mode: Env['KILN_AUTH']; adminToken?: string; serviceToken?: string; serviceCertificateNames: string[]; reflection: Env['KILN_REFLECTION'] };
 }
 
 /** Reads and validates the configuration; a bad value throws one error naming every bad variable. */
@@ -202,7 +203,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KilnConfig {
     inferenceTimeoutMs: e.KILN_INFERENCE_TIMEOUT_MS,
     health: { intervalMs: e.KILN_HEALTH_INTERVAL_MS },
     tls: tlsSettings(e),
-    auth: { mode: e.KILN_AUTH, adminToken: e.KILN_ADMIN_TOKEN, serviceToken: e.KILN_SERVICE_TOKEN, reflection: e.KILN_REFLECTION },
+    auth: { mode: e.KILN_AUTH, adminToken: e.KILN_ADMIN_TOKEN, serviceToken: e.KILN_SERVICE_TOKEN, serviceCertificateNames: e.KILN_TLS_SERVICE_NAMES, reflection: e.KILN_REFLECTION },
   };
 }
 

@@ -11,13 +11,15 @@ import { authorization } from '../interceptors/authorization';
 import type { ReflectionGuard } from '../reflection';
 import { withBearerToken } from './bearer';
 import type { Policy } from './policy';
-import { serviceTokenVerifier } from './service-token';
+import { serviceCertificateCaller, serviceTokenVerifier } from './service-token';
 
 /** The settings (KILN_AUTH, KILN_ADMIN_TOKEN, KILN_SERVICE_TOKEN, KILN_REFLECTION: see @kiln/config). */
 export interface AuthSettings {
   mode: 'auto' | 'on' | 'none';
   adminToken?: string;
   serviceToken?: string;
+  /** Names of the services' own mTLS certificates (KILN_TLS_SERVICE_NAMES): a call presenting one is a service's. */
+  serviceCertificateNames?: readonly string[];
   reflection: 'open' | 'authenticated';
 }
 
@@ -46,7 +48,8 @@ export function serviceClientOptions(settings: AuthSettings): grpc.ClientOptions
 
 export function serverAuth(input: ServerAuthInput, log: Logger): ServerAuth {
   const { settings } = input;
-  const configured = Boolean(settings.adminToken || settings.serviceToken || input.oidc);
+  const certificateNames = settings.serviceCertificateNames ?? [];
+  const configured = Boolean(settings.adminToken || settings.serviceToken || certificateNames.length || input.oidc);
   const on = settings.mode === 'on' || (settings.mode === 'auto' && configured);
   if (!on) {
     if (settings.mode === 'none') {
@@ -60,14 +63,18 @@ export function serverAuth(input: ServerAuthInput, log: Logger): ServerAuth {
     }
     return { interceptors: [] };
   }
-  // The registry's calls to the builder and inference, and theirs back, need an identity: the service token (an
-  // mTLS client certificate's identity, once TLS has one, would be a verifier beside it).
-  if (!settings.serviceToken) {
-    throw new Error('authentication is on but KILN_SERVICE_TOKEN is not set: the registry, builder and inference present it to one another (at least 32 characters)');
+  // The registry's calls to the builder and inference, and theirs back, need an identity: the service token, or the
+  // services' mTLS client certificates.
+  if (!settings.serviceToken && !certificateNames.length) {
+    throw new Error('authentication is on but KILN_SERVICE_TOKEN is not set: the registry, builder and inference present it to one another ' +
+      '(at least 32 characters), or, with mTLS (KILN_TLS_CLIENT_CA), set KILN_TLS_SERVICE_NAMES to their certificates\' names');
   }
   // A server only Kiln services may call (builder, inference) refuses everyone else alike: PERMISSION_DENIED.
   const servicesOnly = Object.values(input.policy).every((rule) => 'servicesOnly' in rule);
-  const authenticator = authentication([serviceTokenVerifier(settings.serviceToken), ...(input.verifiers ?? [])], { unknownIsAnonymous: servicesOnly });
+  const authenticator = authentication(
+    [...(settings.serviceToken ? [serviceTokenVerifier(settings.serviceToken)] : []), ...(input.verifiers ?? [])],
+    { unknownIsAnonymous: servicesOnly, certificateCaller: certificateNames.length ? serviceCertificateCaller(certificateNames) : undefined },
+  );
   log.info({ address: input.listen, reflection: settings.reflection }, 'authentication is on');
   return {
     interceptors: [authenticator.interceptor, authorization(input.policy)],

@@ -6,6 +6,8 @@ import * as grpc from '@grpc/grpc-js';
 import { KilnError, unauthenticated } from '@kiln/errors';
 import type { BearerVerifier, Caller } from '../context';
 import { authentication } from './authentication';
+import { serviceCertificateCaller } from '../auth/service-token';
+import type { PeerCertificate } from '../tls';
 
 const bearer = (token: string) => {
   const m = new grpc.Metadata();
@@ -56,4 +58,18 @@ test('on a services-only server, no token or an unknown one is an anonymous call
   const auth = authentication([countingVerifier({})], { unknownIsAnonymous: true });
   assert.equal((await auth.authenticate(new grpc.Metadata(), 'p')).kind, 'anonymous');
   assert.equal((await auth.authenticate(bearer('x'), 'p')).kind, 'anonymous');
+});
+
+test('with no token, a verified certificate naming a Kiln service makes the caller that service; any other is unknown; a token decides over a certificate', async () => {
+  const certificate = (commonName: string, dnsNames: string[] = []): PeerCertificate => ({
+    commonName, dnsNames, uris: [], ipAddresses: [], fingerprint256: 'AB:CD', validTo: new Date(Date.now() + 3600_000),
+  });
+  const auth = authentication([countingVerifier({ good: alice })], { certificateCaller: serviceCertificateCaller(['kiln-registry', 'registry.kiln.internal']) });
+  assert.deepEqual(await auth.authenticate(new grpc.Metadata(), 'p', certificate('kiln-registry')), { kind: 'service', peer: 'p', service: 'kiln-registry' });
+  assert.deepEqual(await auth.authenticate(new grpc.Metadata(), 'p', certificate('x', ['registry.kiln.internal'])), { kind: 'service', peer: 'p', service: 'registry.kiln.internal' });
+  await assert.rejects(auth.authenticate(new grpc.Metadata(), 'p', certificate('alice')), (e: KilnError) => e.code === 'UNAUTHENTICATED' && /missing token/.test(e.message));
+  await assert.rejects(auth.authenticate(new grpc.Metadata(), 'p'), (e: KilnError) => e.code === 'UNAUTHENTICATED');
+  assert.equal((await auth.authenticate(bearer('good'), 'p', certificate('kiln-registry'))).kind, 'token');
+  // Without names configured, no certificate is a service's.
+  await assert.rejects(authentication([]).authenticate(new grpc.Metadata(), 'p', certificate('kiln-registry')), (e: KilnError) => e.code === 'UNAUTHENTICATED');
 });

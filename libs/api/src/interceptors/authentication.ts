@@ -1,16 +1,18 @@
 // Says who makes each call from its bearer token: the verifiers (Kiln API tokens, OIDC, the service token) are asked
-// in turn, and the first that knows the token names the caller. No token, a malformed one, or one no verifier
-// accepts is UNAUTHENTICATED with the reason. grpc.health.v1 is served outside the chain, so it stays open.
+// in turn, and the first that knows the token names the caller. A call with no token may still be a Kiln service's,
+// by its verified mTLS client certificate. No token, a malformed one, or one no verifier accepts is UNAUTHENTICATED
+// with the reason. grpc.health.v1 is served outside the chain, so it stays open.
 import type * as grpc from '@grpc/grpc-js';
 import { LRUCache } from 'lru-cache';
 import { unauthenticated } from '@kiln/errors';
 import type { BearerVerifier, Caller } from '../context';
+import type { PeerCertificate } from '../tls';
 import { bearerToken } from '../auth/bearer';
 import type { Interceptor } from './interceptor';
 
 export interface Authenticator {
   /** The caller a call's metadata names; UNAUTHENTICATED saying why when it names none. */
-  authenticate(metadata: grpc.Metadata, peer: string): Promise<Caller>;
+  authenticate(metadata: grpc.Metadata, peer: string, certificate?: PeerCertificate): Promise<Caller>;
   readonly interceptor: Interceptor;
 }
 
@@ -22,6 +24,8 @@ export interface AuthenticationOptions {
   /** A call with no token, or one no verifier knows, goes on as anonymous (for authorization to refuse): on
    * servers only Kiln services may call, where any other caller is PERMISSION_DENIED. */
   unknownIsAnonymous?: boolean;
+  /** The caller a verified client certificate names when the call has no token (a Kiln service's certificate). */
+  certificateCaller?: (certificate: PeerCertificate, peer: string) => Caller | undefined;
 }
 
 /** Under a second, as revocation must be; a hot token then costs its verifier (a hash, a lookup) twice a second. */
@@ -46,9 +50,12 @@ export function authentication(verifiers: readonly BearerVerifier[], options: Au
     throw unauthenticated(why);
   }
 
-  async function authenticate(metadata: grpc.Metadata, peer: string): Promise<Caller> {
+  async function authenticate(metadata: grpc.Metadata, peer: string, certificate?: PeerCertificate): Promise<Caller> {
     const token = bearerToken(metadata);
-    if (token === undefined) return unknown(peer, 'missing token: send "authorization: Bearer <token>"');
+    if (token === undefined) {
+      const byCertificate = certificate && options.certificateCaller?.(certificate, peer);
+      return byCertificate || unknown(peer, 'missing token: send "authorization: Bearer <token>"');
+    }
     let pending = verified.get(token);
     if (!pending) {
       const verifying = verify(token, peer);
@@ -64,7 +71,7 @@ export function authentication(verifiers: readonly BearerVerifier[], options: Au
   return {
     authenticate,
     interceptor: (next) => async (call) => {
-      call.context.setCaller(await authenticate(call.context.metadata, call.context.caller.peer));
+      call.context.setCaller(await authenticate(call.context.metadata, call.context.caller.peer, call.context.peerCertificate));
       return next(call);
     },
   };
