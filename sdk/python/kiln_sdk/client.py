@@ -54,6 +54,15 @@ class LogEvent:
 WatchEvent = Union[StatusEvent, LogEvent]
 
 
+def _bearer_metadata(token: Optional[str]) -> tuple:
+    """The call metadata that carries a bearer token: none without one."""
+    if not token:
+        return ()
+    if token != token.strip() or any(ord(c) < 0x21 or ord(c) > 0x7E for c in token):
+        raise ValueError("token: spaces, control or non-ASCII characters cannot be in a bearer token")
+    return (("authorization", f"Bearer {token}"),)
+
+
 def _tls_credentials(ca, cert, key) -> grpc.ChannelCredentials:
     if (cert is None) != (key is None):
         raise ValueError("cert and key go together (a client certificate and its key)")
@@ -70,7 +79,9 @@ def _tls_credentials(ca, cert, key) -> grpc.ChannelCredentials:
 class Client:
     """A connection to a Kiln registry (`host:port`): plaintext, or TLS with `ca` (a PEM CA file the registry's
     certificate is checked against) or `tls=True` (the system's roots), plus `cert` and `key` (PEM files of a client
-    certificate) for a registry that requires one (mTLS). Use as a context manager or call close()."""
+    certificate) for a registry that requires one (mTLS). `token` (a Kiln API token or an OIDC token) is sent as
+    `authorization: Bearer <token>` with every call, plaintext included (for loopback; anywhere else use TLS, or the
+    token travels in the clear). Use as a context manager or call close()."""
 
     def __init__(
         self,
@@ -82,8 +93,12 @@ class Client:
         cert: Optional[Union[str, os.PathLike]] = None,
         key: Optional[Union[str, os.PathLike]] = None,
         tls: bool = False,
+        token: Optional[str] = None,
     ):
         self.address = address
+        # Per-call metadata rather than grpc's call credentials: those need a secure channel, and a token is also
+        # meant for a registry on loopback without TLS (as the kiln CLI sends it).
+        self._metadata = _bearer_metadata(token)
         #: Deadline in seconds for unary calls (None: no deadline). Streams (upload, download, watch) have none.
         self.timeout = timeout
         options = [
@@ -240,7 +255,9 @@ class Client:
     def watch(self, name: str, version: int = 0) -> Iterator[WatchEvent]:
         """Status changes and build log lines of a version until it is final (RELEASED, FAILED or DELETED). Closing
         the generator early cancels the stream."""
-        call = self._stub.WatchModelVersion(registry_pb2.WatchModelVersionRequest(model=name, version=version))
+        call = self._stub.WatchModelVersion(
+            registry_pb2.WatchModelVersionRequest(model=name, version=version), metadata=self._metadata
+        )
         try:
             for event in call:
                 kind = event.WhichOneof("event")
@@ -265,7 +282,8 @@ class Client:
         goes to a temporary file or folder beside it first, moved into place only once complete: a failed download
         leaves no partial files behind."""
         call = self._stub.DownloadModelVersion(
-            registry_pb2.DownloadModelVersionRequest(model=name, version=version, paths=list(paths or []))
+            registry_pb2.DownloadModelVersionRequest(model=name, version=version, paths=list(paths or [])),
+            metadata=self._metadata,
         )
         chunks = _chunks(call)
         try:
@@ -309,7 +327,7 @@ class Client:
 
     def _call(self, method, request, timeout: Optional[float] = -1.0):
         try:
-            return method(request, timeout=self.timeout if timeout == -1.0 else timeout)
+            return method(request, timeout=self.timeout if timeout == -1.0 else timeout, metadata=self._metadata)
         except grpc.RpcError as err:
             raise from_rpc_error(err) from None
 

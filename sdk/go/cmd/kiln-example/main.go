@@ -25,6 +25,7 @@ func main() {
 	ca := flag.String("ca", os.Getenv("KILN_CA"), "PEM CA file the registry's certificate is checked against (TLS)")
 	cert := flag.String("cert", os.Getenv("KILN_CERT"), "PEM client certificate, for a registry that requires one (with -key)")
 	key := flag.String("key", os.Getenv("KILN_KEY"), "PEM private key of -cert")
+	token := flag.String("token", os.Getenv("KILN_TOKEN"), "Kiln API token (or OIDC token) sent as \"authorization: Bearer\"")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: kiln-example [flags] PATH (a model directory, archive or file)\n")
 		flag.PrintDefaults()
@@ -36,7 +37,7 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, *addr, *name, flag.Arg(0), *out, *ca, *cert, *key); err != nil {
+	if err := run(ctx, *addr, *name, flag.Arg(0), *out, *ca, *cert, *key, *token); err != nil {
 		var kerr *kiln.Error
 		if errors.As(err, &kerr) {
 			log.Fatalf("kiln said %s: %s", kerr.Code, kerr.Message)
@@ -45,8 +46,11 @@ func main() {
 	}
 }
 
-func run(ctx context.Context, addr, name, path, out, ca, cert, key string) error {
+func run(ctx context.Context, addr, name, path, out, ca, cert, key, token string) error {
 	var opts []grpc.DialOption
+	if token != "" {
+		opts = append(opts, kiln.WithToken(token))
+	}
 	if ca != "" || cert != "" {
 		withTLS, err := kiln.WithTLS(ca, cert, key)
 		if err != nil {
