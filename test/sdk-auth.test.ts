@@ -2,7 +2,6 @@
 // authentication on (KILN_ADMIN_TOKEN, KILN_SERVICE_TOKEN): with a token a call works, without one (or with a wrong
 // one) it fails UNAUTHENTICATED, and a token without the role fails PERMISSION_DENIED, each as the SDK's own error.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,22 +10,12 @@ import { registryClient, type ClientTlsSettings, type RegistryClient } from '@ki
 import { promiseClient } from '@kiln/api/client';
 import { withBearerToken } from '@kiln/api/auth/bearer';
 import { makeCa, makeCert } from '@kiln/api/tls-testing';
-import { REPO_ROOT, sdkTools, startKilnProcess, type KilnProcess } from './helpers/kiln-process';
+import { execute, REPO_ROOT, sdkTools, startKilnProcess, type KilnProcess } from './helpers/kiln-process';
 
 const ONNX = path.join(REPO_ROOT, 'test', 'fixtures', 'third-party', 'hydrosphere', 'onnx_mnist', 'mnist.onnx');
 const ADMIN = `kiln_${'b7'.repeat(20)}`;
 const SERVICE = `service-${'q3'.repeat(20)}`;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-const execute = (file: string, args: string[], env: NodeJS.ProcessEnv = process.env, cwd = REPO_ROOT, timeout = 60_000): Promise<Run> =>
-  new Promise((resolve) =>
-    execFile(file, args, { env, cwd, timeout }, (err, stdout, stderr) =>
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr })),
-  );
 
 describe('SDKs and grpcurl with a CA and a token, against Kiln serving TLS with authentication on', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kiln-sdk-auth-'));

@@ -3,7 +3,6 @@
 // plaintext and clients without a certificate; the CLI, grpcurl and the Python and Go SDKs connect with a CA and a
 // client certificate; a rotated certificate is served without a restart, and the services keep calling one another.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { copyFileSync, mkdtempSync, renameSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -14,21 +13,11 @@ import { withBearerToken } from '@kiln/api/auth/bearer';
 import { promiseClient } from '@kiln/api/client';
 import { makeCa, makeCert, presentedCommonName, type PemPair } from '@kiln/api/tls-testing';
 import { uploadStream, watchAll } from './helpers/grpc';
-import { healthCheck, REPO_ROOT, sdkTools, startKilnProcess, type KilnProcess } from './helpers/kiln-process';
+import { execute, healthCheck, REPO_ROOT, sdkTools, startKilnProcess, type KilnProcess } from './helpers/kiln-process';
 
 const ONNX = path.join(REPO_ROOT, 'test', 'fixtures', 'third-party', 'hydrosphere', 'onnx_mnist', 'mnist.onnx');
 const kilnBin = path.join(REPO_ROOT, 'cli/bin/kiln');
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-const execute = (file: string, args: string[], env: NodeJS.ProcessEnv = process.env, cwd = REPO_ROOT, timeout = 60_000): Promise<Run> =>
-  new Promise((resolve) =>
-    execFile(file, args, { env, cwd, timeout }, (err, stdout, stderr) =>
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr })),
-  );
 
 
 describe('Kiln serving mTLS on every service', () => {

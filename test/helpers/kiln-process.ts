@@ -239,3 +239,16 @@ export async function waitServing(address: string, service: string, timeoutMs: n
   }
   throw new Error(`${service} at ${address} was not SERVING after ${timeoutMs} ms (last: ${last})`);
 }
+
+export interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to its end (a CLI, an SDK's example), its exit code and output whatever happens. */
+export const execute = (file: string, args: string[], env: NodeJS.ProcessEnv = process.env, cwd = REPO_ROOT, timeout = 60_000): Promise<Run> =>
+  new Promise((resolve) =>
+    execFile(file, args, { env, cwd, timeout }, (err, stdout, stderr) =>
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr })),
+  );
