@@ -161,12 +161,13 @@ describe('with authentication on', () => {
       CreateToken: (c) => promiseClient(c).CreateToken({ owner: '' }),
       ListTokens: (c) => promiseClient(c).ListTokens({}),
       RevokeToken: (c) => promiseClient(c).RevokeToken({ id: 'tok_none' }),
+      ListAuditEvents: (c) => promiseClient(c).ListAuditEvents({}),
     };
     assert.deepEqual(Object.keys(calls).sort(), Object.keys(kilnProto().kiln.v1.Registry.service).sort(), 'a call for every RPC');
     // The least role in namespace default each RPC needs; `*` ones no default-namespace binding gives.
     const needs: Record<string, Role | '*'> = {
       GetModelVersion: 'reader', ListModelVersions: 'reader', WatchModelVersion: 'reader', DownloadModelVersion: 'reader',
-      UploadModel: 'writer', DeleteModelVersion: 'maintainer', ListModels: '*', CreateToken: '*', ListTokens: '*', RevokeToken: '*',
+      UploadModel: 'writer', DeleteModelVersion: 'maintainer', ListModels: '*', CreateToken: '*', ListTokens: '*', RevokeToken: '*', ListAuditEvents: '*',
     };
     for (const [rpc, call] of Object.entries(calls)) {
       for (const role of ROLES) {

@@ -1,4 +1,4 @@
-// The `kiln` command: upload, list, get, watch, download, delete and token against a Kiln registry, and `contract`
+// The `kiln` command: upload, list, get, watch, download, delete, token and audit against a Kiln registry, and `contract`
 // locally.
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -22,7 +22,9 @@ import { readFile } from 'node:fs/promises';
 import { formatBytes } from '@kiln/std';
 import { withBearerToken } from '@kiln/api/auth/bearer';
 import type { Token__Output } from '@kiln/api/generated/kiln/v1/Token';
-import { parseBinding, parseExpiry, tokenRow, TOKEN_HEADER } from './tokens';
+import { parseBinding, parseExpiry, parseMoment, tokenRow, TOKEN_HEADER } from './tokens';
+import type { AuditEvent__Output } from '@kiln/api/generated/kiln/v1/AuditEvent';
+import { AUDIT_HEADER, auditRow } from './audit';
 
 const DEFAULT_ADDRESS = '127.0.0.1:50051';
 
@@ -306,6 +308,36 @@ token
   .action(async (id: string) => {
     const revoked = await calls().RevokeToken({ id });
     print('kiln.v1.Token', revoked, () => `revoked ${revoked.id} (${revoked.owner})`);
+  });
+
+program
+  .command('audit')
+  .description('the audit trail (admin), newest first: uploads, deletes, token changes and refused calls')
+  .option('-m, --model <name>', 'only this model\'s records')
+  .option('-n, --namespace <namespace>', 'only records of models in this namespace')
+  .option('--caller <caller>', 'only this caller\'s records (token:tok_..., oidc:ISSUER#SUBJECT, service:NAME, anonymous)')
+  .option('--rpc <method>', 'only this method\'s records (UploadModel, DeleteModelVersion, ...)')
+  .option('--result <code>', 'only records with this result (OK, PERMISSION_DENIED, ...)')
+  .option('--since <when>', 'only records since then: a duration back (30d, 12h, 90m) or an ISO date')
+  .option('--until <when>', 'only records before then: a duration back or an ISO date')
+  .option('--limit <n>', 'the most records to show', '50')
+  .action(async (opts: { model?: string; namespace?: string; caller?: string; rpc?: string; result?: string; since?: string; until?: string; limit: string }) => {
+    const limit = Number(opts.limit);
+    if (!Number.isInteger(limit) || limit <= 0) throw invalidArgument(`expected a positive whole number, got ${opts.limit}`, '--limit');
+    const now = new Date();
+    const filter = {
+      model: opts.model ?? '', namespace: opts.namespace ?? '', caller: opts.caller ?? '', rpc: opts.rpc ?? '', result: opts.result ?? '',
+      startTime: opts.since ? parseMoment(opts.since, now, -1, '--since') : null,
+      endTime: opts.until ? parseMoment(opts.until, now, -1, '--until') : null,
+    };
+    const events: AuditEvent__Output[] = [];
+    let pageToken = '';
+    do {
+      const page = await calls().ListAuditEvents({ ...filter, pageSize: Math.min(1000, limit - events.length), pageToken });
+      events.push(...page.events);
+      pageToken = page.nextPageToken;
+    } while (pageToken && events.length < limit);
+    print('kiln.v1.ListAuditEventsResponse', { events, nextPageToken: pageToken }, () => [AUDIT_HEADER, ...events.map(auditRow)].join('\n'));
   });
 
 /** The kiln.yaml / serving.yaml at the root of a model folder, as an upload would find it. */

@@ -16,12 +16,18 @@ export function parseBinding(text: string): RoleBinding {
 
 const UNIT_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000 };
 
+/** A moment as a flag gives it: a duration (`30d`, `12h`, `90m`) from now, ahead (`direction` 1) or back (-1), or an
+ * ISO date. */
+export function parseMoment(text: string, now: Date, direction: 1 | -1, flag: string): TimestampValue {
+  const duration = /^(\d+)([mhd])$/.exec(text);
+  const at = duration ? new Date(now.getTime() + direction * Number(duration[1]) * UNIT_MS[duration[2]]) : new Date(text);
+  if (Number.isNaN(at.getTime())) throw invalidArgument(`expected a duration (30d, 12h, 90m) or an ISO date, got ${text}`, flag);
+  return toTimestamp(at);
+}
+
 /** `30d`, `12h`, `90m` from now, or an ISO date. */
 export function parseExpiry(text: string, now: Date): TimestampValue {
-  const duration = /^(\d+)([mhd])$/.exec(text);
-  const at = duration ? new Date(now.getTime() + Number(duration[1]) * UNIT_MS[duration[2]]) : new Date(text);
-  if (Number.isNaN(at.getTime())) throw invalidArgument(`expected a duration (30d, 12h, 90m) or an ISO date, got ${text}`, '--expires');
-  return toTimestamp(at);
+  return parseMoment(text, now, 1, '--expires');
 }
 
 export const TOKEN_HEADER = `${'ID'.padEnd(20)}  ${'OWNER'.padEnd(24)}  ${'ROLES'.padEnd(32)}  ${'EXPIRES'.padEnd(24)}  ${'LAST USED'.padEnd(24)}  REVOKED`;

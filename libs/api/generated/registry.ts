@@ -2,6 +2,7 @@ import type * as grpc from '@grpc/grpc-js';
 import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
 
 import type { Timestamp as _google_protobuf_Timestamp, Timestamp__Output as _google_protobuf_Timestamp__Output } from './google/protobuf/Timestamp';
+import type { AuditEvent as _kiln_v1_AuditEvent, AuditEvent__Output as _kiln_v1_AuditEvent__Output } from './kiln/v1/AuditEvent';
 import type { BuildLogLine as _kiln_v1_BuildLogLine, BuildLogLine__Output as _kiln_v1_BuildLogLine__Output } from './kiln/v1/BuildLogLine';
 import type { Contract as _kiln_v1_Contract, Contract__Output as _kiln_v1_Contract__Output } from './kiln/v1/Contract';
 import type { CreateTokenRequest as _kiln_v1_CreateTokenRequest, CreateTokenRequest__Output as _kiln_v1_CreateTokenRequest__Output } from './kiln/v1/CreateTokenRequest';
@@ -12,6 +13,8 @@ import type { DownloadModelVersionRequest as _kiln_v1_DownloadModelVersionReques
 import type { DownloadModelVersionResponse as _kiln_v1_DownloadModelVersionResponse, DownloadModelVersionResponse__Output as _kiln_v1_DownloadModelVersionResponse__Output } from './kiln/v1/DownloadModelVersionResponse';
 import type { Field as _kiln_v1_Field, Field__Output as _kiln_v1_Field__Output } from './kiln/v1/Field';
 import type { GetModelVersionRequest as _kiln_v1_GetModelVersionRequest, GetModelVersionRequest__Output as _kiln_v1_GetModelVersionRequest__Output } from './kiln/v1/GetModelVersionRequest';
+import type { ListAuditEventsRequest as _kiln_v1_ListAuditEventsRequest, ListAuditEventsRequest__Output as _kiln_v1_ListAuditEventsRequest__Output } from './kiln/v1/ListAuditEventsRequest';
+import type { ListAuditEventsResponse as _kiln_v1_ListAuditEventsResponse, ListAuditEventsResponse__Output as _kiln_v1_ListAuditEventsResponse__Output } from './kiln/v1/ListAuditEventsResponse';
 import type { ListModelVersionsRequest as _kiln_v1_ListModelVersionsRequest, ListModelVersionsRequest__Output as _kiln_v1_ListModelVersionsRequest__Output } from './kiln/v1/ListModelVersionsRequest';
 import type { ListModelVersionsResponse as _kiln_v1_ListModelVersionsResponse, ListModelVersionsResponse__Output as _kiln_v1_ListModelVersionsResponse__Output } from './kiln/v1/ListModelVersionsResponse';
 import type { ListModelsRequest as _kiln_v1_ListModelsRequest, ListModelsRequest__Output as _kiln_v1_ListModelsRequest__Output } from './kiln/v1/ListModelsRequest';
@@ -52,6 +55,7 @@ export interface ProtoGrpcType {
   kiln: {
     v1: {
       ArchiveFormat: EnumTypeDefinition
+      AuditEvent: MessageTypeDefinition<_kiln_v1_AuditEvent, _kiln_v1_AuditEvent__Output>
       BuildLogLine: MessageTypeDefinition<_kiln_v1_BuildLogLine, _kiln_v1_BuildLogLine__Output>
       Contract: MessageTypeDefinition<_kiln_v1_Contract, _kiln_v1_Contract__Output>
       CreateTokenRequest: MessageTypeDefinition<_kiln_v1_CreateTokenRequest, _kiln_v1_CreateTokenRequest__Output>
@@ -64,6 +68,8 @@ export interface ProtoGrpcType {
       DownloadModelVersionResponse: MessageTypeDefinition<_kiln_v1_DownloadModelVersionResponse, _kiln_v1_DownloadModelVersionResponse__Output>
       Field: MessageTypeDefinition<_kiln_v1_Field, _kiln_v1_Field__Output>
       GetModelVersionRequest: MessageTypeDefinition<_kiln_v1_GetModelVersionRequest, _kiln_v1_GetModelVersionRequest__Output>
+      ListAuditEventsRequest: MessageTypeDefinition<_kiln_v1_ListAuditEventsRequest, _kiln_v1_ListAuditEventsRequest__Output>
+      ListAuditEventsResponse: MessageTypeDefinition<_kiln_v1_ListAuditEventsResponse, _kiln_v1_ListAuditEventsResponse__Output>
       ListModelVersionsRequest: MessageTypeDefinition<_kiln_v1_ListModelVersionsRequest, _kiln_v1_ListModelVersionsRequest__Output>
       ListModelVersionsResponse: MessageTypeDefinition<_kiln_v1_ListModelVersionsResponse, _kiln_v1_ListModelVersionsResponse__Output>
       ListModelsRequest: MessageTypeDefinition<_kiln_v1_ListModelsRequest, _kiln_v1_ListModelsRequest__Output>

@@ -25,6 +25,17 @@ export type Caller =
   | { readonly kind: 'oidc'; readonly peer: string; readonly issuer: string; readonly subject: string; readonly bindings: readonly RoleBinding[] }
   | { readonly kind: 'service'; readonly peer: string; readonly service: string };
 
+/** The caller in one word, as logs and the audit trail name it: `token:<id>`, `oidc:<issuer>#<subject>`,
+ * `service:<name>` or `anonymous`. Never a secret. */
+export function callerName(caller: Caller): string {
+  switch (caller.kind) {
+    case 'token': return `token:${caller.tokenId}`;
+    case 'oidc': return `oidc:${caller.issuer}#${caller.subject}`;
+    case 'service': return `service:${caller.service}`;
+    default: return 'anonymous';
+  }
+}
+
 /**
  * One way to authenticate a bearer token (API tokens, OIDC). undefined when the token is not of its kind (another
  * verifier may know it); a KilnError UNAUTHENTICATED saying why (expired, revoked, bad signature) when it is and fails.

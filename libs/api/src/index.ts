@@ -21,6 +21,7 @@ export const PROTO_FILES = [
   'kiln/v1/contract.proto',
   'kiln/v1/model.proto',
   'kiln/v1/tokens.proto',
+  'kiln/v1/audit.proto',
   'kiln/v1/registry.proto',
   'kiln/v1/builder.proto',
   'kiln/v1/inference.proto',
@@ -137,6 +138,20 @@ export function toGrpcError(thrown: unknown): Partial<grpc.StatusObject> & Error
     code: grpc.status.INTERNAL,
     details: capText(`internal error: ${message}`, MAX_STATUS_MESSAGE_BYTES),
   });
+}
+
+/** What a client gets for `thrown` (see toGrpcError): its status code's name (`PERMISSION_DENIED`) and its message,
+ * an INTERNAL's without the details that stay in the log. */
+export function clientStatusOf(thrown: unknown): { code: string; message: string } {
+  const status = toGrpcError(thrown);
+  const code = status.code ?? grpc.status.UNKNOWN;
+  const message = code === grpc.status.INTERNAL ? 'internal error (see the service\'s log)' : (status.details ?? status.message);
+  return { code: grpc.status[code] ?? String(code), message };
+}
+
+/** Whether `name` is a gRPC status code's name (`NOT_FOUND`), or OK. */
+export function isStatusCodeName(name: string): boolean {
+  return typeof (grpc.status as unknown as Record<string, unknown>)[name] === 'number';
 }
 
 /** A KilnError's message as it was given, without the `location: ` its message starts with. */

@@ -189,3 +189,33 @@ test('an interceptor given to startServer runs after the built-in ones: it may n
   await assert.rejects(client.InferContract({ path: '/x' }, { metadata: refuse }),
     (err: grpc.ServiceError) => err.code === grpc.status.FAILED_PRECONDITION && /refused by the interceptor/.test(err.details));
 });
+
+test('interceptors\' checks of a client stream\'s messages run in the interceptors\' order: an earlier one sees a message a later one refuses', async (t) => {
+  const seen: string[] = [];
+  const watching: Interceptor = (next) => (call) => {
+    call.onMessage((m) => seen.push(`watching saw ${(m as { header?: { model: string } }).header?.model}`));
+    return next(call);
+  };
+  const refusing: Interceptor = (next) => (call) => {
+    call.onMessage(() => {
+      seen.push('refusing refused');
+      throw new KilnError('PERMISSION_DENIED', 'refused by the second interceptor');
+    });
+    return next(call);
+  };
+  const registry: Partial<RegistryImplementation> = {
+    async UploadModel(requests) {
+      for await (const _ of requests) seen.push('handler read');
+      return {} as never;
+    },
+  };
+  const server = await startServer([{ name: 'kiln.v1.Registry', definition: kilnProto().kiln.v1.Registry.service, implementation: registry as RegistryImplementation }],
+    '127.0.0.1:0', silent, { interceptors: [watching, refusing] });
+  const raw = registryClient(server.address);
+  t.after(async () => {
+    raw.close();
+    await server.shutdown(1000);
+  });
+  await assert.rejects(promiseClient(raw).UploadModel([{ header: { model: 'm1' } }]), /refused by the second interceptor/);
+  assert.deepEqual(seen, ['watching saw m1', 'refusing refused']);
+});

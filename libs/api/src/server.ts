@@ -171,9 +171,12 @@ function grpcHandlers(registration: ServiceRegistration, interceptors: Intercept
       // grpc-js also says 'cancelled' when a client resets a call it already has the answer to: a reason (an error,
       // with its stack) is made only for a call still running.
       (call as NodeJS.EventEmitter).once('cancelled', () => !context.settled && context.cancel(clientCancelled()));
+      // Interceptors' checks run in the interceptors' order (audit sees a message before authorization refuses it),
+      // all before the built-in int64 check.
+      let interceptorChecks = 0;
       const onMessage = (c: RequestCheck) => {
         if (!messageChecks) throw new Error(`${rpc}: only a client stream's messages can be checked as read`);
-        messageChecks.unshift(c);
+        messageChecks.splice(interceptorChecks++, 0, c);
       };
       const pending: PendingCall = { service: registration.name, method, type, context, request, onMessage, run: () => run(context) };
       const settle = () => {

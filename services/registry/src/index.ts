@@ -19,6 +19,7 @@ import { PostgresStore, postgresClientOf } from './store/postgres';
 import { PostgresTokenStore } from './store/postgres/tokens';
 import { ApiTokenVerifier, bootstrapAdminToken } from './tokens';
 import { REGISTRY_POLICY } from './policy';
+import { auditTrail } from './audit';
 import { serverAuth, serviceClientOptions } from '@kiln/api/auth/setup';
 import { oidcVerifier } from '@kiln/api/auth/oidc';
 
@@ -137,7 +138,8 @@ export async function startRegistry(config: KilnConfig, log: Logger): Promise<Ru
     [{ name: 'kiln.v1.Registry', definition: kilnProto().kiln.v1.Registry.service, implementation: handlers, dependencies }],
     config.listen.registry,
     log,
-    { health: config.health, tls: config.tls.server, interceptors: auth.interceptors, guardReflection: auth.guardReflection },
+    // The audit trail first: it records what authentication and authorization refuse.
+    { health: config.health, tls: config.tls.server, interceptors: [auditTrail(store, log), ...auth.interceptors], guardReflection: auth.guardReflection },
   );
   return {
     address: server.address,

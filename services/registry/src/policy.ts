@@ -30,4 +30,5 @@ export const REGISTRY_POLICY: Policy = {
   'kiln.v1.Registry/CreateToken': { role: 'admin', namespace: everywhere },
   'kiln.v1.Registry/ListTokens': { role: 'admin', namespace: everywhere },
   'kiln.v1.Registry/RevokeToken': { role: 'admin', namespace: everywhere },
+  'kiln.v1.Registry/ListAuditEvents': { role: 'admin', namespace: everywhere },
 };

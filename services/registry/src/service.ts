@@ -19,6 +19,8 @@ import type { VersionEvents } from './events';
 import type { VersionCache } from './version-cache';
 import type { TokenStore } from './tokens';
 import { tokenHandlers } from './token-service';
+import { auditEvent } from './audit';
+import { auditHandlers } from './audit-service';
 
 export interface RegistryDeps extends UploadDeps {
   /** Streams a blob's bytes (for downloads). */
@@ -51,6 +53,7 @@ export function registryHandlers(deps: RegistryDeps): RegistryImplementation {
 
   return {
     ...tokenHandlers(deps.tokens, log),
+    ...auditHandlers(store),
 
     async UploadModel(requests, context) {
       const opened = await openUploadStream(requests, context.signal, 'UploadModelRequest');
@@ -59,7 +62,9 @@ export function registryHandlers(deps: RegistryDeps): RegistryImplementation {
       await deps.inferenceReachable();
       const { body } = opened;
       context.signal.addEventListener('abort', () => body.destroy(context.signal.reason), { once: true });
-      const record = await ingestUpload(header, body, deps, context.signal);
+      const record = await ingestUpload(header, body, deps, context.signal, (tx, created) =>
+        tx.recordAuditEvent(auditEvent(context, { model: created.model, version: created.version, message: `created version ${created.version} (${created.files.length} files, ${created.totalSize} bytes)` }))
+          .then(() => undefined));
       return versionToProto(record);
     },
 
@@ -108,14 +113,17 @@ export function registryHandlers(deps: RegistryDeps): RegistryImplementation {
       };
     },
 
-    async DeleteModelVersion(request) {
+    async DeleteModelVersion(request, context) {
       const { version } = request;
       const where = 'DeleteModelVersionRequest';
       const model = canonicalModelName(request.model, `${where}.model`);
       if (version <= 0) throw invalidArgument('give the version number to delete', `${where}.version`);
       const deleted = await store.inTransaction(async (tx) => {
         const marked = await tx.markDeleted(model, version);
-        if (marked) await tx.versionChanged(model, version);
+        if (marked) {
+          await tx.versionChanged(model, version);
+          await tx.recordAuditEvent(auditEvent(context, { model, version, message: `deleted version ${version}` }));
+        }
         return marked;
       });
       deps.cache.evict(model, version);

@@ -6,6 +6,7 @@ import type { Role } from '@kiln/api/generated/kiln/v1/Role';
 import { fromTimestamp, toTimestamp } from '@kiln/api/timestamp';
 import { invalidArgument, notFound } from '@kiln/errors';
 import type { Logger } from '@kiln/log';
+import { auditEvent } from './audit';
 import { decodePageToken, encodePageToken, pageSize } from './convert';
 import { newSecret, newTokenId, secretDigest, validateBindings, type TokenRecord, type TokenStore } from './tokens';
 
@@ -37,8 +38,10 @@ export function tokenHandlers(store: TokenStore, log: Logger): TokenRpcs {
       if (expireTime && expireTime.getTime() <= Date.now()) throw invalidArgument('the expiry time is in the past', `${where}.expire_time`);
       const secret = newSecret();
       const id = newTokenId();
-      await store.insertToken({ id, secretSha256: secretDigest(secret), owner, bindings, expireTime });
-      log.info({ tokenId: id, owner, bindings, by: context.caller.kind === 'token' ? context.caller.tokenId : context.caller.kind }, 'API token created');
+      const roles = bindings.map((b) => `${b.role} on ${b.namespace}`).join(', ');
+      const audit = auditEvent(context, { message: `created token ${id} for ${owner}: ${roles}${expireTime ? `, until ${expireTime.toISOString()}` : ''}` });
+      await store.insertToken({ id, secretSha256: secretDigest(secret), owner, bindings, expireTime }, audit);
+      log.info({ tokenId: id, owner, bindings, by: audit.caller }, 'API token created');
       return {
         token: tokenToProto({ id, owner, bindings, createTime: new Date(), expireTime, lastUseTime: null, revokeTime: null }),
         secret,
@@ -58,9 +61,10 @@ export function tokenHandlers(store: TokenStore, log: Logger): TokenRpcs {
     },
 
     async RevokeToken(request, context) {
-      const revoked = await store.revokeToken(request.id);
+      const audit = auditEvent(context, { message: `revoked token ${request.id}` });
+      const revoked = await store.revokeToken(request.id, audit);
       if (!revoked) throw notFound(`no API token ${request.id}`, 'RevokeTokenRequest.id');
-      log.info({ tokenId: revoked.id, owner: revoked.owner, by: context.caller.kind === 'token' ? context.caller.tokenId : context.caller.kind }, 'API token revoked');
+      log.info({ tokenId: revoked.id, owner: revoked.owner, by: audit.caller }, 'API token revoked');
       return tokenToProto(revoked);
     },
   };

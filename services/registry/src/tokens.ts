@@ -8,6 +8,8 @@ import { EVERY_NAMESPACE } from '@kiln/api/auth/policy';
 import { invalidArgument, unauthenticated } from '@kiln/errors';
 import type { Logger } from '@kiln/log';
 import { validateNamespace } from './names';
+import type { NewAuditEvent } from './store';
+import { startupAuditEvent } from './audit';
 
 /** Every API token starts with this, so a verifier (and a secret scanner) recognises one. */
 export const TOKEN_PREFIX = 'kiln_';
@@ -31,13 +33,15 @@ export interface NewToken {
 }
 
 export interface TokenStore {
-  /** Inserts the token; false (and nothing changed) when one with its digest exists, revoked or not. */
-  insertToken(token: NewToken): Promise<boolean>;
+  /** Inserts the token, with the call's audit record (in one transaction); false (and nothing changed)
+   * when one with its digest exists, revoked or not. */
+  insertToken(token: NewToken, audit: NewAuditEvent): Promise<boolean>;
   /** The token with this secret digest, revoked or expired ones included. */
   tokenByDigest(secretSha256: Buffer): Promise<TokenRecord | undefined>;
   listTokens(q: { pageSize: number; afterId?: string; showRevoked: boolean }): Promise<TokenRecord[]>;
-  /** Marks the token revoked (once: a second revoke keeps the first time); undefined when there is none. */
-  revokeToken(id: string): Promise<TokenRecord | undefined>;
+  /** Marks the token revoked (once: a second revoke keeps the first time), with the call's audit record (in one
+   * transaction); undefined (and nothing recorded) when there is none. */
+  revokeToken(id: string, audit: NewAuditEvent): Promise<TokenRecord | undefined>;
   /** Records these tokens as used at these times. */
   touchTokens(uses: ReadonlyMap<string, Date>): Promise<void>;
 }
@@ -133,6 +137,6 @@ export async function bootstrapAdminToken(store: TokenStore, secret: string, log
     owner: 'KILN_ADMIN_TOKEN',
     bindings: [{ namespace: EVERY_NAMESPACE, role: 'admin' }],
     expireTime: null,
-  });
+  }, startupAuditEvent(`registered the admin token of KILN_ADMIN_TOKEN as ${id}`));
   if (created) log.info({ tokenId: id }, 'registered the admin token of KILN_ADMIN_TOKEN');
 }

@@ -58,6 +58,8 @@ export async function ingestUpload(
   body: Readable,
   deps: UploadDeps,
   signal: AbortSignal,
+  /** Runs in the transaction that creates the version, last: its audit record. */
+  recordCreation?: (tx: StoreTransaction, version: VersionRecord) => Promise<void>,
 ): Promise<VersionRecord> {
   const header = { ...given, model: canonicalModelName(given.model, 'header.model') };
   validateLabels(header.labels, 'header.labels');
@@ -169,6 +171,7 @@ export async function ingestUpload(
         runtime: manifest?.runtime ?? '',
       });
       await deps.onVersionCreated(tx, created);
+      await recordCreation?.(tx, created);
       // Last look before the version becomes visible: a cancellation noticed by now rolls it all back.
       if (signal.aborted) throw signal.reason;
       return created;

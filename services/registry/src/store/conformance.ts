@@ -3,7 +3,7 @@
 // future stand in for old and young rows.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { NewVersion, RegistryStore, StoredFile } from './index';
+import type { NewAuditEvent, NewVersion, RegistryStore, StoredFile } from './index';
 
 export interface StoreUnderTest {
   store: RegistryStore;
@@ -240,6 +240,41 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
       }), /the delete failed/);
       assert.deepEqual(await store.pendingDigests(id), []);
       assert.equal((await store.getVersion('rolled-back', 1))?.status, 'BUILDING');
+    });
+
+    it('keeps audit records of a call once, newest first, filtered and paged, and none of a rolled-back change', async () => {
+      const caller = `token:tok_conformance_${Date.now()}`;
+      const event = (n: number, over: Partial<NewAuditEvent> = {}): NewAuditEvent => ({
+        callId: `00000000-0000-4000-9000-${String(n).padStart(12, '0')}`, caller, rpc: 'kiln.v1.Registry/UploadModel',
+        model: 'audited/m', namespace: 'audited', version: n, result: 'OK', message: `created version ${n}`, peer: '127.0.0.1:1', ...over,
+      });
+      assert.equal(await store.recordAuditEvent(event(1)), true);
+      assert.equal(await store.recordAuditEvent(event(1, { result: 'INTERNAL' })), false, 'a call is recorded once');
+      await store.inTransaction(async (tx) => {
+        await tx.insertVersion(newVersion('audited/m'));
+        assert.equal(await tx.recordAuditEvent(event(2)), true);
+      });
+      await assert.rejects(store.inTransaction(async (tx) => {
+        await tx.recordAuditEvent(event(3));
+        throw new Error('the change failed');
+      }), /the change failed/);
+      await store.recordAuditEvent(event(4, { rpc: 'kiln.v1.Registry/DeleteModelVersion', result: 'PERMISSION_DENIED', model: 'other/m', namespace: 'other' }));
+
+      const mine = await store.listAuditEvents({ pageSize: 10, caller });
+      assert.deepEqual(mine.map((e) => e.version), [4, 2, 1], 'newest first, the rolled-back one absent');
+      assert.ok(mine[0].id > mine[1].id && mine[1].id > mine[2].id);
+      assert.deepEqual({ ...mine[2], id: 0, time: null }, { ...event(1), id: 0, time: null });
+      assert.ok(mine[2].time instanceof Date && Math.abs(mine[2].time.getTime() - Date.now()) < 60_000);
+
+      const page = await store.listAuditEvents({ pageSize: 2, caller });
+      assert.deepEqual((await store.listAuditEvents({ pageSize: 2, caller, beforeId: page[1].id })).map((e) => e.version), [1]);
+      assert.deepEqual((await store.listAuditEvents({ pageSize: 10, caller, namespace: 'audited' })).map((e) => e.version), [2, 1]);
+      assert.deepEqual((await store.listAuditEvents({ pageSize: 10, caller, model: 'other/m' })).map((e) => e.version), [4]);
+      assert.deepEqual((await store.listAuditEvents({ pageSize: 10, caller, result: 'PERMISSION_DENIED' })).map((e) => e.version), [4]);
+      assert.deepEqual((await store.listAuditEvents({ pageSize: 10, caller, rpc: 'kiln.v1.Registry/UploadModel' })).map((e) => e.version), [2, 1]);
+      assert.deepEqual(await store.listAuditEvents({ pageSize: 10, caller, startTime: new Date(Date.now() + HOUR) }), []);
+      assert.deepEqual(await store.listAuditEvents({ pageSize: 10, caller, endTime: new Date(Date.now() - HOUR) }), []);
+      assert.equal((await store.listAuditEvents({ pageSize: 10, caller, startTime: new Date(Date.now() - HOUR), endTime: new Date(Date.now() + HOUR) })).length, 3);
     });
   });
 }

@@ -140,7 +140,47 @@ export interface BuildLogStore {
   logLinesAfter(model: string, version: number, after: number): Promise<LogLine[]>;
 }
 
-export interface StoreOperations extends VersionStore, BlobReferenceStore, UploadLeaseStore, BuildLogStore {}
+/** One audited call as audit.ts makes it. */
+export interface NewAuditEvent {
+  /** The call's id: a call is recorded once (what its change wrote stands when the call fails afterwards). */
+  callId: string;
+  caller: string;
+  rpc: string;
+  model: string;
+  namespace: string;
+  version: number;
+  result: string;
+  message: string;
+  peer: string;
+}
+
+export interface AuditEventRecord extends NewAuditEvent {
+  id: number;
+  time: Date;
+}
+
+/** A page of the audit trail, newest first; every filter given must match. */
+export interface AuditQuery {
+  pageSize: number;
+  /** Records older than this one (the previous page's last id). */
+  beforeId?: number;
+  model?: string;
+  namespace?: string;
+  caller?: string;
+  rpc?: string;
+  result?: string;
+  startTime?: Date;
+  endTime?: Date;
+}
+
+/** The audit trail: append-only. In a transaction, a record commits or rolls back with the change it records. */
+export interface AuditStore {
+  /** Records the event; false (nothing written) when its call is recorded already. */
+  recordAuditEvent(event: NewAuditEvent): Promise<boolean>;
+  listAuditEvents(q: AuditQuery): Promise<AuditEventRecord[]>;
+}
+
+export interface StoreOperations extends VersionStore, BlobReferenceStore, UploadLeaseStore, BuildLogStore, AuditStore {}
 
 /** What only makes sense inside a transaction: it holds until the transaction ends, or happens only if it commits. */
 export interface StoreTransaction extends StoreOperations {

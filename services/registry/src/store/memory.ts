@@ -3,7 +3,7 @@
 // Postgres guard every status change.
 import { awaitsBuild, canTransition, INITIAL_STATUS, isVisible, VISIBLE_STATUSES, type VersionStatus } from '../lifecycle';
 import type {
-  BuildResult, LogLine, ModelRecord, ModelsQuery, NewVersion, RegistryStore, StagedObjectRecord, StoredFile, StoreOperations, StoreTransaction,
+  AuditEventRecord, AuditQuery, BuildResult, NewAuditEvent, LogLine, ModelRecord, ModelsQuery, NewVersion, RegistryStore, StagedObjectRecord, StoredFile, StoreOperations, StoreTransaction,
   VersionRecord,
 } from './index';
 import { byPath, compareCodeUnits } from '@kiln/std';
@@ -23,6 +23,8 @@ interface State {
   /** upload id → what it recorded as open in the blob store */
   staged: Map<string, StagedObjectRecord[]>;
   logs: Map<string, Map<number, string>>;
+  /** The audit trail, oldest first (ids 1, 2, ...). */
+  audit: AuditEventRecord[];
 }
 
 const key = (model: string, version: number) => `${model}:${version}`;
@@ -229,6 +231,21 @@ class MemoryOperations implements StoreOperations {
       .map(([number, line]) => ({ number, line }));
   }
 
+  async recordAuditEvent(event: NewAuditEvent): Promise<boolean> {
+    const trail = this.state.audit;
+    if (trail.some((e) => e.callId === event.callId)) return false;
+    trail.push({ ...event, id: trail.length + 1, time: this.now() });
+    return true;
+  }
+
+  async listAuditEvents(q: AuditQuery): Promise<AuditEventRecord[]> {
+    const matches = (e: AuditEventRecord) =>
+      (q.beforeId === undefined || e.id < q.beforeId)
+      && (['model', 'namespace', 'caller', 'rpc', 'result'] as const).every((f) => q[f] === undefined || e[f] === q[f])
+      && (!q.startTime || e.time >= q.startTime) && (!q.endTime || e.time < q.endTime);
+    return this.state.audit.filter(matches).reverse().slice(0, q.pageSize).map((e) => structuredClone(e));
+  }
+
   /** The model's versions, oldest first. */
   protected versionsOf(model: string): StoredVersion[] {
     return [...this.state.versions.values()].filter((v) => v.model === model).sort((a, b) => a.version - b.version);
@@ -294,7 +311,7 @@ export class MemoryStore extends MemoryOperations implements RegistryStore {
 
   constructor(options: MemoryStoreOptions = {}) {
     super({
-      state: { models: new Map(), versions: new Map(), pending: new Map(), leases: new Map(), staged: new Map(), logs: new Map() },
+      state: { models: new Map(), versions: new Map(), pending: new Map(), leases: new Map(), staged: new Map(), logs: new Map(), audit: [] },
       clock: options.now ?? Date.now,
     });
   }

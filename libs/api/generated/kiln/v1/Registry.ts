@@ -8,6 +8,8 @@ import type { DeleteModelVersionRequest as _kiln_v1_DeleteModelVersionRequest, D
 import type { DownloadModelVersionRequest as _kiln_v1_DownloadModelVersionRequest, DownloadModelVersionRequest__Output as _kiln_v1_DownloadModelVersionRequest__Output } from '../../kiln/v1/DownloadModelVersionRequest';
 import type { DownloadModelVersionResponse as _kiln_v1_DownloadModelVersionResponse, DownloadModelVersionResponse__Output as _kiln_v1_DownloadModelVersionResponse__Output } from '../../kiln/v1/DownloadModelVersionResponse';
 import type { GetModelVersionRequest as _kiln_v1_GetModelVersionRequest, GetModelVersionRequest__Output as _kiln_v1_GetModelVersionRequest__Output } from '../../kiln/v1/GetModelVersionRequest';
+import type { ListAuditEventsRequest as _kiln_v1_ListAuditEventsRequest, ListAuditEventsRequest__Output as _kiln_v1_ListAuditEventsRequest__Output } from '../../kiln/v1/ListAuditEventsRequest';
+import type { ListAuditEventsResponse as _kiln_v1_ListAuditEventsResponse, ListAuditEventsResponse__Output as _kiln_v1_ListAuditEventsResponse__Output } from '../../kiln/v1/ListAuditEventsResponse';
 import type { ListModelVersionsRequest as _kiln_v1_ListModelVersionsRequest, ListModelVersionsRequest__Output as _kiln_v1_ListModelVersionsRequest__Output } from '../../kiln/v1/ListModelVersionsRequest';
 import type { ListModelVersionsResponse as _kiln_v1_ListModelVersionsResponse, ListModelVersionsResponse__Output as _kiln_v1_ListModelVersionsResponse__Output } from '../../kiln/v1/ListModelVersionsResponse';
 import type { ListModelsRequest as _kiln_v1_ListModelsRequest, ListModelsRequest__Output as _kiln_v1_ListModelsRequest__Output } from '../../kiln/v1/ListModelsRequest';
@@ -53,6 +55,15 @@ export interface RegistryClient extends grpc.Client {
   getModelVersion(argument: _kiln_v1_GetModelVersionRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kiln_v1_ModelVersion__Output>): grpc.ClientUnaryCall;
   getModelVersion(argument: _kiln_v1_GetModelVersionRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ModelVersion__Output>): grpc.ClientUnaryCall;
   getModelVersion(argument: _kiln_v1_GetModelVersionRequest, callback: grpc.requestCallback<_kiln_v1_ModelVersion__Output>): grpc.ClientUnaryCall;
+  
+  ListAuditEvents(argument: _kiln_v1_ListAuditEventsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ListAuditEventsResponse__Output>): grpc.ClientUnaryCall;
+  ListAuditEvents(argument: _kiln_v1_ListAuditEventsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kiln_v1_ListAuditEventsResponse__Output>): grpc.ClientUnaryCall;
+  ListAuditEvents(argument: _kiln_v1_ListAuditEventsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ListAuditEventsResponse__Output>): grpc.ClientUnaryCall;
+  ListAuditEvents(argument: _kiln_v1_ListAuditEventsRequest, callback: grpc.requestCallback<_kiln_v1_ListAuditEventsResponse__Output>): grpc.ClientUnaryCall;
+  listAuditEvents(argument: _kiln_v1_ListAuditEventsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ListAuditEventsResponse__Output>): grpc.ClientUnaryCall;
+  listAuditEvents(argument: _kiln_v1_ListAuditEventsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kiln_v1_ListAuditEventsResponse__Output>): grpc.ClientUnaryCall;
+  listAuditEvents(argument: _kiln_v1_ListAuditEventsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ListAuditEventsResponse__Output>): grpc.ClientUnaryCall;
+  listAuditEvents(argument: _kiln_v1_ListAuditEventsRequest, callback: grpc.requestCallback<_kiln_v1_ListAuditEventsResponse__Output>): grpc.ClientUnaryCall;
   
   ListModelVersions(argument: _kiln_v1_ListModelVersionsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ListModelVersionsResponse__Output>): grpc.ClientUnaryCall;
   ListModelVersions(argument: _kiln_v1_ListModelVersionsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kiln_v1_ListModelVersionsResponse__Output>): grpc.ClientUnaryCall;
@@ -115,6 +126,8 @@ export interface RegistryHandlers extends grpc.UntypedServiceImplementation {
   
   GetModelVersion: grpc.handleUnaryCall<_kiln_v1_GetModelVersionRequest__Output, _kiln_v1_ModelVersion>;
   
+  ListAuditEvents: grpc.handleUnaryCall<_kiln_v1_ListAuditEventsRequest__Output, _kiln_v1_ListAuditEventsResponse>;
+  
   ListModelVersions: grpc.handleUnaryCall<_kiln_v1_ListModelVersionsRequest__Output, _kiln_v1_ListModelVersionsResponse>;
   
   ListModels: grpc.handleUnaryCall<_kiln_v1_ListModelsRequest__Output, _kiln_v1_ListModelsResponse>;
@@ -134,6 +147,7 @@ export interface RegistryDefinition extends grpc.ServiceDefinition {
   DeleteModelVersion: MethodDefinition<_kiln_v1_DeleteModelVersionRequest, _kiln_v1_ModelVersion, _kiln_v1_DeleteModelVersionRequest__Output, _kiln_v1_ModelVersion__Output>
   DownloadModelVersion: MethodDefinition<_kiln_v1_DownloadModelVersionRequest, _kiln_v1_DownloadModelVersionResponse, _kiln_v1_DownloadModelVersionRequest__Output, _kiln_v1_DownloadModelVersionResponse__Output>
   GetModelVersion: MethodDefinition<_kiln_v1_GetModelVersionRequest, _kiln_v1_ModelVersion, _kiln_v1_GetModelVersionRequest__Output, _kiln_v1_ModelVersion__Output>
+  ListAuditEvents: MethodDefinition<_kiln_v1_ListAuditEventsRequest, _kiln_v1_ListAuditEventsResponse, _kiln_v1_ListAuditEventsRequest__Output, _kiln_v1_ListAuditEventsResponse__Output>
   ListModelVersions: MethodDefinition<_kiln_v1_ListModelVersionsRequest, _kiln_v1_ListModelVersionsResponse, _kiln_v1_ListModelVersionsRequest__Output, _kiln_v1_ListModelVersionsResponse__Output>
   ListModels: MethodDefinition<_kiln_v1_ListModelsRequest, _kiln_v1_ListModelsResponse, _kiln_v1_ListModelsRequest__Output, _kiln_v1_ListModelsResponse__Output>
   ListTokens: MethodDefinition<_kiln_v1_ListTokensRequest, _kiln_v1_ListTokensResponse, _kiln_v1_ListTokensRequest__Output, _kiln_v1_ListTokensResponse__Output>

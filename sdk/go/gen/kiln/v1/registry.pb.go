@@ -900,7 +900,7 @@ var File_kiln_v1_registry_proto protoreflect.FileDescriptor
 
 const file_kiln_v1_registry_proto_rawDesc = "" +
 	"\n" +
-	"\x16kiln/v1/registry.proto\x12\akiln.v1\x1a\x13kiln/v1/model.proto\x1a\x14kiln/v1/tokens.proto\"h\n" +
+	"\x16kiln/v1/registry.proto\x12\akiln.v1\x1a\x13kiln/v1/audit.proto\x1a\x13kiln/v1/model.proto\x1a\x14kiln/v1/tokens.proto\"h\n" +
 	"\x12UploadModelRequest\x12/\n" +
 	"\x06header\x18\x01 \x01(\v2\x15.kiln.v1.UploadHeaderH\x00R\x06header\x12\x16\n" +
 	"\x05chunk\x18\x02 \x01(\fH\x00R\x05chunkB\t\n" +
@@ -963,7 +963,7 @@ const file_kiln_v1_registry_proto_rawDesc = "" +
 	"\x05event\":\n" +
 	"\fBuildLogLine\x12\x12\n" +
 	"\x04line\x18\x01 \x01(\tR\x04line\x12\x16\n" +
-	"\x06number\x18\x02 \x01(\x03R\x06number2\xa0\x06\n" +
+	"\x06number\x18\x02 \x01(\x03R\x06number2\xf6\x06\n" +
 	"\bRegistry\x12C\n" +
 	"\vUploadModel\x12\x1b.kiln.v1.UploadModelRequest\x1a\x15.kiln.v1.ModelVersion(\x01\x12I\n" +
 	"\x0fGetModelVersion\x12\x1f.kiln.v1.GetModelVersionRequest\x1a\x15.kiln.v1.ModelVersion\x12E\n" +
@@ -976,7 +976,8 @@ const file_kiln_v1_registry_proto_rawDesc = "" +
 	"\vCreateToken\x12\x1b.kiln.v1.CreateTokenRequest\x1a\x1c.kiln.v1.CreateTokenResponse\x12E\n" +
 	"\n" +
 	"ListTokens\x12\x1a.kiln.v1.ListTokensRequest\x1a\x1b.kiln.v1.ListTokensResponse\x12:\n" +
-	"\vRevokeToken\x12\x1b.kiln.v1.RevokeTokenRequest\x1a\x0e.kiln.v1.TokenB\x8d\x01\n" +
+	"\vRevokeToken\x12\x1b.kiln.v1.RevokeTokenRequest\x1a\x0e.kiln.v1.Token\x12T\n" +
+	"\x0fListAuditEvents\x12\x1f.kiln.v1.ListAuditEventsRequest\x1a .kiln.v1.ListAuditEventsResponseB\x8d\x01\n" +
 	"\vcom.kiln.v1B\rRegistryProtoP\x01Z2github.com/kiln-dev/kiln/sdk/go/gen/kiln/v1;kilnv1\xa2\x02\x03KXX\xaa\x02\aKiln.V1\xca\x02\aKiln\\V1\xe2\x02\x13Kiln\\V1\\GPBMetadata\xea\x02\bKiln::V1b\x06proto3"
 
 var (
@@ -1016,9 +1017,11 @@ var file_kiln_v1_registry_proto_goTypes = []any{
 	(*CreateTokenRequest)(nil),           // 20: kiln.v1.CreateTokenRequest
 	(*ListTokensRequest)(nil),            // 21: kiln.v1.ListTokensRequest
 	(*RevokeTokenRequest)(nil),           // 22: kiln.v1.RevokeTokenRequest
-	(*CreateTokenResponse)(nil),          // 23: kiln.v1.CreateTokenResponse
-	(*ListTokensResponse)(nil),           // 24: kiln.v1.ListTokensResponse
-	(*Token)(nil),                        // 25: kiln.v1.Token
+	(*ListAuditEventsRequest)(nil),       // 23: kiln.v1.ListAuditEventsRequest
+	(*CreateTokenResponse)(nil),          // 24: kiln.v1.CreateTokenResponse
+	(*ListTokensResponse)(nil),           // 25: kiln.v1.ListTokensResponse
+	(*Token)(nil),                        // 26: kiln.v1.Token
+	(*ListAuditEventsResponse)(nil),      // 27: kiln.v1.ListAuditEventsResponse
 }
 var file_kiln_v1_registry_proto_depIdxs = []int32{
 	1,  // 0: kiln.v1.UploadModelRequest.header:type_name -> kiln.v1.UploadHeader
@@ -1041,18 +1044,20 @@ var file_kiln_v1_registry_proto_depIdxs = []int32{
 	20, // 17: kiln.v1.Registry.CreateToken:input_type -> kiln.v1.CreateTokenRequest
 	21, // 18: kiln.v1.Registry.ListTokens:input_type -> kiln.v1.ListTokensRequest
 	22, // 19: kiln.v1.Registry.RevokeToken:input_type -> kiln.v1.RevokeTokenRequest
-	19, // 20: kiln.v1.Registry.UploadModel:output_type -> kiln.v1.ModelVersion
-	19, // 21: kiln.v1.Registry.GetModelVersion:output_type -> kiln.v1.ModelVersion
-	4,  // 22: kiln.v1.Registry.ListModels:output_type -> kiln.v1.ListModelsResponse
-	6,  // 23: kiln.v1.Registry.ListModelVersions:output_type -> kiln.v1.ListModelVersionsResponse
-	19, // 24: kiln.v1.Registry.DeleteModelVersion:output_type -> kiln.v1.ModelVersion
-	9,  // 25: kiln.v1.Registry.DownloadModelVersion:output_type -> kiln.v1.DownloadModelVersionResponse
-	11, // 26: kiln.v1.Registry.WatchModelVersion:output_type -> kiln.v1.WatchModelVersionResponse
-	23, // 27: kiln.v1.Registry.CreateToken:output_type -> kiln.v1.CreateTokenResponse
-	24, // 28: kiln.v1.Registry.ListTokens:output_type -> kiln.v1.ListTokensResponse
-	25, // 29: kiln.v1.Registry.RevokeToken:output_type -> kiln.v1.Token
-	20, // [20:30] is the sub-list for method output_type
-	10, // [10:20] is the sub-list for method input_type
+	23, // 20: kiln.v1.Registry.ListAuditEvents:input_type -> kiln.v1.ListAuditEventsRequest
+	19, // 21: kiln.v1.Registry.UploadModel:output_type -> kiln.v1.ModelVersion
+	19, // 22: kiln.v1.Registry.GetModelVersion:output_type -> kiln.v1.ModelVersion
+	4,  // 23: kiln.v1.Registry.ListModels:output_type -> kiln.v1.ListModelsResponse
+	6,  // 24: kiln.v1.Registry.ListModelVersions:output_type -> kiln.v1.ListModelVersionsResponse
+	19, // 25: kiln.v1.Registry.DeleteModelVersion:output_type -> kiln.v1.ModelVersion
+	9,  // 26: kiln.v1.Registry.DownloadModelVersion:output_type -> kiln.v1.DownloadModelVersionResponse
+	11, // 27: kiln.v1.Registry.WatchModelVersion:output_type -> kiln.v1.WatchModelVersionResponse
+	24, // 28: kiln.v1.Registry.CreateToken:output_type -> kiln.v1.CreateTokenResponse
+	25, // 29: kiln.v1.Registry.ListTokens:output_type -> kiln.v1.ListTokensResponse
+	26, // 30: kiln.v1.Registry.RevokeToken:output_type -> kiln.v1.Token
+	27, // 31: kiln.v1.Registry.ListAuditEvents:output_type -> kiln.v1.ListAuditEventsResponse
+	21, // [21:32] is the sub-list for method output_type
+	10, // [10:21] is the sub-list for method input_type
 	10, // [10:10] is the sub-list for extension type_name
 	10, // [10:10] is the sub-list for extension extendee
 	0,  // [0:10] is the sub-list for field type_name
@@ -1063,6 +1068,7 @@ func file_kiln_v1_registry_proto_init() {
 	if File_kiln_v1_registry_proto != nil {
 		return
 	}
+	file_kiln_v1_audit_proto_init()
 	file_kiln_v1_model_proto_init()
 	file_kiln_v1_tokens_proto_init()
 	file_kiln_v1_registry_proto_msgTypes[0].OneofWrappers = []any{

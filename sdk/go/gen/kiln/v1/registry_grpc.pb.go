@@ -31,6 +31,7 @@ const (
 	Registry_CreateToken_FullMethodName          = "/kiln.v1.Registry/CreateToken"
 	Registry_ListTokens_FullMethodName           = "/kiln.v1.Registry/ListTokens"
 	Registry_RevokeToken_FullMethodName          = "/kiln.v1.Registry/RevokeToken"
+	Registry_ListAuditEvents_FullMethodName      = "/kiln.v1.Registry/ListAuditEvents"
 )
 
 // RegistryClient is the client API for Registry service.
@@ -60,6 +61,8 @@ type RegistryClient interface {
 	ListTokens(ctx context.Context, in *ListTokensRequest, opts ...grpc.CallOption) (*ListTokensResponse, error)
 	// Revokes an API token (admin): every registry replica refuses it within a second. Returns the revoked token.
 	RevokeToken(ctx context.Context, in *RevokeTokenRequest, opts ...grpc.CallOption) (*Token, error)
+	// Pages through the audit trail, newest first (admin): every upload, delete and token change, and every refused call.
+	ListAuditEvents(ctx context.Context, in *ListAuditEventsRequest, opts ...grpc.CallOption) (*ListAuditEventsResponse, error)
 }
 
 type registryClient struct {
@@ -191,6 +194,16 @@ func (c *registryClient) RevokeToken(ctx context.Context, in *RevokeTokenRequest
 	return out, nil
 }
 
+func (c *registryClient) ListAuditEvents(ctx context.Context, in *ListAuditEventsRequest, opts ...grpc.CallOption) (*ListAuditEventsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListAuditEventsResponse)
+	err := c.cc.Invoke(ctx, Registry_ListAuditEvents_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // RegistryServer is the server API for Registry service.
 // All implementations must embed UnimplementedRegistryServer
 // for forward compatibility.
@@ -218,6 +231,8 @@ type RegistryServer interface {
 	ListTokens(context.Context, *ListTokensRequest) (*ListTokensResponse, error)
 	// Revokes an API token (admin): every registry replica refuses it within a second. Returns the revoked token.
 	RevokeToken(context.Context, *RevokeTokenRequest) (*Token, error)
+	// Pages through the audit trail, newest first (admin): every upload, delete and token change, and every refused call.
+	ListAuditEvents(context.Context, *ListAuditEventsRequest) (*ListAuditEventsResponse, error)
 	mustEmbedUnimplementedRegistryServer()
 }
 
@@ -257,6 +272,9 @@ func (UnimplementedRegistryServer) ListTokens(context.Context, *ListTokensReques
 }
 func (UnimplementedRegistryServer) RevokeToken(context.Context, *RevokeTokenRequest) (*Token, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method RevokeToken not implemented")
+}
+func (UnimplementedRegistryServer) ListAuditEvents(context.Context, *ListAuditEventsRequest) (*ListAuditEventsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListAuditEvents not implemented")
 }
 func (UnimplementedRegistryServer) mustEmbedUnimplementedRegistryServer() {}
 func (UnimplementedRegistryServer) testEmbeddedByValue()                  {}
@@ -434,6 +452,24 @@ func _Registry_RevokeToken_Handler(srv interface{}, ctx context.Context, dec fun
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Registry_ListAuditEvents_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListAuditEventsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RegistryServer).ListAuditEvents(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Registry_ListAuditEvents_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RegistryServer).ListAuditEvents(ctx, req.(*ListAuditEventsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Registry_ServiceDesc is the grpc.ServiceDesc for Registry service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -468,6 +504,10 @@ var Registry_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RevokeToken",
 			Handler:    _Registry_RevokeToken_Handler,
+		},
+		{
+			MethodName: "ListAuditEvents",
+			Handler:    _Registry_ListAuditEvents_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

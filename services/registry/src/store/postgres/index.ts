@@ -5,7 +5,8 @@ import { asUnavailable } from '@kiln/errors';
 import { withTransaction } from '@kiln/metadata';
 import type { VersionStatus } from '../../lifecycle';
 import { notifyVersionChanged } from '../../version-cache';
-import type { BuildResult, LogLine, ModelsQuery, NewVersion, RegistryStore, StagedObjectRecord, StoreOperations, StoreTransaction } from '../index';
+import type { AuditQuery, BuildResult, LogLine, NewAuditEvent, ModelsQuery, NewVersion, RegistryStore, StagedObjectRecord, StoreOperations, StoreTransaction } from '../index';
+import * as audit from './audit';
 import * as blobReferences from './blob-references';
 import * as buildLogs from './build-logs';
 import * as uploadLeases from './upload-leases';
@@ -95,6 +96,13 @@ class PostgresOperations implements StoreOperations {
   }
   logLinesAfter(model: string, version: number, after: number) {
     return buildLogs.logLinesAfter(this.db, model, version, after);
+  }
+
+  recordAuditEvent(event: NewAuditEvent) {
+    return audit.recordAuditEvent(this.db, event);
+  }
+  listAuditEvents(q: AuditQuery) {
+    return audit.listAuditEvents(this.db, q);
   }
 }
 

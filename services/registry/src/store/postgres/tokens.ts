@@ -4,6 +4,8 @@ import { asUnavailable } from '@kiln/errors';
 import { withTransaction } from '@kiln/metadata';
 import type pg from 'pg';
 import type { NewToken, TokenRecord, TokenStore } from '../../tokens';
+import type { NewAuditEvent } from '../index';
+import { recordAuditEvent } from './audit';
 
 interface TokenRow {
   id: string;
@@ -40,7 +42,7 @@ const outage = (err: unknown) => {
 export class PostgresTokenStore implements TokenStore {
   constructor(private readonly pool: pg.Pool) {}
 
-  insertToken(token: NewToken): Promise<boolean> {
+  insertToken(token: NewToken, audit: NewAuditEvent): Promise<boolean> {
     return withTransaction(this.pool, async (tx) => {
       const inserted = await tx.query(
         'INSERT INTO api_tokens (id, secret_sha256, owner, expire_time) VALUES ($1, $2, $3, $4) ON CONFLICT (secret_sha256) DO NOTHING',
@@ -51,6 +53,7 @@ export class PostgresTokenStore implements TokenStore {
         'INSERT INTO api_token_bindings (token_id, namespace, role) SELECT $1, * FROM unnest($2::text[], $3::text[])',
         [token.id, token.bindings.map((b) => b.namespace), token.bindings.map((b) => b.role)],
       );
+      await recordAuditEvent(tx, audit);
       return true;
     }).catch(outage);
   }
@@ -68,10 +71,14 @@ export class PostgresTokenStore implements TokenStore {
     return rows.map(record);
   }
 
-  async revokeToken(id: string): Promise<TokenRecord | undefined> {
-    await this.pool.query('UPDATE api_tokens SET revoke_time = now() WHERE id = $1 AND revoke_time IS NULL', [id]).catch(outage);
-    const { rows } = await this.pool.query<TokenRow>(`${SELECT_TOKEN} WHERE t.id = $1`, [id]).catch(outage);
-    return rows[0] && record(rows[0]);
+  revokeToken(id: string, audit: NewAuditEvent): Promise<TokenRecord | undefined> {
+    return withTransaction(this.pool, async (tx) => {
+      await tx.query('UPDATE api_tokens SET revoke_time = now() WHERE id = $1 AND revoke_time IS NULL', [id]);
+      const { rows } = await tx.query<TokenRow>(`${SELECT_TOKEN} WHERE t.id = $1`, [id]);
+      if (!rows[0]) return undefined;
+      await recordAuditEvent(tx, audit);
+      return record(rows[0]);
+    }).catch(outage);
   }
 
   async touchTokens(uses: ReadonlyMap<string, Date>): Promise<void> {

@@ -22,11 +22,12 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from kiln_sdk._gen.kiln.v1 import audit_pb2 as kiln_dot_v1_dot_audit__pb2
 from kiln_sdk._gen.kiln.v1 import model_pb2 as kiln_dot_v1_dot_model__pb2
 from kiln_sdk._gen.kiln.v1 import tokens_pb2 as kiln_dot_v1_dot_tokens__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16kiln/v1/registry.proto\x12\x07kiln.v1\x1a\x13kiln/v1/model.proto\x1a\x14kiln/v1/tokens.proto\"Y\n\x12UploadModelRequest\x12\'\n\x06header\x18\x01 \x01(\x0b\x32\x15.kiln.v1.UploadHeaderH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\t\n\x07\x63ontent\"\xcb\x02\n\x0cUploadHeader\x12\r\n\x05model\x18\x01 \x01(\t\x12\x10\n\x08manifest\x18\x02 \x01(\t\x12\x31\n\x06labels\x18\x03 \x03(\x0b\x32!.kiln.v1.UploadHeader.LabelsEntry\x12\x35\n\x08metadata\x18\x04 \x03(\x0b\x32#.kiln.v1.UploadHeader.MetadataEntry\x12&\n\x06\x66ormat\x18\x05 \x01(\x0e\x32\x16.kiln.v1.ArchiveFormat\x12\x11\n\tfile_name\x18\x06 \x01(\t\x12\x15\n\rexpected_size\x18\x07 \x01(\x03\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"8\n\x16GetModelVersionRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\"b\n\x11ListModelsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x13\n\x0bname_prefix\x18\x03 \x01(\t\x12\x11\n\tnamespace\x18\x04 \x01(\t\"M\n\x12ListModelsResponse\x12\x1e\n\x06models\x18\x01 \x03(\x0b\x32\x0e.kiln.v1.Model\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xed\x01\n\x18ListModelVersionsRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\x12-\n\x08statuses\x18\x04 \x03(\x0e\x32\x1b.kiln.v1.ModelVersionStatus\x12=\n\x06labels\x18\x05 \x03(\x0b\x32-.kiln.v1.ListModelVersionsRequest.LabelsEntry\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"]\n\x19ListModelVersionsResponse\x12\'\n\x08versions\x18\x01 \x03(\x0b\x32\x15.kiln.v1.ModelVersion\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\";\n\x19\x44\x65leteModelVersionRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\"L\n\x1b\x44ownloadModelVersionRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\x12\r\n\x05paths\x18\x03 \x03(\t\"-\n\x1c\x44ownloadModelVersionResponse\x12\r\n\x05\x63hunk\x18\x01 \x01(\x0c\":\n\x18WatchModelVersionRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\"t\n\x19WatchModelVersionResponse\x12(\n\x07version\x18\x01 \x01(\x0b\x32\x15.kiln.v1.ModelVersionH\x00\x12$\n\x03log\x18\x02 \x01(\x0b\x32\x15.kiln.v1.BuildLogLineH\x00\x42\x07\n\x05\x65vent\",\n\x0c\x42uildLogLine\x12\x0c\n\x04line\x18\x01 \x01(\t\x12\x0e\n\x06number\x18\x02 \x01(\x03\x32\xa0\x06\n\x08Registry\x12\x43\n\x0bUploadModel\x12\x1b.kiln.v1.UploadModelRequest\x1a\x15.kiln.v1.ModelVersion(\x01\x12I\n\x0fGetModelVersion\x12\x1f.kiln.v1.GetModelVersionRequest\x1a\x15.kiln.v1.ModelVersion\x12\x45\n\nListModels\x12\x1a.kiln.v1.ListModelsRequest\x1a\x1b.kiln.v1.ListModelsResponse\x12Z\n\x11ListModelVersions\x12!.kiln.v1.ListModelVersionsRequest\x1a\".kiln.v1.ListModelVersionsResponse\x12O\n\x12\x44\x65leteModelVersion\x12\".kiln.v1.DeleteModelVersionRequest\x1a\x15.kiln.v1.ModelVersion\x12\x65\n\x14\x44ownloadModelVersion\x12$.kiln.v1.DownloadModelVersionRequest\x1a%.kiln.v1.DownloadModelVersionResponse0\x01\x12\\\n\x11WatchModelVersion\x12!.kiln.v1.WatchModelVersionRequest\x1a\".kiln.v1.WatchModelVersionResponse0\x01\x12H\n\x0b\x43reateToken\x12\x1b.kiln.v1.CreateTokenRequest\x1a\x1c.kiln.v1.CreateTokenResponse\x12\x45\n\nListTokens\x12\x1a.kiln.v1.ListTokensRequest\x1a\x1b.kiln.v1.ListTokensResponse\x12:\n\x0bRevokeToken\x12\x1b.kiln.v1.RevokeTokenRequest\x1a\x0e.kiln.v1.Tokenb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16kiln/v1/registry.proto\x12\x07kiln.v1\x1a\x13kiln/v1/audit.proto\x1a\x13kiln/v1/model.proto\x1a\x14kiln/v1/tokens.proto\"Y\n\x12UploadModelRequest\x12\'\n\x06header\x18\x01 \x01(\x0b\x32\x15.kiln.v1.UploadHeaderH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\t\n\x07\x63ontent\"\xcb\x02\n\x0cUploadHeader\x12\r\n\x05model\x18\x01 \x01(\t\x12\x10\n\x08manifest\x18\x02 \x01(\t\x12\x31\n\x06labels\x18\x03 \x03(\x0b\x32!.kiln.v1.UploadHeader.LabelsEntry\x12\x35\n\x08metadata\x18\x04 \x03(\x0b\x32#.kiln.v1.UploadHeader.MetadataEntry\x12&\n\x06\x66ormat\x18\x05 \x01(\x0e\x32\x16.kiln.v1.ArchiveFormat\x12\x11\n\tfile_name\x18\x06 \x01(\t\x12\x15\n\rexpected_size\x18\x07 \x01(\x03\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"8\n\x16GetModelVersionRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\"b\n\x11ListModelsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x13\n\x0bname_prefix\x18\x03 \x01(\t\x12\x11\n\tnamespace\x18\x04 \x01(\t\"M\n\x12ListModelsResponse\x12\x1e\n\x06models\x18\x01 \x03(\x0b\x32\x0e.kiln.v1.Model\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xed\x01\n\x18ListModelVersionsRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\x12-\n\x08statuses\x18\x04 \x03(\x0e\x32\x1b.kiln.v1.ModelVersionStatus\x12=\n\x06labels\x18\x05 \x03(\x0b\x32-.kiln.v1.ListModelVersionsRequest.LabelsEntry\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"]\n\x19ListModelVersionsResponse\x12\'\n\x08versions\x18\x01 \x03(\x0b\x32\x15.kiln.v1.ModelVersion\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\";\n\x19\x44\x65leteModelVersionRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\"L\n\x1b\x44ownloadModelVersionRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\x12\r\n\x05paths\x18\x03 \x03(\t\"-\n\x1c\x44ownloadModelVersionResponse\x12\r\n\x05\x63hunk\x18\x01 \x01(\x0c\":\n\x18WatchModelVersionRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\"t\n\x19WatchModelVersionResponse\x12(\n\x07version\x18\x01 \x01(\x0b\x32\x15.kiln.v1.ModelVersionH\x00\x12$\n\x03log\x18\x02 \x01(\x0b\x32\x15.kiln.v1.BuildLogLineH\x00\x42\x07\n\x05\x65vent\",\n\x0c\x42uildLogLine\x12\x0c\n\x04line\x18\x01 \x01(\t\x12\x0e\n\x06number\x18\x02 \x01(\x03\x32\xf6\x06\n\x08Registry\x12\x43\n\x0bUploadModel\x12\x1b.kiln.v1.UploadModelRequest\x1a\x15.kiln.v1.ModelVersion(\x01\x12I\n\x0fGetModelVersion\x12\x1f.kiln.v1.GetModelVersionRequest\x1a\x15.kiln.v1.ModelVersion\x12\x45\n\nListModels\x12\x1a.kiln.v1.ListModelsRequest\x1a\x1b.kiln.v1.ListModelsResponse\x12Z\n\x11ListModelVersions\x12!.kiln.v1.ListModelVersionsRequest\x1a\".kiln.v1.ListModelVersionsResponse\x12O\n\x12\x44\x65leteModelVersion\x12\".kiln.v1.DeleteModelVersionRequest\x1a\x15.kiln.v1.ModelVersion\x12\x65\n\x14\x44ownloadModelVersion\x12$.kiln.v1.DownloadModelVersionRequest\x1a%.kiln.v1.DownloadModelVersionResponse0\x01\x12\\\n\x11WatchModelVersion\x12!.kiln.v1.WatchModelVersionRequest\x1a\".kiln.v1.WatchModelVersionResponse0\x01\x12H\n\x0b\x43reateToken\x12\x1b.kiln.v1.CreateTokenRequest\x1a\x1c.kiln.v1.CreateTokenResponse\x12\x45\n\nListTokens\x12\x1a.kiln.v1.ListTokensRequest\x1a\x1b.kiln.v1.ListTokensResponse\x12:\n\x0bRevokeToken\x12\x1b.kiln.v1.RevokeTokenRequest\x1a\x0e.kiln.v1.Token\x12T\n\x0fListAuditEvents\x12\x1f.kiln.v1.ListAuditEventsRequest\x1a .kiln.v1.ListAuditEventsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -39,38 +40,38 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_UPLOADHEADER_METADATAENTRY']._serialized_options = b'8\001'
   _globals['_LISTMODELVERSIONSREQUEST_LABELSENTRY']._loaded_options = None
   _globals['_LISTMODELVERSIONSREQUEST_LABELSENTRY']._serialized_options = b'8\001'
-  _globals['_UPLOADMODELREQUEST']._serialized_start=78
-  _globals['_UPLOADMODELREQUEST']._serialized_end=167
-  _globals['_UPLOADHEADER']._serialized_start=170
-  _globals['_UPLOADHEADER']._serialized_end=501
-  _globals['_UPLOADHEADER_LABELSENTRY']._serialized_start=407
-  _globals['_UPLOADHEADER_LABELSENTRY']._serialized_end=452
-  _globals['_UPLOADHEADER_METADATAENTRY']._serialized_start=454
-  _globals['_UPLOADHEADER_METADATAENTRY']._serialized_end=501
-  _globals['_GETMODELVERSIONREQUEST']._serialized_start=503
-  _globals['_GETMODELVERSIONREQUEST']._serialized_end=559
-  _globals['_LISTMODELSREQUEST']._serialized_start=561
-  _globals['_LISTMODELSREQUEST']._serialized_end=659
-  _globals['_LISTMODELSRESPONSE']._serialized_start=661
-  _globals['_LISTMODELSRESPONSE']._serialized_end=738
-  _globals['_LISTMODELVERSIONSREQUEST']._serialized_start=741
-  _globals['_LISTMODELVERSIONSREQUEST']._serialized_end=978
-  _globals['_LISTMODELVERSIONSREQUEST_LABELSENTRY']._serialized_start=407
-  _globals['_LISTMODELVERSIONSREQUEST_LABELSENTRY']._serialized_end=452
-  _globals['_LISTMODELVERSIONSRESPONSE']._serialized_start=980
-  _globals['_LISTMODELVERSIONSRESPONSE']._serialized_end=1073
-  _globals['_DELETEMODELVERSIONREQUEST']._serialized_start=1075
-  _globals['_DELETEMODELVERSIONREQUEST']._serialized_end=1134
-  _globals['_DOWNLOADMODELVERSIONREQUEST']._serialized_start=1136
-  _globals['_DOWNLOADMODELVERSIONREQUEST']._serialized_end=1212
-  _globals['_DOWNLOADMODELVERSIONRESPONSE']._serialized_start=1214
-  _globals['_DOWNLOADMODELVERSIONRESPONSE']._serialized_end=1259
-  _globals['_WATCHMODELVERSIONREQUEST']._serialized_start=1261
-  _globals['_WATCHMODELVERSIONREQUEST']._serialized_end=1319
-  _globals['_WATCHMODELVERSIONRESPONSE']._serialized_start=1321
-  _globals['_WATCHMODELVERSIONRESPONSE']._serialized_end=1437
-  _globals['_BUILDLOGLINE']._serialized_start=1439
-  _globals['_BUILDLOGLINE']._serialized_end=1483
-  _globals['_REGISTRY']._serialized_start=1486
-  _globals['_REGISTRY']._serialized_end=2286
+  _globals['_UPLOADMODELREQUEST']._serialized_start=99
+  _globals['_UPLOADMODELREQUEST']._serialized_end=188
+  _globals['_UPLOADHEADER']._serialized_start=191
+  _globals['_UPLOADHEADER']._serialized_end=522
+  _globals['_UPLOADHEADER_LABELSENTRY']._serialized_start=428
+  _globals['_UPLOADHEADER_LABELSENTRY']._serialized_end=473
+  _globals['_UPLOADHEADER_METADATAENTRY']._serialized_start=475
+  _globals['_UPLOADHEADER_METADATAENTRY']._serialized_end=522
+  _globals['_GETMODELVERSIONREQUEST']._serialized_start=524
+  _globals['_GETMODELVERSIONREQUEST']._serialized_end=580
+  _globals['_LISTMODELSREQUEST']._serialized_start=582
+  _globals['_LISTMODELSREQUEST']._serialized_end=680
+  _globals['_LISTMODELSRESPONSE']._serialized_start=682
+  _globals['_LISTMODELSRESPONSE']._serialized_end=759
+  _globals['_LISTMODELVERSIONSREQUEST']._serialized_start=762
+  _globals['_LISTMODELVERSIONSREQUEST']._serialized_end=999
+  _globals['_LISTMODELVERSIONSREQUEST_LABELSENTRY']._serialized_start=428
+  _globals['_LISTMODELVERSIONSREQUEST_LABELSENTRY']._serialized_end=473
+  _globals['_LISTMODELVERSIONSRESPONSE']._serialized_start=1001
+  _globals['_LISTMODELVERSIONSRESPONSE']._serialized_end=1094
+  _globals['_DELETEMODELVERSIONREQUEST']._serialized_start=1096
+  _globals['_DELETEMODELVERSIONREQUEST']._serialized_end=1155
+  _globals['_DOWNLOADMODELVERSIONREQUEST']._serialized_start=1157
+  _globals['_DOWNLOADMODELVERSIONREQUEST']._serialized_end=1233
+  _globals['_DOWNLOADMODELVERSIONRESPONSE']._serialized_start=1235
+  _globals['_DOWNLOADMODELVERSIONRESPONSE']._serialized_end=1280
+  _globals['_WATCHMODELVERSIONREQUEST']._serialized_start=1282
+  _globals['_WATCHMODELVERSIONREQUEST']._serialized_end=1340
+  _globals['_WATCHMODELVERSIONRESPONSE']._serialized_start=1342
+  _globals['_WATCHMODELVERSIONRESPONSE']._serialized_end=1458
+  _globals['_BUILDLOGLINE']._serialized_start=1460
+  _globals['_BUILDLOGLINE']._serialized_end=1504
+  _globals['_REGISTRY']._serialized_start=1507
+  _globals['_REGISTRY']._serialized_end=2393
 # @@protoc_insertion_point(module_scope)

@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from kiln_sdk._gen.kiln.v1 import audit_pb2 as kiln_dot_v1_dot_audit__pb2
 from kiln_sdk._gen.kiln.v1 import model_pb2 as kiln_dot_v1_dot_model__pb2
 from kiln_sdk._gen.kiln.v1 import registry_pb2 as kiln_dot_v1_dot_registry__pb2
 from kiln_sdk._gen.kiln.v1 import tokens_pb2 as kiln_dot_v1_dot_tokens__pb2
@@ -87,6 +88,11 @@ class RegistryStub(object):
                 request_serializer=kiln_dot_v1_dot_tokens__pb2.RevokeTokenRequest.SerializeToString,
                 response_deserializer=kiln_dot_v1_dot_tokens__pb2.Token.FromString,
                 _registered_method=True)
+        self.ListAuditEvents = channel.unary_unary(
+                '/kiln.v1.Registry/ListAuditEvents',
+                request_serializer=kiln_dot_v1_dot_audit__pb2.ListAuditEventsRequest.SerializeToString,
+                response_deserializer=kiln_dot_v1_dot_audit__pb2.ListAuditEventsResponse.FromString,
+                _registered_method=True)
 
 
 class RegistryServicer(object):
@@ -164,6 +170,13 @@ class RegistryServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListAuditEvents(self, request, context):
+        """Pages through the audit trail, newest first (admin): every upload, delete and token change, and every refused call.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RegistryServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -216,6 +229,11 @@ def add_RegistryServicer_to_server(servicer, server):
                     servicer.RevokeToken,
                     request_deserializer=kiln_dot_v1_dot_tokens__pb2.RevokeTokenRequest.FromString,
                     response_serializer=kiln_dot_v1_dot_tokens__pb2.Token.SerializeToString,
+            ),
+            'ListAuditEvents': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAuditEvents,
+                    request_deserializer=kiln_dot_v1_dot_audit__pb2.ListAuditEventsRequest.FromString,
+                    response_serializer=kiln_dot_v1_dot_audit__pb2.ListAuditEventsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -489,6 +507,33 @@ class Registry(object):
             '/kiln.v1.Registry/RevokeToken',
             kiln_dot_v1_dot_tokens__pb2.RevokeTokenRequest.SerializeToString,
             kiln_dot_v1_dot_tokens__pb2.Token.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAuditEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kiln.v1.Registry/ListAuditEvents',
+            kiln_dot_v1_dot_audit__pb2.ListAuditEventsRequest.SerializeToString,
+            kiln_dot_v1_dot_audit__pb2.ListAuditEventsResponse.FromString,
             options,
             channel_credentials,
             insecure,
