@@ -2,6 +2,7 @@ import type * as grpc from '@grpc/grpc-js';
 import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
 
 import type { Timestamp as _google_protobuf_Timestamp, Timestamp__Output as _google_protobuf_Timestamp__Output } from './google/protobuf/Timestamp';
+import type { AliasMove as _kiln_v1_AliasMove, AliasMove__Output as _kiln_v1_AliasMove__Output } from './kiln/v1/AliasMove';
 import type { AuditEvent as _kiln_v1_AuditEvent, AuditEvent__Output as _kiln_v1_AuditEvent__Output } from './kiln/v1/AuditEvent';
 import type { BuildLogLine as _kiln_v1_BuildLogLine, BuildLogLine__Output as _kiln_v1_BuildLogLine__Output } from './kiln/v1/BuildLogLine';
 import type { BuildModelVersionRequest as _kiln_v1_BuildModelVersionRequest, BuildModelVersionRequest__Output as _kiln_v1_BuildModelVersionRequest__Output } from './kiln/v1/BuildModelVersionRequest';
@@ -11,14 +12,19 @@ import type { BuilderClient as _kiln_v1_BuilderClient, BuilderDefinition as _kil
 import type { Contract as _kiln_v1_Contract, Contract__Output as _kiln_v1_Contract__Output } from './kiln/v1/Contract';
 import type { CreateTokenRequest as _kiln_v1_CreateTokenRequest, CreateTokenRequest__Output as _kiln_v1_CreateTokenRequest__Output } from './kiln/v1/CreateTokenRequest';
 import type { CreateTokenResponse as _kiln_v1_CreateTokenResponse, CreateTokenResponse__Output as _kiln_v1_CreateTokenResponse__Output } from './kiln/v1/CreateTokenResponse';
+import type { DeleteModelAliasRequest as _kiln_v1_DeleteModelAliasRequest, DeleteModelAliasRequest__Output as _kiln_v1_DeleteModelAliasRequest__Output } from './kiln/v1/DeleteModelAliasRequest';
 import type { DeleteModelVersionRequest as _kiln_v1_DeleteModelVersionRequest, DeleteModelVersionRequest__Output as _kiln_v1_DeleteModelVersionRequest__Output } from './kiln/v1/DeleteModelVersionRequest';
 import type { Dim as _kiln_v1_Dim, Dim__Output as _kiln_v1_Dim__Output } from './kiln/v1/Dim';
 import type { DownloadModelVersionRequest as _kiln_v1_DownloadModelVersionRequest, DownloadModelVersionRequest__Output as _kiln_v1_DownloadModelVersionRequest__Output } from './kiln/v1/DownloadModelVersionRequest';
 import type { DownloadModelVersionResponse as _kiln_v1_DownloadModelVersionResponse, DownloadModelVersionResponse__Output as _kiln_v1_DownloadModelVersionResponse__Output } from './kiln/v1/DownloadModelVersionResponse';
 import type { Field as _kiln_v1_Field, Field__Output as _kiln_v1_Field__Output } from './kiln/v1/Field';
 import type { GetModelVersionRequest as _kiln_v1_GetModelVersionRequest, GetModelVersionRequest__Output as _kiln_v1_GetModelVersionRequest__Output } from './kiln/v1/GetModelVersionRequest';
+import type { ListAliasHistoryRequest as _kiln_v1_ListAliasHistoryRequest, ListAliasHistoryRequest__Output as _kiln_v1_ListAliasHistoryRequest__Output } from './kiln/v1/ListAliasHistoryRequest';
+import type { ListAliasHistoryResponse as _kiln_v1_ListAliasHistoryResponse, ListAliasHistoryResponse__Output as _kiln_v1_ListAliasHistoryResponse__Output } from './kiln/v1/ListAliasHistoryResponse';
 import type { ListAuditEventsRequest as _kiln_v1_ListAuditEventsRequest, ListAuditEventsRequest__Output as _kiln_v1_ListAuditEventsRequest__Output } from './kiln/v1/ListAuditEventsRequest';
 import type { ListAuditEventsResponse as _kiln_v1_ListAuditEventsResponse, ListAuditEventsResponse__Output as _kiln_v1_ListAuditEventsResponse__Output } from './kiln/v1/ListAuditEventsResponse';
+import type { ListModelAliasesRequest as _kiln_v1_ListModelAliasesRequest, ListModelAliasesRequest__Output as _kiln_v1_ListModelAliasesRequest__Output } from './kiln/v1/ListModelAliasesRequest';
+import type { ListModelAliasesResponse as _kiln_v1_ListModelAliasesResponse, ListModelAliasesResponse__Output as _kiln_v1_ListModelAliasesResponse__Output } from './kiln/v1/ListModelAliasesResponse';
 import type { ListModelVersionsRequest as _kiln_v1_ListModelVersionsRequest, ListModelVersionsRequest__Output as _kiln_v1_ListModelVersionsRequest__Output } from './kiln/v1/ListModelVersionsRequest';
 import type { ListModelVersionsResponse as _kiln_v1_ListModelVersionsResponse, ListModelVersionsResponse__Output as _kiln_v1_ListModelVersionsResponse__Output } from './kiln/v1/ListModelVersionsResponse';
 import type { ListModelsRequest as _kiln_v1_ListModelsRequest, ListModelsRequest__Output as _kiln_v1_ListModelsRequest__Output } from './kiln/v1/ListModelsRequest';
@@ -27,6 +33,7 @@ import type { ListTokensRequest as _kiln_v1_ListTokensRequest, ListTokensRequest
 import type { ListTokensResponse as _kiln_v1_ListTokensResponse, ListTokensResponse__Output as _kiln_v1_ListTokensResponse__Output } from './kiln/v1/ListTokensResponse';
 import type { MapType as _kiln_v1_MapType, MapType__Output as _kiln_v1_MapType__Output } from './kiln/v1/MapType';
 import type { Model as _kiln_v1_Model, Model__Output as _kiln_v1_Model__Output } from './kiln/v1/Model';
+import type { ModelAlias as _kiln_v1_ModelAlias, ModelAlias__Output as _kiln_v1_ModelAlias__Output } from './kiln/v1/ModelAlias';
 import type { ModelFile as _kiln_v1_ModelFile, ModelFile__Output as _kiln_v1_ModelFile__Output } from './kiln/v1/ModelFile';
 import type { ModelVersion as _kiln_v1_ModelVersion, ModelVersion__Output as _kiln_v1_ModelVersion__Output } from './kiln/v1/ModelVersion';
 import type { OptionalType as _kiln_v1_OptionalType, OptionalType__Output as _kiln_v1_OptionalType__Output } from './kiln/v1/OptionalType';
@@ -35,11 +42,13 @@ import type { RegistryClient as _kiln_v1_RegistryClient, RegistryDefinition as _
 import type { RevokeTokenRequest as _kiln_v1_RevokeTokenRequest, RevokeTokenRequest__Output as _kiln_v1_RevokeTokenRequest__Output } from './kiln/v1/RevokeTokenRequest';
 import type { RoleBinding as _kiln_v1_RoleBinding, RoleBinding__Output as _kiln_v1_RoleBinding__Output } from './kiln/v1/RoleBinding';
 import type { SequenceType as _kiln_v1_SequenceType, SequenceType__Output as _kiln_v1_SequenceType__Output } from './kiln/v1/SequenceType';
+import type { SetModelAliasRequest as _kiln_v1_SetModelAliasRequest, SetModelAliasRequest__Output as _kiln_v1_SetModelAliasRequest__Output } from './kiln/v1/SetModelAliasRequest';
 import type { Shape as _kiln_v1_Shape, Shape__Output as _kiln_v1_Shape__Output } from './kiln/v1/Shape';
 import type { Signature as _kiln_v1_Signature, Signature__Output as _kiln_v1_Signature__Output } from './kiln/v1/Signature';
 import type { SparseTensorType as _kiln_v1_SparseTensorType, SparseTensorType__Output as _kiln_v1_SparseTensorType__Output } from './kiln/v1/SparseTensorType';
 import type { TensorType as _kiln_v1_TensorType, TensorType__Output as _kiln_v1_TensorType__Output } from './kiln/v1/TensorType';
 import type { Token as _kiln_v1_Token, Token__Output as _kiln_v1_Token__Output } from './kiln/v1/Token';
+import type { UpdateModelVersionRequest as _kiln_v1_UpdateModelVersionRequest, UpdateModelVersionRequest__Output as _kiln_v1_UpdateModelVersionRequest__Output } from './kiln/v1/UpdateModelVersionRequest';
 import type { UploadHeader as _kiln_v1_UploadHeader, UploadHeader__Output as _kiln_v1_UploadHeader__Output } from './kiln/v1/UploadHeader';
 import type { UploadModelRequest as _kiln_v1_UploadModelRequest, UploadModelRequest__Output as _kiln_v1_UploadModelRequest__Output } from './kiln/v1/UploadModelRequest';
 import type { ValueType as _kiln_v1_ValueType, ValueType__Output as _kiln_v1_ValueType__Output } from './kiln/v1/ValueType';
@@ -58,6 +67,7 @@ export interface ProtoGrpcType {
   }
   kiln: {
     v1: {
+      AliasMove: MessageTypeDefinition<_kiln_v1_AliasMove, _kiln_v1_AliasMove__Output>
       ArchiveFormat: EnumTypeDefinition
       AuditEvent: MessageTypeDefinition<_kiln_v1_AuditEvent, _kiln_v1_AuditEvent__Output>
       BuildLogLine: MessageTypeDefinition<_kiln_v1_BuildLogLine, _kiln_v1_BuildLogLine__Output>
@@ -70,14 +80,19 @@ export interface ProtoGrpcType {
       CreateTokenResponse: MessageTypeDefinition<_kiln_v1_CreateTokenResponse, _kiln_v1_CreateTokenResponse__Output>
       DataProfile: EnumTypeDefinition
       DataType: EnumTypeDefinition
+      DeleteModelAliasRequest: MessageTypeDefinition<_kiln_v1_DeleteModelAliasRequest, _kiln_v1_DeleteModelAliasRequest__Output>
       DeleteModelVersionRequest: MessageTypeDefinition<_kiln_v1_DeleteModelVersionRequest, _kiln_v1_DeleteModelVersionRequest__Output>
       Dim: MessageTypeDefinition<_kiln_v1_Dim, _kiln_v1_Dim__Output>
       DownloadModelVersionRequest: MessageTypeDefinition<_kiln_v1_DownloadModelVersionRequest, _kiln_v1_DownloadModelVersionRequest__Output>
       DownloadModelVersionResponse: MessageTypeDefinition<_kiln_v1_DownloadModelVersionResponse, _kiln_v1_DownloadModelVersionResponse__Output>
       Field: MessageTypeDefinition<_kiln_v1_Field, _kiln_v1_Field__Output>
       GetModelVersionRequest: MessageTypeDefinition<_kiln_v1_GetModelVersionRequest, _kiln_v1_GetModelVersionRequest__Output>
+      ListAliasHistoryRequest: MessageTypeDefinition<_kiln_v1_ListAliasHistoryRequest, _kiln_v1_ListAliasHistoryRequest__Output>
+      ListAliasHistoryResponse: MessageTypeDefinition<_kiln_v1_ListAliasHistoryResponse, _kiln_v1_ListAliasHistoryResponse__Output>
       ListAuditEventsRequest: MessageTypeDefinition<_kiln_v1_ListAuditEventsRequest, _kiln_v1_ListAuditEventsRequest__Output>
       ListAuditEventsResponse: MessageTypeDefinition<_kiln_v1_ListAuditEventsResponse, _kiln_v1_ListAuditEventsResponse__Output>
+      ListModelAliasesRequest: MessageTypeDefinition<_kiln_v1_ListModelAliasesRequest, _kiln_v1_ListModelAliasesRequest__Output>
+      ListModelAliasesResponse: MessageTypeDefinition<_kiln_v1_ListModelAliasesResponse, _kiln_v1_ListModelAliasesResponse__Output>
       ListModelVersionsRequest: MessageTypeDefinition<_kiln_v1_ListModelVersionsRequest, _kiln_v1_ListModelVersionsRequest__Output>
       ListModelVersionsResponse: MessageTypeDefinition<_kiln_v1_ListModelVersionsResponse, _kiln_v1_ListModelVersionsResponse__Output>
       ListModelsRequest: MessageTypeDefinition<_kiln_v1_ListModelsRequest, _kiln_v1_ListModelsRequest__Output>
@@ -86,6 +101,7 @@ export interface ProtoGrpcType {
       ListTokensResponse: MessageTypeDefinition<_kiln_v1_ListTokensResponse, _kiln_v1_ListTokensResponse__Output>
       MapType: MessageTypeDefinition<_kiln_v1_MapType, _kiln_v1_MapType__Output>
       Model: MessageTypeDefinition<_kiln_v1_Model, _kiln_v1_Model__Output>
+      ModelAlias: MessageTypeDefinition<_kiln_v1_ModelAlias, _kiln_v1_ModelAlias__Output>
       ModelFile: MessageTypeDefinition<_kiln_v1_ModelFile, _kiln_v1_ModelFile__Output>
       ModelVersion: MessageTypeDefinition<_kiln_v1_ModelVersion, _kiln_v1_ModelVersion__Output>
       ModelVersionStatus: EnumTypeDefinition
@@ -96,11 +112,13 @@ export interface ProtoGrpcType {
       Role: EnumTypeDefinition
       RoleBinding: MessageTypeDefinition<_kiln_v1_RoleBinding, _kiln_v1_RoleBinding__Output>
       SequenceType: MessageTypeDefinition<_kiln_v1_SequenceType, _kiln_v1_SequenceType__Output>
+      SetModelAliasRequest: MessageTypeDefinition<_kiln_v1_SetModelAliasRequest, _kiln_v1_SetModelAliasRequest__Output>
       Shape: MessageTypeDefinition<_kiln_v1_Shape, _kiln_v1_Shape__Output>
       Signature: MessageTypeDefinition<_kiln_v1_Signature, _kiln_v1_Signature__Output>
       SparseTensorType: MessageTypeDefinition<_kiln_v1_SparseTensorType, _kiln_v1_SparseTensorType__Output>
       TensorType: MessageTypeDefinition<_kiln_v1_TensorType, _kiln_v1_TensorType__Output>
       Token: MessageTypeDefinition<_kiln_v1_Token, _kiln_v1_Token__Output>
+      UpdateModelVersionRequest: MessageTypeDefinition<_kiln_v1_UpdateModelVersionRequest, _kiln_v1_UpdateModelVersionRequest__Output>
       UploadHeader: MessageTypeDefinition<_kiln_v1_UploadHeader, _kiln_v1_UploadHeader__Output>
       UploadModelRequest: MessageTypeDefinition<_kiln_v1_UploadModelRequest, _kiln_v1_UploadModelRequest__Output>
       ValueType: MessageTypeDefinition<_kiln_v1_ValueType, _kiln_v1_ValueType__Output>

@@ -61,16 +61,26 @@ export interface HandlerContext {
   /** The server's logger with the call's log fields (the model name and version). */
   readonly logger: Logger;
   readonly logFields: Readonly<Record<string, unknown>>;
+  /**
+   * Throws PERMISSION_DENIED unless the caller holds `role` in `namespace`: for a right that depends on what is
+   * stored (a protected alias) beyond the policy table's. Decided by the policy module the authorization interceptor
+   * installs; nothing is checked when authentication is off.
+   */
+  requireRole(role: Role, namespace: string, what: string): void;
   /** Adds fields to every line logged about the call from now on (its logger's, its 'call failed' line): a client
    * stream names its model only in its first message. */
   addLogFields(fields: Record<string, unknown>): void;
 }
+
+export type RoleCheck = (caller: Caller, role: Role, namespace: string, what: string) => void;
 
 /** The context as interceptors see it: authentication (next round) says who the caller is. */
 export interface InterceptorContext extends HandlerContext {
   /** Calls `listener` once if the call is cancelled (client, deadline, forced shutdown). */
   onCancel(listener: (reason: KilnError) => void): void;
   setCaller(caller: Caller): void;
+  /** What requireRole asks (the authorization interceptor's policy decision). */
+  setRoleCheck(check: RoleCheck): void;
   /** The client's certificate, verified against KILN_TLS_CLIENT_CA (mTLS): what a service's identity is read from.
    * undefined on plaintext or TLS without a client certificate. */
   readonly peerCertificate: PeerCertificate | undefined;
@@ -106,6 +116,7 @@ export class CallContext implements InterceptorContext {
   private fields?: Record<string, unknown>;
   private childLogger?: Logger;
   private knownCaller?: Caller;
+  private roleCheck?: RoleCheck;
   private abort?: AbortController;
   private cancelReason?: KilnError;
   private cancelListeners?: Array<(reason: KilnError) => void>;
@@ -154,6 +165,14 @@ export class CallContext implements InterceptorContext {
 
   setCaller(caller: Caller): void {
     this.knownCaller = caller;
+  }
+
+  setRoleCheck(check: RoleCheck): void {
+    this.roleCheck = check;
+  }
+
+  requireRole(role: Role, namespace: string, what: string): void {
+    this.roleCheck?.(this.caller, role, namespace, what);
   }
 
   get peerCertificate(): PeerCertificate | undefined {

@@ -11,12 +11,15 @@ import type { Logger } from '@kiln/log';
 import { canonicalModelName, namespaceOf } from './names';
 import type { AuditStore, NewAuditEvent } from './store';
 
-/** The registry's calls that change state (the next issue's alias and label changes join them). */
+/** The registry's calls that change state. */
 export const STATE_CHANGING_RPCS: ReadonlySet<string> = new Set([
   'kiln.v1.Registry/UploadModel',
   'kiln.v1.Registry/DeleteModelVersion',
   'kiln.v1.Registry/CreateToken',
   'kiln.v1.Registry/RevokeToken',
+  'kiln.v1.Registry/SetModelAlias',
+  'kiln.v1.Registry/DeleteModelAlias',
+  'kiln.v1.Registry/UpdateModelVersion',
 ]);
 
 /** Refusals: recorded for every RPC, reads included. */

@@ -25,6 +25,8 @@ export function versionToProto(v: VersionRecord): ModelVersion {
     buildEndTime: toTimestamp(v.buildEndTime),
     deleteTime: toTimestamp(v.deleteTime),
     runtime: v.runtime,
+    aliases: v.aliases,
+    description: v.description,
   };
 }
 

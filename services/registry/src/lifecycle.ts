@@ -50,6 +50,12 @@ export function isVisible(status: VersionStatus): boolean {
   return LIFECYCLE[status].visible;
 }
 
+/** Whether an alias may point at a version in this status: only a released one (a building or failed version has no
+ * image to deploy, a deleted one no files). */
+export function canBeAliased(status: VersionStatus): boolean {
+  return status === 'RELEASED';
+}
+
 /** Whether a version in this status waits for a build (the build queue builds only these). */
 export function awaitsBuild(status: VersionStatus): boolean {
   return canTransition(status, 'RELEASED');

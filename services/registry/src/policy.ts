@@ -1,6 +1,7 @@
 // Who may call what on the registry: every RPC, the role it needs and where the request's namespace is. The one
 // table the authorization interceptor (@kiln/api/interceptors/authorization) reads; no handler checks rights.
 import { EVERY_NAMESPACE, type Policy } from '@kiln/api/auth/policy';
+import type { Role } from '@kiln/api/context';
 import { namespaceOf } from './names';
 
 const ofModel = (request: { model?: string }) => namespaceOf(request.model ?? '');
@@ -31,4 +32,13 @@ export const REGISTRY_POLICY: Policy = {
   'kiln.v1.Registry/ListTokens': { role: 'admin', namespace: everywhere },
   'kiln.v1.Registry/RevokeToken': { role: 'admin', namespace: everywhere },
   'kiln.v1.Registry/ListAuditEvents': { role: 'admin', namespace: everywhere },
+  'kiln.v1.Registry/SetModelAlias': { role: 'maintainer', namespace: ofModel },
+  'kiln.v1.Registry/DeleteModelAlias': { role: 'maintainer', namespace: ofModel },
+  'kiln.v1.Registry/ListModelAliases': { role: 'reader', namespace: ofModel },
+  'kiln.v1.Registry/ListAliasHistory': { role: 'reader', namespace: ofModel },
+  'kiln.v1.Registry/UpdateModelVersion': { role: 'maintainer', namespace: ofModel },
 };
+
+/** Moving, deleting, protecting or unprotecting a protected alias takes this role in the model's namespace, beyond
+ * the maintainer SetModelAlias and DeleteModelAlias need (asked through HandlerContext.requireRole). */
+export const PROTECTED_ALIAS_ROLE: Role = 'admin';

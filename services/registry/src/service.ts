@@ -14,12 +14,14 @@ import { ingestUpload, type UploadDeps, type UploadHeaderInput } from './upload'
 import { collectDeletedVersion } from './gc';
 import { isFinal } from './lifecycle';
 import { decodePageToken, encodePageToken, modelToProto, pageSize, statusFromProto, versionToProto } from './convert';
-import { canonicalModelName, DEFAULT_NAMESPACE, validateNamespace } from './names';
+import { canonicalModelName, DEFAULT_NAMESPACE, validateLabels, validateNamespace } from './names';
 import type { VersionEvents } from './events';
 import type { VersionCache } from './version-cache';
 import type { TokenStore } from './tokens';
 import { tokenHandlers } from './token-service';
 import { auditEvent } from './audit';
+import { aliasHandlers } from './alias-service';
+import { refuseDeletingAliased, resolveAlias, type TagMover } from './aliases';
 import { auditHandlers } from './audit-service';
 
 export interface RegistryDeps extends UploadDeps {
@@ -32,10 +34,14 @@ export interface RegistryDeps extends UploadDeps {
   cache: VersionCache<Encoded<ModelVersion>>;
   /** Kiln API tokens (CreateToken, ListTokens, RevokeToken). */
   tokens: TokenStore;
+  /** Points an alias's image tag at its version's image (the builder); absent: tags stay pending. */
+  moveTag?: TagMover;
   /** Fails (UNAVAILABLE) when the inference service cannot be reached: an upload checks before it stores a byte,
    * rather than fail once all of it is stored. */
   inferenceReachable(): Promise<void>;
 }
+
+const MAX_DESCRIPTION_LENGTH = 4096;
 
 const serializeVersion = kilnProto().kiln.v1.Registry.service.GetModelVersion.responseSerialize as (v: ModelVersion) => Buffer;
 
@@ -51,9 +57,18 @@ export function registryHandlers(deps: RegistryDeps): RegistryImplementation {
     throw notFound(version ? `model ${model} has no version ${version}` : `model ${model} has no versions`);
   }
 
+  const aliasDeps = { store, cache: deps.cache, log, moveTag: deps.moveTag };
+  /** The version a read names: its number, or its alias's (the newest with neither). */
+  async function versionNamed(model: string, request: { version: number; alias: string }, where: string): Promise<number> {
+    if (!request.alias) return request.version;
+    if (request.version) throw invalidArgument('give a version or an alias, not both', `${where}.alias`);
+    return resolveAlias(aliasDeps, model, request.alias, `${where}.alias`);
+  }
+
   return {
     ...tokenHandlers(deps.tokens, log),
     ...auditHandlers(store),
+    ...aliasHandlers(aliasDeps),
 
     async UploadModel(requests, context) {
       const opened = await openUploadStream(requests, context.signal, 'UploadModelRequest');
@@ -69,14 +84,18 @@ export function registryHandlers(deps: RegistryDeps): RegistryImplementation {
     },
 
     GetModelVersion(request) {
-      const { version } = request;
-      const model = canonicalModelName(request.model, 'GetModelVersionRequest.model');
-      const cached = version > 0 ? deps.cache.get(model, version) : undefined;
+      const where = 'GetModelVersionRequest';
+      const model = canonicalModelName(request.model, `${where}.model`);
+      // An alias the cache knows is resolved without a promise too.
+      const known = request.alias && !request.version ? deps.cache.aliasVersion(model, request.alias) : undefined;
+      const given = known ?? (request.alias ? undefined : request.version);
+      const cached = given !== undefined && given > 0 ? deps.cache.get(model, given) : undefined;
       // Not async: a cached version is answered without a promise of its own.
       if (cached) return asMessage(cached);
       return (async () => {
+        const version = given ?? await versionNamed(model, request, where);
         const readAt = deps.cache.generation();
-        const record = await requireVersion(model, version, 'GetModelVersionRequest');
+        const record = await requireVersion(model, version, where);
         const response = encodeOnce(serializeVersion, versionToProto(record));
         deps.cache.put(record, response, readAt);
         return asMessage(response);
@@ -121,6 +140,7 @@ export function registryHandlers(deps: RegistryDeps): RegistryImplementation {
       const deleted = await store.inTransaction(async (tx) => {
         const marked = await tx.markDeleted(model, version);
         if (marked) {
+          await refuseDeletingAliased(tx, model, version);
           await tx.versionChanged(model, version);
           await tx.recordAuditEvent(auditEvent(context, { model, version, message: `deleted version ${version}` }));
         }
@@ -143,9 +163,40 @@ export function registryHandlers(deps: RegistryDeps): RegistryImplementation {
       return versionToProto(deleted!.record);
     },
 
+    async UpdateModelVersion(request, context) {
+      const where = 'UpdateModelVersionRequest';
+      const model = canonicalModelName(request.model, `${where}.model`);
+      const { version } = request;
+      if (version <= 0) throw invalidArgument('give the version number to update', `${where}.version`);
+      const setLabels = request.setLabels ?? {};
+      validateLabels(setLabels, `${where}.set_labels`);
+      request.removeLabels.forEach((k, i) => {
+        if (Object.hasOwn(setLabels, k)) throw invalidArgument(`label ${k} is both set and removed`, `${where}.remove_labels[${i}]`);
+      });
+      const description = request.description ?? undefined;
+      if (description !== undefined && description.length > MAX_DESCRIPTION_LENGTH) {
+        throw invalidArgument(`the description is ${description.length} characters long: at most ${MAX_DESCRIPTION_LENGTH}`, `${where}.description`);
+      }
+      const updated = await store.inTransaction(async (tx) => {
+        if (!(await tx.updateVersion(model, version, { setLabels, removeLabels: request.removeLabels, description }))) return false;
+        await tx.versionChanged(model, version);
+        const changes = [
+          ...Object.entries(setLabels).map(([k, v]) => `${k}=${v}`),
+          ...request.removeLabels.map((k) => `-${k}`),
+          ...(description !== undefined ? ['description'] : []),
+        ];
+        await tx.recordAuditEvent(auditEvent(context, { model, version, message: `updated version ${version}: ${changes.join(', ') || 'nothing'}` }));
+        return true;
+      });
+      deps.cache.evict(model, version);
+      if (!updated) await requireVersion(model, version, where);
+      return versionToProto(await requireVersion(model, version, where));
+    },
+
     async *DownloadModelVersion(request, context) {
-      const { version, paths } = request;
+      const { paths } = request;
       const model = canonicalModelName(request.model, 'DownloadModelVersionRequest.model');
+      const version = await versionNamed(model, request, 'DownloadModelVersionRequest');
       const record = await requireVersion(model, version, 'DownloadModelVersionRequest');
       let files = record.files;
       if (paths.length) {
@@ -214,7 +265,7 @@ export function registryHandlers(deps: RegistryDeps): RegistryImplementation {
 
     async *WatchModelVersion(request, context) {
       const model = canonicalModelName(request.model, 'WatchModelVersionRequest.model');
-      let record = await requireVersion(model, request.version, 'WatchModelVersionRequest');
+      let record = await requireVersion(model, await versionNamed(model, request, 'WatchModelVersionRequest'), 'WatchModelVersionRequest');
       const version = record.version;
       // A shutdown ends watches at once (with UNAVAILABLE, below) so that clients reconnect elsewhere.
       const stop = AbortSignal.any([context.signal, context.shutdown]);

@@ -1,7 +1,8 @@
-// Final versions (RELEASED, FAILED: see lifecycle.ts) never change until deleted, so GetModelVersion serves them
-// from memory (what it keeps per version is up to it: the registry keeps the encoded response). A delete evicts them
-// here and, through Postgres NOTIFY in the deleting transaction, in every other registry replica that LISTENs; a
-// replica that loses its listening connection forgets everything until it listens again.
+// Final versions (RELEASED, FAILED: see lifecycle.ts) change only by a delete, an alias move or an edit of their
+// labels, so GetModelVersion serves them from memory (what it keeps per version is up to it: the registry keeps the
+// encoded response), and aliases' versions too. A change evicts them here and, through Postgres NOTIFY in the
+// changing transaction, in every other registry replica that LISTENs; a replica that loses its listening connection
+// forgets everything until it listens again.
 import { LRUCache } from 'lru-cache';
 import pg from 'pg';
 import type { Logger } from 'pino';
@@ -11,11 +12,15 @@ import { isFinal, isVisible } from './lifecycle';
 export const VERSION_CHANGES_CHANNEL = 'kiln_version_changes';
 
 const key = (model: string, version: number) => `${model}:${version}`;
+const aliasKey = (model: string, alias: string) => `${model}@${alias}`;
+/** A notification's payload: `model\nversion`, or `model\n@alias` for an alias (a version is a number). */
+const ALIAS_MARK = '@';
 
 export class VersionCache<T extends object> {
   // lru-cache keeps its recency list in typed arrays: a hit allocates nothing, where re-inserting into a Map churns
   // its hash table (garbage that, at thousands of hits a second, lengthens the collector's pauses).
   private readonly entries: LRUCache<string, T>;
+  private readonly aliases: LRUCache<string, number>;
   /** False while no listener guarantees that other replicas' deletes reach us (then nothing is cached). */
   private listening: boolean;
   private listener?: pg.Client;
@@ -25,6 +30,7 @@ export class VersionCache<T extends object> {
 
   constructor(maxEntries: number, private readonly log: Logger, shared: boolean) {
     this.entries = new LRUCache({ max: maxEntries });
+    this.aliases = new LRUCache({ max: maxEntries });
     // An embedded database has exactly one registry: its own evictions are all there are.
     this.listening = !shared;
   }
@@ -49,6 +55,22 @@ export class VersionCache<T extends object> {
     this.entries.delete(key(model, version));
   }
 
+  /** The version an alias points at, if known. */
+  aliasVersion(model: string, alias: string): number | undefined {
+    return this.aliases.get(aliasKey(model, alias));
+  }
+
+  /** Keeps where an alias points, if nothing was evicted since readAt. */
+  putAlias(model: string, alias: string, version: number, readAt: number): void {
+    if (readAt !== this.evictions || !this.listening) return;
+    this.aliases.set(aliasKey(model, alias), version);
+  }
+
+  evictAlias(model: string, alias: string): void {
+    this.evictions += 1;
+    this.aliases.delete(aliasKey(model, alias));
+  }
+
   /** Listens for other replicas' changes on a connection of its own; reconnects after a loss. */
   async listen(url: string): Promise<void> {
     if (this.stopped) return;
@@ -58,6 +80,7 @@ export class VersionCache<T extends object> {
       this.listening = false;
       this.evictions += 1;
       this.entries.clear();
+      this.aliases.clear();
       this.listener = undefined;
       client.end().catch(() => {});
       if (this.stopped) return;
@@ -67,8 +90,9 @@ export class VersionCache<T extends object> {
     client.on('error', lost);
     client.on('end', () => lost());
     client.on('notification', (msg) => {
-      const [model, version] = (msg.payload ?? '').split('\n');
-      this.evict(model, Number(version));
+      const [model, changed = ''] = (msg.payload ?? '').split('\n');
+      if (changed.startsWith(ALIAS_MARK)) this.evictAlias(model, changed.slice(ALIAS_MARK.length));
+      else this.evict(model, Number(changed));
     });
     this.listener = client;
     await client.connect();
@@ -83,6 +107,11 @@ export class VersionCache<T extends object> {
     this.listening = false;
     await client?.end().catch(() => {});
   }
+}
+
+/** Tells every replica's cache that an alias moved or went; sent on commit, like notifyVersionChanged. */
+export async function notifyAliasChanged(tx: pg.PoolClient, model: string, alias: string): Promise<void> {
+  await tx.query('SELECT pg_notify($1, $2)', [VERSION_CHANGES_CHANNEL, `${model}\n${ALIAS_MARK}${alias}`]);
 }
 
 /** Tells every replica's cache that a version changed; runs in the changing transaction, so it is sent on commit. */

@@ -63,8 +63,13 @@ export function authorize(rule: Rule, rpc: string, caller: Caller, request: unkn
     if (caller.kind === 'service') return;
     throw permissionDenied(`${rpc} accepts only Kiln service identities (the registry's service token); ${describeCaller(caller)} is not one`);
   }
-  const namespace = rule.namespace(request ?? {});
-  if (holdsRole(bindingsOf(caller), rule.role, namespace)) return;
+  requireRole(caller, rule.role, rule.namespace(request ?? {}), rpc);
+}
+
+/** Throws PERMISSION_DENIED, naming the role lacking and the namespace, unless `caller` holds `role` there; `what`
+ * is what needs it (an RPC, or a right beyond the table's such as moving a protected alias). */
+export function requireRole(caller: Caller, role: Role, namespace: string, what: string): void {
+  if (holdsRole(bindingsOf(caller), role, namespace)) return;
   const where = namespace === EVERY_NAMESPACE ? 'on every namespace (*)' : `in namespace ${namespace}`;
-  throw permissionDenied(`${describeCaller(caller)} lacks role ${rule.role} ${where}, which ${rpc} needs`);
+  throw permissionDenied(`${describeCaller(caller)} lacks role ${role} ${where}, which ${what} needs`);
 }

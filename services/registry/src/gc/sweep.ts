@@ -40,13 +40,20 @@ export interface SweepSchedule {
   uploadLeaseMs: number;
   /** The backstop's period (default SWEEP_INTERVAL_MS). */
   intervalMs?: number;
+  /** Retries aliases' pending image tags (aliases.ts), every TAG_RETRY_MS. */
+  retryTags?: () => Promise<unknown>;
 }
 
-/** Both sweeps, now and then periodically, each one run at a time; `stop` ends the timers and waits for running ones. */
+/** How often pending alias tags are looked for: a tag a registry could not move follows its alias within seconds of
+ * the registry coming back. */
+export const TAG_RETRY_MS = 5000;
+
+/** The sweeps (and the tag retries), now and then periodically, each one run at a time; `stop` ends the timers and waits for running ones. */
 export function startSweeping(deps: SweepDeps, log: Logger, schedule: SweepSchedule): { stop(): Promise<void> } {
   const jobs = [
     repeat(() => sweepLapsedUploads(deps, schedule.uploadLeaseMs, log), schedule.uploadLeaseMs / 2, log),
     repeat(() => sweepLeftovers(deps, log), schedule.intervalMs ?? SWEEP_INTERVAL_MS, log),
+    ...(schedule.retryTags ? [repeat(async () => void (await schedule.retryTags!()), TAG_RETRY_MS, log)] : []),
   ];
   return {
     async stop() {

@@ -242,6 +242,74 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
       assert.equal((await store.getVersion('rolled-back', 1))?.status, 'BUILDING');
     });
 
+    it('keeps aliases: resolves, lists, moves with history, shows them on their versions, and retries pending tags once per period', async () => {
+      const released = async (model: string) => {
+        const v = await create(newVersion(model));
+        await store.setBuildResult(model, v.version, { imageReference: `reg/kiln/${model}:${v.version}`, imageDigest: `sha256:${model}${v.version}` });
+        return v.version;
+      };
+      const m = 'aliased';
+      const [one, two] = [await released(m), await released(m)];
+      const move = (alias: string, from: number, to: number, by = 'token:tok_a') =>
+        ({ model: m, alias, fromVersion: from, toVersion: to, caller: by, reason: `to ${to}`, breaking: false, protected: false });
+      await store.inTransaction(async (tx) => {
+        assert.equal(await tx.lockAlias(m, 'production'), null);
+        assert.equal((await tx.lockVersion(m, one))?.status, 'RELEASED');
+        await tx.putAlias({ model: m, alias: 'production', version: one, protected: false, updatedBy: 'token:tok_a' }, move('production', 0, one));
+        await tx.putAlias({ model: m, alias: 'canary', version: two, protected: true, updatedBy: 'token:tok_a' }, move('canary', 0, two));
+        await tx.aliasChanged(m, 'production');
+      });
+      assert.equal(await store.resolveAlias(m, 'production'), one);
+      assert.equal(await store.resolveAlias(m, 'nothing'), null);
+      assert.deepEqual((await store.getVersion(m, one))?.aliases, ['production']);
+      assert.deepEqual((await store.listVersions({ model: m, pageSize: 10, statuses: [], labels: {} })).map((v) => v.aliases), [['canary'], ['production']]);
+      await store.inTransaction(async (tx) => {
+        const before = await tx.lockAlias(m, 'production');
+        assert.deepEqual([before?.version, before?.tagPending], [one, true]);
+        await tx.putAlias({ model: m, alias: 'production', version: two, protected: false, updatedBy: 'token:tok_b' }, move('production', one, two, 'token:tok_b'));
+      });
+      const listed = await store.listAliases(m);
+      assert.deepEqual(listed.map((a) => [a.alias, a.version, a.protected, a.updatedBy, a.versionImageReference, a.versionImageDigest]), [
+        ['canary', two, true, 'token:tok_a', `reg/kiln/${m}:${two}`, `sha256:${m}${two}`],
+        ['production', two, false, 'token:tok_b', `reg/kiln/${m}:${two}`, `sha256:${m}${two}`],
+      ]);
+      assert.deepEqual((await store.getVersion(m, two))?.aliases, ['canary', 'production']);
+      assert.deepEqual((await store.getVersion(m, one))?.aliases, []);
+      await assert.rejects(store.inTransaction(async (tx) => {
+        await tx.deleteAlias(m, 'canary', move('canary', two, 0));
+        throw new Error('rolled back');
+      }), /rolled back/);
+      assert.equal(await store.resolveAlias(m, 'canary'), two, 'a rolled-back delete leaves the alias');
+      await store.inTransaction((tx) => tx.deleteAlias(m, 'canary', move('canary', two, 0)));
+      assert.equal(await store.resolveAlias(m, 'canary'), null);
+      const history = await store.aliasHistory({ model: m, pageSize: 10 });
+      assert.deepEqual(history.map((h) => [h.alias, h.fromVersion, h.toVersion]), [['canary', two, 0], ['production', one, two], ['canary', 0, two], ['production', 0, one]]);
+      assert.deepEqual((await store.aliasHistory({ model: m, alias: 'production', pageSize: 1, beforeId: history[1].id })).map((h) => h.toVersion), [one]);
+
+      // Tags: claimed once per period, done once the result is recorded for the version the alias still points at.
+      const claimed = await store.claimPendingTags(60_000, 10);
+      assert.deepEqual(claimed.filter((a) => a.model === m).map((a) => a.alias), ['production']);
+      assert.deepEqual((await store.claimPendingTags(60_000, 10)).filter((a) => a.model === m), [], 'not again within the period');
+      await store.setTagResult(m, 'production', one, '');
+      assert.equal((await store.getAlias(m, 'production'))?.tagPending, true, 'a result for a version it no longer points at is ignored');
+      await store.setTagResult(m, 'production', two, 'registry down');
+      assert.deepEqual([(await store.getAlias(m, 'production'))?.tagPending, (await store.getAlias(m, 'production'))?.tagError], [true, 'registry down']);
+      await store.setTagResult(m, 'production', two, '');
+      assert.deepEqual([(await store.getAlias(m, 'production'))?.tagPending, (await store.getAlias(m, 'production'))?.tagError], [false, '']);
+    });
+
+    it('edits a version\'s labels and description, not a deleted one\'s', async () => {
+      const v = await create(newVersion('edited', [], { team: 'risk', stage: 'dev' }));
+      assert.equal(await store.inTransaction((tx) => tx.updateVersion('edited', v.version, { setLabels: { stage: 'prod', owner: 'ann' }, removeLabels: ['team'], description: 'the fraud model' })), true);
+      const got = await store.getVersion('edited', v.version);
+      assert.deepEqual([got?.labels, got?.description], [{ stage: 'prod', owner: 'ann' }, 'the fraud model']);
+      await store.inTransaction((tx) => tx.updateVersion('edited', v.version, { setLabels: {}, removeLabels: [] }));
+      assert.equal((await store.getVersion('edited', v.version))?.description, 'the fraud model', 'no description given: kept');
+      await store.inTransaction((tx) => tx.markDeleted('edited', v.version));
+      assert.equal(await store.inTransaction((tx) => tx.updateVersion('edited', v.version, { setLabels: { a: 'b' }, removeLabels: [] })), false);
+      assert.equal(await store.inTransaction((tx) => tx.updateVersion('edited', 99, { setLabels: {}, removeLabels: [] })), false);
+    });
+
     it('keeps audit records of a call once, newest first, filtered and paged, and none of a rolled-back change', async () => {
       const caller = `token:tok_conformance_${Date.now()}`;
       const event = (n: number, over: Partial<NewAuditEvent> = {}): NewAuditEvent => ({

@@ -32,6 +32,9 @@ export interface VersionRecord {
   buildStartTime: Date | null;
   buildEndTime: Date | null;
   deleteTime: Date | null;
+  /** The aliases pointing at it, by name. */
+  aliases: string[];
+  description: string;
 }
 
 export interface ModelRecord {
@@ -140,6 +143,52 @@ export interface BuildLogStore {
   logLinesAfter(model: string, version: number, after: number): Promise<LogLine[]>;
 }
 
+export interface AliasRecord {
+  model: string;
+  alias: string;
+  version: number;
+  protected: boolean;
+  updateTime: Date;
+  updatedBy: string;
+  tagPending: boolean;
+  tagError: string;
+  /** The image reference of the version it points at ('' while it has none). */
+  versionImageReference: string;
+  versionImageDigest: string;
+}
+
+/** One move of an alias: from 0 when created, to 0 when deleted. */
+export interface AliasMoveRecord {
+  id: number;
+  model: string;
+  alias: string;
+  fromVersion: number;
+  toVersion: number;
+  caller: string;
+  time: Date;
+  reason: string;
+  breaking: boolean;
+  protected: boolean;
+}
+
+export type NewAliasMove = Omit<AliasMoveRecord, 'id' | 'time'>;
+
+/** Aliases and their history (the rules about them are aliases.ts's). */
+export interface AliasStore {
+  /** The version the alias points at, or null when there is no such alias. */
+  resolveAlias(model: string, alias: string): Promise<number | null>;
+  getAlias(model: string, alias: string): Promise<AliasRecord | null>;
+  /** The model's aliases by name. */
+  listAliases(model: string): Promise<AliasRecord[]>;
+  /** Moves newest first, of one alias or all of the model's, older than `beforeId`. */
+  aliasHistory(q: { model: string; alias?: string; pageSize: number; beforeId?: number }): Promise<AliasMoveRecord[]>;
+  /** Records an attempt to move the alias's tag ('' when it moved), if the alias still points at `version`. */
+  setTagResult(model: string, alias: string, version: number, error: string): Promise<void>;
+  /** Up to `limit` aliases whose tag is pending and not tried for `retryAfterMs`, marked tried now: no other
+   * replica's sweep takes them until then. */
+  claimPendingTags(retryAfterMs: number, limit: number): Promise<AliasRecord[]>;
+}
+
 /** One audited call as audit.ts makes it. */
 export interface NewAuditEvent {
   /** The call's id: a call is recorded once (what its change wrote stands when the call fails afterwards). */
@@ -180,7 +229,7 @@ export interface AuditStore {
   listAuditEvents(q: AuditQuery): Promise<AuditEventRecord[]>;
 }
 
-export interface StoreOperations extends VersionStore, BlobReferenceStore, UploadLeaseStore, BuildLogStore, AuditStore {}
+export interface StoreOperations extends VersionStore, BlobReferenceStore, UploadLeaseStore, BuildLogStore, AuditStore, AliasStore {}
 
 /** What only makes sense inside a transaction: it holds until the transaction ends, or happens only if it commits. */
 export interface StoreTransaction extends StoreOperations {
@@ -195,6 +244,21 @@ export interface StoreTransaction extends StoreOperations {
   lockBlob(sha256: string): Promise<void>;
   /** Tells every registry replica, once the transaction commits, that the version changed (their caches forget it). */
   versionChanged(model: string, version: number): Promise<void>;
+  /** Locks the version until the transaction ends against a delete (or anything else changing its status), and
+   * returns it; null when absent. */
+  lockVersion(model: string, version: number): Promise<VersionRecord | null>;
+  /** Locks the alias row (or its absence, through the model's row) until the transaction ends; returns it. */
+  lockAlias(model: string, alias: string): Promise<AliasRecord | null>;
+  /** Creates or moves the alias, its tag pending, and records the move. */
+  putAlias(a: { model: string; alias: string; version: number; protected: boolean; updatedBy: string }, move: NewAliasMove): Promise<void>;
+  /** Deletes the alias and records the move. */
+  deleteAlias(model: string, alias: string, move: NewAliasMove): Promise<void>;
+  /** The aliases pointing at the version, by name. */
+  aliasesOf(model: string, version: number): Promise<string[]>;
+  /** Sets labels (and removes keys) and the description, if given; false when the version is absent or deleted. */
+  updateVersion(model: string, version: number, change: { setLabels: Record<string, string>; removeLabels: string[]; description?: string }): Promise<boolean>;
+  /** Tells every registry replica, once the transaction commits, that the alias moved (their caches forget it). */
+  aliasChanged(model: string, alias: string): Promise<void>;
 }
 
 export interface RegistryStore extends StoreOperations {

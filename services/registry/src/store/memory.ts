@@ -3,14 +3,26 @@
 // Postgres guard every status change.
 import { awaitsBuild, canTransition, INITIAL_STATUS, isVisible, VISIBLE_STATUSES, type VersionStatus } from '../lifecycle';
 import type {
-  AuditEventRecord, AuditQuery, BuildResult, NewAuditEvent, LogLine, ModelRecord, ModelsQuery, NewVersion, RegistryStore, StagedObjectRecord, StoredFile, StoreOperations, StoreTransaction,
+  AliasMoveRecord, AliasRecord, AuditEventRecord, AuditQuery, BuildResult, NewAliasMove, NewAuditEvent, LogLine, ModelRecord, ModelsQuery, NewVersion, RegistryStore, StagedObjectRecord, StoredFile, StoreOperations, StoreTransaction,
   VersionRecord,
 } from './index';
 import { byPath, compareCodeUnits } from '@kiln/std';
 import { namespaceOf } from '../names';
 
-interface StoredVersion extends VersionRecord {
+interface StoredVersion extends Omit<VersionRecord, 'aliases'> {
   blobsCollected: boolean;
+}
+
+interface StoredAlias {
+  model: string;
+  alias: string;
+  version: number;
+  protected: boolean;
+  updateTime: Date;
+  updatedBy: string;
+  tagPending: boolean;
+  tagError: string;
+  tagAttemptTime: number | null;
 }
 
 interface State {
@@ -25,14 +37,20 @@ interface State {
   logs: Map<string, Map<number, string>>;
   /** The audit trail, oldest first (ids 1, 2, ...). */
   audit: AuditEventRecord[];
+  /** model@alias → the alias */
+  aliases: Map<string, StoredAlias>;
+  /** Alias moves, oldest first (ids 1, 2, ...). */
+  moves: AliasMoveRecord[];
 }
 
 const key = (model: string, version: number) => `${model}:${version}`;
 
-function copyOut(v: StoredVersion, files = v.files): VersionRecord {
+function copyOut(v: StoredVersion, aliases: string[], files = v.files): VersionRecord {
   const { blobsCollected: _, ...record } = structuredClone(v);
-  return { ...record, files: structuredClone(files) };
+  return { ...record, files: structuredClone(files), aliases };
 }
+
+const aliasKey = (model: string, alias: string) => `${model}@${alias}`;
 
 export interface MemoryStoreOptions {
   /** The clock (ms since the epoch): tests move it to age pending blobs and deletions. */
@@ -60,7 +78,7 @@ class MemoryOperations implements StoreOperations {
       ? this.state.versions.get(key(model, version))
       : this.versionsOf(model).filter((c) => isVisible(c.status)).at(-1);
     if (!v || (!isVisible(v.status) && !includeDeleted)) return null;
-    return copyOut(v);
+    return copyOut(v, this.aliasNames(model, v.version));
   }
 
   async getFiles(model: string, version: number): Promise<StoredFile[]> {
@@ -89,7 +107,7 @@ class MemoryOperations implements StoreOperations {
       .filter((v) => (q.beforeVersion === undefined || v.version < q.beforeVersion) && statuses.includes(v.status))
       .filter((v) => Object.entries(q.labels).every(([k, value]) => v.labels[k] === value))
       .slice(0, q.pageSize)
-      .map((v) => copyOut(v, v.fileCount <= 100 ? v.files : []));
+      .map((v) => copyOut(v, this.aliasNames(v.model, v.version), v.fileCount <= 100 ? v.files : []));
   }
 
   async modelExists(model: string): Promise<boolean> {
@@ -246,6 +264,53 @@ class MemoryOperations implements StoreOperations {
     return this.state.audit.filter(matches).reverse().slice(0, q.pageSize).map((e) => structuredClone(e));
   }
 
+  async resolveAlias(model: string, alias: string): Promise<number | null> {
+    return this.state.aliases.get(aliasKey(model, alias))?.version ?? null;
+  }
+
+  async getAlias(model: string, alias: string): Promise<AliasRecord | null> {
+    const a = this.state.aliases.get(aliasKey(model, alias));
+    return a ? this.aliasOut(a) : null;
+  }
+
+  async listAliases(model: string): Promise<AliasRecord[]> {
+    return [...this.state.aliases.values()].filter((a) => a.model === model)
+      .sort((a, b) => compareCodeUnits(a.alias, b.alias)).map((a) => this.aliasOut(a));
+  }
+
+  async aliasHistory(q: { model: string; alias?: string; pageSize: number; beforeId?: number }): Promise<AliasMoveRecord[]> {
+    return this.state.moves
+      .filter((m) => m.model === q.model && (q.alias === undefined || m.alias === q.alias) && (q.beforeId === undefined || m.id < q.beforeId))
+      .reverse().slice(0, q.pageSize).map((m) => structuredClone(m));
+  }
+
+  async setTagResult(model: string, alias: string, version: number, error: string): Promise<void> {
+    const a = this.state.aliases.get(aliasKey(model, alias));
+    if (a?.version === version) Object.assign(a, { tagPending: error !== '', tagError: error, tagAttemptTime: this.shared.clock() });
+  }
+
+  async claimPendingTags(retryAfterMs: number, limit: number): Promise<AliasRecord[]> {
+    const now = this.shared.clock();
+    const due = [...this.state.aliases.values()]
+      .filter((a) => a.tagPending && (a.tagAttemptTime === null || a.tagAttemptTime < now - retryAfterMs))
+      .sort((a, b) => (a.tagAttemptTime ?? -Infinity) - (b.tagAttemptTime ?? -Infinity))
+      .slice(0, limit);
+    for (const a of due) a.tagAttemptTime = now;
+    return due.map((a) => this.aliasOut(a));
+  }
+
+  /** The names of the aliases pointing at a version. */
+  protected aliasNames(model: string, version: number): string[] {
+    return [...this.state.aliases.values()].filter((a) => a.model === model && a.version === version)
+      .map((a) => a.alias).sort(compareCodeUnits);
+  }
+
+  protected aliasOut(a: StoredAlias): AliasRecord {
+    const v = this.state.versions.get(key(a.model, a.version));
+    const { tagAttemptTime: _, ...alias } = structuredClone(a);
+    return { ...alias, versionImageReference: v?.imageReference ?? '', versionImageDigest: v?.imageDigest ?? '' };
+  }
+
   /** The model's versions, oldest first. */
   protected versionsOf(model: string): StoredVersion[] {
     return [...this.state.versions.values()].filter((v) => v.model === model).sort((a, b) => a.version - b.version);
@@ -254,6 +319,7 @@ class MemoryOperations implements StoreOperations {
 
 class MemoryTransaction extends MemoryOperations implements StoreTransaction {
   readonly changed: Array<{ model: string; version: number }> = [];
+  readonly changedAliases: Array<{ model: string; alias: string }> = [];
 
   async insertVersion(v: NewVersion): Promise<VersionRecord> {
     const now = this.now();
@@ -281,10 +347,11 @@ class MemoryTransaction extends MemoryOperations implements StoreTransaction {
       buildStartTime: null,
       buildEndTime: null,
       deleteTime: null,
+      description: '',
       blobsCollected: false,
     };
     this.state.versions.set(key(v.model, stored.version), stored);
-    return copyOut(stored);
+    return copyOut(stored, []);
   }
 
   async markDeleted(model: string, version: number): Promise<{ record: VersionRecord; digests: string[] } | null> {
@@ -292,7 +359,7 @@ class MemoryTransaction extends MemoryOperations implements StoreTransaction {
     if (!v || !canTransition(v.status, 'DELETED')) return null;
     v.status = 'DELETED';
     v.deleteTime = this.now();
-    return { record: copyOut(v), digests: [...new Set(v.files.map((f) => f.sha256))] };
+    return { record: copyOut(v, this.aliasNames(model, version)), digests: [...new Set(v.files.map((f) => f.sha256))] };
   }
 
   async lockBlob(): Promise<void> {
@@ -301,6 +368,49 @@ class MemoryTransaction extends MemoryOperations implements StoreTransaction {
 
   async versionChanged(model: string, version: number): Promise<void> {
     this.changed.push({ model, version });
+  }
+
+  async lockVersion(model: string, version: number): Promise<VersionRecord | null> {
+    // Transactions run one at a time: each holds every version's lock.
+    const v = this.state.versions.get(key(model, version));
+    return v ? copyOut(v, this.aliasNames(model, version), []) : null;
+  }
+
+  async lockAlias(model: string, alias: string): Promise<AliasRecord | null> {
+    return this.getAlias(model, alias);
+  }
+
+  async putAlias(a: { model: string; alias: string; version: number; protected: boolean; updatedBy: string }, move: NewAliasMove): Promise<void> {
+    this.state.aliases.set(aliasKey(a.model, a.alias), {
+      ...a, updateTime: this.now(), tagPending: true, tagError: '', tagAttemptTime: null,
+    });
+    this.recordMove(move);
+  }
+
+  async deleteAlias(model: string, alias: string, move: NewAliasMove): Promise<void> {
+    this.state.aliases.delete(aliasKey(model, alias));
+    this.recordMove(move);
+  }
+
+  async aliasesOf(model: string, version: number): Promise<string[]> {
+    return this.aliasNames(model, version);
+  }
+
+  async updateVersion(model: string, version: number, change: { setLabels: Record<string, string>; removeLabels: string[]; description?: string }): Promise<boolean> {
+    const v = this.state.versions.get(key(model, version));
+    if (!v || !isVisible(v.status)) return false;
+    for (const k of change.removeLabels) delete v.labels[k];
+    Object.assign(v.labels, change.setLabels);
+    if (change.description !== undefined) v.description = change.description;
+    return true;
+  }
+
+  async aliasChanged(model: string, alias: string): Promise<void> {
+    this.changedAliases.push({ model, alias });
+  }
+
+  private recordMove(move: NewAliasMove): void {
+    this.state.moves.push({ ...move, id: this.state.moves.length + 1, time: this.now() });
   }
 }
 
@@ -311,7 +421,7 @@ export class MemoryStore extends MemoryOperations implements RegistryStore {
 
   constructor(options: MemoryStoreOptions = {}) {
     super({
-      state: { models: new Map(), versions: new Map(), pending: new Map(), leases: new Map(), staged: new Map(), logs: new Map(), audit: [] },
+      state: { models: new Map(), versions: new Map(), pending: new Map(), leases: new Map(), staged: new Map(), logs: new Map(), audit: [], aliases: new Map(), moves: [] },
       clock: options.now ?? Date.now,
     });
   }

@@ -6,10 +6,12 @@ export interface DownloadModelVersionRequest {
   'model'?: (string);
   'version'?: (number | string | Long);
   'paths'?: (string)[];
+  'alias'?: (string);
 }
 
 export interface DownloadModelVersionRequest__Output {
   'model': (string);
   'version': (number);
   'paths': (string)[];
+  'alias': (string);
 }

@@ -24,6 +24,8 @@ export interface ModelVersion {
   'buildEndTime'?: (_google_protobuf_Timestamp | null);
   'deleteTime'?: (_google_protobuf_Timestamp | null);
   'runtime'?: (string);
+  'aliases'?: (string)[];
+  'description'?: (string);
 }
 
 export interface ModelVersion__Output {
@@ -44,4 +46,6 @@ export interface ModelVersion__Output {
   'buildEndTime': (_google_protobuf_Timestamp__Output | null);
   'deleteTime': (_google_protobuf_Timestamp__Output | null);
   'runtime': (string);
+  'aliases': (string)[];
+  'description': (string);
 }

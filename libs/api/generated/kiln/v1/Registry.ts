@@ -4,21 +4,29 @@ import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
 import type { CreateTokenRequest as _kiln_v1_CreateTokenRequest, CreateTokenRequest__Output as _kiln_v1_CreateTokenRequest__Output } from '../../kiln/v1/CreateTokenRequest';
 import type { CreateTokenResponse as _kiln_v1_CreateTokenResponse, CreateTokenResponse__Output as _kiln_v1_CreateTokenResponse__Output } from '../../kiln/v1/CreateTokenResponse';
+import type { DeleteModelAliasRequest as _kiln_v1_DeleteModelAliasRequest, DeleteModelAliasRequest__Output as _kiln_v1_DeleteModelAliasRequest__Output } from '../../kiln/v1/DeleteModelAliasRequest';
 import type { DeleteModelVersionRequest as _kiln_v1_DeleteModelVersionRequest, DeleteModelVersionRequest__Output as _kiln_v1_DeleteModelVersionRequest__Output } from '../../kiln/v1/DeleteModelVersionRequest';
 import type { DownloadModelVersionRequest as _kiln_v1_DownloadModelVersionRequest, DownloadModelVersionRequest__Output as _kiln_v1_DownloadModelVersionRequest__Output } from '../../kiln/v1/DownloadModelVersionRequest';
 import type { DownloadModelVersionResponse as _kiln_v1_DownloadModelVersionResponse, DownloadModelVersionResponse__Output as _kiln_v1_DownloadModelVersionResponse__Output } from '../../kiln/v1/DownloadModelVersionResponse';
 import type { GetModelVersionRequest as _kiln_v1_GetModelVersionRequest, GetModelVersionRequest__Output as _kiln_v1_GetModelVersionRequest__Output } from '../../kiln/v1/GetModelVersionRequest';
+import type { ListAliasHistoryRequest as _kiln_v1_ListAliasHistoryRequest, ListAliasHistoryRequest__Output as _kiln_v1_ListAliasHistoryRequest__Output } from '../../kiln/v1/ListAliasHistoryRequest';
+import type { ListAliasHistoryResponse as _kiln_v1_ListAliasHistoryResponse, ListAliasHistoryResponse__Output as _kiln_v1_ListAliasHistoryResponse__Output } from '../../kiln/v1/ListAliasHistoryResponse';
 import type { ListAuditEventsRequest as _kiln_v1_ListAuditEventsRequest, ListAuditEventsRequest__Output as _kiln_v1_ListAuditEventsRequest__Output } from '../../kiln/v1/ListAuditEventsRequest';
 import type { ListAuditEventsResponse as _kiln_v1_ListAuditEventsResponse, ListAuditEventsResponse__Output as _kiln_v1_ListAuditEventsResponse__Output } from '../../kiln/v1/ListAuditEventsResponse';
+import type { ListModelAliasesRequest as _kiln_v1_ListModelAliasesRequest, ListModelAliasesRequest__Output as _kiln_v1_ListModelAliasesRequest__Output } from '../../kiln/v1/ListModelAliasesRequest';
+import type { ListModelAliasesResponse as _kiln_v1_ListModelAliasesResponse, ListModelAliasesResponse__Output as _kiln_v1_ListModelAliasesResponse__Output } from '../../kiln/v1/ListModelAliasesResponse';
 import type { ListModelVersionsRequest as _kiln_v1_ListModelVersionsRequest, ListModelVersionsRequest__Output as _kiln_v1_ListModelVersionsRequest__Output } from '../../kiln/v1/ListModelVersionsRequest';
 import type { ListModelVersionsResponse as _kiln_v1_ListModelVersionsResponse, ListModelVersionsResponse__Output as _kiln_v1_ListModelVersionsResponse__Output } from '../../kiln/v1/ListModelVersionsResponse';
 import type { ListModelsRequest as _kiln_v1_ListModelsRequest, ListModelsRequest__Output as _kiln_v1_ListModelsRequest__Output } from '../../kiln/v1/ListModelsRequest';
 import type { ListModelsResponse as _kiln_v1_ListModelsResponse, ListModelsResponse__Output as _kiln_v1_ListModelsResponse__Output } from '../../kiln/v1/ListModelsResponse';
 import type { ListTokensRequest as _kiln_v1_ListTokensRequest, ListTokensRequest__Output as _kiln_v1_ListTokensRequest__Output } from '../../kiln/v1/ListTokensRequest';
 import type { ListTokensResponse as _kiln_v1_ListTokensResponse, ListTokensResponse__Output as _kiln_v1_ListTokensResponse__Output } from '../../kiln/v1/ListTokensResponse';
+import type { ModelAlias as _kiln_v1_ModelAlias, ModelAlias__Output as _kiln_v1_ModelAlias__Output } from '../../kiln/v1/ModelAlias';
 import type { ModelVersion as _kiln_v1_ModelVersion, ModelVersion__Output as _kiln_v1_ModelVersion__Output } from '../../kiln/v1/ModelVersion';
 import type { RevokeTokenRequest as _kiln_v1_RevokeTokenRequest, RevokeTokenRequest__Output as _kiln_v1_RevokeTokenRequest__Output } from '../../kiln/v1/RevokeTokenRequest';
+import type { SetModelAliasRequest as _kiln_v1_SetModelAliasRequest, SetModelAliasRequest__Output as _kiln_v1_SetModelAliasRequest__Output } from '../../kiln/v1/SetModelAliasRequest';
 import type { Token as _kiln_v1_Token, Token__Output as _kiln_v1_Token__Output } from '../../kiln/v1/Token';
+import type { UpdateModelVersionRequest as _kiln_v1_UpdateModelVersionRequest, UpdateModelVersionRequest__Output as _kiln_v1_UpdateModelVersionRequest__Output } from '../../kiln/v1/UpdateModelVersionRequest';
 import type { UploadModelRequest as _kiln_v1_UploadModelRequest, UploadModelRequest__Output as _kiln_v1_UploadModelRequest__Output } from '../../kiln/v1/UploadModelRequest';
 import type { WatchModelVersionRequest as _kiln_v1_WatchModelVersionRequest, WatchModelVersionRequest__Output as _kiln_v1_WatchModelVersionRequest__Output } from '../../kiln/v1/WatchModelVersionRequest';
 import type { WatchModelVersionResponse as _kiln_v1_WatchModelVersionResponse, WatchModelVersionResponse__Output as _kiln_v1_WatchModelVersionResponse__Output } from '../../kiln/v1/WatchModelVersionResponse';
@@ -32,6 +40,15 @@ export interface RegistryClient extends grpc.Client {
   createToken(argument: _kiln_v1_CreateTokenRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kiln_v1_CreateTokenResponse__Output>): grpc.ClientUnaryCall;
   createToken(argument: _kiln_v1_CreateTokenRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_CreateTokenResponse__Output>): grpc.ClientUnaryCall;
   createToken(argument: _kiln_v1_CreateTokenRequest, callback: grpc.requestCallback<_kiln_v1_CreateTokenResponse__Output>): grpc.ClientUnaryCall;
+  
+  DeleteModelAlias(argument: _kiln_v1_DeleteModelAliasRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ModelAlias__Output>): grpc.ClientUnaryCall;
+  DeleteModelAlias(argument: _kiln_v1_DeleteModelAliasRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kiln_v1_ModelAlias__Output>): grpc.ClientUnaryCall;
+  DeleteModelAlias(argument: _kiln_v1_DeleteModelAliasRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ModelAlias__Output>): grpc.ClientUnaryCall;
+  DeleteModelAlias(argument: _kiln_v1_DeleteModelAliasRequest, callback: grpc.requestCallback<_kiln_v1_ModelAlias__Output>): grpc.ClientUnaryCall;
+  deleteModelAlias(argument: _kiln_v1_DeleteModelAliasRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ModelAlias__Output>): grpc.ClientUnaryCall;
+  deleteModelAlias(argument: _kiln_v1_DeleteModelAliasRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kiln_v1_ModelAlias__Output>): grpc.ClientUnaryCall;
+  deleteModelAlias(argument: _kiln_v1_DeleteModelAliasRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ModelAlias__Output>): grpc.ClientUnaryCall;
+  deleteModelAlias(argument: _kiln_v1_DeleteModelAliasRequest, callback: grpc.requestCallback<_kiln_v1_ModelAlias__Output>): grpc.ClientUnaryCall;
   
   DeleteModelVersion(argument: _kiln_v1_DeleteModelVersionRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ModelVersion__Output>): grpc.ClientUnaryCall;
   DeleteModelVersion(argument: _kiln_v1_DeleteModelVersionRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kiln_v1_ModelVersion__Output>): grpc.ClientUnaryCall;
@@ -56,6 +73,15 @@ export interface RegistryClient extends grpc.Client {
   getModelVersion(argument: _kiln_v1_GetModelVersionRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ModelVersion__Output>): grpc.ClientUnaryCall;
   getModelVersion(argument: _kiln_v1_GetModelVersionRequest, callback: grpc.requestCallback<_kiln_v1_ModelVersion__Output>): grpc.ClientUnaryCall;
   
+  ListAliasHistory(argument: _kiln_v1_ListAliasHistoryRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ListAliasHistoryResponse__Output>): grpc.ClientUnaryCall;
+  ListAliasHistory(argument: _kiln_v1_ListAliasHistoryRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kiln_v1_ListAliasHistoryResponse__Output>): grpc.ClientUnaryCall;
+  ListAliasHistory(argument: _kiln_v1_ListAliasHistoryRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ListAliasHistoryResponse__Output>): grpc.ClientUnaryCall;
+  ListAliasHistory(argument: _kiln_v1_ListAliasHistoryRequest, callback: grpc.requestCallback<_kiln_v1_ListAliasHistoryResponse__Output>): grpc.ClientUnaryCall;
+  listAliasHistory(argument: _kiln_v1_ListAliasHistoryRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ListAliasHistoryResponse__Output>): grpc.ClientUnaryCall;
+  listAliasHistory(argument: _kiln_v1_ListAliasHistoryRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kiln_v1_ListAliasHistoryResponse__Output>): grpc.ClientUnaryCall;
+  listAliasHistory(argument: _kiln_v1_ListAliasHistoryRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ListAliasHistoryResponse__Output>): grpc.ClientUnaryCall;
+  listAliasHistory(argument: _kiln_v1_ListAliasHistoryRequest, callback: grpc.requestCallback<_kiln_v1_ListAliasHistoryResponse__Output>): grpc.ClientUnaryCall;
+  
   ListAuditEvents(argument: _kiln_v1_ListAuditEventsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ListAuditEventsResponse__Output>): grpc.ClientUnaryCall;
   ListAuditEvents(argument: _kiln_v1_ListAuditEventsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kiln_v1_ListAuditEventsResponse__Output>): grpc.ClientUnaryCall;
   ListAuditEvents(argument: _kiln_v1_ListAuditEventsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ListAuditEventsResponse__Output>): grpc.ClientUnaryCall;
@@ -64,6 +90,15 @@ export interface RegistryClient extends grpc.Client {
   listAuditEvents(argument: _kiln_v1_ListAuditEventsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kiln_v1_ListAuditEventsResponse__Output>): grpc.ClientUnaryCall;
   listAuditEvents(argument: _kiln_v1_ListAuditEventsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ListAuditEventsResponse__Output>): grpc.ClientUnaryCall;
   listAuditEvents(argument: _kiln_v1_ListAuditEventsRequest, callback: grpc.requestCallback<_kiln_v1_ListAuditEventsResponse__Output>): grpc.ClientUnaryCall;
+  
+  ListModelAliases(argument: _kiln_v1_ListModelAliasesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ListModelAliasesResponse__Output>): grpc.ClientUnaryCall;
+  ListModelAliases(argument: _kiln_v1_ListModelAliasesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kiln_v1_ListModelAliasesResponse__Output>): grpc.ClientUnaryCall;
+  ListModelAliases(argument: _kiln_v1_ListModelAliasesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ListModelAliasesResponse__Output>): grpc.ClientUnaryCall;
+  ListModelAliases(argument: _kiln_v1_ListModelAliasesRequest, callback: grpc.requestCallback<_kiln_v1_ListModelAliasesResponse__Output>): grpc.ClientUnaryCall;
+  listModelAliases(argument: _kiln_v1_ListModelAliasesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ListModelAliasesResponse__Output>): grpc.ClientUnaryCall;
+  listModelAliases(argument: _kiln_v1_ListModelAliasesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kiln_v1_ListModelAliasesResponse__Output>): grpc.ClientUnaryCall;
+  listModelAliases(argument: _kiln_v1_ListModelAliasesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ListModelAliasesResponse__Output>): grpc.ClientUnaryCall;
+  listModelAliases(argument: _kiln_v1_ListModelAliasesRequest, callback: grpc.requestCallback<_kiln_v1_ListModelAliasesResponse__Output>): grpc.ClientUnaryCall;
   
   ListModelVersions(argument: _kiln_v1_ListModelVersionsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ListModelVersionsResponse__Output>): grpc.ClientUnaryCall;
   ListModelVersions(argument: _kiln_v1_ListModelVersionsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kiln_v1_ListModelVersionsResponse__Output>): grpc.ClientUnaryCall;
@@ -101,6 +136,24 @@ export interface RegistryClient extends grpc.Client {
   revokeToken(argument: _kiln_v1_RevokeTokenRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_Token__Output>): grpc.ClientUnaryCall;
   revokeToken(argument: _kiln_v1_RevokeTokenRequest, callback: grpc.requestCallback<_kiln_v1_Token__Output>): grpc.ClientUnaryCall;
   
+  SetModelAlias(argument: _kiln_v1_SetModelAliasRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ModelAlias__Output>): grpc.ClientUnaryCall;
+  SetModelAlias(argument: _kiln_v1_SetModelAliasRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kiln_v1_ModelAlias__Output>): grpc.ClientUnaryCall;
+  SetModelAlias(argument: _kiln_v1_SetModelAliasRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ModelAlias__Output>): grpc.ClientUnaryCall;
+  SetModelAlias(argument: _kiln_v1_SetModelAliasRequest, callback: grpc.requestCallback<_kiln_v1_ModelAlias__Output>): grpc.ClientUnaryCall;
+  setModelAlias(argument: _kiln_v1_SetModelAliasRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ModelAlias__Output>): grpc.ClientUnaryCall;
+  setModelAlias(argument: _kiln_v1_SetModelAliasRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kiln_v1_ModelAlias__Output>): grpc.ClientUnaryCall;
+  setModelAlias(argument: _kiln_v1_SetModelAliasRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ModelAlias__Output>): grpc.ClientUnaryCall;
+  setModelAlias(argument: _kiln_v1_SetModelAliasRequest, callback: grpc.requestCallback<_kiln_v1_ModelAlias__Output>): grpc.ClientUnaryCall;
+  
+  UpdateModelVersion(argument: _kiln_v1_UpdateModelVersionRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ModelVersion__Output>): grpc.ClientUnaryCall;
+  UpdateModelVersion(argument: _kiln_v1_UpdateModelVersionRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kiln_v1_ModelVersion__Output>): grpc.ClientUnaryCall;
+  UpdateModelVersion(argument: _kiln_v1_UpdateModelVersionRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ModelVersion__Output>): grpc.ClientUnaryCall;
+  UpdateModelVersion(argument: _kiln_v1_UpdateModelVersionRequest, callback: grpc.requestCallback<_kiln_v1_ModelVersion__Output>): grpc.ClientUnaryCall;
+  updateModelVersion(argument: _kiln_v1_UpdateModelVersionRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ModelVersion__Output>): grpc.ClientUnaryCall;
+  updateModelVersion(argument: _kiln_v1_UpdateModelVersionRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kiln_v1_ModelVersion__Output>): grpc.ClientUnaryCall;
+  updateModelVersion(argument: _kiln_v1_UpdateModelVersionRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ModelVersion__Output>): grpc.ClientUnaryCall;
+  updateModelVersion(argument: _kiln_v1_UpdateModelVersionRequest, callback: grpc.requestCallback<_kiln_v1_ModelVersion__Output>): grpc.ClientUnaryCall;
+  
   UploadModel(metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ModelVersion__Output>): grpc.ClientWritableStream<_kiln_v1_UploadModelRequest>;
   UploadModel(metadata: grpc.Metadata, callback: grpc.requestCallback<_kiln_v1_ModelVersion__Output>): grpc.ClientWritableStream<_kiln_v1_UploadModelRequest>;
   UploadModel(options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ModelVersion__Output>): grpc.ClientWritableStream<_kiln_v1_UploadModelRequest>;
@@ -120,13 +173,19 @@ export interface RegistryClient extends grpc.Client {
 export interface RegistryHandlers extends grpc.UntypedServiceImplementation {
   CreateToken: grpc.handleUnaryCall<_kiln_v1_CreateTokenRequest__Output, _kiln_v1_CreateTokenResponse>;
   
+  DeleteModelAlias: grpc.handleUnaryCall<_kiln_v1_DeleteModelAliasRequest__Output, _kiln_v1_ModelAlias>;
+  
   DeleteModelVersion: grpc.handleUnaryCall<_kiln_v1_DeleteModelVersionRequest__Output, _kiln_v1_ModelVersion>;
   
   DownloadModelVersion: grpc.handleServerStreamingCall<_kiln_v1_DownloadModelVersionRequest__Output, _kiln_v1_DownloadModelVersionResponse>;
   
   GetModelVersion: grpc.handleUnaryCall<_kiln_v1_GetModelVersionRequest__Output, _kiln_v1_ModelVersion>;
   
+  ListAliasHistory: grpc.handleUnaryCall<_kiln_v1_ListAliasHistoryRequest__Output, _kiln_v1_ListAliasHistoryResponse>;
+  
   ListAuditEvents: grpc.handleUnaryCall<_kiln_v1_ListAuditEventsRequest__Output, _kiln_v1_ListAuditEventsResponse>;
+  
+  ListModelAliases: grpc.handleUnaryCall<_kiln_v1_ListModelAliasesRequest__Output, _kiln_v1_ListModelAliasesResponse>;
   
   ListModelVersions: grpc.handleUnaryCall<_kiln_v1_ListModelVersionsRequest__Output, _kiln_v1_ListModelVersionsResponse>;
   
@@ -136,6 +195,10 @@ export interface RegistryHandlers extends grpc.UntypedServiceImplementation {
   
   RevokeToken: grpc.handleUnaryCall<_kiln_v1_RevokeTokenRequest__Output, _kiln_v1_Token>;
   
+  SetModelAlias: grpc.handleUnaryCall<_kiln_v1_SetModelAliasRequest__Output, _kiln_v1_ModelAlias>;
+  
+  UpdateModelVersion: grpc.handleUnaryCall<_kiln_v1_UpdateModelVersionRequest__Output, _kiln_v1_ModelVersion>;
+  
   UploadModel: grpc.handleClientStreamingCall<_kiln_v1_UploadModelRequest__Output, _kiln_v1_ModelVersion>;
   
   WatchModelVersion: grpc.handleServerStreamingCall<_kiln_v1_WatchModelVersionRequest__Output, _kiln_v1_WatchModelVersionResponse>;
@@ -144,14 +207,19 @@ export interface RegistryHandlers extends grpc.UntypedServiceImplementation {
 
 export interface RegistryDefinition extends grpc.ServiceDefinition {
   CreateToken: MethodDefinition<_kiln_v1_CreateTokenRequest, _kiln_v1_CreateTokenResponse, _kiln_v1_CreateTokenRequest__Output, _kiln_v1_CreateTokenResponse__Output>
+  DeleteModelAlias: MethodDefinition<_kiln_v1_DeleteModelAliasRequest, _kiln_v1_ModelAlias, _kiln_v1_DeleteModelAliasRequest__Output, _kiln_v1_ModelAlias__Output>
   DeleteModelVersion: MethodDefinition<_kiln_v1_DeleteModelVersionRequest, _kiln_v1_ModelVersion, _kiln_v1_DeleteModelVersionRequest__Output, _kiln_v1_ModelVersion__Output>
   DownloadModelVersion: MethodDefinition<_kiln_v1_DownloadModelVersionRequest, _kiln_v1_DownloadModelVersionResponse, _kiln_v1_DownloadModelVersionRequest__Output, _kiln_v1_DownloadModelVersionResponse__Output>
   GetModelVersion: MethodDefinition<_kiln_v1_GetModelVersionRequest, _kiln_v1_ModelVersion, _kiln_v1_GetModelVersionRequest__Output, _kiln_v1_ModelVersion__Output>
+  ListAliasHistory: MethodDefinition<_kiln_v1_ListAliasHistoryRequest, _kiln_v1_ListAliasHistoryResponse, _kiln_v1_ListAliasHistoryRequest__Output, _kiln_v1_ListAliasHistoryResponse__Output>
   ListAuditEvents: MethodDefinition<_kiln_v1_ListAuditEventsRequest, _kiln_v1_ListAuditEventsResponse, _kiln_v1_ListAuditEventsRequest__Output, _kiln_v1_ListAuditEventsResponse__Output>
+  ListModelAliases: MethodDefinition<_kiln_v1_ListModelAliasesRequest, _kiln_v1_ListModelAliasesResponse, _kiln_v1_ListModelAliasesRequest__Output, _kiln_v1_ListModelAliasesResponse__Output>
   ListModelVersions: MethodDefinition<_kiln_v1_ListModelVersionsRequest, _kiln_v1_ListModelVersionsResponse, _kiln_v1_ListModelVersionsRequest__Output, _kiln_v1_ListModelVersionsResponse__Output>
   ListModels: MethodDefinition<_kiln_v1_ListModelsRequest, _kiln_v1_ListModelsResponse, _kiln_v1_ListModelsRequest__Output, _kiln_v1_ListModelsResponse__Output>
   ListTokens: MethodDefinition<_kiln_v1_ListTokensRequest, _kiln_v1_ListTokensResponse, _kiln_v1_ListTokensRequest__Output, _kiln_v1_ListTokensResponse__Output>
   RevokeToken: MethodDefinition<_kiln_v1_RevokeTokenRequest, _kiln_v1_Token, _kiln_v1_RevokeTokenRequest__Output, _kiln_v1_Token__Output>
+  SetModelAlias: MethodDefinition<_kiln_v1_SetModelAliasRequest, _kiln_v1_ModelAlias, _kiln_v1_SetModelAliasRequest__Output, _kiln_v1_ModelAlias__Output>
+  UpdateModelVersion: MethodDefinition<_kiln_v1_UpdateModelVersionRequest, _kiln_v1_ModelVersion, _kiln_v1_UpdateModelVersionRequest__Output, _kiln_v1_ModelVersion__Output>
   UploadModel: MethodDefinition<_kiln_v1_UploadModelRequest, _kiln_v1_ModelVersion, _kiln_v1_UploadModelRequest__Output, _kiln_v1_ModelVersion__Output>
   WatchModelVersion: MethodDefinition<_kiln_v1_WatchModelVersionRequest, _kiln_v1_WatchModelVersionResponse, _kiln_v1_WatchModelVersionRequest__Output, _kiln_v1_WatchModelVersionResponse__Output>
 }

@@ -4,8 +4,9 @@ import type pg from 'pg';
 import { asUnavailable } from '@kiln/errors';
 import { withTransaction } from '@kiln/metadata';
 import type { VersionStatus } from '../../lifecycle';
-import { notifyVersionChanged } from '../../version-cache';
-import type { AuditQuery, BuildResult, LogLine, NewAuditEvent, ModelsQuery, NewVersion, RegistryStore, StagedObjectRecord, StoreOperations, StoreTransaction } from '../index';
+import { notifyAliasChanged, notifyVersionChanged } from '../../version-cache';
+import type { AliasRecord, AuditQuery, BuildResult, NewAliasMove, LogLine, NewAuditEvent, ModelsQuery, NewVersion, RegistryStore, StagedObjectRecord, StoreOperations, StoreTransaction } from '../index';
+import * as aliases from './aliases';
 import * as audit from './audit';
 import * as blobReferences from './blob-references';
 import * as buildLogs from './build-logs';
@@ -104,6 +105,25 @@ class PostgresOperations implements StoreOperations {
   listAuditEvents(q: AuditQuery) {
     return audit.listAuditEvents(this.db, q);
   }
+
+  resolveAlias(model: string, alias: string) {
+    return aliases.resolveAlias(this.db, model, alias);
+  }
+  getAlias(model: string, alias: string) {
+    return aliases.getAlias(this.db, model, alias);
+  }
+  listAliases(model: string) {
+    return aliases.listAliases(this.db, model);
+  }
+  aliasHistory(q: { model: string; alias?: string; pageSize: number; beforeId?: number }) {
+    return aliases.aliasHistory(this.db, q);
+  }
+  setTagResult(model: string, alias: string, version: number, error: string) {
+    return aliases.setTagResult(this.db, model, alias, version, error);
+  }
+  claimPendingTags(retryAfterMs: number, limit: number): Promise<AliasRecord[]> {
+    return aliases.claimPendingTags(this.db, retryAfterMs, limit);
+  }
 }
 
 /** A transaction on one pooled client; `client` is there for what joins it from outside the store (the build
@@ -123,6 +143,27 @@ export class PostgresTransaction extends PostgresOperations implements StoreTran
   }
   versionChanged(model: string, version: number) {
     return notifyVersionChanged(this.client, model, version);
+  }
+  lockVersion(model: string, version: number) {
+    return versions.lockVersion(this.client, model, version);
+  }
+  lockAlias(model: string, alias: string) {
+    return aliases.lockAlias(this.client, model, alias);
+  }
+  putAlias(a: { model: string; alias: string; version: number; protected: boolean; updatedBy: string }, move: NewAliasMove) {
+    return aliases.putAlias(this.client, a, move);
+  }
+  deleteAlias(model: string, alias: string, move: NewAliasMove) {
+    return aliases.deleteAlias(this.client, model, alias, move);
+  }
+  aliasesOf(model: string, version: number) {
+    return aliases.aliasesOf(this.client, model, version);
+  }
+  updateVersion(model: string, version: number, change: { setLabels: Record<string, string>; removeLabels: string[]; description?: string }) {
+    return versions.updateVersion(this.client, model, version, change);
+  }
+  aliasChanged(model: string, alias: string) {
+    return notifyAliasChanged(this.client, model, alias);
   }
 }
 

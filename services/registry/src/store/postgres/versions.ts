@@ -8,7 +8,11 @@ import { statusIn, type Queryable } from './sql';
 import { byPath } from '@kiln/std';
 
 const VERSION_COLUMNS = `model, version, status, failure_reason, create_time, total_size, file_count, manifest, labels,
-  metadata, contract, runtime, image_reference, image_digest, build_start_time, build_end_time, delete_time`;
+  metadata, contract, runtime, image_reference, image_digest, build_start_time, build_end_time, delete_time, description`;
+
+/** A version's aliases, for a select from `model_versions v`. */
+const VERSION_ALIASES = `(SELECT coalesce(array_agg(a.alias ORDER BY a.alias COLLATE "C"), '{}') FROM model_aliases a
+    WHERE a.model = v.model AND a.version = v.version) AS aliases`;
 
 function toVersion(row: Record<string, any>, files: StoredFile[]): VersionRecord {
   return {
@@ -30,6 +34,8 @@ function toVersion(row: Record<string, any>, files: StoredFile[]): VersionRecord
     buildStartTime: row.build_start_time,
     buildEndTime: row.build_end_time,
     deleteTime: row.delete_time,
+    aliases: row.aliases ?? [],
+    description: row.description,
   };
 }
 
@@ -72,11 +78,11 @@ const VERSION_FILES = `(SELECT coalesce(json_agg(json_build_object('path', f.pat
 // of for every uncached read.
 const GET_VERSION = {
   name: 'kiln_get_version',
-  text: `SELECT ${VERSION_COLUMNS}, ${VERSION_FILES} FROM model_versions v WHERE model = $1 AND version = $2`,
+  text: `SELECT ${VERSION_COLUMNS}, ${VERSION_FILES}, ${VERSION_ALIASES} FROM model_versions v WHERE model = $1 AND version = $2`,
 };
 const GET_NEWEST_VERSION = {
   name: 'kiln_get_newest_version',
-  text: `SELECT ${VERSION_COLUMNS}, ${VERSION_FILES} FROM model_versions v WHERE model = $1 AND ${statusIn(VISIBLE_STATUSES)}
+  text: `SELECT ${VERSION_COLUMNS}, ${VERSION_FILES}, ${VERSION_ALIASES} FROM model_versions v WHERE model = $1 AND ${statusIn(VISIBLE_STATUSES)}
     ORDER BY version DESC LIMIT 1`,
 };
 
@@ -124,7 +130,7 @@ export async function listVersions(
 ): Promise<VersionRecord[]> {
   const statuses = q.statuses.length ? q.statuses : VISIBLE_STATUSES;
   const { rows } = await db.query(
-    `SELECT ${VERSION_COLUMNS} FROM model_versions
+    `SELECT ${VERSION_COLUMNS}, ${VERSION_ALIASES} FROM model_versions v
       WHERE model = $1 AND ($2::bigint IS NULL OR version < $2) AND status = ANY($3::text[]) AND labels @> $4::jsonb
       ORDER BY version DESC LIMIT $5`,
     [q.model, q.beforeVersion ?? null, statuses, JSON.stringify(q.labels), q.pageSize],
@@ -148,6 +154,22 @@ export async function listVersions(
 
 export async function modelExists(db: Queryable, model: string): Promise<boolean> {
   const { rowCount } = await db.query('SELECT 1 FROM models WHERE name = $1', [model]);
+  return (rowCount ?? 0) > 0;
+}
+
+export async function lockVersion(tx: pg.PoolClient, model: string, version: number): Promise<VersionRecord | null> {
+  const { rows } = await tx.query(`SELECT ${VERSION_COLUMNS} FROM model_versions WHERE model = $1 AND version = $2 FOR SHARE`, [model, version]);
+  return rows[0] ? toVersion(rows[0], []) : null;
+}
+
+export async function updateVersion(
+  tx: pg.PoolClient, model: string, version: number, change: { setLabels: Record<string, string>; removeLabels: string[]; description?: string },
+): Promise<boolean> {
+  const { rowCount } = await tx.query(
+    `UPDATE model_versions SET labels = (labels - $3::text[]) || $4::jsonb, description = coalesce($5, description)
+      WHERE model = $1 AND version = $2 AND ${statusIn(VISIBLE_STATUSES)}`,
+    [model, version, change.removeLabels, JSON.stringify(change.setLabels), change.description ?? null],
+  );
   return (rowCount ?? 0) > 0;
 }
 
