@@ -162,12 +162,18 @@ describe('with authentication on', () => {
       ListTokens: (c) => promiseClient(c).ListTokens({}),
       RevokeToken: (c) => promiseClient(c).RevokeToken({ id: 'tok_none' }),
       ListAuditEvents: (c) => promiseClient(c).ListAuditEvents({}),
+      SetModelAlias: (c) => promiseClient(c).SetModelAlias({ model: 'm', alias: 'production', version: 1 }),
+      DeleteModelAlias: (c) => promiseClient(c).DeleteModelAlias({ model: 'm', alias: 'production' }),
+      ListModelAliases: (c) => promiseClient(c).ListModelAliases({ model: 'm' }),
+      ListAliasHistory: (c) => promiseClient(c).ListAliasHistory({ model: 'm' }),
+      UpdateModelVersion: (c) => promiseClient(c).UpdateModelVersion({ model: 'm', version: 1, setLabels: { a: 'b' } }),
     };
     assert.deepEqual(Object.keys(calls).sort(), Object.keys(kilnProto().kiln.v1.Registry.service).sort(), 'a call for every RPC');
     // The least role in namespace default each RPC needs; `*` ones no default-namespace binding gives.
     const needs: Record<string, Role | '*'> = {
       GetModelVersion: 'reader', ListModelVersions: 'reader', WatchModelVersion: 'reader', DownloadModelVersion: 'reader',
       UploadModel: 'writer', DeleteModelVersion: 'maintainer', ListModels: '*', CreateToken: '*', ListTokens: '*', RevokeToken: '*', ListAuditEvents: '*',
+      SetModelAlias: 'maintainer', DeleteModelAlias: 'maintainer', ListModelAliases: 'reader', ListAliasHistory: 'reader', UpdateModelVersion: 'maintainer',
     };
     for (const [rpc, call] of Object.entries(calls)) {
       for (const role of ROLES) {

@@ -58,6 +58,8 @@ export function versionText(v: ModelVersion__Output): string {
     `  created:  ${time(v.createTime)}`,
     `  size:     ${formatBytes(Number(v.totalSize))} in ${v.files.length} file(s)`,
   ];
+  if (v.aliases?.length) lines.push(`  aliases:  ${v.aliases.join(', ')}`);
+  if (v.description) lines.push(`  about:    ${v.description}`);
   if (v.runtime) lines.push(`  runtime:  ${v.runtime}`);
   lines.push(`  image:    ${v.imageReference ? `${v.imageReference}${v.imageDigest ? `@${v.imageDigest}` : ''}` : '(not built yet)'}`);
   if (Object.keys(v.labels).length) lines.push(`  labels:   ${Object.entries(v.labels).map(([k, x]) => `${k}=${x}`).join(', ')}`);

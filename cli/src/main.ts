@@ -1,4 +1,4 @@
-// The `kiln` command: upload, list, get, watch, download, delete, token and audit against a Kiln registry, and `contract`
+// The `kiln` command: upload, list, get, watch, download, delete, alias, update, token and audit against a Kiln registry, and `contract`
 // locally.
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -25,6 +25,8 @@ import type { Token__Output } from '@kiln/api/generated/kiln/v1/Token';
 import { parseBinding, parseExpiry, parseMoment, tokenRow, TOKEN_HEADER } from './tokens';
 import type { AuditEvent__Output } from '@kiln/api/generated/kiln/v1/AuditEvent';
 import { AUDIT_HEADER, auditRow } from './audit';
+import type { AliasMove__Output } from '@kiln/api/generated/kiln/v1/AliasMove';
+import { ALIAS_HEADER, aliasRow, MOVE_HEADER, moveRow } from './aliases';
 
 const DEFAULT_ADDRESS = '127.0.0.1:50051';
 
@@ -68,16 +70,28 @@ function print(typeName: string, value: unknown, text: () => string): void {
   else process.stdout.write(`${text()}\n`);
 }
 
-/** NAME or NAME:VERSION; version 0 means the newest. */
-function parseRef(ref: string): { model: string; version: number } {
+/** NAME, NAME:VERSION or NAME@ALIAS; version 0 (and no alias) means the newest. */
+function parseRef(ref: string): { model: string; version: number; alias: string } {
+  const at = ref.lastIndexOf('@');
+  if (at >= 0) {
+    if (at === 0 || at === ref.length - 1) throw invalidArgument(`expected NAME@ALIAS, got ${ref}`, 'NAME@ALIAS');
+    return { model: ref.slice(0, at), version: 0, alias: ref.slice(at + 1) };
+  }
   const i = ref.lastIndexOf(':');
-  if (i < 0) return { model: ref, version: 0 };
+  if (i < 0) return { model: ref, version: 0, alias: '' };
   const version = Number(ref.slice(i + 1));
   // Past 2^53 - 1 a JS number is not the number typed (the server would refuse it too).
   if (!Number.isSafeInteger(version) || version < 1) {
     throw invalidArgument(`version in ${ref} must be a whole number from 1 to ${Number.MAX_SAFE_INTEGER}`, 'NAME:VERSION');
   }
-  return { model: ref.slice(0, i), version };
+  return { model: ref.slice(0, i), version, alias: '' };
+}
+
+/** NAME@ALIAS, for the alias commands. */
+function parseAliasRef(ref: string): { model: string; alias: string } {
+  const { model, alias } = parseRef(ref);
+  if (!alias) throw invalidArgument(`expected NAME@ALIAS, got ${ref}`, 'NAME@ALIAS');
+  return { model, alias };
 }
 
 function keyValues(value: string, previous: Record<string, string> = {}): Record<string, string> {
@@ -129,7 +143,7 @@ program
       const seconds = (Date.now() - started) / 1000;
       process.stderr.write(`uploaded ${formatBytes(Number(version.totalSize))} in ${seconds.toFixed(1)} s\n`);
     }
-    if (opts.wait) version = await follow(version.model, Number(version.version), globals().json ? undefined : new WatchView(process.stderr));
+    if (opts.wait) version = await follow({ model: version.model, version: Number(version.version) }, globals().json ? undefined : new WatchView(process.stderr));
     print('kiln.v1.ModelVersion', version, () => versionText(version));
     if (opts.wait && statusName(String(version.status)) === 'FAILED') process.exitCode = EXIT.BUILD_FAILED;
   });
@@ -174,7 +188,7 @@ program
 
 program
   .command('get <ref>')
-  .description('show a version (NAME for the newest, NAME:VERSION for one)')
+  .description('show a version (NAME for the newest, NAME:VERSION for one, NAME@ALIAS for an alias\'s)')
   .action(async (ref: string) => {
     const v = await calls().GetModelVersion(parseRef(ref));
     print('kiln.v1.ModelVersion', v, () => versionText(v));
@@ -185,15 +199,15 @@ program
   .description('follow a version until its build ends, printing status changes and build log lines ' +
     '(--json: one WatchModelVersionResponse per line as it arrives, the last one the final version)')
   .action(async (ref: string) => {
-    const { model, version } = parseRef(ref);
+    const { model, version, alias } = parseRef(ref);
     let final: ModelVersion__Output;
     if (globals().json) {
       // The registry ends every watch with the final version, so the last line is always it.
-      final = await follow(model, version, undefined, (event) => {
+      final = await follow({ model, version, alias }, undefined, (event) => {
         process.stdout.write(`${JSON.stringify(toProto3Json('kiln.v1.WatchModelVersionResponse', event))}\n`);
       });
     } else {
-      final = await follow(model, version, new WatchView(process.stderr));
+      final = await follow({ model, version, alias }, new WatchView(process.stderr));
       process.stdout.write(`${versionText(final)}\n`);
     }
     if (statusName(String(final.status)) === 'FAILED') process.exitCode = EXIT.BUILD_FAILED;
@@ -205,8 +219,9 @@ program
   .option('-o, --output <dir>', "folder to write into, or '-' for a tar on stdout")
   .action(async (ref: string, opts: { output?: string }) => {
     if (opts.output === '-' && globals().json) program.error("--json prints a summary on stdout, where -o - writes the tar: use one of them");
-    const { model, version } = parseRef(ref);
-    const v = await calls().GetModelVersion({ model, version });
+    const { model, version, alias } = parseRef(ref);
+    // An alias is resolved once: the files are the version it pointed at then, even if it moves meanwhile.
+    const v = await calls().GetModelVersion({ model, version, alias });
     const stream = calls().DownloadModelVersion({ model, version: Number(v.version) });
     const bytesOut = Readable.from((async function* () {
       for await (const msg of stream) yield msg.chunk;
@@ -242,7 +257,8 @@ program
   .command('delete <ref>')
   .description('delete a version (NAME:VERSION); its blobs go unless another version uses them')
   .action(async (ref: string) => {
-    const { model, version } = parseRef(ref);
+    const { model, version, alias } = parseRef(ref);
+    if (alias) throw invalidArgument('delete takes NAME:VERSION; an alias is deleted with kiln alias delete NAME@ALIAS');
     if (!version) throw invalidArgument('give the version to delete as NAME:VERSION');
     const v = await calls().DeleteModelVersion({ model, version });
     print('kiln.v1.ModelVersion', v, () => `deleted ${v.model}:${v.version}`);
@@ -310,6 +326,80 @@ token
     print('kiln.v1.Token', revoked, () => `revoked ${revoked.id} (${revoked.owner})`);
   });
 
+const alias = program.command('alias').description('aliases (NAME@ALIAS): names deployments follow, each an image tag too');
+
+alias
+  .command('set <ref> <version>')
+  .description('point NAME@ALIAS at a released version (maintainer; admin for a protected alias); its image tag follows')
+  .option('--protect', 'protect the alias: only admin moves it, and only to a compatible contract')
+  .option('--unprotect', 'stop protecting it')
+  .option('--allow-breaking', 'move a protected alias to a version whose contract breaks the current one\'s (recorded)')
+  .option('-r, --reason <text>', 'why (kept in the alias\'s history and the audit trail)', '')
+  .action(async (ref: string, versionText: string, opts: { protect?: boolean; unprotect?: boolean; allowBreaking?: boolean; reason: string }) => {
+    const { model, alias: name } = parseAliasRef(ref);
+    const version = Number(versionText);
+    if (!Number.isSafeInteger(version) || version < 1) throw invalidArgument(`expected a version number, got ${versionText}`, 'VERSION');
+    if (opts.protect && opts.unprotect) throw invalidArgument('--protect and --unprotect contradict each other', '--protect');
+    // Protection stays as it is unless a flag changes it.
+    const current = opts.protect || opts.unprotect ? undefined : (await calls().ListModelAliases({ model }).catch(() => ({ aliases: [] }))).aliases.find((a) => a.alias === name);
+    const set = await calls().SetModelAlias({
+      model, alias: name, version, protected: opts.protect ? true : opts.unprotect ? false : Boolean(current?.protected),
+      allowBreakingChanges: Boolean(opts.allowBreaking), reason: opts.reason,
+    });
+    print('kiln.v1.ModelAlias', set, () => `${set.model}@${set.alias} -> ${set.version}${set.protected ? ' (protected)' : ''}` +
+      `${set.imageReference ? `\n  image tag: ${set.imageReference}${set.tagPending ? ` (pending: ${set.tagError || 'not moved yet'})` : ''}` : ''}`);
+  });
+
+alias
+  .command('delete <ref>')
+  .description('delete NAME@ALIAS (its history stays)')
+  .option('-r, --reason <text>', 'why', '')
+  .action(async (ref: string, opts: { reason: string }) => {
+    const { model, alias: name } = parseAliasRef(ref);
+    const deleted = await calls().DeleteModelAlias({ model, alias: name, reason: opts.reason });
+    print('kiln.v1.ModelAlias', deleted, () => `deleted ${deleted.model}@${deleted.alias} (was ${deleted.version})`);
+  });
+
+alias
+  .command('list <name>')
+  .description('a model\'s aliases')
+  .action(async (model: string) => {
+    const { aliases } = await calls().ListModelAliases({ model });
+    print('kiln.v1.ListModelAliasesResponse', { aliases }, () => [ALIAS_HEADER, ...aliases.map(aliasRow)].join('\n'));
+  });
+
+alias
+  .command('history <ref>')
+  .description('the moves of a model\'s aliases (NAME), or of one (NAME@ALIAS), newest first')
+  .option('--limit <n>', 'at most this many moves', '50')
+  .action(async (ref: string, opts: { limit: string }) => {
+    const { model, alias: name } = parseRef(ref);
+    const limit = Number(opts.limit);
+    if (!Number.isInteger(limit) || limit <= 0) throw invalidArgument(`expected a positive whole number, got ${opts.limit}`, '--limit');
+    const moves: AliasMove__Output[] = [];
+    let pageToken = '';
+    do {
+      const page = await calls().ListAliasHistory({ model, alias: name, pageSize: Math.min(1000, limit - moves.length), pageToken });
+      moves.push(...page.moves);
+      pageToken = page.nextPageToken;
+    } while (pageToken && moves.length < limit);
+    print('kiln.v1.ListAliasHistoryResponse', { moves, nextPageToken: pageToken }, () => [MOVE_HEADER, ...moves.map(moveRow)].join('\n'));
+  });
+
+program
+  .command('update <ref>')
+  .description('change a version\'s labels and description (maintainer); files, contract and image never change')
+  .option('-l, --label <key=value>', 'set a label (repeatable)', keyValues)
+  .option('--remove-label <key...>', 'remove labels')
+  .option('-d, --description <text>', 'the description (\'\' clears it)')
+  .action(async (ref: string, opts: { label?: Record<string, string>; removeLabel?: string[]; description?: string }) => {
+    const { model, version, alias: name } = parseRef(ref);
+    if (name || !version) throw invalidArgument('give the version to update as NAME:VERSION', 'NAME:VERSION');
+    if (!opts.label && !opts.removeLabel && opts.description === undefined) throw invalidArgument('nothing to change: give --label, --remove-label or --description', '--label');
+    const v = await calls().UpdateModelVersion({ model, version, setLabels: opts.label ?? {}, removeLabels: opts.removeLabel ?? [], description: opts.description });
+    print('kiln.v1.ModelVersion', v, () => versionText(v));
+  });
+
 program
   .command('audit')
   .description('the audit trail (admin), newest first: uploads, deletes, token changes and refused calls')
@@ -354,15 +444,14 @@ async function manifestBeside(p: string): Promise<string | undefined> {
  * event to `onEvent`, and returns the final version.
  */
 async function follow(
-  model: string,
-  version: number,
+  ref: { model: string; version: number; alias?: string },
   view?: WatchView,
   onEvent?: (event: WatchModelVersionResponse__Output) => void,
 ): Promise<ModelVersion__Output> {
   let last: ModelVersion__Output | undefined;
   view?.start();
   try {
-    for await (const event of calls().WatchModelVersion({ model, version })) {
+    for await (const event of calls().WatchModelVersion({ model: ref.model, version: ref.version, alias: ref.alias ?? '' })) {
       onEvent?.(event);
       if (event.version) {
         last = event.version;

@@ -264,7 +264,11 @@ type ModelVersion struct {
 	// When the version was deleted, if it was.
 	DeleteTime *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=delete_time,json=deleteTime,proto3" json:"delete_time,omitempty"`
 	// The runtime image the manifest names (the image's base), or empty for a model-only image.
-	Runtime       string `protobuf:"bytes,17,opt,name=runtime,proto3" json:"runtime,omitempty"`
+	Runtime string `protobuf:"bytes,17,opt,name=runtime,proto3" json:"runtime,omitempty"`
+	// The aliases pointing at the version, by name.
+	Aliases []string `protobuf:"bytes,18,rep,name=aliases,proto3" json:"aliases,omitempty"`
+	// What the version is, in a maintainer's words (UpdateModelVersion).
+	Description   string `protobuf:"bytes,19,opt,name=description,proto3" json:"description,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -418,6 +422,20 @@ func (x *ModelVersion) GetRuntime() string {
 	return ""
 }
 
+func (x *ModelVersion) GetAliases() []string {
+	if x != nil {
+		return x.Aliases
+	}
+	return nil
+}
+
+func (x *ModelVersion) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
 // One file of a model version.
 type ModelFile struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -503,7 +521,7 @@ const file_kiln_v1_model_proto_rawDesc = "" +
 	"\vcreate_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"\x8a\a\n" +
+	"updateTime\"\xc6\a\n" +
 	"\fModelVersion\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x03R\aversion\x123\n" +
@@ -525,7 +543,9 @@ const file_kiln_v1_model_proto_rawDesc = "" +
 	"\x0ebuild_end_time\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\fbuildEndTime\x12;\n" +
 	"\vdelete_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"deleteTime\x12\x18\n" +
-	"\aruntime\x18\x11 \x01(\tR\aruntime\x1a9\n" +
+	"\aruntime\x18\x11 \x01(\tR\aruntime\x12\x18\n" +
+	"\aaliases\x18\x12 \x03(\tR\aaliases\x12 \n" +
+	"\vdescription\x18\x13 \x01(\tR\vdescription\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a;\n" +

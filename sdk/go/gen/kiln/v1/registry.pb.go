@@ -217,8 +217,10 @@ type GetModelVersionRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The model's name.
 	Model string `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
-	// The version number; 0 for the newest version that is not deleted.
-	Version       int64 `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
+	// The version number; 0 for the newest version that is not deleted (or the alias's, with alias).
+	Version int64 `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
+	// An alias of the model (`production`), instead of a version number.
+	Alias         string `protobuf:"bytes,3,opt,name=alias,proto3" json:"alias,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -265,6 +267,13 @@ func (x *GetModelVersionRequest) GetVersion() int64 {
 		return x.Version
 	}
 	return 0
+}
+
+func (x *GetModelVersionRequest) GetAlias() string {
+	if x != nil {
+		return x.Alias
+	}
+	return ""
 }
 
 // Asks for a page of models.
@@ -593,10 +602,12 @@ type DownloadModelVersionRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The model's name.
 	Model string `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
-	// The version number; 0 for the newest.
+	// The version number; 0 for the newest (or the alias's, with alias).
 	Version int64 `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
 	// Only these paths; empty for every file.
-	Paths         []string `protobuf:"bytes,3,rep,name=paths,proto3" json:"paths,omitempty"`
+	Paths []string `protobuf:"bytes,3,rep,name=paths,proto3" json:"paths,omitempty"`
+	// An alias of the model (`production`), instead of a version number.
+	Alias         string `protobuf:"bytes,4,opt,name=alias,proto3" json:"alias,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -652,6 +663,13 @@ func (x *DownloadModelVersionRequest) GetPaths() []string {
 	return nil
 }
 
+func (x *DownloadModelVersionRequest) GetAlias() string {
+	if x != nil {
+		return x.Alias
+	}
+	return ""
+}
+
 // A chunk of the tar archive of a version's files.
 type DownloadModelVersionResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -703,8 +721,11 @@ type WatchModelVersionRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The model's name.
 	Model string `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
-	// The version number; 0 for the newest.
-	Version       int64 `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
+	// The version number; 0 for the newest (or the alias's, with alias).
+	Version int64 `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
+	// An alias of the model (`production`), instead of a version number: the version it points at when the watch
+	// starts.
+	Alias         string `protobuf:"bytes,3,opt,name=alias,proto3" json:"alias,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -753,6 +774,95 @@ func (x *WatchModelVersionRequest) GetVersion() int64 {
 	return 0
 }
 
+func (x *WatchModelVersionRequest) GetAlias() string {
+	if x != nil {
+		return x.Alias
+	}
+	return ""
+}
+
+// Changes a version's labels and description.
+type UpdateModelVersionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The model's name.
+	Model string `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	// The version number.
+	Version int64 `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
+	// Labels to add or change.
+	SetLabels map[string]string `protobuf:"bytes,3,rep,name=set_labels,json=setLabels,proto3" json:"set_labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Label keys to remove.
+	RemoveLabels []string `protobuf:"bytes,4,rep,name=remove_labels,json=removeLabels,proto3" json:"remove_labels,omitempty"`
+	// The new description, when set (an empty one clears it).
+	Description   *string `protobuf:"bytes,5,opt,name=description,proto3,oneof" json:"description,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateModelVersionRequest) Reset() {
+	*x = UpdateModelVersionRequest{}
+	mi := &file_kiln_v1_registry_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateModelVersionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateModelVersionRequest) ProtoMessage() {}
+
+func (x *UpdateModelVersionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_kiln_v1_registry_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateModelVersionRequest.ProtoReflect.Descriptor instead.
+func (*UpdateModelVersionRequest) Descriptor() ([]byte, []int) {
+	return file_kiln_v1_registry_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *UpdateModelVersionRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *UpdateModelVersionRequest) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *UpdateModelVersionRequest) GetSetLabels() map[string]string {
+	if x != nil {
+		return x.SetLabels
+	}
+	return nil
+}
+
+func (x *UpdateModelVersionRequest) GetRemoveLabels() []string {
+	if x != nil {
+		return x.RemoveLabels
+	}
+	return nil
+}
+
+func (x *UpdateModelVersionRequest) GetDescription() string {
+	if x != nil && x.Description != nil {
+		return *x.Description
+	}
+	return ""
+}
+
 // One event in a version's life.
 type WatchModelVersionResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -769,7 +879,7 @@ type WatchModelVersionResponse struct {
 
 func (x *WatchModelVersionResponse) Reset() {
 	*x = WatchModelVersionResponse{}
-	mi := &file_kiln_v1_registry_proto_msgTypes[11]
+	mi := &file_kiln_v1_registry_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -781,7 +891,7 @@ func (x *WatchModelVersionResponse) String() string {
 func (*WatchModelVersionResponse) ProtoMessage() {}
 
 func (x *WatchModelVersionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kiln_v1_registry_proto_msgTypes[11]
+	mi := &file_kiln_v1_registry_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -794,7 +904,7 @@ func (x *WatchModelVersionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchModelVersionResponse.ProtoReflect.Descriptor instead.
 func (*WatchModelVersionResponse) Descriptor() ([]byte, []int) {
-	return file_kiln_v1_registry_proto_rawDescGZIP(), []int{11}
+	return file_kiln_v1_registry_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *WatchModelVersionResponse) GetEvent() isWatchModelVersionResponse_Event {
@@ -854,7 +964,7 @@ type BuildLogLine struct {
 
 func (x *BuildLogLine) Reset() {
 	*x = BuildLogLine{}
-	mi := &file_kiln_v1_registry_proto_msgTypes[12]
+	mi := &file_kiln_v1_registry_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -866,7 +976,7 @@ func (x *BuildLogLine) String() string {
 func (*BuildLogLine) ProtoMessage() {}
 
 func (x *BuildLogLine) ProtoReflect() protoreflect.Message {
-	mi := &file_kiln_v1_registry_proto_msgTypes[12]
+	mi := &file_kiln_v1_registry_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -879,7 +989,7 @@ func (x *BuildLogLine) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BuildLogLine.ProtoReflect.Descriptor instead.
 func (*BuildLogLine) Descriptor() ([]byte, []int) {
-	return file_kiln_v1_registry_proto_rawDescGZIP(), []int{12}
+	return file_kiln_v1_registry_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *BuildLogLine) GetLine() string {
@@ -900,7 +1010,7 @@ var File_kiln_v1_registry_proto protoreflect.FileDescriptor
 
 const file_kiln_v1_registry_proto_rawDesc = "" +
 	"\n" +
-	"\x16kiln/v1/registry.proto\x12\akiln.v1\x1a\x13kiln/v1/audit.proto\x1a\x13kiln/v1/model.proto\x1a\x14kiln/v1/tokens.proto\"h\n" +
+	"\x16kiln/v1/registry.proto\x12\akiln.v1\x1a\x15kiln/v1/aliases.proto\x1a\x13kiln/v1/audit.proto\x1a\x13kiln/v1/model.proto\x1a\x14kiln/v1/tokens.proto\"h\n" +
 	"\x12UploadModelRequest\x12/\n" +
 	"\x06header\x18\x01 \x01(\v2\x15.kiln.v1.UploadHeaderH\x00R\x06header\x12\x16\n" +
 	"\x05chunk\x18\x02 \x01(\fH\x00R\x05chunkB\t\n" +
@@ -918,10 +1028,11 @@ const file_kiln_v1_registry_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a;\n" +
 	"\rMetadataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"H\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"^\n" +
 	"\x16GetModelVersionRequest\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12\x18\n" +
-	"\aversion\x18\x02 \x01(\x03R\aversion\"\x8e\x01\n" +
+	"\aversion\x18\x02 \x01(\x03R\aversion\x12\x14\n" +
+	"\x05alias\x18\x03 \x01(\tR\x05alias\"\x8e\x01\n" +
 	"\x11ListModelsRequest\x12\x1b\n" +
 	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
@@ -947,23 +1058,37 @@ const file_kiln_v1_registry_proto_rawDesc = "" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"K\n" +
 	"\x19DeleteModelVersionRequest\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12\x18\n" +
-	"\aversion\x18\x02 \x01(\x03R\aversion\"c\n" +
+	"\aversion\x18\x02 \x01(\x03R\aversion\"y\n" +
 	"\x1bDownloadModelVersionRequest\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x03R\aversion\x12\x14\n" +
-	"\x05paths\x18\x03 \x03(\tR\x05paths\"4\n" +
+	"\x05paths\x18\x03 \x03(\tR\x05paths\x12\x14\n" +
+	"\x05alias\x18\x04 \x01(\tR\x05alias\"4\n" +
 	"\x1cDownloadModelVersionResponse\x12\x14\n" +
-	"\x05chunk\x18\x01 \x01(\fR\x05chunk\"J\n" +
+	"\x05chunk\x18\x01 \x01(\fR\x05chunk\"`\n" +
 	"\x18WatchModelVersionRequest\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12\x18\n" +
-	"\aversion\x18\x02 \x01(\x03R\aversion\"\x82\x01\n" +
+	"\aversion\x18\x02 \x01(\x03R\aversion\x12\x14\n" +
+	"\x05alias\x18\x03 \x01(\tR\x05alias\"\xb7\x02\n" +
+	"\x19UpdateModelVersionRequest\x12\x14\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\x12\x18\n" +
+	"\aversion\x18\x02 \x01(\x03R\aversion\x12P\n" +
+	"\n" +
+	"set_labels\x18\x03 \x03(\v21.kiln.v1.UpdateModelVersionRequest.SetLabelsEntryR\tsetLabels\x12#\n" +
+	"\rremove_labels\x18\x04 \x03(\tR\fremoveLabels\x12%\n" +
+	"\vdescription\x18\x05 \x01(\tH\x00R\vdescription\x88\x01\x01\x1a<\n" +
+	"\x0eSetLabelsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\x0e\n" +
+	"\f_description\"\x82\x01\n" +
 	"\x19WatchModelVersionResponse\x121\n" +
 	"\aversion\x18\x01 \x01(\v2\x15.kiln.v1.ModelVersionH\x00R\aversion\x12)\n" +
 	"\x03log\x18\x02 \x01(\v2\x15.kiln.v1.BuildLogLineH\x00R\x03logB\a\n" +
 	"\x05event\":\n" +
 	"\fBuildLogLine\x12\x12\n" +
 	"\x04line\x18\x01 \x01(\tR\x04line\x12\x16\n" +
-	"\x06number\x18\x02 \x01(\x03R\x06number2\xf6\x06\n" +
+	"\x06number\x18\x02 \x01(\x03R\x06number2\x89\n" +
+	"\n" +
 	"\bRegistry\x12C\n" +
 	"\vUploadModel\x12\x1b.kiln.v1.UploadModelRequest\x1a\x15.kiln.v1.ModelVersion(\x01\x12I\n" +
 	"\x0fGetModelVersion\x12\x1f.kiln.v1.GetModelVersionRequest\x1a\x15.kiln.v1.ModelVersion\x12E\n" +
@@ -977,7 +1102,12 @@ const file_kiln_v1_registry_proto_rawDesc = "" +
 	"\n" +
 	"ListTokens\x12\x1a.kiln.v1.ListTokensRequest\x1a\x1b.kiln.v1.ListTokensResponse\x12:\n" +
 	"\vRevokeToken\x12\x1b.kiln.v1.RevokeTokenRequest\x1a\x0e.kiln.v1.Token\x12T\n" +
-	"\x0fListAuditEvents\x12\x1f.kiln.v1.ListAuditEventsRequest\x1a .kiln.v1.ListAuditEventsResponseB\x8d\x01\n" +
+	"\x0fListAuditEvents\x12\x1f.kiln.v1.ListAuditEventsRequest\x1a .kiln.v1.ListAuditEventsResponse\x12C\n" +
+	"\rSetModelAlias\x12\x1d.kiln.v1.SetModelAliasRequest\x1a\x13.kiln.v1.ModelAlias\x12I\n" +
+	"\x10DeleteModelAlias\x12 .kiln.v1.DeleteModelAliasRequest\x1a\x13.kiln.v1.ModelAlias\x12W\n" +
+	"\x10ListModelAliases\x12 .kiln.v1.ListModelAliasesRequest\x1a!.kiln.v1.ListModelAliasesResponse\x12W\n" +
+	"\x10ListAliasHistory\x12 .kiln.v1.ListAliasHistoryRequest\x1a!.kiln.v1.ListAliasHistoryResponse\x12O\n" +
+	"\x12UpdateModelVersion\x12\".kiln.v1.UpdateModelVersionRequest\x1a\x15.kiln.v1.ModelVersionB\x8d\x01\n" +
 	"\vcom.kiln.v1B\rRegistryProtoP\x01Z2github.com/kiln-dev/kiln/sdk/go/gen/kiln/v1;kilnv1\xa2\x02\x03KXX\xaa\x02\aKiln.V1\xca\x02\aKiln\\V1\xe2\x02\x13Kiln\\V1\\GPBMetadata\xea\x02\bKiln::V1b\x06proto3"
 
 var (
@@ -992,7 +1122,7 @@ func file_kiln_v1_registry_proto_rawDescGZIP() []byte {
 	return file_kiln_v1_registry_proto_rawDescData
 }
 
-var file_kiln_v1_registry_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_kiln_v1_registry_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_kiln_v1_registry_proto_goTypes = []any{
 	(*UploadModelRequest)(nil),           // 0: kiln.v1.UploadModelRequest
 	(*UploadHeader)(nil),                 // 1: kiln.v1.UploadHeader
@@ -1005,62 +1135,82 @@ var file_kiln_v1_registry_proto_goTypes = []any{
 	(*DownloadModelVersionRequest)(nil),  // 8: kiln.v1.DownloadModelVersionRequest
 	(*DownloadModelVersionResponse)(nil), // 9: kiln.v1.DownloadModelVersionResponse
 	(*WatchModelVersionRequest)(nil),     // 10: kiln.v1.WatchModelVersionRequest
-	(*WatchModelVersionResponse)(nil),    // 11: kiln.v1.WatchModelVersionResponse
-	(*BuildLogLine)(nil),                 // 12: kiln.v1.BuildLogLine
-	nil,                                  // 13: kiln.v1.UploadHeader.LabelsEntry
-	nil,                                  // 14: kiln.v1.UploadHeader.MetadataEntry
-	nil,                                  // 15: kiln.v1.ListModelVersionsRequest.LabelsEntry
-	(ArchiveFormat)(0),                   // 16: kiln.v1.ArchiveFormat
-	(*Model)(nil),                        // 17: kiln.v1.Model
-	(ModelVersionStatus)(0),              // 18: kiln.v1.ModelVersionStatus
-	(*ModelVersion)(nil),                 // 19: kiln.v1.ModelVersion
-	(*CreateTokenRequest)(nil),           // 20: kiln.v1.CreateTokenRequest
-	(*ListTokensRequest)(nil),            // 21: kiln.v1.ListTokensRequest
-	(*RevokeTokenRequest)(nil),           // 22: kiln.v1.RevokeTokenRequest
-	(*ListAuditEventsRequest)(nil),       // 23: kiln.v1.ListAuditEventsRequest
-	(*CreateTokenResponse)(nil),          // 24: kiln.v1.CreateTokenResponse
-	(*ListTokensResponse)(nil),           // 25: kiln.v1.ListTokensResponse
-	(*Token)(nil),                        // 26: kiln.v1.Token
-	(*ListAuditEventsResponse)(nil),      // 27: kiln.v1.ListAuditEventsResponse
+	(*UpdateModelVersionRequest)(nil),    // 11: kiln.v1.UpdateModelVersionRequest
+	(*WatchModelVersionResponse)(nil),    // 12: kiln.v1.WatchModelVersionResponse
+	(*BuildLogLine)(nil),                 // 13: kiln.v1.BuildLogLine
+	nil,                                  // 14: kiln.v1.UploadHeader.LabelsEntry
+	nil,                                  // 15: kiln.v1.UploadHeader.MetadataEntry
+	nil,                                  // 16: kiln.v1.ListModelVersionsRequest.LabelsEntry
+	nil,                                  // 17: kiln.v1.UpdateModelVersionRequest.SetLabelsEntry
+	(ArchiveFormat)(0),                   // 18: kiln.v1.ArchiveFormat
+	(*Model)(nil),                        // 19: kiln.v1.Model
+	(ModelVersionStatus)(0),              // 20: kiln.v1.ModelVersionStatus
+	(*ModelVersion)(nil),                 // 21: kiln.v1.ModelVersion
+	(*CreateTokenRequest)(nil),           // 22: kiln.v1.CreateTokenRequest
+	(*ListTokensRequest)(nil),            // 23: kiln.v1.ListTokensRequest
+	(*RevokeTokenRequest)(nil),           // 24: kiln.v1.RevokeTokenRequest
+	(*ListAuditEventsRequest)(nil),       // 25: kiln.v1.ListAuditEventsRequest
+	(*SetModelAliasRequest)(nil),         // 26: kiln.v1.SetModelAliasRequest
+	(*DeleteModelAliasRequest)(nil),      // 27: kiln.v1.DeleteModelAliasRequest
+	(*ListModelAliasesRequest)(nil),      // 28: kiln.v1.ListModelAliasesRequest
+	(*ListAliasHistoryRequest)(nil),      // 29: kiln.v1.ListAliasHistoryRequest
+	(*CreateTokenResponse)(nil),          // 30: kiln.v1.CreateTokenResponse
+	(*ListTokensResponse)(nil),           // 31: kiln.v1.ListTokensResponse
+	(*Token)(nil),                        // 32: kiln.v1.Token
+	(*ListAuditEventsResponse)(nil),      // 33: kiln.v1.ListAuditEventsResponse
+	(*ModelAlias)(nil),                   // 34: kiln.v1.ModelAlias
+	(*ListModelAliasesResponse)(nil),     // 35: kiln.v1.ListModelAliasesResponse
+	(*ListAliasHistoryResponse)(nil),     // 36: kiln.v1.ListAliasHistoryResponse
 }
 var file_kiln_v1_registry_proto_depIdxs = []int32{
 	1,  // 0: kiln.v1.UploadModelRequest.header:type_name -> kiln.v1.UploadHeader
-	13, // 1: kiln.v1.UploadHeader.labels:type_name -> kiln.v1.UploadHeader.LabelsEntry
-	14, // 2: kiln.v1.UploadHeader.metadata:type_name -> kiln.v1.UploadHeader.MetadataEntry
-	16, // 3: kiln.v1.UploadHeader.format:type_name -> kiln.v1.ArchiveFormat
-	17, // 4: kiln.v1.ListModelsResponse.models:type_name -> kiln.v1.Model
-	18, // 5: kiln.v1.ListModelVersionsRequest.statuses:type_name -> kiln.v1.ModelVersionStatus
-	15, // 6: kiln.v1.ListModelVersionsRequest.labels:type_name -> kiln.v1.ListModelVersionsRequest.LabelsEntry
-	19, // 7: kiln.v1.ListModelVersionsResponse.versions:type_name -> kiln.v1.ModelVersion
-	19, // 8: kiln.v1.WatchModelVersionResponse.version:type_name -> kiln.v1.ModelVersion
-	12, // 9: kiln.v1.WatchModelVersionResponse.log:type_name -> kiln.v1.BuildLogLine
-	0,  // 10: kiln.v1.Registry.UploadModel:input_type -> kiln.v1.UploadModelRequest
-	2,  // 11: kiln.v1.Registry.GetModelVersion:input_type -> kiln.v1.GetModelVersionRequest
-	3,  // 12: kiln.v1.Registry.ListModels:input_type -> kiln.v1.ListModelsRequest
-	5,  // 13: kiln.v1.Registry.ListModelVersions:input_type -> kiln.v1.ListModelVersionsRequest
-	7,  // 14: kiln.v1.Registry.DeleteModelVersion:input_type -> kiln.v1.DeleteModelVersionRequest
-	8,  // 15: kiln.v1.Registry.DownloadModelVersion:input_type -> kiln.v1.DownloadModelVersionRequest
-	10, // 16: kiln.v1.Registry.WatchModelVersion:input_type -> kiln.v1.WatchModelVersionRequest
-	20, // 17: kiln.v1.Registry.CreateToken:input_type -> kiln.v1.CreateTokenRequest
-	21, // 18: kiln.v1.Registry.ListTokens:input_type -> kiln.v1.ListTokensRequest
-	22, // 19: kiln.v1.Registry.RevokeToken:input_type -> kiln.v1.RevokeTokenRequest
-	23, // 20: kiln.v1.Registry.ListAuditEvents:input_type -> kiln.v1.ListAuditEventsRequest
-	19, // 21: kiln.v1.Registry.UploadModel:output_type -> kiln.v1.ModelVersion
-	19, // 22: kiln.v1.Registry.GetModelVersion:output_type -> kiln.v1.ModelVersion
-	4,  // 23: kiln.v1.Registry.ListModels:output_type -> kiln.v1.ListModelsResponse
-	6,  // 24: kiln.v1.Registry.ListModelVersions:output_type -> kiln.v1.ListModelVersionsResponse
-	19, // 25: kiln.v1.Registry.DeleteModelVersion:output_type -> kiln.v1.ModelVersion
-	9,  // 26: kiln.v1.Registry.DownloadModelVersion:output_type -> kiln.v1.DownloadModelVersionResponse
-	11, // 27: kiln.v1.Registry.WatchModelVersion:output_type -> kiln.v1.WatchModelVersionResponse
-	24, // 28: kiln.v1.Registry.CreateToken:output_type -> kiln.v1.CreateTokenResponse
-	25, // 29: kiln.v1.Registry.ListTokens:output_type -> kiln.v1.ListTokensResponse
-	26, // 30: kiln.v1.Registry.RevokeToken:output_type -> kiln.v1.Token
-	27, // 31: kiln.v1.Registry.ListAuditEvents:output_type -> kiln.v1.ListAuditEventsResponse
-	21, // [21:32] is the sub-list for method output_type
-	10, // [10:21] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	14, // 1: kiln.v1.UploadHeader.labels:type_name -> kiln.v1.UploadHeader.LabelsEntry
+	15, // 2: kiln.v1.UploadHeader.metadata:type_name -> kiln.v1.UploadHeader.MetadataEntry
+	18, // 3: kiln.v1.UploadHeader.format:type_name -> kiln.v1.ArchiveFormat
+	19, // 4: kiln.v1.ListModelsResponse.models:type_name -> kiln.v1.Model
+	20, // 5: kiln.v1.ListModelVersionsRequest.statuses:type_name -> kiln.v1.ModelVersionStatus
+	16, // 6: kiln.v1.ListModelVersionsRequest.labels:type_name -> kiln.v1.ListModelVersionsRequest.LabelsEntry
+	21, // 7: kiln.v1.ListModelVersionsResponse.versions:type_name -> kiln.v1.ModelVersion
+	17, // 8: kiln.v1.UpdateModelVersionRequest.set_labels:type_name -> kiln.v1.UpdateModelVersionRequest.SetLabelsEntry
+	21, // 9: kiln.v1.WatchModelVersionResponse.version:type_name -> kiln.v1.ModelVersion
+	13, // 10: kiln.v1.WatchModelVersionResponse.log:type_name -> kiln.v1.BuildLogLine
+	0,  // 11: kiln.v1.Registry.UploadModel:input_type -> kiln.v1.UploadModelRequest
+	2,  // 12: kiln.v1.Registry.GetModelVersion:input_type -> kiln.v1.GetModelVersionRequest
+	3,  // 13: kiln.v1.Registry.ListModels:input_type -> kiln.v1.ListModelsRequest
+	5,  // 14: kiln.v1.Registry.ListModelVersions:input_type -> kiln.v1.ListModelVersionsRequest
+	7,  // 15: kiln.v1.Registry.DeleteModelVersion:input_type -> kiln.v1.DeleteModelVersionRequest
+	8,  // 16: kiln.v1.Registry.DownloadModelVersion:input_type -> kiln.v1.DownloadModelVersionRequest
+	10, // 17: kiln.v1.Registry.WatchModelVersion:input_type -> kiln.v1.WatchModelVersionRequest
+	22, // 18: kiln.v1.Registry.CreateToken:input_type -> kiln.v1.CreateTokenRequest
+	23, // 19: kiln.v1.Registry.ListTokens:input_type -> kiln.v1.ListTokensRequest
+	24, // 20: kiln.v1.Registry.RevokeToken:input_type -> kiln.v1.RevokeTokenRequest
+	25, // 21: kiln.v1.Registry.ListAuditEvents:input_type -> kiln.v1.ListAuditEventsRequest
+	26, // 22: kiln.v1.Registry.SetModelAlias:input_type -> kiln.v1.SetModelAliasRequest
+	27, // 23: kiln.v1.Registry.DeleteModelAlias:input_type -> kiln.v1.DeleteModelAliasRequest
+	28, // 24: kiln.v1.Registry.ListModelAliases:input_type -> kiln.v1.ListModelAliasesRequest
+	29, // 25: kiln.v1.Registry.ListAliasHistory:input_type -> kiln.v1.ListAliasHistoryRequest
+	11, // 26: kiln.v1.Registry.UpdateModelVersion:input_type -> kiln.v1.UpdateModelVersionRequest
+	21, // 27: kiln.v1.Registry.UploadModel:output_type -> kiln.v1.ModelVersion
+	21, // 28: kiln.v1.Registry.GetModelVersion:output_type -> kiln.v1.ModelVersion
+	4,  // 29: kiln.v1.Registry.ListModels:output_type -> kiln.v1.ListModelsResponse
+	6,  // 30: kiln.v1.Registry.ListModelVersions:output_type -> kiln.v1.ListModelVersionsResponse
+	21, // 31: kiln.v1.Registry.DeleteModelVersion:output_type -> kiln.v1.ModelVersion
+	9,  // 32: kiln.v1.Registry.DownloadModelVersion:output_type -> kiln.v1.DownloadModelVersionResponse
+	12, // 33: kiln.v1.Registry.WatchModelVersion:output_type -> kiln.v1.WatchModelVersionResponse
+	30, // 34: kiln.v1.Registry.CreateToken:output_type -> kiln.v1.CreateTokenResponse
+	31, // 35: kiln.v1.Registry.ListTokens:output_type -> kiln.v1.ListTokensResponse
+	32, // 36: kiln.v1.Registry.RevokeToken:output_type -> kiln.v1.Token
+	33, // 37: kiln.v1.Registry.ListAuditEvents:output_type -> kiln.v1.ListAuditEventsResponse
+	34, // 38: kiln.v1.Registry.SetModelAlias:output_type -> kiln.v1.ModelAlias
+	34, // 39: kiln.v1.Registry.DeleteModelAlias:output_type -> kiln.v1.ModelAlias
+	35, // 40: kiln.v1.Registry.ListModelAliases:output_type -> kiln.v1.ListModelAliasesResponse
+	36, // 41: kiln.v1.Registry.ListAliasHistory:output_type -> kiln.v1.ListAliasHistoryResponse
+	21, // 42: kiln.v1.Registry.UpdateModelVersion:output_type -> kiln.v1.ModelVersion
+	27, // [27:43] is the sub-list for method output_type
+	11, // [11:27] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_kiln_v1_registry_proto_init() }
@@ -1068,6 +1218,7 @@ func file_kiln_v1_registry_proto_init() {
 	if File_kiln_v1_registry_proto != nil {
 		return
 	}
+	file_kiln_v1_aliases_proto_init()
 	file_kiln_v1_audit_proto_init()
 	file_kiln_v1_model_proto_init()
 	file_kiln_v1_tokens_proto_init()
@@ -1075,7 +1226,8 @@ func file_kiln_v1_registry_proto_init() {
 		(*UploadModelRequest_Header)(nil),
 		(*UploadModelRequest_Chunk)(nil),
 	}
-	file_kiln_v1_registry_proto_msgTypes[11].OneofWrappers = []any{
+	file_kiln_v1_registry_proto_msgTypes[11].OneofWrappers = []any{}
+	file_kiln_v1_registry_proto_msgTypes[12].OneofWrappers = []any{
 		(*WatchModelVersionResponse_Version)(nil),
 		(*WatchModelVersionResponse_Log)(nil),
 	}
@@ -1085,7 +1237,7 @@ func file_kiln_v1_registry_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_kiln_v1_registry_proto_rawDesc), len(file_kiln_v1_registry_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   16,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

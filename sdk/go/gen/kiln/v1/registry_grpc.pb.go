@@ -32,6 +32,11 @@ const (
 	Registry_ListTokens_FullMethodName           = "/kiln.v1.Registry/ListTokens"
 	Registry_RevokeToken_FullMethodName          = "/kiln.v1.Registry/RevokeToken"
 	Registry_ListAuditEvents_FullMethodName      = "/kiln.v1.Registry/ListAuditEvents"
+	Registry_SetModelAlias_FullMethodName        = "/kiln.v1.Registry/SetModelAlias"
+	Registry_DeleteModelAlias_FullMethodName     = "/kiln.v1.Registry/DeleteModelAlias"
+	Registry_ListModelAliases_FullMethodName     = "/kiln.v1.Registry/ListModelAliases"
+	Registry_ListAliasHistory_FullMethodName     = "/kiln.v1.Registry/ListAliasHistory"
+	Registry_UpdateModelVersion_FullMethodName   = "/kiln.v1.Registry/UpdateModelVersion"
 )
 
 // RegistryClient is the client API for Registry service.
@@ -63,6 +68,16 @@ type RegistryClient interface {
 	RevokeToken(ctx context.Context, in *RevokeTokenRequest, opts ...grpc.CallOption) (*Token, error)
 	// Pages through the audit trail, newest first (admin): every upload, delete and token change, and every refused call.
 	ListAuditEvents(ctx context.Context, in *ListAuditEventsRequest, opts ...grpc.CallOption) (*ListAuditEventsResponse, error)
+	// Points an alias at a released version (maintainer; admin for a protected alias) and moves its image tag.
+	SetModelAlias(ctx context.Context, in *SetModelAliasRequest, opts ...grpc.CallOption) (*ModelAlias, error)
+	// Deletes an alias (maintainer; admin for a protected alias). Returns it as it was.
+	DeleteModelAlias(ctx context.Context, in *DeleteModelAliasRequest, opts ...grpc.CallOption) (*ModelAlias, error)
+	// Lists a model's aliases.
+	ListModelAliases(ctx context.Context, in *ListModelAliasesRequest, opts ...grpc.CallOption) (*ListModelAliasesResponse, error)
+	// Lists the moves of a model's aliases, newest first.
+	ListAliasHistory(ctx context.Context, in *ListAliasHistoryRequest, opts ...grpc.CallOption) (*ListAliasHistoryResponse, error)
+	// Changes a version's labels and description (maintainer); its files, contract and image never change.
+	UpdateModelVersion(ctx context.Context, in *UpdateModelVersionRequest, opts ...grpc.CallOption) (*ModelVersion, error)
 }
 
 type registryClient struct {
@@ -204,6 +219,56 @@ func (c *registryClient) ListAuditEvents(ctx context.Context, in *ListAuditEvent
 	return out, nil
 }
 
+func (c *registryClient) SetModelAlias(ctx context.Context, in *SetModelAliasRequest, opts ...grpc.CallOption) (*ModelAlias, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ModelAlias)
+	err := c.cc.Invoke(ctx, Registry_SetModelAlias_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *registryClient) DeleteModelAlias(ctx context.Context, in *DeleteModelAliasRequest, opts ...grpc.CallOption) (*ModelAlias, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ModelAlias)
+	err := c.cc.Invoke(ctx, Registry_DeleteModelAlias_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *registryClient) ListModelAliases(ctx context.Context, in *ListModelAliasesRequest, opts ...grpc.CallOption) (*ListModelAliasesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListModelAliasesResponse)
+	err := c.cc.Invoke(ctx, Registry_ListModelAliases_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *registryClient) ListAliasHistory(ctx context.Context, in *ListAliasHistoryRequest, opts ...grpc.CallOption) (*ListAliasHistoryResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListAliasHistoryResponse)
+	err := c.cc.Invoke(ctx, Registry_ListAliasHistory_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *registryClient) UpdateModelVersion(ctx context.Context, in *UpdateModelVersionRequest, opts ...grpc.CallOption) (*ModelVersion, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ModelVersion)
+	err := c.cc.Invoke(ctx, Registry_UpdateModelVersion_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // RegistryServer is the server API for Registry service.
 // All implementations must embed UnimplementedRegistryServer
 // for forward compatibility.
@@ -233,6 +298,16 @@ type RegistryServer interface {
 	RevokeToken(context.Context, *RevokeTokenRequest) (*Token, error)
 	// Pages through the audit trail, newest first (admin): every upload, delete and token change, and every refused call.
 	ListAuditEvents(context.Context, *ListAuditEventsRequest) (*ListAuditEventsResponse, error)
+	// Points an alias at a released version (maintainer; admin for a protected alias) and moves its image tag.
+	SetModelAlias(context.Context, *SetModelAliasRequest) (*ModelAlias, error)
+	// Deletes an alias (maintainer; admin for a protected alias). Returns it as it was.
+	DeleteModelAlias(context.Context, *DeleteModelAliasRequest) (*ModelAlias, error)
+	// Lists a model's aliases.
+	ListModelAliases(context.Context, *ListModelAliasesRequest) (*ListModelAliasesResponse, error)
+	// Lists the moves of a model's aliases, newest first.
+	ListAliasHistory(context.Context, *ListAliasHistoryRequest) (*ListAliasHistoryResponse, error)
+	// Changes a version's labels and description (maintainer); its files, contract and image never change.
+	UpdateModelVersion(context.Context, *UpdateModelVersionRequest) (*ModelVersion, error)
 	mustEmbedUnimplementedRegistryServer()
 }
 
@@ -275,6 +350,21 @@ func (UnimplementedRegistryServer) RevokeToken(context.Context, *RevokeTokenRequ
 }
 func (UnimplementedRegistryServer) ListAuditEvents(context.Context, *ListAuditEventsRequest) (*ListAuditEventsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ListAuditEvents not implemented")
+}
+func (UnimplementedRegistryServer) SetModelAlias(context.Context, *SetModelAliasRequest) (*ModelAlias, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method SetModelAlias not implemented")
+}
+func (UnimplementedRegistryServer) DeleteModelAlias(context.Context, *DeleteModelAliasRequest) (*ModelAlias, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method DeleteModelAlias not implemented")
+}
+func (UnimplementedRegistryServer) ListModelAliases(context.Context, *ListModelAliasesRequest) (*ListModelAliasesResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListModelAliases not implemented")
+}
+func (UnimplementedRegistryServer) ListAliasHistory(context.Context, *ListAliasHistoryRequest) (*ListAliasHistoryResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListAliasHistory not implemented")
+}
+func (UnimplementedRegistryServer) UpdateModelVersion(context.Context, *UpdateModelVersionRequest) (*ModelVersion, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method UpdateModelVersion not implemented")
 }
 func (UnimplementedRegistryServer) mustEmbedUnimplementedRegistryServer() {}
 func (UnimplementedRegistryServer) testEmbeddedByValue()                  {}
@@ -470,6 +560,96 @@ func _Registry_ListAuditEvents_Handler(srv interface{}, ctx context.Context, dec
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Registry_SetModelAlias_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetModelAliasRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RegistryServer).SetModelAlias(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Registry_SetModelAlias_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RegistryServer).SetModelAlias(ctx, req.(*SetModelAliasRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Registry_DeleteModelAlias_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteModelAliasRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RegistryServer).DeleteModelAlias(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Registry_DeleteModelAlias_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RegistryServer).DeleteModelAlias(ctx, req.(*DeleteModelAliasRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Registry_ListModelAliases_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListModelAliasesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RegistryServer).ListModelAliases(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Registry_ListModelAliases_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RegistryServer).ListModelAliases(ctx, req.(*ListModelAliasesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Registry_ListAliasHistory_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListAliasHistoryRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RegistryServer).ListAliasHistory(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Registry_ListAliasHistory_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RegistryServer).ListAliasHistory(ctx, req.(*ListAliasHistoryRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Registry_UpdateModelVersion_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateModelVersionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RegistryServer).UpdateModelVersion(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Registry_UpdateModelVersion_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RegistryServer).UpdateModelVersion(ctx, req.(*UpdateModelVersionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Registry_ServiceDesc is the grpc.ServiceDesc for Registry service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -508,6 +688,26 @@ var Registry_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListAuditEvents",
 			Handler:    _Registry_ListAuditEvents_Handler,
+		},
+		{
+			MethodName: "SetModelAlias",
+			Handler:    _Registry_SetModelAlias_Handler,
+		},
+		{
+			MethodName: "DeleteModelAlias",
+			Handler:    _Registry_DeleteModelAlias_Handler,
+		},
+		{
+			MethodName: "ListModelAliases",
+			Handler:    _Registry_ListModelAliases_Handler,
+		},
+		{
+			MethodName: "ListAliasHistory",
+			Handler:    _Registry_ListAliasHistory_Handler,
+		},
+		{
+			MethodName: "UpdateModelVersion",
+			Handler:    _Registry_UpdateModelVersion_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -1,3 +1,4 @@
+from kiln_sdk._gen.kiln.v1 import aliases_pb2 as _aliases_pb2
 from kiln_sdk._gen.kiln.v1 import audit_pb2 as _audit_pb2
 from kiln_sdk._gen.kiln.v1 import model_pb2 as _model_pb2
 from kiln_sdk._gen.kiln.v1 import tokens_pb2 as _tokens_pb2
@@ -50,12 +51,14 @@ class UploadHeader(_message.Message):
     def __init__(self, model: _Optional[str] = ..., manifest: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., metadata: _Optional[_Mapping[str, str]] = ..., format: _Optional[_Union[_model_pb2.ArchiveFormat, str]] = ..., file_name: _Optional[str] = ..., expected_size: _Optional[int] = ...) -> None: ...
 
 class GetModelVersionRequest(_message.Message):
-    __slots__ = ("model", "version")
+    __slots__ = ("model", "version", "alias")
     MODEL_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
+    ALIAS_FIELD_NUMBER: _ClassVar[int]
     model: str
     version: int
-    def __init__(self, model: _Optional[str] = ..., version: _Optional[int] = ...) -> None: ...
+    alias: str
+    def __init__(self, model: _Optional[str] = ..., version: _Optional[int] = ..., alias: _Optional[str] = ...) -> None: ...
 
 class ListModelsRequest(_message.Message):
     __slots__ = ("page_size", "page_token", "name_prefix", "namespace")
@@ -115,14 +118,16 @@ class DeleteModelVersionRequest(_message.Message):
     def __init__(self, model: _Optional[str] = ..., version: _Optional[int] = ...) -> None: ...
 
 class DownloadModelVersionRequest(_message.Message):
-    __slots__ = ("model", "version", "paths")
+    __slots__ = ("model", "version", "paths", "alias")
     MODEL_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     PATHS_FIELD_NUMBER: _ClassVar[int]
+    ALIAS_FIELD_NUMBER: _ClassVar[int]
     model: str
     version: int
     paths: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, model: _Optional[str] = ..., version: _Optional[int] = ..., paths: _Optional[_Iterable[str]] = ...) -> None: ...
+    alias: str
+    def __init__(self, model: _Optional[str] = ..., version: _Optional[int] = ..., paths: _Optional[_Iterable[str]] = ..., alias: _Optional[str] = ...) -> None: ...
 
 class DownloadModelVersionResponse(_message.Message):
     __slots__ = ("chunk",)
@@ -131,12 +136,35 @@ class DownloadModelVersionResponse(_message.Message):
     def __init__(self, chunk: _Optional[bytes] = ...) -> None: ...
 
 class WatchModelVersionRequest(_message.Message):
-    __slots__ = ("model", "version")
+    __slots__ = ("model", "version", "alias")
     MODEL_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
+    ALIAS_FIELD_NUMBER: _ClassVar[int]
     model: str
     version: int
-    def __init__(self, model: _Optional[str] = ..., version: _Optional[int] = ...) -> None: ...
+    alias: str
+    def __init__(self, model: _Optional[str] = ..., version: _Optional[int] = ..., alias: _Optional[str] = ...) -> None: ...
+
+class UpdateModelVersionRequest(_message.Message):
+    __slots__ = ("model", "version", "set_labels", "remove_labels", "description")
+    class SetLabelsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    SET_LABELS_FIELD_NUMBER: _ClassVar[int]
+    REMOVE_LABELS_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    model: str
+    version: int
+    set_labels: _containers.ScalarMap[str, str]
+    remove_labels: _containers.RepeatedScalarFieldContainer[str]
+    description: str
+    def __init__(self, model: _Optional[str] = ..., version: _Optional[int] = ..., set_labels: _Optional[_Mapping[str, str]] = ..., remove_labels: _Optional[_Iterable[str]] = ..., description: _Optional[str] = ...) -> None: ...
 
 class WatchModelVersionResponse(_message.Message):
     __slots__ = ("version", "log")

@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from kiln_sdk._gen.kiln.v1 import aliases_pb2 as kiln_dot_v1_dot_aliases__pb2
 from kiln_sdk._gen.kiln.v1 import audit_pb2 as kiln_dot_v1_dot_audit__pb2
 from kiln_sdk._gen.kiln.v1 import model_pb2 as kiln_dot_v1_dot_model__pb2
 from kiln_sdk._gen.kiln.v1 import registry_pb2 as kiln_dot_v1_dot_registry__pb2
@@ -93,6 +94,31 @@ class RegistryStub(object):
                 request_serializer=kiln_dot_v1_dot_audit__pb2.ListAuditEventsRequest.SerializeToString,
                 response_deserializer=kiln_dot_v1_dot_audit__pb2.ListAuditEventsResponse.FromString,
                 _registered_method=True)
+        self.SetModelAlias = channel.unary_unary(
+                '/kiln.v1.Registry/SetModelAlias',
+                request_serializer=kiln_dot_v1_dot_aliases__pb2.SetModelAliasRequest.SerializeToString,
+                response_deserializer=kiln_dot_v1_dot_aliases__pb2.ModelAlias.FromString,
+                _registered_method=True)
+        self.DeleteModelAlias = channel.unary_unary(
+                '/kiln.v1.Registry/DeleteModelAlias',
+                request_serializer=kiln_dot_v1_dot_aliases__pb2.DeleteModelAliasRequest.SerializeToString,
+                response_deserializer=kiln_dot_v1_dot_aliases__pb2.ModelAlias.FromString,
+                _registered_method=True)
+        self.ListModelAliases = channel.unary_unary(
+                '/kiln.v1.Registry/ListModelAliases',
+                request_serializer=kiln_dot_v1_dot_aliases__pb2.ListModelAliasesRequest.SerializeToString,
+                response_deserializer=kiln_dot_v1_dot_aliases__pb2.ListModelAliasesResponse.FromString,
+                _registered_method=True)
+        self.ListAliasHistory = channel.unary_unary(
+                '/kiln.v1.Registry/ListAliasHistory',
+                request_serializer=kiln_dot_v1_dot_aliases__pb2.ListAliasHistoryRequest.SerializeToString,
+                response_deserializer=kiln_dot_v1_dot_aliases__pb2.ListAliasHistoryResponse.FromString,
+                _registered_method=True)
+        self.UpdateModelVersion = channel.unary_unary(
+                '/kiln.v1.Registry/UpdateModelVersion',
+                request_serializer=kiln_dot_v1_dot_registry__pb2.UpdateModelVersionRequest.SerializeToString,
+                response_deserializer=kiln_dot_v1_dot_model__pb2.ModelVersion.FromString,
+                _registered_method=True)
 
 
 class RegistryServicer(object):
@@ -177,6 +203,41 @@ class RegistryServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetModelAlias(self, request, context):
+        """Points an alias at a released version (maintainer; admin for a protected alias) and moves its image tag.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteModelAlias(self, request, context):
+        """Deletes an alias (maintainer; admin for a protected alias). Returns it as it was.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListModelAliases(self, request, context):
+        """Lists a model's aliases.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAliasHistory(self, request, context):
+        """Lists the moves of a model's aliases, newest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateModelVersion(self, request, context):
+        """Changes a version's labels and description (maintainer); its files, contract and image never change.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RegistryServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -234,6 +295,31 @@ def add_RegistryServicer_to_server(servicer, server):
                     servicer.ListAuditEvents,
                     request_deserializer=kiln_dot_v1_dot_audit__pb2.ListAuditEventsRequest.FromString,
                     response_serializer=kiln_dot_v1_dot_audit__pb2.ListAuditEventsResponse.SerializeToString,
+            ),
+            'SetModelAlias': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetModelAlias,
+                    request_deserializer=kiln_dot_v1_dot_aliases__pb2.SetModelAliasRequest.FromString,
+                    response_serializer=kiln_dot_v1_dot_aliases__pb2.ModelAlias.SerializeToString,
+            ),
+            'DeleteModelAlias': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteModelAlias,
+                    request_deserializer=kiln_dot_v1_dot_aliases__pb2.DeleteModelAliasRequest.FromString,
+                    response_serializer=kiln_dot_v1_dot_aliases__pb2.ModelAlias.SerializeToString,
+            ),
+            'ListModelAliases': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListModelAliases,
+                    request_deserializer=kiln_dot_v1_dot_aliases__pb2.ListModelAliasesRequest.FromString,
+                    response_serializer=kiln_dot_v1_dot_aliases__pb2.ListModelAliasesResponse.SerializeToString,
+            ),
+            'ListAliasHistory': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAliasHistory,
+                    request_deserializer=kiln_dot_v1_dot_aliases__pb2.ListAliasHistoryRequest.FromString,
+                    response_serializer=kiln_dot_v1_dot_aliases__pb2.ListAliasHistoryResponse.SerializeToString,
+            ),
+            'UpdateModelVersion': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateModelVersion,
+                    request_deserializer=kiln_dot_v1_dot_registry__pb2.UpdateModelVersionRequest.FromString,
+                    response_serializer=kiln_dot_v1_dot_model__pb2.ModelVersion.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -534,6 +620,141 @@ class Registry(object):
             '/kiln.v1.Registry/ListAuditEvents',
             kiln_dot_v1_dot_audit__pb2.ListAuditEventsRequest.SerializeToString,
             kiln_dot_v1_dot_audit__pb2.ListAuditEventsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetModelAlias(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kiln.v1.Registry/SetModelAlias',
+            kiln_dot_v1_dot_aliases__pb2.SetModelAliasRequest.SerializeToString,
+            kiln_dot_v1_dot_aliases__pb2.ModelAlias.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteModelAlias(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kiln.v1.Registry/DeleteModelAlias',
+            kiln_dot_v1_dot_aliases__pb2.DeleteModelAliasRequest.SerializeToString,
+            kiln_dot_v1_dot_aliases__pb2.ModelAlias.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListModelAliases(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kiln.v1.Registry/ListModelAliases',
+            kiln_dot_v1_dot_aliases__pb2.ListModelAliasesRequest.SerializeToString,
+            kiln_dot_v1_dot_aliases__pb2.ListModelAliasesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAliasHistory(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kiln.v1.Registry/ListAliasHistory',
+            kiln_dot_v1_dot_aliases__pb2.ListAliasHistoryRequest.SerializeToString,
+            kiln_dot_v1_dot_aliases__pb2.ListAliasHistoryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateModelVersion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kiln.v1.Registry/UpdateModelVersion',
+            kiln_dot_v1_dot_registry__pb2.UpdateModelVersionRequest.SerializeToString,
+            kiln_dot_v1_dot_model__pb2.ModelVersion.FromString,
             options,
             channel_credentials,
             insecure,

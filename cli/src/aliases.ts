@@ -1,0 +1,21 @@
+// `kiln alias`'s rows: a model's aliases, and their moves newest first.
+import type { AliasMove__Output } from '@kiln/api/generated/kiln/v1/AliasMove';
+import type { ModelAlias__Output } from '@kiln/api/generated/kiln/v1/ModelAlias';
+import { fromTimestamp, type TimestampValue } from '@kiln/api/timestamp';
+
+const when = (t: TimestampValue | null) => fromTimestamp(t)?.toISOString() ?? '-';
+
+export const ALIAS_HEADER = `${'ALIAS'.padEnd(20)}  ${'VERSION'.padStart(7)}  ${'PROTECTED'.padEnd(9)}  ${'UPDATED'.padEnd(24)}  ${'BY'.padEnd(28)}  TAG`;
+
+export function aliasRow(a: ModelAlias__Output): string {
+  const tag = a.imageReference ? `${a.imageReference}${a.tagPending ? ` (pending${a.tagError ? `: ${a.tagError}` : ''})` : ''}` : '-';
+  return `${a.alias.padEnd(20)}  ${String(a.version).padStart(7)}  ${(a.protected ? 'yes' : 'no').padEnd(9)}  ${when(a.updateTime).padEnd(24)}  ${a.updatedBy.padEnd(28)}  ${tag}`;
+}
+
+export const MOVE_HEADER = `${'TIME'.padEnd(24)}  ${'ALIAS'.padEnd(20)}  ${'FROM'.padStart(6)}  ${'TO'.padStart(6)}  ${'BY'.padEnd(28)}  REASON`;
+
+export function moveRow(m: AliasMove__Output): string {
+  const version = (v: number | string) => (Number(v) ? String(v) : '-');
+  const marks = [m.protected ? 'protected' : '', m.breaking ? 'breaking, allowed' : ''].filter(Boolean).join(', ');
+  return `${when(m.time).padEnd(24)}  ${m.alias.padEnd(20)}  ${version(m.fromVersion).padStart(6)}  ${version(m.toVersion).padStart(6)}  ${m.caller.padEnd(28)}  ${m.reason}${marks ? ` [${marks}]` : ''}`;
+}
