@@ -302,6 +302,49 @@ func (c *Client) Get(ctx context.Context, name string, version int64) (*kilnv1.M
 	return v, fromRPC(err)
 }
 
+// GetAlias returns the version an alias ("production") points at.
+func (c *Client) GetAlias(ctx context.Context, name, alias string) (*kilnv1.ModelVersion, error) {
+	v, err := c.rpc.GetModelVersion(ctx, &kilnv1.GetModelVersionRequest{Model: name, Alias: alias})
+	return v, fromRPC(err)
+}
+
+// AliasOptions are SetAlias's optional settings.
+type AliasOptions struct {
+	// Protected is the alias's protection after the call (changing it, or moving a protected alias, takes admin).
+	Protected bool
+	// AllowBreakingChanges moves a protected alias to a version whose contract breaks the current one's (audited).
+	AllowBreakingChanges bool
+	// Reason is kept in the alias's history and the audit trail.
+	Reason string
+}
+
+// SetAlias points an alias at a released version; its image tag follows.
+func (c *Client) SetAlias(ctx context.Context, name, alias string, version int64, opts *AliasOptions) (*kilnv1.ModelAlias, error) {
+	if opts == nil {
+		opts = &AliasOptions{}
+	}
+	a, err := c.rpc.SetModelAlias(ctx, &kilnv1.SetModelAliasRequest{
+		Model: name, Alias: alias, Version: version, Protected: opts.Protected,
+		AllowBreakingChanges: opts.AllowBreakingChanges, Reason: opts.Reason,
+	})
+	return a, fromRPC(err)
+}
+
+// DeleteAlias deletes an alias (its history stays) and returns it as it was.
+func (c *Client) DeleteAlias(ctx context.Context, name, alias, reason string) (*kilnv1.ModelAlias, error) {
+	a, err := c.rpc.DeleteModelAlias(ctx, &kilnv1.DeleteModelAliasRequest{Model: name, Alias: alias, Reason: reason})
+	return a, fromRPC(err)
+}
+
+// ListAliases returns a model's aliases by name.
+func (c *Client) ListAliases(ctx context.Context, name string) ([]*kilnv1.ModelAlias, error) {
+	res, err := c.rpc.ListModelAliases(ctx, &kilnv1.ListModelAliasesRequest{Model: name})
+	if err != nil {
+		return nil, fromRPC(err)
+	}
+	return res.Aliases, nil
+}
+
 // ListModelsOption narrows a model listing.
 type ListModelsOption func(*kilnv1.ListModelsRequest)
 

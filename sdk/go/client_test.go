@@ -493,3 +493,49 @@ func TestAServerThatIsNotThereGivesErrUnavailable(t *testing.T) {
 		t.Fatalf("got %v, want ErrUnavailable", err)
 	}
 }
+
+func TestAnAliasIsSetReadMovedAndDeletedAndGuardsItsVersion(t *testing.T) {
+	c, ctx := client(t), ctx(t)
+	name := modelName(t, "alias")
+	onnx := filepath.Join(fixtures(t), "hydrosphere", "onnx_mnist", "mnist.onnx")
+	for i := int64(1); i <= 2; i++ {
+		if _, err := c.Upload(ctx, onnx, name, nil); err != nil {
+			t.Fatal(err)
+		}
+		var last *kilnv1.ModelVersion
+		for ev, err := range c.Watch(ctx, name, i) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ev.Version != nil {
+				last = ev.Version
+			}
+		}
+		if last.Status != kilnv1.ModelVersionStatus_MODEL_VERSION_STATUS_RELEASED {
+			t.Fatalf("version %d: %v", i, last.Status)
+		}
+	}
+	a, err := c.SetAlias(ctx, name, "production", 1, &kiln.AliasOptions{Reason: "launch"})
+	if err != nil || a.Version != 1 || a.Alias != "production" {
+		t.Fatalf("SetAlias: %v %v", a, err)
+	}
+	if v, err := c.GetAlias(ctx, name, "production"); err != nil || v.Version != 1 || len(v.Aliases) != 1 {
+		t.Fatalf("GetAlias: %v %v", v, err)
+	}
+	if _, err := c.Delete(ctx, name, 1); !errors.Is(err, kiln.ErrFailedPrecondition) {
+		t.Errorf("deleting the alias's version: %v", err)
+	}
+	if _, err := c.SetAlias(ctx, name, "production", 2, nil); err != nil {
+		t.Fatal(err)
+	}
+	aliases, err := c.ListAliases(ctx, name)
+	if err != nil || len(aliases) != 1 || aliases[0].Version != 2 {
+		t.Fatalf("ListAliases: %v %v", aliases, err)
+	}
+	if d, err := c.DeleteAlias(ctx, name, "production", "retired"); err != nil || d.Version != 2 {
+		t.Fatalf("DeleteAlias: %v %v", d, err)
+	}
+	if _, err := c.GetAlias(ctx, name, "production"); !errors.Is(err, kiln.ErrNotFound) {
+		t.Errorf("GetAlias after the delete: %v", err)
+	}
+}

@@ -16,7 +16,7 @@ from typing import BinaryIO, Callable, Dict, Iterable, Iterator, List, Optional,
 
 import grpc
 
-from kiln_sdk._gen.kiln.v1 import model_pb2, registry_pb2, registry_pb2_grpc
+from kiln_sdk._gen.kiln.v1 import aliases_pb2, model_pb2, registry_pb2, registry_pb2_grpc
 from kiln_sdk.errors import KilnError, from_rpc_error
 
 ModelVersion = model_pb2.ModelVersion
@@ -209,9 +209,11 @@ class Client:
 
     # -- reading ---------------------------------------------------------------------------------------------------
 
-    def get(self, name: str, version: int = 0) -> model_pb2.ModelVersion:
-        """One version; version 0 is the newest that is not deleted."""
-        return self._call(self._stub.GetModelVersion, registry_pb2.GetModelVersionRequest(model=name, version=version))
+    def get(self, name: str, version: int = 0, alias: str = "") -> model_pb2.ModelVersion:
+        """One version; version 0 is the newest that is not deleted, or the one `alias` ("production") points at."""
+        return self._call(
+            self._stub.GetModelVersion, registry_pb2.GetModelVersionRequest(model=name, version=version, alias=alias)
+        )
 
     def list_models(self, name_prefix: str = "", page_size: int = 0, namespace: str = "") -> Iterator[model_pb2.Model]:
         """Every model (whose name starts with `name_prefix`; of one `namespace`, "default" holding the names without
@@ -252,11 +254,11 @@ class Client:
             if not token:
                 return
 
-    def watch(self, name: str, version: int = 0) -> Iterator[WatchEvent]:
-        """Status changes and build log lines of a version until it is final (RELEASED, FAILED or DELETED). Closing
-        the generator early cancels the stream."""
+    def watch(self, name: str, version: int = 0, alias: str = "") -> Iterator[WatchEvent]:
+        """Status changes and build log lines of a version (or of the one `alias` points at) until it is final
+        (RELEASED, FAILED or DELETED). Closing the generator early cancels the stream."""
         call = self._stub.WatchModelVersion(
-            registry_pb2.WatchModelVersionRequest(model=name, version=version), metadata=self._metadata
+            registry_pb2.WatchModelVersionRequest(model=name, version=version, alias=alias), metadata=self._metadata
         )
         try:
             for event in call:
@@ -276,13 +278,14 @@ class Client:
         version: int,
         dest: Union[str, os.PathLike, BinaryIO],
         paths: Optional[Sequence[str]] = None,
+        alias: str = "",
     ) -> Union[str, BinaryIO]:
         """Downloads a version's files. `dest` is a directory to extract into (created if missing), a path ending in
         .tar to write the archive to, or a writable binary file object that receives the archive. A download to a path
         goes to a temporary file or folder beside it first, moved into place only once complete: a failed download
-        leaves no partial files behind."""
+        leaves no partial files behind. With `alias` (version 0), the version the alias points at."""
         call = self._stub.DownloadModelVersion(
-            registry_pb2.DownloadModelVersionRequest(model=name, version=version, paths=list(paths or [])),
+            registry_pb2.DownloadModelVersionRequest(model=name, version=version, paths=list(paths or []), alias=alias),
             metadata=self._metadata,
         )
         chunks = _chunks(call)
@@ -324,6 +327,29 @@ class Client:
         return self._call(
             self._stub.DeleteModelVersion, registry_pb2.DeleteModelVersionRequest(model=name, version=version)
         )
+
+    # -- aliases -----------------------------------------------------------------------------------------------
+
+    def set_alias(
+        self, name: str, alias: str, version: int, protected: bool = False, allow_breaking_changes: bool = False, reason: str = ""
+    ) -> aliases_pb2.ModelAlias:
+        """Points `alias` at a released version (its image tag follows); `protected` is the alias's protection after
+        the call (changing it, or moving a protected alias, takes admin)."""
+        return self._call(
+            self._stub.SetModelAlias,
+            aliases_pb2.SetModelAliasRequest(
+                model=name, alias=alias, version=version, protected=protected,
+                allow_breaking_changes=allow_breaking_changes, reason=reason,
+            ),
+        )
+
+    def delete_alias(self, name: str, alias: str, reason: str = "") -> aliases_pb2.ModelAlias:
+        """Deletes an alias (its history stays); returns it as it was."""
+        return self._call(self._stub.DeleteModelAlias, aliases_pb2.DeleteModelAliasRequest(model=name, alias=alias, reason=reason))
+
+    def list_aliases(self, name: str) -> List[aliases_pb2.ModelAlias]:
+        """A model's aliases, by name."""
+        return list(self._call(self._stub.ListModelAliases, aliases_pb2.ListModelAliasesRequest(model=name)).aliases)
 
     def _call(self, method, request, timeout: Optional[float] = -1.0):
         try:

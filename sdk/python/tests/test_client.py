@@ -10,7 +10,7 @@ import tracemalloc
 import pytest
 
 import kiln_sdk
-from kiln_sdk import Client, InvalidArgument, KilnError, LogEvent, NotFound, SkippedFileWarning, StatusEvent, Unavailable
+from kiln_sdk import Client, FailedPrecondition, InvalidArgument, KilnError, LogEvent, NotFound, SkippedFileWarning, StatusEvent, Unavailable
 from kiln_sdk._gen.kiln.v1 import model_pb2
 
 RELEASED = model_pb2.MODEL_VERSION_STATUS_RELEASED
@@ -262,3 +262,24 @@ def test_every_grpc_error_code_has_its_own_class():
 
     assert set(_BY_CODE) == {c for c in grpc.StatusCode if c != grpc.StatusCode.OK}
     assert _BY_CODE[grpc.StatusCode.OUT_OF_RANGE] is OutOfRange and _BY_CODE[grpc.StatusCode.DATA_LOSS] is DataLoss
+
+
+def test_an_alias_is_set_read_moved_and_deleted_and_guards_its_version(client, fixtures, model_name, tmp_path):
+    one = client.upload(fixtures / "hydrosphere" / "onnx_mnist" / "mnist.onnx", model_name)
+    two = client.upload(fixtures / "hydrosphere" / "onnx_mnist" / "mnist.onnx", model_name)
+    for v in (one, two):
+        assert [e.version.status for e in client.watch(model_name, v.version) if isinstance(e, StatusEvent)][-1] == RELEASED
+    alias = client.set_alias(model_name, "production", one.version, reason="launch")
+    assert (alias.alias, alias.version) == ("production", one.version)
+    assert client.get(model_name, alias="production").version == one.version
+    assert list(client.get(model_name, one.version).aliases) == ["production"]
+    with pytest.raises(FailedPrecondition, match=f"{model_name}@production"):
+        client.delete(model_name, one.version)
+    client.set_alias(model_name, "production", two.version)
+    assert [a.version for a in client.list_aliases(model_name)] == [two.version]
+    assert client.download(model_name, 0, tmp_path / "prod", alias="production") == str(tmp_path / "prod")
+    assert (tmp_path / "prod" / "mnist.onnx").stat().st_size > 0
+    statuses = [e.version.version for e in client.watch(model_name, alias="production") if isinstance(e, StatusEvent)]
+    assert statuses and set(statuses) == {two.version}
+    assert client.delete_alias(model_name, "production").version == two.version
+    assert client.list_aliases(model_name) == []
