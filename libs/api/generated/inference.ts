@@ -40,6 +40,7 @@ import type { ModelVersionReference as _kiln_v1_ModelVersionReference, ModelVers
 import type { OptionalType as _kiln_v1_OptionalType, OptionalType__Output as _kiln_v1_OptionalType__Output } from './kiln/v1/OptionalType';
 import type { RaggedTensorType as _kiln_v1_RaggedTensorType, RaggedTensorType__Output as _kiln_v1_RaggedTensorType__Output } from './kiln/v1/RaggedTensorType';
 import type { RegistryClient as _kiln_v1_RegistryClient, RegistryDefinition as _kiln_v1_RegistryDefinition } from './kiln/v1/Registry';
+import type { RegistryEvent as _kiln_v1_RegistryEvent, RegistryEvent__Output as _kiln_v1_RegistryEvent__Output } from './kiln/v1/RegistryEvent';
 import type { RevokeTokenRequest as _kiln_v1_RevokeTokenRequest, RevokeTokenRequest__Output as _kiln_v1_RevokeTokenRequest__Output } from './kiln/v1/RevokeTokenRequest';
 import type { RoleBinding as _kiln_v1_RoleBinding, RoleBinding__Output as _kiln_v1_RoleBinding__Output } from './kiln/v1/RoleBinding';
 import type { SequenceType as _kiln_v1_SequenceType, SequenceType__Output as _kiln_v1_SequenceType__Output } from './kiln/v1/SequenceType';
@@ -56,6 +57,7 @@ import type { UploadModelRequest as _kiln_v1_UploadModelRequest, UploadModelRequ
 import type { ValueType as _kiln_v1_ValueType, ValueType__Output as _kiln_v1_ValueType__Output } from './kiln/v1/ValueType';
 import type { WatchModelVersionRequest as _kiln_v1_WatchModelVersionRequest, WatchModelVersionRequest__Output as _kiln_v1_WatchModelVersionRequest__Output } from './kiln/v1/WatchModelVersionRequest';
 import type { WatchModelVersionResponse as _kiln_v1_WatchModelVersionResponse, WatchModelVersionResponse__Output as _kiln_v1_WatchModelVersionResponse__Output } from './kiln/v1/WatchModelVersionResponse';
+import type { WatchModelsRequest as _kiln_v1_WatchModelsRequest, WatchModelsRequest__Output as _kiln_v1_WatchModelsRequest__Output } from './kiln/v1/WatchModelsRequest';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
   new(...args: ConstructorParameters<Constructor>): Subtype;
@@ -83,6 +85,7 @@ export interface ProtoGrpcType {
       Dim: MessageTypeDefinition<_kiln_v1_Dim, _kiln_v1_Dim__Output>
       DownloadModelVersionRequest: MessageTypeDefinition<_kiln_v1_DownloadModelVersionRequest, _kiln_v1_DownloadModelVersionRequest__Output>
       DownloadModelVersionResponse: MessageTypeDefinition<_kiln_v1_DownloadModelVersionResponse, _kiln_v1_DownloadModelVersionResponse__Output>
+      EventKind: EnumTypeDefinition
       Field: MessageTypeDefinition<_kiln_v1_Field, _kiln_v1_Field__Output>
       GetModelVersionRequest: MessageTypeDefinition<_kiln_v1_GetModelVersionRequest, _kiln_v1_GetModelVersionRequest__Output>
       InferContractFromUploadRequest: MessageTypeDefinition<_kiln_v1_InferContractFromUploadRequest, _kiln_v1_InferContractFromUploadRequest__Output>
@@ -111,6 +114,7 @@ export interface ProtoGrpcType {
       OptionalType: MessageTypeDefinition<_kiln_v1_OptionalType, _kiln_v1_OptionalType__Output>
       RaggedTensorType: MessageTypeDefinition<_kiln_v1_RaggedTensorType, _kiln_v1_RaggedTensorType__Output>
       Registry: SubtypeConstructor<typeof grpc.Client, _kiln_v1_RegistryClient> & { service: _kiln_v1_RegistryDefinition }
+      RegistryEvent: MessageTypeDefinition<_kiln_v1_RegistryEvent, _kiln_v1_RegistryEvent__Output>
       RevokeTokenRequest: MessageTypeDefinition<_kiln_v1_RevokeTokenRequest, _kiln_v1_RevokeTokenRequest__Output>
       Role: EnumTypeDefinition
       RoleBinding: MessageTypeDefinition<_kiln_v1_RoleBinding, _kiln_v1_RoleBinding__Output>
@@ -128,6 +132,7 @@ export interface ProtoGrpcType {
       ValueType: MessageTypeDefinition<_kiln_v1_ValueType, _kiln_v1_ValueType__Output>
       WatchModelVersionRequest: MessageTypeDefinition<_kiln_v1_WatchModelVersionRequest, _kiln_v1_WatchModelVersionRequest__Output>
       WatchModelVersionResponse: MessageTypeDefinition<_kiln_v1_WatchModelVersionResponse, _kiln_v1_WatchModelVersionResponse__Output>
+      WatchModelsRequest: MessageTypeDefinition<_kiln_v1_WatchModelsRequest, _kiln_v1_WatchModelsRequest__Output>
     }
   }
 }

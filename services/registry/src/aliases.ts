@@ -11,6 +11,8 @@ import { namespaceOf } from './names';
 import { PROTECTED_ALIAS_ROLE } from './policy';
 import type { AliasRecord, RegistryStore, StoreTransaction } from './store';
 import type { VersionCache } from './version-cache';
+import type { VersionEvents } from './events';
+import { aliasChanged as aliasEvent } from './event-log';
 
 /** An image tag's rules (the alias is one), starting with a letter: a tag of digits only is a version's. */
 const ALIAS_NAME = /^[A-Za-z][A-Za-z0-9._-]{0,127}$/;
@@ -53,6 +55,8 @@ export interface AliasDeps {
   log: Logger;
   /** Absent when no builder can move tags: the tags stay pending. */
   moveTag?: TagMover;
+  /** Told of each change once committed (watchers, the event tail). */
+  events?: Pick<VersionEvents, 'notify'>;
 }
 
 export interface SetAliasInput {
@@ -93,8 +97,10 @@ export async function setAlias(deps: AliasDeps, context: HandlerContext, input: 
       model, version, message: `${current ? `moved alias ${alias} from version ${current.version}` : `created alias ${alias}`} to version ${version}${input.protected ? ' (protected)' : ''}${reason ? `: ${reason}` : ''}`,
     }));
     await changed(tx, model, alias, current?.version, version);
+    await tx.recordEvent(aliasEvent({ model, alias, version }, current?.version, caller, target));
     return current;
   });
+  deps.events?.notify(model, version);
   forget(deps.cache, model, alias, before?.version, version);
   const after = (await deps.store.getAlias(model, alias))!;
   if (after.tagPending) await moveTag(deps, after);
@@ -114,8 +120,10 @@ export async function deleteAlias(deps: AliasDeps, context: HandlerContext, inpu
     await tx.deleteAlias(model, alias, { model, alias, fromVersion: current.version, toVersion: 0, caller, reason, breaking: false, protected: current.protected });
     await tx.recordAuditEvent(auditEvent(context, { model, version: current.version, message: `deleted alias ${alias} (was version ${current.version})${reason ? `: ${reason}` : ''}` }));
     await changed(tx, model, alias, current.version, undefined);
+    await tx.recordEvent(aliasEvent(current, current.version, caller, undefined, true));
     return current;
   });
+  deps.events?.notify(model, deleted.version);
   forget(deps.cache, model, alias, deleted.version, undefined);
   return deleted;
 }

@@ -19,6 +19,7 @@ import type { KilnConfig } from '@kiln/config';
 import { KilnError } from '@kiln/errors';
 import { awaitsBuild } from './lifecycle';
 import { PostgresStore } from './store/postgres';
+import { finishBuild } from './event-log';
 import { BUILD_QUEUE_SCHEMA, orphanedBuilds, retryAbandonedBuildJobs, retryBuildJob } from './store/postgres/build-jobs';
 import { releaseBuildLease, renewBuildLease, takeBuildLease } from './store/postgres/build-leases';
 import { isRetryable, statusNameOf } from './build-retry';
@@ -256,7 +257,7 @@ export class BuildQueue {
     try {
       const result = await this.callBuilder(model, version, log, lost.signal, deadline);
       outcome('released');
-      if (await this.store.setBuildResult(model, version, result)) {
+      if (await finishBuild(this.store, model, version, result)) {
         log.info({ image: result.imageReference, digest: result.imageDigest }, 'version released');
       }
       // Completed before the lease goes, so the watchdog never sees a leaseless active job for a finished build.
@@ -276,7 +277,7 @@ export class BuildQueue {
         await retryBuildJob(pool, QUEUE, job.id, delay);
       } else {
         outcome('failed');
-        await this.store.setBuildResult(model, version, { failureReason: error.message });
+        await finishBuild(this.store, model, version, { failureReason: error.message });
         log.warn({ err: error.message, code: error.code, retryable }, 'build failed');
         await this.boss.complete(QUEUE, job.id);
       }

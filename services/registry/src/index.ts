@@ -13,6 +13,8 @@ import { registryHandlers } from './service';
 import { BuildQueue } from './builds';
 import { openRegistryDatabase } from './database';
 import { VersionEvents } from './events';
+import { EventTail } from './event-log';
+import { retryPendingTags } from './aliases';
 import { VersionCache } from './version-cache';
 import { startSweeping } from './gc';
 import { PostgresStore, postgresClientOf } from './store/postgres';
@@ -27,6 +29,8 @@ export { MIGRATIONS_DIR } from './database';
 
 /** How long a call waits for inference to be reachable (its channel retrying the connection) before UNAVAILABLE. */
 const INFERENCE_CONNECT_MS = 3000;
+/** How often a replica looks for events other replicas committed (its own wake its watchers at once). */
+const EVENT_POLL_MS = 250;
 /** Attempts of one inference call that fail UNAVAILABLE (inference restarting, a replica going away). */
 const INFERENCE_ATTEMPTS = 3;
 
@@ -107,10 +111,14 @@ export async function startRegistry(config: KilnConfig, log: Logger): Promise<Ru
 
   const store = new PostgresStore(db.pool);
   const uploadLeaseMs = config.uploads.leaseSeconds * 1000;
-  const sweeps = startSweeping({ store, blobs }, log, { uploadLeaseMs });
-
   const cache = new VersionCache<Encoded<ModelVersion>>(20_000, log, !db.embedded);
   if (!db.embedded) await cache.listen(db.url);
+  const eventTail = new EventTail(store, EVENT_POLL_MS, log);
+  await eventTail.start();
+  events.onAny(() => eventTail.advanced());
+  const aliasDeps = { store, cache, log, moveTag: undefined, events };
+  const sweeps = startSweeping({ store, blobs }, log, { uploadLeaseMs, retryTags: () => retryPendingTags(aliasDeps) });
+
   const handlers = registryHandlers({
     cache,
     store,
@@ -120,6 +128,7 @@ export async function startRegistry(config: KilnConfig, log: Logger): Promise<Ru
     uploadLeaseMs,
     log,
     events,
+    eventTail,
     watchPollMs: 1000,
     readBlob: (digest) => blobs.read(digest),
     inferenceReachable: () => inference.reachable(),
@@ -148,6 +157,7 @@ export async function startRegistry(config: KilnConfig, log: Logger): Promise<Ru
       await server.shutdown(config.shutdownGraceMs);
       await queue.stop();
       await sweeps.stop();
+      eventTail.stop();
       await cache.stop();
       await apiTokens!.stop();
       inference.client.close();

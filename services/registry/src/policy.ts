@@ -37,6 +37,8 @@ export const REGISTRY_POLICY: Policy = {
   'kiln.v1.Registry/ListModelAliases': { role: 'reader', namespace: ofModel },
   'kiln.v1.Registry/ListAliasHistory': { role: 'reader', namespace: ofModel },
   'kiln.v1.Registry/UpdateModelVersion': { role: 'maintainer', namespace: ofModel },
+  // Like ListModels: one model's events need reader in its namespace, a namespace's there, all of them on `*`.
+  'kiln.v1.Registry/WatchModels': { role: 'reader', namespace: (r: { model?: string; namespace?: string }) => (r.model ? ofModel(r) : r.namespace || EVERY_NAMESPACE) },
 };
 
 /** Moving, deleting, protecting or unprotecting a protected alias takes this role in the model's namespace, beyond

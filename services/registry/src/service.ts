@@ -20,6 +20,9 @@ import type { VersionCache } from './version-cache';
 import type { TokenStore } from './tokens';
 import { tokenHandlers } from './token-service';
 import { auditEvent } from './audit';
+import { labelsChanged, versionCreated, versionDeleted, type EventTail } from './event-log';
+import { eventHandlers } from './event-service';
+import { callerName } from '@kiln/api/context';
 import { aliasHandlers } from './alias-service';
 import { refuseDeletingAliased, resolveAlias, type TagMover } from './aliases';
 import { auditHandlers } from './audit-service';
@@ -34,6 +37,8 @@ export interface RegistryDeps extends UploadDeps {
   cache: VersionCache<Encoded<ModelVersion>>;
   /** Kiln API tokens (CreateToken, ListTokens, RevokeToken). */
   tokens: TokenStore;
+  /** Where the event log ends (WatchModels waits on it). */
+  eventTail: EventTail;
   /** Points an alias's image tag at its version's image (the builder); absent: tags stay pending. */
   moveTag?: TagMover;
   /** Fails (UNAVAILABLE) when the inference service cannot be reached: an upload checks before it stores a byte,
@@ -57,7 +62,7 @@ export function registryHandlers(deps: RegistryDeps): RegistryImplementation {
     throw notFound(version ? `model ${model} has no version ${version}` : `model ${model} has no versions`);
   }
 
-  const aliasDeps = { store, cache: deps.cache, log, moveTag: deps.moveTag };
+  const aliasDeps = { store, cache: deps.cache, log, moveTag: deps.moveTag, events: deps.events };
   /** The version a read names: its number, or its alias's (the newest with neither). */
   async function versionNamed(model: string, request: { version: number; alias: string }, where: string): Promise<number> {
     if (!request.alias) return request.version;
@@ -69,6 +74,7 @@ export function registryHandlers(deps: RegistryDeps): RegistryImplementation {
     ...tokenHandlers(deps.tokens, log),
     ...auditHandlers(store),
     ...aliasHandlers(aliasDeps),
+    ...eventHandlers(store, deps.eventTail),
 
     async UploadModel(requests, context) {
       const opened = await openUploadStream(requests, context.signal, 'UploadModelRequest');
@@ -77,9 +83,11 @@ export function registryHandlers(deps: RegistryDeps): RegistryImplementation {
       await deps.inferenceReachable();
       const { body } = opened;
       context.signal.addEventListener('abort', () => body.destroy(context.signal.reason), { once: true });
-      const record = await ingestUpload(header, body, deps, context.signal, (tx, created) =>
-        tx.recordAuditEvent(auditEvent(context, { model: created.model, version: created.version, message: `created version ${created.version} (${created.files.length} files, ${created.totalSize} bytes)` }))
-          .then(() => undefined));
+      const record = await ingestUpload(header, body, deps, context.signal, async (tx, created) => {
+        await tx.recordAuditEvent(auditEvent(context, { model: created.model, version: created.version, message: `created version ${created.version} (${created.files.length} files, ${created.totalSize} bytes)` }));
+        await tx.recordEvent(versionCreated(created, callerName(context.caller)));
+      });
+      deps.events.notify(record.model, record.version);
       return versionToProto(record);
     },
 
@@ -143,6 +151,7 @@ export function registryHandlers(deps: RegistryDeps): RegistryImplementation {
           await refuseDeletingAliased(tx, model, version);
           await tx.versionChanged(model, version);
           await tx.recordAuditEvent(auditEvent(context, { model, version, message: `deleted version ${version}` }));
+          await tx.recordEvent(versionDeleted(model, version, callerName(context.caller)));
         }
         return marked;
       });
@@ -186,9 +195,12 @@ export function registryHandlers(deps: RegistryDeps): RegistryImplementation {
           ...(description !== undefined ? ['description'] : []),
         ];
         await tx.recordAuditEvent(auditEvent(context, { model, version, message: `updated version ${version}: ${changes.join(', ') || 'nothing'}` }));
+        const now = await tx.getVersion(model, version);
+        await tx.recordEvent(labelsChanged(model, version, now?.labels ?? {}, callerName(context.caller)));
         return true;
       });
       deps.cache.evict(model, version);
+      deps.events.notify(model, version);
       if (!updated) await requireVersion(model, version, where);
       return versionToProto(await requireVersion(model, version, where));
     },

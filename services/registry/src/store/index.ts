@@ -189,6 +189,35 @@ export interface AliasStore {
   claimPendingTags(retryAfterMs: number, limit: number): Promise<AliasRecord[]>;
 }
 
+/** What a registry event says happened (kiln.v1.EventKind without its prefix). */
+export type EventKind =
+  | 'VERSION_CREATED' | 'VERSION_RELEASED' | 'VERSION_FAILED' | 'VERSION_DELETED'
+  | 'ALIAS_SET' | 'ALIAS_MOVED' | 'ALIAS_DELETED' | 'LABELS_CHANGED';
+
+export interface NewRegistryEvent {
+  kind: EventKind;
+  model: string;
+  namespace: string;
+  version: number;
+  alias: string;
+  previousVersion: number;
+  caller: string;
+  details: { labels?: Record<string, string>; image?: string; failureReason?: string };
+}
+
+export interface RegistryEventRecord extends NewRegistryEvent {
+  id: number;
+  time: Date;
+}
+
+/** The registry's events, in the order they committed (ids ascending; see recordEvent). */
+export interface EventStore {
+  /** Up to `limit` events after `afterId`, oldest first, of one model or namespace if given. */
+  eventsAfter(q: { afterId: number; limit: number; model?: string; namespace?: string }): Promise<RegistryEventRecord[]>;
+  /** The newest event's id (0 when none): every event up to it has committed. */
+  lastEventId(): Promise<number>;
+}
+
 /** One audited call as audit.ts makes it. */
 export interface NewAuditEvent {
   /** The call's id: a call is recorded once (what its change wrote stands when the call fails afterwards). */
@@ -229,7 +258,7 @@ export interface AuditStore {
   listAuditEvents(q: AuditQuery): Promise<AuditEventRecord[]>;
 }
 
-export interface StoreOperations extends VersionStore, BlobReferenceStore, UploadLeaseStore, BuildLogStore, AuditStore, AliasStore {}
+export interface StoreOperations extends VersionStore, BlobReferenceStore, UploadLeaseStore, BuildLogStore, AuditStore, AliasStore, EventStore {}
 
 /** What only makes sense inside a transaction: it holds until the transaction ends, or happens only if it commits. */
 export interface StoreTransaction extends StoreOperations {
@@ -257,6 +286,8 @@ export interface StoreTransaction extends StoreOperations {
   aliasesOf(model: string, version: number): Promise<string[]>;
   /** Sets labels (and removes keys) and the description, if given; false when the version is absent or deleted. */
   updateVersion(model: string, version: number, change: { setLabels: Record<string, string>; removeLabels: string[]; description?: string }): Promise<boolean>;
+  /** Records the change's event, as the transaction's last write: events commit one at a time, in id order. */
+  recordEvent(event: NewRegistryEvent): Promise<void>;
   /** Tells every registry replica, once the transaction commits, that the alias moved (their caches forget it). */
   aliasChanged(model: string, alias: string): Promise<void>;
 }

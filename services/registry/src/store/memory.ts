@@ -3,7 +3,7 @@
 // Postgres guard every status change.
 import { awaitsBuild, canTransition, INITIAL_STATUS, isVisible, VISIBLE_STATUSES, type VersionStatus } from '../lifecycle';
 import type {
-  AliasMoveRecord, AliasRecord, AuditEventRecord, AuditQuery, BuildResult, NewAliasMove, NewAuditEvent, LogLine, ModelRecord, ModelsQuery, NewVersion, RegistryStore, StagedObjectRecord, StoredFile, StoreOperations, StoreTransaction,
+  AliasMoveRecord, AliasRecord, NewRegistryEvent, RegistryEventRecord, AuditEventRecord, AuditQuery, BuildResult, NewAliasMove, NewAuditEvent, LogLine, ModelRecord, ModelsQuery, NewVersion, RegistryStore, StagedObjectRecord, StoredFile, StoreOperations, StoreTransaction,
   VersionRecord,
 } from './index';
 import { byPath, compareCodeUnits } from '@kiln/std';
@@ -41,6 +41,8 @@ interface State {
   aliases: Map<string, StoredAlias>;
   /** Alias moves, oldest first (ids 1, 2, ...). */
   moves: AliasMoveRecord[];
+  /** Registry events, oldest first (ids 1, 2, ...). */
+  events: RegistryEventRecord[];
 }
 
 const key = (model: string, version: number) => `${model}:${version}`;
@@ -299,6 +301,16 @@ class MemoryOperations implements StoreOperations {
     return due.map((a) => this.aliasOut(a));
   }
 
+  async eventsAfter(q: { afterId: number; limit: number; model?: string; namespace?: string }): Promise<RegistryEventRecord[]> {
+    return this.state.events
+      .filter((e) => e.id > q.afterId && (q.model === undefined || e.model === q.model) && (q.namespace === undefined || e.namespace === q.namespace))
+      .slice(0, q.limit).map((e) => structuredClone(e));
+  }
+
+  async lastEventId(): Promise<number> {
+    return this.state.events.at(-1)?.id ?? 0;
+  }
+
   /** The names of the aliases pointing at a version. */
   protected aliasNames(model: string, version: number): string[] {
     return [...this.state.aliases.values()].filter((a) => a.model === model && a.version === version)
@@ -405,6 +417,10 @@ class MemoryTransaction extends MemoryOperations implements StoreTransaction {
     return true;
   }
 
+  async recordEvent(event: NewRegistryEvent): Promise<void> {
+    this.state.events.push({ ...structuredClone(event), id: this.state.events.length + 1, time: this.now() });
+  }
+
   async aliasChanged(model: string, alias: string): Promise<void> {
     this.changedAliases.push({ model, alias });
   }
@@ -421,7 +437,7 @@ export class MemoryStore extends MemoryOperations implements RegistryStore {
 
   constructor(options: MemoryStoreOptions = {}) {
     super({
-      state: { models: new Map(), versions: new Map(), pending: new Map(), leases: new Map(), staged: new Map(), logs: new Map(), audit: [], aliases: new Map(), moves: [] },
+      state: { models: new Map(), versions: new Map(), pending: new Map(), leases: new Map(), staged: new Map(), logs: new Map(), audit: [], aliases: new Map(), moves: [], events: [] },
       clock: options.now ?? Date.now,
     });
   }

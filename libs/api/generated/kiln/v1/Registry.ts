@@ -23,6 +23,7 @@ import type { ListTokensRequest as _kiln_v1_ListTokensRequest, ListTokensRequest
 import type { ListTokensResponse as _kiln_v1_ListTokensResponse, ListTokensResponse__Output as _kiln_v1_ListTokensResponse__Output } from '../../kiln/v1/ListTokensResponse';
 import type { ModelAlias as _kiln_v1_ModelAlias, ModelAlias__Output as _kiln_v1_ModelAlias__Output } from '../../kiln/v1/ModelAlias';
 import type { ModelVersion as _kiln_v1_ModelVersion, ModelVersion__Output as _kiln_v1_ModelVersion__Output } from '../../kiln/v1/ModelVersion';
+import type { RegistryEvent as _kiln_v1_RegistryEvent, RegistryEvent__Output as _kiln_v1_RegistryEvent__Output } from '../../kiln/v1/RegistryEvent';
 import type { RevokeTokenRequest as _kiln_v1_RevokeTokenRequest, RevokeTokenRequest__Output as _kiln_v1_RevokeTokenRequest__Output } from '../../kiln/v1/RevokeTokenRequest';
 import type { SetModelAliasRequest as _kiln_v1_SetModelAliasRequest, SetModelAliasRequest__Output as _kiln_v1_SetModelAliasRequest__Output } from '../../kiln/v1/SetModelAliasRequest';
 import type { Token as _kiln_v1_Token, Token__Output as _kiln_v1_Token__Output } from '../../kiln/v1/Token';
@@ -30,6 +31,7 @@ import type { UpdateModelVersionRequest as _kiln_v1_UpdateModelVersionRequest, U
 import type { UploadModelRequest as _kiln_v1_UploadModelRequest, UploadModelRequest__Output as _kiln_v1_UploadModelRequest__Output } from '../../kiln/v1/UploadModelRequest';
 import type { WatchModelVersionRequest as _kiln_v1_WatchModelVersionRequest, WatchModelVersionRequest__Output as _kiln_v1_WatchModelVersionRequest__Output } from '../../kiln/v1/WatchModelVersionRequest';
 import type { WatchModelVersionResponse as _kiln_v1_WatchModelVersionResponse, WatchModelVersionResponse__Output as _kiln_v1_WatchModelVersionResponse__Output } from '../../kiln/v1/WatchModelVersionResponse';
+import type { WatchModelsRequest as _kiln_v1_WatchModelsRequest, WatchModelsRequest__Output as _kiln_v1_WatchModelsRequest__Output } from '../../kiln/v1/WatchModelsRequest';
 
 export interface RegistryClient extends grpc.Client {
   CreateToken(argument: _kiln_v1_CreateTokenRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_CreateTokenResponse__Output>): grpc.ClientUnaryCall;
@@ -168,6 +170,11 @@ export interface RegistryClient extends grpc.Client {
   watchModelVersion(argument: _kiln_v1_WatchModelVersionRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_kiln_v1_WatchModelVersionResponse__Output>;
   watchModelVersion(argument: _kiln_v1_WatchModelVersionRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_kiln_v1_WatchModelVersionResponse__Output>;
   
+  WatchModels(argument: _kiln_v1_WatchModelsRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_kiln_v1_RegistryEvent__Output>;
+  WatchModels(argument: _kiln_v1_WatchModelsRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_kiln_v1_RegistryEvent__Output>;
+  watchModels(argument: _kiln_v1_WatchModelsRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_kiln_v1_RegistryEvent__Output>;
+  watchModels(argument: _kiln_v1_WatchModelsRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_kiln_v1_RegistryEvent__Output>;
+  
 }
 
 export interface RegistryHandlers extends grpc.UntypedServiceImplementation {
@@ -203,6 +210,8 @@ export interface RegistryHandlers extends grpc.UntypedServiceImplementation {
   
   WatchModelVersion: grpc.handleServerStreamingCall<_kiln_v1_WatchModelVersionRequest__Output, _kiln_v1_WatchModelVersionResponse>;
   
+  WatchModels: grpc.handleServerStreamingCall<_kiln_v1_WatchModelsRequest__Output, _kiln_v1_RegistryEvent>;
+  
 }
 
 export interface RegistryDefinition extends grpc.ServiceDefinition {
@@ -222,4 +231,5 @@ export interface RegistryDefinition extends grpc.ServiceDefinition {
   UpdateModelVersion: MethodDefinition<_kiln_v1_UpdateModelVersionRequest, _kiln_v1_ModelVersion, _kiln_v1_UpdateModelVersionRequest__Output, _kiln_v1_ModelVersion__Output>
   UploadModel: MethodDefinition<_kiln_v1_UploadModelRequest, _kiln_v1_ModelVersion, _kiln_v1_UploadModelRequest__Output, _kiln_v1_ModelVersion__Output>
   WatchModelVersion: MethodDefinition<_kiln_v1_WatchModelVersionRequest, _kiln_v1_WatchModelVersionResponse, _kiln_v1_WatchModelVersionRequest__Output, _kiln_v1_WatchModelVersionResponse__Output>
+  WatchModels: MethodDefinition<_kiln_v1_WatchModelsRequest, _kiln_v1_RegistryEvent, _kiln_v1_WatchModelsRequest__Output, _kiln_v1_RegistryEvent__Output>
 }

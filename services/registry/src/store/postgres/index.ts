@@ -5,9 +5,10 @@ import { asUnavailable } from '@kiln/errors';
 import { withTransaction } from '@kiln/metadata';
 import type { VersionStatus } from '../../lifecycle';
 import { notifyAliasChanged, notifyVersionChanged } from '../../version-cache';
-import type { AliasRecord, AuditQuery, BuildResult, NewAliasMove, LogLine, NewAuditEvent, ModelsQuery, NewVersion, RegistryStore, StagedObjectRecord, StoreOperations, StoreTransaction } from '../index';
+import type { AliasRecord, NewRegistryEvent, AuditQuery, BuildResult, NewAliasMove, LogLine, NewAuditEvent, ModelsQuery, NewVersion, RegistryStore, StagedObjectRecord, StoreOperations, StoreTransaction } from '../index';
 import * as aliases from './aliases';
 import * as audit from './audit';
+import * as events from './events';
 import * as blobReferences from './blob-references';
 import * as buildLogs from './build-logs';
 import * as uploadLeases from './upload-leases';
@@ -124,6 +125,13 @@ class PostgresOperations implements StoreOperations {
   claimPendingTags(retryAfterMs: number, limit: number): Promise<AliasRecord[]> {
     return aliases.claimPendingTags(this.db, retryAfterMs, limit);
   }
+
+  eventsAfter(q: { afterId: number; limit: number; model?: string; namespace?: string }) {
+    return events.eventsAfter(this.db, q);
+  }
+  lastEventId() {
+    return events.lastEventId(this.db);
+  }
 }
 
 /** A transaction on one pooled client; `client` is there for what joins it from outside the store (the build
@@ -161,6 +169,9 @@ export class PostgresTransaction extends PostgresOperations implements StoreTran
   }
   updateVersion(model: string, version: number, change: { setLabels: Record<string, string>; removeLabels: string[]; description?: string }) {
     return versions.updateVersion(this.client, model, version, change);
+  }
+  recordEvent(event: NewRegistryEvent) {
+    return events.recordEvent(this.client, event);
   }
   aliasChanged(model: string, alias: string) {
     return notifyAliasChanged(this.client, model, alias);
