@@ -13,6 +13,7 @@ import { contractFromManifest, hydrosphereContractFormat } from './manifest';
 import { mergeContracts } from './merge';
 
 export * from './types';
+export * from './diff';
 export type { ContractFormat, FileEntry } from './format';
 export type { ModelFiles, RandomAccessFile } from './source';
 export { localModelFiles } from './local-files';
