@@ -250,10 +250,13 @@ type TagModelVersionRequest struct {
 	// (those are the tags of version numbers).
 	Tag string `protobuf:"bytes,3,opt,name=tag,proto3" json:"tag,omitempty"`
 	// The version's image as built (its `image_reference`): `<registry>/<prefix>/<namespace>/<name>:<version>` for a
-	// registry, `oci:<dir>:<prefix>/<namespace>/<name>:<version>` for an OCI layout. It must be the image repository
-	// this builder is configured to build the model into: no other repository is tagged.
+	// registry (or `...@<image_digest>`), `oci:<dir>:<prefix>/<namespace>/<name>:<version>` for an OCI layout. It
+	// must be the version's image in the repository this builder is configured to build the model into, else
+	// FAILED_PRECONDITION: no other repository is tagged.
 	ImageReference string `protobuf:"bytes,4,opt,name=image_reference,json=imageReference,proto3" json:"image_reference,omitempty"`
-	// The digest of the image manifest the tag is to name ("sha256:..."): the version's `image_digest`.
+	// The digest of the image manifest the tag is to name ("sha256:..."): the version's `image_digest`. In a
+	// registry it must be a manifest of the model's repository; in an OCI layout (one blob folder for every model)
+	// the version's own ref must name it.
 	ImageDigest   string `protobuf:"bytes,5,opt,name=image_digest,json=imageDigest,proto3" json:"image_digest,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
