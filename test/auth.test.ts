@@ -202,7 +202,9 @@ describe('with authentication on', () => {
     const service = inferenceClient(kiln.inference, withBearerToken(SERVICE));
     try {
       const build = async () => { for await (const _ of promiseClient(builder).BuildModelVersion({ model: 'm', version: 1 })) break; };
-      for (const refused of [await statusOf(build()), await statusOf(promiseClient(inference).InferContract({ path: '/etc' })),
+      const tag = () => promiseClient(builder).TagModelVersion({ model: 'm', version: 1, tag: 'production', imageReference: 'x', imageDigest: `sha256:${'0'.repeat(64)}` });
+      const untag = () => promiseClient(builder).UntagModelVersion({ model: 'm', tag: 'production', imageDigest: '' });
+      for (const refused of [await statusOf(build()), await statusOf(tag()), await statusOf(untag()), await statusOf(promiseClient(inference).InferContract({ path: '/etc' })),
         await statusOf(promiseClient(anonymous).InferContract({ path: '/etc' }))]) {
         assert.equal(refused.code, 'PERMISSION_DENIED', refused.details);
         assert.match(refused.details, /accepts only Kiln service identities/);

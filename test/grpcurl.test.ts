@@ -78,6 +78,7 @@ describe('grpcurl against live Kiln', () => {
     const builder = await call([kiln.builder, 'describe', 'kiln.v1.Builder']);
     assert.match(builder, /kiln\.v1\.Builder is a service/);
     assert.match(builder, /rpc BuildModelVersion \( \.kiln\.v1\.BuildModelVersionRequest \) returns \( stream \.kiln\.v1\.BuildModelVersionResponse \);/);
+    assert.match(builder, /rpc TagModelVersion \( \.kiln\.v1\.TagModelVersionRequest \) returns \( \.kiln\.v1\.TagModelVersionResponse \);/);
     // Each server resolves its own messages, including ones from files its service's file imports.
     assert.match(await call([kiln.inference, 'describe', 'kiln.v1.InferContractResponse']), /\.kiln\.v1\.Contract contract = \d+;/);
     assert.match(await call([kiln.builder, 'describe', 'kiln.v1.BuildResult']), /kiln\.v1\.BuildResult is a message/);

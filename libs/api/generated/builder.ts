@@ -47,8 +47,12 @@ import type { SetModelAliasRequest as _kiln_v1_SetModelAliasRequest, SetModelAli
 import type { Shape as _kiln_v1_Shape, Shape__Output as _kiln_v1_Shape__Output } from './kiln/v1/Shape';
 import type { Signature as _kiln_v1_Signature, Signature__Output as _kiln_v1_Signature__Output } from './kiln/v1/Signature';
 import type { SparseTensorType as _kiln_v1_SparseTensorType, SparseTensorType__Output as _kiln_v1_SparseTensorType__Output } from './kiln/v1/SparseTensorType';
+import type { TagModelVersionRequest as _kiln_v1_TagModelVersionRequest, TagModelVersionRequest__Output as _kiln_v1_TagModelVersionRequest__Output } from './kiln/v1/TagModelVersionRequest';
+import type { TagModelVersionResponse as _kiln_v1_TagModelVersionResponse, TagModelVersionResponse__Output as _kiln_v1_TagModelVersionResponse__Output } from './kiln/v1/TagModelVersionResponse';
 import type { TensorType as _kiln_v1_TensorType, TensorType__Output as _kiln_v1_TensorType__Output } from './kiln/v1/TensorType';
 import type { Token as _kiln_v1_Token, Token__Output as _kiln_v1_Token__Output } from './kiln/v1/Token';
+import type { UntagModelVersionRequest as _kiln_v1_UntagModelVersionRequest, UntagModelVersionRequest__Output as _kiln_v1_UntagModelVersionRequest__Output } from './kiln/v1/UntagModelVersionRequest';
+import type { UntagModelVersionResponse as _kiln_v1_UntagModelVersionResponse, UntagModelVersionResponse__Output as _kiln_v1_UntagModelVersionResponse__Output } from './kiln/v1/UntagModelVersionResponse';
 import type { UpdateModelVersionRequest as _kiln_v1_UpdateModelVersionRequest, UpdateModelVersionRequest__Output as _kiln_v1_UpdateModelVersionRequest__Output } from './kiln/v1/UpdateModelVersionRequest';
 import type { UploadHeader as _kiln_v1_UploadHeader, UploadHeader__Output as _kiln_v1_UploadHeader__Output } from './kiln/v1/UploadHeader';
 import type { UploadModelRequest as _kiln_v1_UploadModelRequest, UploadModelRequest__Output as _kiln_v1_UploadModelRequest__Output } from './kiln/v1/UploadModelRequest';
@@ -120,8 +124,12 @@ export interface ProtoGrpcType {
       Shape: MessageTypeDefinition<_kiln_v1_Shape, _kiln_v1_Shape__Output>
       Signature: MessageTypeDefinition<_kiln_v1_Signature, _kiln_v1_Signature__Output>
       SparseTensorType: MessageTypeDefinition<_kiln_v1_SparseTensorType, _kiln_v1_SparseTensorType__Output>
+      TagModelVersionRequest: MessageTypeDefinition<_kiln_v1_TagModelVersionRequest, _kiln_v1_TagModelVersionRequest__Output>
+      TagModelVersionResponse: MessageTypeDefinition<_kiln_v1_TagModelVersionResponse, _kiln_v1_TagModelVersionResponse__Output>
       TensorType: MessageTypeDefinition<_kiln_v1_TensorType, _kiln_v1_TensorType__Output>
       Token: MessageTypeDefinition<_kiln_v1_Token, _kiln_v1_Token__Output>
+      UntagModelVersionRequest: MessageTypeDefinition<_kiln_v1_UntagModelVersionRequest, _kiln_v1_UntagModelVersionRequest__Output>
+      UntagModelVersionResponse: MessageTypeDefinition<_kiln_v1_UntagModelVersionResponse, _kiln_v1_UntagModelVersionResponse__Output>
       UpdateModelVersionRequest: MessageTypeDefinition<_kiln_v1_UpdateModelVersionRequest, _kiln_v1_UpdateModelVersionRequest__Output>
       UploadHeader: MessageTypeDefinition<_kiln_v1_UploadHeader, _kiln_v1_UploadHeader__Output>
       UploadModelRequest: MessageTypeDefinition<_kiln_v1_UploadModelRequest, _kiln_v1_UploadModelRequest__Output>

@@ -121,9 +121,33 @@ export interface WriteResult {
   mounted: string[];
 }
 
+/** What pointing a tag at a stored manifest did. */
+export interface TagResult {
+  /** The manifest digest the tag names now. */
+  digest: string;
+  /** False when the tag already named it (nothing was written). */
+  changed: boolean;
+}
+
+/** What removing a tag did. */
+export interface UntagResult {
+  /** Whether the tag is gone (removed now, or not there; or, asked only `ifDigest`, naming another manifest, left). */
+  removed: boolean;
+  /** Why the tag stays, when it does. */
+  detail?: string;
+}
+
 /** Somewhere an image can be written to: an OCI layout, a registry, a Docker engine. */
 export interface ImageSink {
   write(image: Image, tag: string): Promise<WriteResult>;
   /** The digest of the manifest stored under `tag`, or null when there is none. */
   digestOf(tag: string): Promise<string | null>;
+  /**
+   * Points `tag` at the manifest `digest` the sink already holds (an image written before under another tag),
+   * moving no blob; a tag that named another manifest names this one now. Idempotent. A manifest the sink does not
+   * hold is FAILED_PRECONDITION.
+   */
+  tag(tag: string, digest: string): Promise<TagResult>;
+  /** Removes `tag` where the sink can (never the manifest it names), only while it names `ifDigest` when given. */
+  untag(tag: string, options?: { ifDigest?: string }): Promise<UntagResult>;
 }

@@ -3,7 +3,7 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import type { KilnConfig } from '@kiln/config';
 import { KilnError } from '@kiln/errors';
-import { imageTarget, INPUTS_LABEL, planBuild, resolveImageReference, type VersionToBuild } from './plan';
+import { aliasTarget, checkAliasTag, imageTarget, INPUTS_LABEL, planBuild, resolveImageReference, type VersionToBuild } from './plan';
 
 const images = (over: Partial<KilnConfig['images']> = {}): KilnConfig['images'] => ({
   sink: 'registry', layoutDir: '/data/images', registry: 'reg.example:5000', insecure: false, prefix: 'kiln', ...over,
@@ -105,6 +105,21 @@ describe('imageTarget', () => {
       kind: 'registry', registry: 'reg.example:5000', repository: 'team/iris', tag: '1', reference: 'reg.example:5000/team/iris:1', layerIndex: 'kiln/layers',
     });
     assert.equal(code(() => imageTarget('iris', 1, images({ registry: undefined }))), 'FAILED_PRECONDITION');
+  });
+});
+
+describe('alias tags', () => {
+  it('an alias is a tag of the version images\' repository, in the registry or the OCI layout', () => {
+    assert.equal(aliasTarget('fraud/scorer', 'production', images()).reference, 'reg.example:5000/kiln/fraud/scorer:production');
+    assert.equal(aliasTarget('iris', 'production', images({ sink: 'layout' })).reference, 'oci:/data/images:kiln/default/iris:production');
+  });
+  it('takes every valid OCI tag but all-digit ones (versions\' own), naming the field', () => {
+    for (const ok of ['production', 'v2', '_x', '1.0', '2-rc', 'A'.repeat(128), '0x1']) assert.equal(checkAliasTag(ok, 'f'), ok);
+    for (const bad of ['', '3', '0042', '.x', '-x', 'a b', 'a/b', 'a:b', 'A'.repeat(129), 'é']) {
+      assert.throws(() => checkAliasTag(bad, 'TagModelVersionRequest.tag'), (err: Error & { code?: string; location?: string }) =>
+        err.code === 'INVALID_ARGUMENT' && err.location === 'TagModelVersionRequest.tag', bad);
+    }
+    assert.throws(() => checkAliasTag('12', 'f'), /all digits/);
   });
 });
 

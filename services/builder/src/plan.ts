@@ -2,7 +2,7 @@
 // goes. Pure: no network, no clock, so the rules are unit-tested without servers.
 import { createHash } from 'node:crypto';
 import type { KilnConfig } from '@kiln/config';
-import { failedPrecondition, KilnError } from '@kiln/errors';
+import { failedPrecondition, invalidArgument, KilnError } from '@kiln/errors';
 import { canonicalJson, checkRepository, checkTag, modelLabels } from '@kiln/oci';
 import { parseManifest } from '@kiln/manifest';
 import { byPath } from '@kiln/std';
@@ -119,10 +119,31 @@ export function planBuild(v: VersionToBuild, config: Pick<KilnConfig, 'images' |
 /** Where the image of `model` version `version` goes, and the reference the version records: the repository is
  * `<prefix>/<namespace>/<name>`, the default namespace's included, so no model's repository is another's prefix. */
 export function imageTarget(model: string, version: number, images: KilnConfig['images']): ImageTarget {
+  return taggedTarget(model, checkTag(String(version)), images);
+}
+
+/** A valid OCI tag (the Distribution spec's grammar). */
+const OCI_TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+
+/** Checks an alias's tag: a valid OCI tag, and not all digits (those name versions: `:3` is version 3's image). */
+export function checkAliasTag(tag: string, location: string): string {
+  if (!tag) throw invalidArgument('the tag is empty', location);
+  if (!OCI_TAG.test(tag)) {
+    throw invalidArgument(`tag ${JSON.stringify(tag)} is not a valid OCI tag: up to 128 of A-Z a-z 0-9 _ . -, not starting with . or -`, location);
+  }
+  if (/^[0-9]+$/.test(tag)) throw invalidArgument(`tag ${JSON.stringify(tag)} is all digits: those tags are versions' own`, location);
+  return tag;
+}
+
+/** Where an alias's tag of `model` goes: the model's image repository, tagged `tag` (see imageTarget). */
+export function aliasTarget(model: string, tag: string, images: KilnConfig['images']): ImageTarget {
+  return taggedTarget(model, checkAliasTag(tag, 'tag'), images);
+}
+
+function taggedTarget(model: string, tag: string, images: KilnConfig['images']): ImageTarget {
   const { namespace, name } = splitModelName(model);
   const path = `${namespace}/${name}`;
   const repository = checkRepository(images.prefix ? `${images.prefix}/${path}` : path, 'image repository');
-  const tag = checkTag(String(version));
   if (images.sink === 'layout') {
     const refName = `${repository}:${tag}`;
     // skopeo's transport syntax: `skopeo copy oci:<dir>:<ref> docker://...` reads it back.

@@ -1,5 +1,5 @@
 // Where images go and come from: the configured sink (OCI layout or registry) with "what is already there under this
-// tag", and registry access options (credentials, plain HTTP) for base images.
+// tag", tags moved to an image already there, and registry access options (credentials, plain HTTP) for base images.
 import type { KilnConfig } from '@kiln/config';
 import {
   isLoopback,
@@ -9,6 +9,8 @@ import {
   type Image,
   type RegistryOptions,
   type RegistrySink,
+  type TagResult,
+  type UntagResult,
   type WriteResult,
 } from '@kiln/oci';
 import type { ImageTarget } from './plan';
@@ -17,6 +19,10 @@ export interface ImageDestination {
   /** The manifest digest stored under the target's tag (or ref name), or null when there is none. */
   current(): Promise<string | null>;
   write(image: Image): Promise<WriteResult>;
+  /** Points the target's tag (or ref name) at a manifest the sink holds, moving no blob. */
+  tag(digest: string): Promise<TagResult>;
+  /** Removes the target's tag where the sink can (an OCI layout; a registry keeps it), only while it names `ifDigest`. */
+  untag(ifDigest?: string): Promise<UntagResult>;
   /** The registry sink of a registry target (large layers are pushed ahead of the image through it). */
   registry?: RegistrySink;
 }
@@ -59,23 +65,30 @@ export const PUSH_CHUNK_BYTES = 32 * 1024 * 1024;
 // The layout sink rewrites index.json (read, change, rename): writes to one layout from this process go one at a time.
 const layoutLocks = new Map<string, Promise<unknown>>();
 
+/** Runs `write` after the writes to the layout at `dir` begun before it (index.json's lock then is never waited on). */
+function inLayoutOrder<T>(dir: string, write: () => Promise<T>): Promise<T> {
+  const previous = layoutLocks.get(dir) ?? Promise.resolve();
+  const next = previous.catch(() => {}).then(write);
+  layoutLocks.set(dir, next);
+  return next;
+}
+
 export function imageDestination(target: ImageTarget, transports: Transports): ImageDestination {
   if (target.kind === 'layout') {
     const sink = ociLayoutSink(target.dir);
     return {
       current: () => sink.digestOf(target.refName),
-      write(image) {
-        const previous = layoutLocks.get(target.dir) ?? Promise.resolve();
-        const next = previous.catch(() => {}).then(() => sink.write(image, target.refName));
-        layoutLocks.set(target.dir, next);
-        return next;
-      },
+      write: (image) => inLayoutOrder(target.dir, () => sink.write(image, target.refName)),
+      tag: (digest) => inLayoutOrder(target.dir, () => sink.tag(target.refName, digest)),
+      untag: (ifDigest) => inLayoutOrder(target.dir, () => sink.untag(target.refName, { ifDigest })),
     };
   }
   const sink = registrySink({ registry: target.registry, repository: target.repository, transport: transports.get(target.registry), chunkSize: PUSH_CHUNK_BYTES });
   return {
     current: () => sink.digestOf(target.tag),
     write: (image) => sink.write(image, target.tag),
+    tag: (digest) => sink.tag(target.tag, digest),
+    untag: (ifDigest) => sink.untag(target.tag, { ifDigest }),
     registry: sink,
   };
 }

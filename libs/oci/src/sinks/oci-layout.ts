@@ -6,8 +6,8 @@ import { pipeline } from 'node:stream/promises';
 import lockfile from 'proper-lockfile';
 import { Transform } from 'node:stream';
 import { KilnError, invalidArgument } from '@kiln/errors';
-import { digestHex } from '../digest';
-import { MediaType, type Blob, type Descriptor, type Image, type ImageIndex, type ImageSink, type WriteResult } from '../types';
+import { assertDigest, digestHex, sha256Digest } from '../digest';
+import { MediaType, type Blob, type Descriptor, type Image, type ImageIndex, type ImageSink, type TagResult, type UntagResult, type WriteResult } from '../types';
 
 export const REF_NAME_ANNOTATION = 'org.opencontainers.image.ref.name';
 
@@ -27,7 +27,8 @@ const TEMP_LOCK = { realpath: false, stale: 10_000 };
  * Writes images into an OCI layout at `dir`, tagging each with the ref-name annotation in index.json (an entry with
  * the same ref is replaced). Blobs already present with the right size are not written again; a blob is written to a
  * temporary name, its digest checked, and only then renamed into place, so a failed write leaves no bad blob and no
- * temp file. A write first removes the temp files of writes that were killed.
+ * temp file. A write first removes the temp files of writes that were killed. tag() points another ref name at a
+ * manifest already in the layout and untag() removes a ref name's entry (never a blob), under the same index lock.
  */
 export function ociLayoutSink(dir: string): ImageSink {
   return {
@@ -36,7 +37,7 @@ export function ociLayoutSink(dir: string): ImageSink {
       return index.manifests.find((m) => m.annotations?.[REF_NAME_ANNOTATION] === ref)?.digest ?? null;
     },
     async write(image: Image, ref: string): Promise<WriteResult> {
-      if (!ref || /[\s]/.test(ref)) throw invalidArgument(`bad ref name ${JSON.stringify(ref)}`, dir);
+      checkRefName(ref, dir);
       await fs.mkdir(path.join(dir, 'blobs', 'sha256'), { recursive: true });
       // What writes killed since the start left (one just before it still had a fresh lock then).
       await removeTemporaryFiles(dir);
@@ -59,22 +60,99 @@ export function ociLayoutSink(dir: string): ImageSink {
         size: image.rawManifest.length,
         annotations: { [REF_NAME_ANNOTATION]: ref },
       };
-      // Read, change, write index.json under a lock (index.json.lock, a directory: atomic on every file system, and
-      // seen by other processes writing the same layout), so that concurrent builds never drop each other's refs.
-      const release = await lockfile.lock(indexPath, { realpath: false, retries: INDEX_LOCK_RETRIES, stale: 30_000 })
-        .catch((err: Error) => {
-          throw new KilnError('UNAVAILABLE', `cannot lock index.json: ${err.message}`, indexPath);
-        });
-      try {
-        const index = await readIndex(indexPath);
+      await updateIndex(indexPath, (index) => {
         index.manifests = [...index.manifests.filter((m) => m.annotations?.[REF_NAME_ANNOTATION] !== ref), entry];
-        await atomicWrite(indexPath, JSON.stringify(index));
-      } finally {
-        await release();
-      }
+        return true;
+      });
       return result;
     },
+    async tag(ref: string, digest: string): Promise<TagResult> {
+      checkRefName(ref, dir);
+      assertDigest(digest, 'digest');
+      const manifestPath = blobPath(dir, digest);
+      let raw: Buffer;
+      try {
+        raw = await fs.readFile(manifestPath);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        throw new KilnError('FAILED_PRECONDITION', `manifest ${digest} is not in the OCI layout: its image was never written there, or was removed`, dir);
+      }
+      if (sha256Digest(raw) !== digest) throw new KilnError('FAILED_PRECONDITION', `the blob stored as ${digest} has other bytes`, manifestPath);
+      const indexPath = path.join(dir, 'index.json');
+      let changed = false;
+      await updateIndex(indexPath, (index) => {
+        const current = index.manifests.filter((m) => m.annotations?.[REF_NAME_ANNOTATION] === ref);
+        if (current.length === 1 && current[0].digest === digest) return false;
+        const entry: Descriptor = {
+          mediaType: manifestMediaType(raw, index.manifests.find((m) => m.digest === digest)?.mediaType),
+          digest,
+          size: raw.length,
+          annotations: { [REF_NAME_ANNOTATION]: ref },
+        };
+        index.manifests = [...index.manifests.filter((m) => m.annotations?.[REF_NAME_ANNOTATION] !== ref), entry];
+        return (changed = true);
+      });
+      return { digest, changed };
+    },
+    async untag(ref: string, options: { ifDigest?: string } = {}): Promise<UntagResult> {
+      checkRefName(ref, dir);
+      if (options.ifDigest) assertDigest(options.ifDigest, 'digest');
+      const indexPath = path.join(dir, 'index.json');
+      // No layout yet: no tag to remove (and no lock to take in a folder that is not there).
+      if (!(await exists(indexPath))) return { removed: true };
+      await updateIndex(indexPath, (index) => {
+        const keep = index.manifests.filter((m) => m.annotations?.[REF_NAME_ANNOTATION] !== ref
+          || (options.ifDigest !== undefined && m.digest !== options.ifDigest));
+        if (keep.length === index.manifests.length) return false;
+        index.manifests = keep;
+        return true;
+      });
+      return { removed: true };
+    },
   };
+}
+
+function checkRefName(ref: string, dir: string): void {
+  if (!ref || /[\s]/.test(ref)) throw invalidArgument(`bad ref name ${JSON.stringify(ref)}`, dir);
+}
+
+/**
+ * Reads, changes and writes index.json under a lock (index.json.lock, a directory: atomic on every file system, and
+ * seen by other processes writing the same layout), so that concurrent writes never drop each other's refs.
+ * `change` edits the index in place and says whether to write it.
+ */
+async function updateIndex(indexPath: string, change: (index: ImageIndex) => boolean): Promise<void> {
+  const release = await lockfile.lock(indexPath, { realpath: false, retries: INDEX_LOCK_RETRIES, stale: 30_000 })
+    .catch((err: Error) => {
+      throw new KilnError('UNAVAILABLE', `cannot lock index.json: ${err.message}`, indexPath);
+    });
+  try {
+    const index = await readIndex(indexPath);
+    if (change(index)) await atomicWrite(indexPath, JSON.stringify(index));
+  } finally {
+    await release();
+  }
+}
+
+/** A stored manifest's media type: its own `mediaType` field, else what an index entry says, else its shape's. */
+function manifestMediaType(raw: Buffer, known: string | undefined): string {
+  let parsed: { mediaType?: unknown; manifests?: unknown };
+  try {
+    parsed = JSON.parse(raw.toString('utf8')) as typeof parsed;
+  } catch {
+    throw new KilnError('FAILED_PRECONDITION', 'the blob to tag is not a JSON manifest', sha256Digest(raw));
+  }
+  if (typeof parsed.mediaType === 'string' && parsed.mediaType) return parsed.mediaType;
+  return known ?? (Array.isArray(parsed.manifests) ? MediaType.OCI_INDEX : MediaType.OCI_MANIFEST);
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await fs.access(file);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export async function readIndex(indexPath: string): Promise<ImageIndex> {

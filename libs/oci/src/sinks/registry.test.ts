@@ -1,6 +1,7 @@
 // Unit tests for the registry sink's push order against a scripted registry (a fake fetch): no blob is written twice
 // to one repository at once, a manifest refused for an unknown blob is sent again only once every blob is confirmed,
-// reads answered 500 are asked again, and a stream layer goes in chunks committed with the digest hashed on the way.
+// reads answered 500 are asked again, a stream layer goes in chunks committed with the digest hashed on the way, and
+// a tag moves by a PUT of the stored manifest's own bytes.
 import { strict as assert } from 'node:assert';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
@@ -120,5 +121,80 @@ describe('registry sink', () => {
     assert.deepEqual(Buffer.concat(registry.patches.map((p) => p.bytes)), bytes);
     assert.ok(registry.blobs.has(`models/d@${sha256Digest(bytes)}`), 'committed under the digest');
     assert.equal(layer.toLayer().digest, sha256Digest(bytes), 'the layer is computed');
+  });
+
+  describe('tag', () => {
+    /** A registry holding manifests by digest and tags, serving them with a Content-Type as Distribution does. */
+    function manifestRegistry(stored: Array<{ raw: Buffer; type: string }>, options: { unreachable?: boolean } = {}) {
+      const byDigest = new Map(stored.map((m) => [sha256Digest(m.raw), m]));
+      const tags = new Map<string, string>();
+      const log: string[] = [];
+      const fetchImpl: typeof fetch = async (input, init) => {
+        if (options.unreachable) throw Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } });
+        const url = new URL(String(input));
+        const method = init?.method ?? 'GET';
+        if (url.pathname === '/v2/') return new Response(null, { status: 200 });
+        const headers = new Headers(init?.headers);
+        log.push(`${method} ${url.pathname} ${headers.get('content-type') ?? headers.get('accept') ?? ''}`);
+        const m = /^\/v2\/(.+)\/manifests\/(.+)$/.exec(url.pathname);
+        if (!m) return new Response(null, { status: 404 });
+        const digest = m[2].startsWith('sha256:') ? m[2] : tags.get(m[2]);
+        const found = digest ? byDigest.get(digest) : undefined;
+        if (method === 'PUT') {
+          const raw = Buffer.from(init?.body as Buffer);
+          byDigest.set(sha256Digest(raw), { raw, type: headers.get('content-type')! });
+          tags.set(m[2], sha256Digest(raw));
+          return new Response(null, { status: 201, headers: { 'docker-content-digest': sha256Digest(raw) } });
+        }
+        if (!found) return new Response(JSON.stringify({ errors: [{ code: 'MANIFEST_UNKNOWN', message: 'manifest unknown' }] }), { status: 404 });
+        const h = { 'content-type': found.type, 'docker-content-digest': digest! };
+        return new Response(method === 'HEAD' ? null : found.raw, { status: 200, headers: h });
+      };
+      return { fetchImpl, log, tags };
+    }
+    // Bytes no JSON library writes the same way twice (spacing, key order): only the stored bytes keep the digest.
+    const v1 = { raw: Buffer.from(`{ "schemaVersion": 2,\n  "mediaType": "${MediaType.DOCKER_MANIFEST}", "config": {}, "layers": [] }`), type: MediaType.DOCKER_MANIFEST };
+    const v2 = { raw: image.rawManifest, type: MediaType.OCI_MANIFEST };
+
+    it('PUTs the manifest\'s exact bytes and media type under the tag, touching no blob; again is a HEAD only', async () => {
+      const registry = manifestRegistry([v1, v2]);
+      const sink = registrySink({ registry: '127.0.0.1:5000', insecure: true, repository: 'models/t', fetch: registry.fetchImpl });
+      assert.deepEqual(await sink.tag('production', sha256Digest(v1.raw)), { digest: sha256Digest(v1.raw), changed: true });
+      assert.equal(registry.tags.get('production'), sha256Digest(v1.raw));
+      assert.deepEqual(registry.log.map((l) => l.split(' ').slice(0, 2).join(' ')), [
+        'HEAD /v2/models/t/manifests/production', `GET /v2/models/t/manifests/${sha256Digest(v1.raw)}`, 'PUT /v2/models/t/manifests/production']);
+      assert.match(registry.log[1], /application\/vnd\.oci\.image\.manifest\.v1\+json.*application\/vnd\.docker\.distribution\.manifest\.v2\+json.*application\/vnd\.oci\.image\.index\.v1\+json/, 'asks for every manifest type');
+      assert.equal(registry.log[2], `PUT /v2/models/t/manifests/production ${MediaType.DOCKER_MANIFEST}`, 'the type it was stored with');
+      registry.log.length = 0;
+      assert.deepEqual(await sink.tag('production', sha256Digest(v1.raw)), { digest: sha256Digest(v1.raw), changed: false });
+      assert.deepEqual(registry.log.map((l) => l.split(' ').slice(0, 2).join(' ')), ['HEAD /v2/models/t/manifests/production']);
+      // Moved to another version's image.
+      assert.deepEqual(await sink.tag('production', image.digest), { digest: image.digest, changed: true });
+      assert.equal(registry.tags.get('production'), image.digest);
+      assert.ok(!registry.log.some((l) => l.includes('/blobs/')), 'no blob request');
+    });
+
+    it('a manifest missing is FAILED_PRECONDITION, a bad tag or digest INVALID_ARGUMENT, a registry away UNAVAILABLE', async () => {
+      const registry = manifestRegistry([v1]);
+      const sink = registrySink({ registry: '127.0.0.1:5000', insecure: true, repository: 'models/t', fetch: registry.fetchImpl });
+      await assert.rejects(sink.tag('production', image.digest), (err: Error & { code?: string }) =>
+        err.code === 'FAILED_PRECONDITION' && err.message.includes(`manifest ${image.digest} is not in the repository`) && err.message.includes('models/t'));
+      await assert.rejects(sink.tag('bad tag', image.digest), { code: 'INVALID_ARGUMENT' });
+      await assert.rejects(sink.tag('production', 'sha256:abc'), { code: 'INVALID_ARGUMENT' });
+      const away = registrySink({ registry: '127.0.0.1:5000', insecure: true, repository: 'models/t', fetch: manifestRegistry([v1], { unreachable: true }).fetchImpl });
+      await assert.rejects(away.tag('production', sha256Digest(v1.raw)), { code: 'UNAVAILABLE' });
+    });
+
+    it('untag leaves the tag (and the image) in the registry, saying why, with no request', async () => {
+      const registry = manifestRegistry([v1]);
+      const sink = registrySink({ registry: '127.0.0.1:5000', insecure: true, repository: 'models/t', fetch: registry.fetchImpl });
+      await sink.tag('production', sha256Digest(v1.raw));
+      registry.log.length = 0;
+      const result = await sink.untag('production');
+      assert.equal(result.removed, false);
+      assert.match(result.detail ?? '', /deletes manifests by digest only/);
+      assert.deepEqual(registry.log, []);
+      assert.equal(registry.tags.get('production'), sha256Digest(v1.raw));
+    });
   });
 });

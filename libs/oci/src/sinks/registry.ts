@@ -1,14 +1,16 @@
 // Sink: a registry repository. HEAD before push, cross-repository mounts, chunked uploads streamed from the layer,
-// stream layers uploaded while hashed, manifest PUT by tag once every blob is confirmed (requests: distribution.ts).
+// stream layers uploaded while hashed, manifest PUT by tag once every blob is confirmed, and tags moved to a stored
+// manifest by a PUT of its own bytes (requests: distribution.ts).
 import type { Readable } from 'node:stream';
 import { KilnError } from '@kiln/errors';
 import { chunks } from '../chunks';
+import { assertDigest, sha256Digest } from '../digest';
 import { DistributionRepository } from '../registry/distribution';
 import { checkTag } from '../registry/reference';
 import { uploadStreamLayer } from '../registry/stream-upload';
 import { RegistryError, RegistryTransport, type RegistryOptions } from '../registry/transport';
 import type { StreamLayer } from '../stream-layer';
-import { MediaType, type Blob, type Image, type ImageSink, type Layer, type WriteResult } from '../types';
+import { MediaType, type Blob, type Image, type ImageSink, type Layer, type TagResult, type UntagResult, type WriteResult } from '../types';
 import { forEachConcurrently } from '@kiln/std';
 
 export interface RegistrySinkOptions extends RegistryOptions {
@@ -52,6 +54,11 @@ export interface RegistrySink extends ImageSink {
 }
 
 const MANIFEST_ACCEPT = [MediaType.OCI_MANIFEST, MediaType.DOCKER_MANIFEST, MediaType.OCI_INDEX, MediaType.DOCKER_MANIFEST_LIST].join(', ');
+const MANIFEST_TYPES: readonly string[] = [MediaType.OCI_MANIFEST, MediaType.DOCKER_MANIFEST, MediaType.OCI_INDEX, MediaType.DOCKER_MANIFEST_LIST];
+
+/** Why a registry keeps a deleted alias's tag (UntagResult.detail). */
+export const REGISTRY_KEEPS_TAGS = 'the Distribution API deletes manifests by digest only, which would delete the image the tag names: '
+  + 'the tag stays in the registry, naming the image it named last';
 
 export function registrySink(options: RegistrySinkOptions): RegistrySink {
   const transport = options.transport ?? new RegistryTransport(options);
@@ -134,10 +141,46 @@ export function registrySink(options: RegistrySinkOptions): RegistrySink {
     }
   }
 
+  /**
+   * PUTs the manifest `digest` under `tag`: its exact bytes and media type as the registry serves them by digest, so
+   * the registry stores the same digest (no blob moves: they are the repository's already).
+   */
+  async function retag(tag: string, digest: string): Promise<void> {
+    const where = repo.where(digest);
+    const stored = await repo.getManifest(digest, MANIFEST_ACCEPT, { missingOk: true, location: where });
+    if (!stored) throw new KilnError('FAILED_PRECONDITION', `manifest ${digest} is not in the repository: the image was never pushed there, or was deleted`, where);
+    if (sha256Digest(stored.raw) !== digest) throw new KilnError('FAILED_PRECONDITION', `the registry served other bytes for manifest ${digest}`, where);
+    const mediaType = MANIFEST_TYPES.includes(stored.contentType) ? stored.contentType : manifestMediaType(stored.raw, where);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const returned = await repo.putManifest(tag, stored.raw, mediaType);
+        if (returned && returned !== digest) throw new KilnError('INTERNAL', `registry stored manifest as ${returned}, expected ${digest}`, repo.where(tag));
+        return;
+      } catch (err) {
+        // A link being rewritten meanwhile (a build of another version pushing a blob): asked again, briefly.
+        const blobUnknown = err instanceof RegistryError && err.errors.some((e) => e.code === 'MANIFEST_BLOB_UNKNOWN');
+        if (!blobUnknown || attempt === MANIFEST_ATTEMPTS) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+      }
+    }
+  }
+
   return {
     transport,
     repository,
     digestOf: async (tag) => reader.manifestDigest(checkTag(tag), MANIFEST_ACCEPT),
+    async tag(tag: string, digest: string): Promise<TagResult> {
+      checkTag(tag);
+      assertDigest(digest, 'digest');
+      // Already there (a retry, or the same alias moved twice): nothing to write.
+      if ((await reader.manifestDigest(tag, MANIFEST_ACCEPT)) === digest) return { digest, changed: false };
+      await retag(tag, digest);
+      return { digest, changed: true };
+    },
+    async untag(tag: string): Promise<UntagResult> {
+      checkTag(tag);
+      return { removed: false, detail: REGISTRY_KEEPS_TAGS };
+    },
     async pushLayer(layer) {
       if (isStreamLayer(layer) && !layer.computed) {
         await uploadStreamLayer(transport, repo, layer, { chunkSize });
@@ -186,6 +229,17 @@ async function readAll(stream: Readable, size: number): Promise<Buffer> {
     if (n > size) break;
   }
   return Buffer.concat(parts);
+}
+
+/** The media type a manifest names itself, for a registry that serves it with no usable Content-Type. */
+function manifestMediaType(raw: Buffer, where: string): string {
+  try {
+    const { mediaType } = JSON.parse(raw.toString('utf8')) as { mediaType?: unknown };
+    if (typeof mediaType === 'string' && MANIFEST_TYPES.includes(mediaType)) return mediaType;
+  } catch {
+    // not JSON: refused below
+  }
+  throw new KilnError('FAILED_PRECONDITION', 'the manifest names no media type Kiln can tag, and the registry served none', where);
 }
 
 function isStreamLayer(layer: Layer | StreamLayer): layer is StreamLayer {

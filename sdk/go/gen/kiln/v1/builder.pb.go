@@ -239,6 +239,280 @@ func (x *BuildResult) GetEndTime() *timestamppb.Timestamp {
 	return nil
 }
 
+// Asks to point a tag at one version's image.
+type TagModelVersionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The model's name, in canonical form: `namespace/name`, or `name` in the default namespace.
+	Model string `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	// The version number whose image the tag is to name.
+	Version int64 `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
+	// The tag: the alias's name, a valid OCI tag (`[A-Za-z0-9_][A-Za-z0-9._-]{0,127}`) that is not all digits
+	// (those are the tags of version numbers).
+	Tag string `protobuf:"bytes,3,opt,name=tag,proto3" json:"tag,omitempty"`
+	// The version's image as built (its `image_reference`): `<registry>/<prefix>/<namespace>/<name>:<version>` for a
+	// registry (or `...@<image_digest>`), `oci:<dir>:<prefix>/<namespace>/<name>:<version>` for an OCI layout. It
+	// must be the version's image in the repository this builder is configured to build the model into, else
+	// FAILED_PRECONDITION: no other repository is tagged.
+	ImageReference string `protobuf:"bytes,4,opt,name=image_reference,json=imageReference,proto3" json:"image_reference,omitempty"`
+	// The digest of the image manifest the tag is to name ("sha256:..."): the version's `image_digest`. In a
+	// registry it must be a manifest of the model's repository; in an OCI layout (one blob folder for every model)
+	// the version's own ref must name it.
+	ImageDigest   string `protobuf:"bytes,5,opt,name=image_digest,json=imageDigest,proto3" json:"image_digest,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TagModelVersionRequest) Reset() {
+	*x = TagModelVersionRequest{}
+	mi := &file_kiln_v1_builder_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TagModelVersionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TagModelVersionRequest) ProtoMessage() {}
+
+func (x *TagModelVersionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_kiln_v1_builder_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TagModelVersionRequest.ProtoReflect.Descriptor instead.
+func (*TagModelVersionRequest) Descriptor() ([]byte, []int) {
+	return file_kiln_v1_builder_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *TagModelVersionRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *TagModelVersionRequest) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *TagModelVersionRequest) GetTag() string {
+	if x != nil {
+		return x.Tag
+	}
+	return ""
+}
+
+func (x *TagModelVersionRequest) GetImageReference() string {
+	if x != nil {
+		return x.ImageReference
+	}
+	return ""
+}
+
+func (x *TagModelVersionRequest) GetImageDigest() string {
+	if x != nil {
+		return x.ImageDigest
+	}
+	return ""
+}
+
+// Where a tag now points.
+type TagModelVersionResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The tagged reference: the version's image reference with `:<tag>` in place of `:<version>`.
+	ImageReference string `protobuf:"bytes,1,opt,name=image_reference,json=imageReference,proto3" json:"image_reference,omitempty"`
+	// The digest of the manifest the tag names ("sha256:..."): the request's `image_digest`.
+	ImageDigest   string `protobuf:"bytes,2,opt,name=image_digest,json=imageDigest,proto3" json:"image_digest,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TagModelVersionResponse) Reset() {
+	*x = TagModelVersionResponse{}
+	mi := &file_kiln_v1_builder_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TagModelVersionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TagModelVersionResponse) ProtoMessage() {}
+
+func (x *TagModelVersionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_kiln_v1_builder_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TagModelVersionResponse.ProtoReflect.Descriptor instead.
+func (*TagModelVersionResponse) Descriptor() ([]byte, []int) {
+	return file_kiln_v1_builder_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *TagModelVersionResponse) GetImageReference() string {
+	if x != nil {
+		return x.ImageReference
+	}
+	return ""
+}
+
+func (x *TagModelVersionResponse) GetImageDigest() string {
+	if x != nil {
+		return x.ImageDigest
+	}
+	return ""
+}
+
+// Asks to remove the tag of a deleted alias.
+type UntagModelVersionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The model's name, in canonical form: `namespace/name`, or `name` in the default namespace.
+	Model string `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	// The tag to remove: the deleted alias's name (a valid OCI tag, not all digits).
+	Tag string `protobuf:"bytes,2,opt,name=tag,proto3" json:"tag,omitempty"`
+	// When set ("sha256:..."), the tag is removed only while it still names this manifest: a late retry of an
+	// untag does not remove a tag that an alias of the same name, made again since, has pointed elsewhere.
+	ImageDigest   string `protobuf:"bytes,3,opt,name=image_digest,json=imageDigest,proto3" json:"image_digest,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UntagModelVersionRequest) Reset() {
+	*x = UntagModelVersionRequest{}
+	mi := &file_kiln_v1_builder_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UntagModelVersionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UntagModelVersionRequest) ProtoMessage() {}
+
+func (x *UntagModelVersionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_kiln_v1_builder_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UntagModelVersionRequest.ProtoReflect.Descriptor instead.
+func (*UntagModelVersionRequest) Descriptor() ([]byte, []int) {
+	return file_kiln_v1_builder_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *UntagModelVersionRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *UntagModelVersionRequest) GetTag() string {
+	if x != nil {
+		return x.Tag
+	}
+	return ""
+}
+
+func (x *UntagModelVersionRequest) GetImageDigest() string {
+	if x != nil {
+		return x.ImageDigest
+	}
+	return ""
+}
+
+// What became of a deleted alias's tag.
+type UntagModelVersionResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The tag's reference: `<registry>/<prefix>/<namespace>/<name>:<tag>`, or `oci:<dir>:<prefix>/...:<tag>`.
+	ImageReference string `protobuf:"bytes,1,opt,name=image_reference,json=imageReference,proto3" json:"image_reference,omitempty"`
+	// Whether the alias's tag is gone from the sink: true for an OCI layout (removed now, or not there; or, with
+	// `image_digest` set, naming another manifest, and then left as it is); false for a container registry, where
+	// the tag stays.
+	Removed bool `protobuf:"varint,2,opt,name=removed,proto3" json:"removed,omitempty"`
+	// Why the tag stays, when `removed` is false, for people and logs.
+	Detail        string `protobuf:"bytes,3,opt,name=detail,proto3" json:"detail,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UntagModelVersionResponse) Reset() {
+	*x = UntagModelVersionResponse{}
+	mi := &file_kiln_v1_builder_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UntagModelVersionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UntagModelVersionResponse) ProtoMessage() {}
+
+func (x *UntagModelVersionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_kiln_v1_builder_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UntagModelVersionResponse.ProtoReflect.Descriptor instead.
+func (*UntagModelVersionResponse) Descriptor() ([]byte, []int) {
+	return file_kiln_v1_builder_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *UntagModelVersionResponse) GetImageReference() string {
+	if x != nil {
+		return x.ImageReference
+	}
+	return ""
+}
+
+func (x *UntagModelVersionResponse) GetRemoved() bool {
+	if x != nil {
+		return x.Removed
+	}
+	return false
+}
+
+func (x *UntagModelVersionResponse) GetDetail() string {
+	if x != nil {
+		return x.Detail
+	}
+	return ""
+}
+
 var File_kiln_v1_builder_proto protoreflect.FileDescriptor
 
 const file_kiln_v1_builder_proto_rawDesc = "" +
@@ -256,9 +530,28 @@ const file_kiln_v1_builder_proto_rawDesc = "" +
 	"\fimage_digest\x18\x02 \x01(\tR\vimageDigest\x129\n" +
 	"\n" +
 	"start_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
-	"\bend_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime2g\n" +
+	"\bend_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\"\xa6\x01\n" +
+	"\x16TagModelVersionRequest\x12\x14\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\x12\x18\n" +
+	"\aversion\x18\x02 \x01(\x03R\aversion\x12\x10\n" +
+	"\x03tag\x18\x03 \x01(\tR\x03tag\x12'\n" +
+	"\x0fimage_reference\x18\x04 \x01(\tR\x0eimageReference\x12!\n" +
+	"\fimage_digest\x18\x05 \x01(\tR\vimageDigest\"e\n" +
+	"\x17TagModelVersionResponse\x12'\n" +
+	"\x0fimage_reference\x18\x01 \x01(\tR\x0eimageReference\x12!\n" +
+	"\fimage_digest\x18\x02 \x01(\tR\vimageDigest\"e\n" +
+	"\x18UntagModelVersionRequest\x12\x14\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\x12\x10\n" +
+	"\x03tag\x18\x02 \x01(\tR\x03tag\x12!\n" +
+	"\fimage_digest\x18\x03 \x01(\tR\vimageDigest\"v\n" +
+	"\x19UntagModelVersionResponse\x12'\n" +
+	"\x0fimage_reference\x18\x01 \x01(\tR\x0eimageReference\x12\x18\n" +
+	"\aremoved\x18\x02 \x01(\bR\aremoved\x12\x16\n" +
+	"\x06detail\x18\x03 \x01(\tR\x06detail2\x99\x02\n" +
 	"\aBuilder\x12\\\n" +
-	"\x11BuildModelVersion\x12!.kiln.v1.BuildModelVersionRequest\x1a\".kiln.v1.BuildModelVersionResponse0\x01B\x8c\x01\n" +
+	"\x11BuildModelVersion\x12!.kiln.v1.BuildModelVersionRequest\x1a\".kiln.v1.BuildModelVersionResponse0\x01\x12T\n" +
+	"\x0fTagModelVersion\x12\x1f.kiln.v1.TagModelVersionRequest\x1a .kiln.v1.TagModelVersionResponse\x12Z\n" +
+	"\x11UntagModelVersion\x12!.kiln.v1.UntagModelVersionRequest\x1a\".kiln.v1.UntagModelVersionResponseB\x8c\x01\n" +
 	"\vcom.kiln.v1B\fBuilderProtoP\x01Z2github.com/kiln-dev/kiln/sdk/go/gen/kiln/v1;kilnv1\xa2\x02\x03KXX\xaa\x02\aKiln.V1\xca\x02\aKiln\\V1\xe2\x02\x13Kiln\\V1\\GPBMetadata\xea\x02\bKiln::V1b\x06proto3"
 
 var (
@@ -273,23 +566,31 @@ func file_kiln_v1_builder_proto_rawDescGZIP() []byte {
 	return file_kiln_v1_builder_proto_rawDescData
 }
 
-var file_kiln_v1_builder_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
+var file_kiln_v1_builder_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_kiln_v1_builder_proto_goTypes = []any{
 	(*BuildModelVersionRequest)(nil),  // 0: kiln.v1.BuildModelVersionRequest
 	(*BuildModelVersionResponse)(nil), // 1: kiln.v1.BuildModelVersionResponse
 	(*BuildResult)(nil),               // 2: kiln.v1.BuildResult
-	(*BuildLogLine)(nil),              // 3: kiln.v1.BuildLogLine
-	(*timestamppb.Timestamp)(nil),     // 4: google.protobuf.Timestamp
+	(*TagModelVersionRequest)(nil),    // 3: kiln.v1.TagModelVersionRequest
+	(*TagModelVersionResponse)(nil),   // 4: kiln.v1.TagModelVersionResponse
+	(*UntagModelVersionRequest)(nil),  // 5: kiln.v1.UntagModelVersionRequest
+	(*UntagModelVersionResponse)(nil), // 6: kiln.v1.UntagModelVersionResponse
+	(*BuildLogLine)(nil),              // 7: kiln.v1.BuildLogLine
+	(*timestamppb.Timestamp)(nil),     // 8: google.protobuf.Timestamp
 }
 var file_kiln_v1_builder_proto_depIdxs = []int32{
-	3, // 0: kiln.v1.BuildModelVersionResponse.log:type_name -> kiln.v1.BuildLogLine
+	7, // 0: kiln.v1.BuildModelVersionResponse.log:type_name -> kiln.v1.BuildLogLine
 	2, // 1: kiln.v1.BuildModelVersionResponse.result:type_name -> kiln.v1.BuildResult
-	4, // 2: kiln.v1.BuildResult.start_time:type_name -> google.protobuf.Timestamp
-	4, // 3: kiln.v1.BuildResult.end_time:type_name -> google.protobuf.Timestamp
+	8, // 2: kiln.v1.BuildResult.start_time:type_name -> google.protobuf.Timestamp
+	8, // 3: kiln.v1.BuildResult.end_time:type_name -> google.protobuf.Timestamp
 	0, // 4: kiln.v1.Builder.BuildModelVersion:input_type -> kiln.v1.BuildModelVersionRequest
-	1, // 5: kiln.v1.Builder.BuildModelVersion:output_type -> kiln.v1.BuildModelVersionResponse
-	5, // [5:6] is the sub-list for method output_type
-	4, // [4:5] is the sub-list for method input_type
+	3, // 5: kiln.v1.Builder.TagModelVersion:input_type -> kiln.v1.TagModelVersionRequest
+	5, // 6: kiln.v1.Builder.UntagModelVersion:input_type -> kiln.v1.UntagModelVersionRequest
+	1, // 7: kiln.v1.Builder.BuildModelVersion:output_type -> kiln.v1.BuildModelVersionResponse
+	4, // 8: kiln.v1.Builder.TagModelVersion:output_type -> kiln.v1.TagModelVersionResponse
+	6, // 9: kiln.v1.Builder.UntagModelVersion:output_type -> kiln.v1.UntagModelVersionResponse
+	7, // [7:10] is the sub-list for method output_type
+	4, // [4:7] is the sub-list for method input_type
 	4, // [4:4] is the sub-list for extension type_name
 	4, // [4:4] is the sub-list for extension extendee
 	0, // [0:4] is the sub-list for field type_name
@@ -311,7 +612,7 @@ func file_kiln_v1_builder_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_kiln_v1_builder_proto_rawDesc), len(file_kiln_v1_builder_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   3,
+			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

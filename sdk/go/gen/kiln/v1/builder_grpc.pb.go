@@ -22,6 +22,8 @@ const _ = grpc.SupportPackageIsVersion9
 
 const (
 	Builder_BuildModelVersion_FullMethodName = "/kiln.v1.Builder/BuildModelVersion"
+	Builder_TagModelVersion_FullMethodName   = "/kiln.v1.Builder/TagModelVersion"
+	Builder_UntagModelVersion_FullMethodName = "/kiln.v1.Builder/UntagModelVersion"
 )
 
 // BuilderClient is the client API for Builder service.
@@ -33,6 +35,18 @@ type BuilderClient interface {
 	// Builds one version's image: reads the version and its files from the registry, builds, pushes, and streams
 	// the build's log lines, ending with the result. Building a version that already has an image returns it.
 	BuildModelVersion(ctx context.Context, in *BuildModelVersionRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[BuildModelVersionResponse], error)
+	// Points the tag `<tag>` of the version's image repository (`<prefix>/<namespace>/<name>:<tag>`) at the version's
+	// image manifest, as an alias moved to the version: in a container registry, a manifest PUT of the manifest's own
+	// bytes under the tag (no blob is sent); in an OCI layout, the index.json entry with that ref name. Idempotent:
+	// tagging again with the same digest changes nothing, and a tag that named another version's image now names
+	// this one's. A manifest the sink does not have is FAILED_PRECONDITION; a sink that cannot be reached is
+	// UNAVAILABLE (retry later).
+	TagModelVersion(ctx context.Context, in *TagModelVersionRequest, opts ...grpc.CallOption) (*TagModelVersionResponse, error)
+	// Removes an alias's tag where the sink can, for an alias that was deleted. An OCI layout loses the index.json
+	// entry with that ref name. A container registry keeps the tag: the Distribution API deletes manifests by digest,
+	// and deleting the manifest would delete the version's image itself, so the tag stays there, naming the last
+	// version the alias pointed at (`removed` is false). Idempotent: a tag that is not there is removed already.
+	UntagModelVersion(ctx context.Context, in *UntagModelVersionRequest, opts ...grpc.CallOption) (*UntagModelVersionResponse, error)
 }
 
 type builderClient struct {
@@ -62,6 +76,26 @@ func (c *builderClient) BuildModelVersion(ctx context.Context, in *BuildModelVer
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Builder_BuildModelVersionClient = grpc.ServerStreamingClient[BuildModelVersionResponse]
 
+func (c *builderClient) TagModelVersion(ctx context.Context, in *TagModelVersionRequest, opts ...grpc.CallOption) (*TagModelVersionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(TagModelVersionResponse)
+	err := c.cc.Invoke(ctx, Builder_TagModelVersion_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *builderClient) UntagModelVersion(ctx context.Context, in *UntagModelVersionRequest, opts ...grpc.CallOption) (*UntagModelVersionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UntagModelVersionResponse)
+	err := c.cc.Invoke(ctx, Builder_UntagModelVersion_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // BuilderServer is the server API for Builder service.
 // All implementations must embed UnimplementedBuilderServer
 // for forward compatibility.
@@ -71,6 +105,18 @@ type BuilderServer interface {
 	// Builds one version's image: reads the version and its files from the registry, builds, pushes, and streams
 	// the build's log lines, ending with the result. Building a version that already has an image returns it.
 	BuildModelVersion(*BuildModelVersionRequest, grpc.ServerStreamingServer[BuildModelVersionResponse]) error
+	// Points the tag `<tag>` of the version's image repository (`<prefix>/<namespace>/<name>:<tag>`) at the version's
+	// image manifest, as an alias moved to the version: in a container registry, a manifest PUT of the manifest's own
+	// bytes under the tag (no blob is sent); in an OCI layout, the index.json entry with that ref name. Idempotent:
+	// tagging again with the same digest changes nothing, and a tag that named another version's image now names
+	// this one's. A manifest the sink does not have is FAILED_PRECONDITION; a sink that cannot be reached is
+	// UNAVAILABLE (retry later).
+	TagModelVersion(context.Context, *TagModelVersionRequest) (*TagModelVersionResponse, error)
+	// Removes an alias's tag where the sink can, for an alias that was deleted. An OCI layout loses the index.json
+	// entry with that ref name. A container registry keeps the tag: the Distribution API deletes manifests by digest,
+	// and deleting the manifest would delete the version's image itself, so the tag stays there, naming the last
+	// version the alias pointed at (`removed` is false). Idempotent: a tag that is not there is removed already.
+	UntagModelVersion(context.Context, *UntagModelVersionRequest) (*UntagModelVersionResponse, error)
 	mustEmbedUnimplementedBuilderServer()
 }
 
@@ -83,6 +129,12 @@ type UnimplementedBuilderServer struct{}
 
 func (UnimplementedBuilderServer) BuildModelVersion(*BuildModelVersionRequest, grpc.ServerStreamingServer[BuildModelVersionResponse]) error {
 	return status.Errorf(codes.Unimplemented, "method BuildModelVersion not implemented")
+}
+func (UnimplementedBuilderServer) TagModelVersion(context.Context, *TagModelVersionRequest) (*TagModelVersionResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method TagModelVersion not implemented")
+}
+func (UnimplementedBuilderServer) UntagModelVersion(context.Context, *UntagModelVersionRequest) (*UntagModelVersionResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method UntagModelVersion not implemented")
 }
 func (UnimplementedBuilderServer) mustEmbedUnimplementedBuilderServer() {}
 func (UnimplementedBuilderServer) testEmbeddedByValue()                 {}
@@ -116,13 +168,58 @@ func _Builder_BuildModelVersion_Handler(srv interface{}, stream grpc.ServerStrea
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Builder_BuildModelVersionServer = grpc.ServerStreamingServer[BuildModelVersionResponse]
 
+func _Builder_TagModelVersion_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(TagModelVersionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(BuilderServer).TagModelVersion(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Builder_TagModelVersion_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(BuilderServer).TagModelVersion(ctx, req.(*TagModelVersionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Builder_UntagModelVersion_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UntagModelVersionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(BuilderServer).UntagModelVersion(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Builder_UntagModelVersion_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(BuilderServer).UntagModelVersion(ctx, req.(*UntagModelVersionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Builder_ServiceDesc is the grpc.ServiceDesc for Builder service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
 var Builder_ServiceDesc = grpc.ServiceDesc{
 	ServiceName: "kiln.v1.Builder",
 	HandlerType: (*BuilderServer)(nil),
-	Methods:     []grpc.MethodDesc{},
+	Methods: []grpc.MethodDesc{
+		{
+			MethodName: "TagModelVersion",
+			Handler:    _Builder_TagModelVersion_Handler,
+		},
+		{
+			MethodName: "UntagModelVersion",
+			Handler:    _Builder_UntagModelVersion_Handler,
+		},
+	},
 	Streams: []grpc.StreamDesc{
 		{
 			StreamName:    "BuildModelVersion",

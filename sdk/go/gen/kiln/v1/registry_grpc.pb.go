@@ -37,6 +37,7 @@ const (
 	Registry_ListModelAliases_FullMethodName     = "/kiln.v1.Registry/ListModelAliases"
 	Registry_ListAliasHistory_FullMethodName     = "/kiln.v1.Registry/ListAliasHistory"
 	Registry_UpdateModelVersion_FullMethodName   = "/kiln.v1.Registry/UpdateModelVersion"
+	Registry_WatchModels_FullMethodName          = "/kiln.v1.Registry/WatchModels"
 )
 
 // RegistryClient is the client API for Registry service.
@@ -78,6 +79,9 @@ type RegistryClient interface {
 	ListAliasHistory(ctx context.Context, in *ListAliasHistoryRequest, opts ...grpc.CallOption) (*ListAliasHistoryResponse, error)
 	// Changes a version's labels and description (maintainer); its files, contract and image never change.
 	UpdateModelVersion(ctx context.Context, in *UpdateModelVersionRequest, opts ...grpc.CallOption) (*ModelVersion, error)
+	// Streams every change to the registry's models as it happens (optionally one namespace's or one model's), each
+	// with a token to resume after it; the stream does not end by itself.
+	WatchModels(ctx context.Context, in *WatchModelsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[RegistryEvent], error)
 }
 
 type registryClient struct {
@@ -269,6 +273,25 @@ func (c *registryClient) UpdateModelVersion(ctx context.Context, in *UpdateModel
 	return out, nil
 }
 
+func (c *registryClient) WatchModels(ctx context.Context, in *WatchModelsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[RegistryEvent], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Registry_ServiceDesc.Streams[3], Registry_WatchModels_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[WatchModelsRequest, RegistryEvent]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Registry_WatchModelsClient = grpc.ServerStreamingClient[RegistryEvent]
+
 // RegistryServer is the server API for Registry service.
 // All implementations must embed UnimplementedRegistryServer
 // for forward compatibility.
@@ -308,6 +331,9 @@ type RegistryServer interface {
 	ListAliasHistory(context.Context, *ListAliasHistoryRequest) (*ListAliasHistoryResponse, error)
 	// Changes a version's labels and description (maintainer); its files, contract and image never change.
 	UpdateModelVersion(context.Context, *UpdateModelVersionRequest) (*ModelVersion, error)
+	// Streams every change to the registry's models as it happens (optionally one namespace's or one model's), each
+	// with a token to resume after it; the stream does not end by itself.
+	WatchModels(*WatchModelsRequest, grpc.ServerStreamingServer[RegistryEvent]) error
 	mustEmbedUnimplementedRegistryServer()
 }
 
@@ -365,6 +391,9 @@ func (UnimplementedRegistryServer) ListAliasHistory(context.Context, *ListAliasH
 }
 func (UnimplementedRegistryServer) UpdateModelVersion(context.Context, *UpdateModelVersionRequest) (*ModelVersion, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method UpdateModelVersion not implemented")
+}
+func (UnimplementedRegistryServer) WatchModels(*WatchModelsRequest, grpc.ServerStreamingServer[RegistryEvent]) error {
+	return status.Errorf(codes.Unimplemented, "method WatchModels not implemented")
 }
 func (UnimplementedRegistryServer) mustEmbedUnimplementedRegistryServer() {}
 func (UnimplementedRegistryServer) testEmbeddedByValue()                  {}
@@ -650,6 +679,17 @@ func _Registry_UpdateModelVersion_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Registry_WatchModels_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(WatchModelsRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(RegistryServer).WatchModels(m, &grpc.GenericServerStream[WatchModelsRequest, RegistryEvent]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Registry_WatchModelsServer = grpc.ServerStreamingServer[RegistryEvent]
+
 // Registry_ServiceDesc is the grpc.ServiceDesc for Registry service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -724,6 +764,11 @@ var Registry_ServiceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "WatchModelVersion",
 			Handler:       _Registry_WatchModelVersion_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "WatchModels",
+			Handler:       _Registry_WatchModels_Handler,
 			ServerStreams: true,
 		},
 	},

@@ -26,7 +26,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from kiln_sdk._gen.kiln.v1 import registry_pb2 as kiln_dot_v1_dot_registry__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15kiln/v1/builder.proto\x12\x07kiln.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16kiln/v1/registry.proto\":\n\x18\x42uildModelVersionRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\"r\n\x19\x42uildModelVersionResponse\x12$\n\x03log\x18\x01 \x01(\x0b\x32\x15.kiln.v1.BuildLogLineH\x00\x12&\n\x06result\x18\x02 \x01(\x0b\x32\x14.kiln.v1.BuildResultH\x00\x42\x07\n\x05\x65vent\"\x9a\x01\n\x0b\x42uildResult\x12\x17\n\x0fimage_reference\x18\x01 \x01(\t\x12\x14\n\x0cimage_digest\x18\x02 \x01(\t\x12.\n\nstart_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp2g\n\x07\x42uilder\x12\\\n\x11\x42uildModelVersion\x12!.kiln.v1.BuildModelVersionRequest\x1a\".kiln.v1.BuildModelVersionResponse0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15kiln/v1/builder.proto\x12\x07kiln.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16kiln/v1/registry.proto\":\n\x18\x42uildModelVersionRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\"r\n\x19\x42uildModelVersionResponse\x12$\n\x03log\x18\x01 \x01(\x0b\x32\x15.kiln.v1.BuildLogLineH\x00\x12&\n\x06result\x18\x02 \x01(\x0b\x32\x14.kiln.v1.BuildResultH\x00\x42\x07\n\x05\x65vent\"\x9a\x01\n\x0b\x42uildResult\x12\x17\n\x0fimage_reference\x18\x01 \x01(\t\x12\x14\n\x0cimage_digest\x18\x02 \x01(\t\x12.\n\nstart_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"t\n\x16TagModelVersionRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\x12\x0b\n\x03tag\x18\x03 \x01(\t\x12\x17\n\x0fimage_reference\x18\x04 \x01(\t\x12\x14\n\x0cimage_digest\x18\x05 \x01(\t\"H\n\x17TagModelVersionResponse\x12\x17\n\x0fimage_reference\x18\x01 \x01(\t\x12\x14\n\x0cimage_digest\x18\x02 \x01(\t\"L\n\x18UntagModelVersionRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\x0b\n\x03tag\x18\x02 \x01(\t\x12\x14\n\x0cimage_digest\x18\x03 \x01(\t\"U\n\x19UntagModelVersionResponse\x12\x17\n\x0fimage_reference\x18\x01 \x01(\t\x12\x0f\n\x07removed\x18\x02 \x01(\x08\x12\x0e\n\x06\x64\x65tail\x18\x03 \x01(\t2\x99\x02\n\x07\x42uilder\x12\\\n\x11\x42uildModelVersion\x12!.kiln.v1.BuildModelVersionRequest\x1a\".kiln.v1.BuildModelVersionResponse0\x01\x12T\n\x0fTagModelVersion\x12\x1f.kiln.v1.TagModelVersionRequest\x1a .kiln.v1.TagModelVersionResponse\x12Z\n\x11UntagModelVersion\x12!.kiln.v1.UntagModelVersionRequest\x1a\".kiln.v1.UntagModelVersionResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -39,6 +39,14 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_BUILDMODELVERSIONRESPONSE']._serialized_end=265
   _globals['_BUILDRESULT']._serialized_start=268
   _globals['_BUILDRESULT']._serialized_end=422
-  _globals['_BUILDER']._serialized_start=424
-  _globals['_BUILDER']._serialized_end=527
+  _globals['_TAGMODELVERSIONREQUEST']._serialized_start=424
+  _globals['_TAGMODELVERSIONREQUEST']._serialized_end=540
+  _globals['_TAGMODELVERSIONRESPONSE']._serialized_start=542
+  _globals['_TAGMODELVERSIONRESPONSE']._serialized_end=614
+  _globals['_UNTAGMODELVERSIONREQUEST']._serialized_start=616
+  _globals['_UNTAGMODELVERSIONREQUEST']._serialized_end=692
+  _globals['_UNTAGMODELVERSIONRESPONSE']._serialized_start=694
+  _globals['_UNTAGMODELVERSIONRESPONSE']._serialized_end=779
+  _globals['_BUILDER']._serialized_start=782
+  _globals['_BUILDER']._serialized_end=1063
 # @@protoc_insertion_point(module_scope)

@@ -36,3 +36,45 @@ class BuildResult(_message.Message):
     start_time: _timestamp_pb2.Timestamp
     end_time: _timestamp_pb2.Timestamp
     def __init__(self, image_reference: _Optional[str] = ..., image_digest: _Optional[str] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class TagModelVersionRequest(_message.Message):
+    __slots__ = ("model", "version", "tag", "image_reference", "image_digest")
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    TAG_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_DIGEST_FIELD_NUMBER: _ClassVar[int]
+    model: str
+    version: int
+    tag: str
+    image_reference: str
+    image_digest: str
+    def __init__(self, model: _Optional[str] = ..., version: _Optional[int] = ..., tag: _Optional[str] = ..., image_reference: _Optional[str] = ..., image_digest: _Optional[str] = ...) -> None: ...
+
+class TagModelVersionResponse(_message.Message):
+    __slots__ = ("image_reference", "image_digest")
+    IMAGE_REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_DIGEST_FIELD_NUMBER: _ClassVar[int]
+    image_reference: str
+    image_digest: str
+    def __init__(self, image_reference: _Optional[str] = ..., image_digest: _Optional[str] = ...) -> None: ...
+
+class UntagModelVersionRequest(_message.Message):
+    __slots__ = ("model", "tag", "image_digest")
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    TAG_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_DIGEST_FIELD_NUMBER: _ClassVar[int]
+    model: str
+    tag: str
+    image_digest: str
+    def __init__(self, model: _Optional[str] = ..., tag: _Optional[str] = ..., image_digest: _Optional[str] = ...) -> None: ...
+
+class UntagModelVersionResponse(_message.Message):
+    __slots__ = ("image_reference", "removed", "detail")
+    IMAGE_REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    REMOVED_FIELD_NUMBER: _ClassVar[int]
+    DETAIL_FIELD_NUMBER: _ClassVar[int]
+    image_reference: str
+    removed: bool
+    detail: str
+    def __init__(self, image_reference: _Optional[str] = ..., removed: bool = ..., detail: _Optional[str] = ...) -> None: ...

@@ -40,6 +40,16 @@ class BuilderStub(object):
                 request_serializer=kiln_dot_v1_dot_builder__pb2.BuildModelVersionRequest.SerializeToString,
                 response_deserializer=kiln_dot_v1_dot_builder__pb2.BuildModelVersionResponse.FromString,
                 _registered_method=True)
+        self.TagModelVersion = channel.unary_unary(
+                '/kiln.v1.Builder/TagModelVersion',
+                request_serializer=kiln_dot_v1_dot_builder__pb2.TagModelVersionRequest.SerializeToString,
+                response_deserializer=kiln_dot_v1_dot_builder__pb2.TagModelVersionResponse.FromString,
+                _registered_method=True)
+        self.UntagModelVersion = channel.unary_unary(
+                '/kiln.v1.Builder/UntagModelVersion',
+                request_serializer=kiln_dot_v1_dot_builder__pb2.UntagModelVersionRequest.SerializeToString,
+                response_deserializer=kiln_dot_v1_dot_builder__pb2.UntagModelVersionResponse.FromString,
+                _registered_method=True)
 
 
 class BuilderServicer(object):
@@ -54,6 +64,28 @@ class BuilderServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def TagModelVersion(self, request, context):
+        """Points the tag `<tag>` of the version's image repository (`<prefix>/<namespace>/<name>:<tag>`) at the version's
+        image manifest, as an alias moved to the version: in a container registry, a manifest PUT of the manifest's own
+        bytes under the tag (no blob is sent); in an OCI layout, the index.json entry with that ref name. Idempotent:
+        tagging again with the same digest changes nothing, and a tag that named another version's image now names
+        this one's. A manifest the sink does not have is FAILED_PRECONDITION; a sink that cannot be reached is
+        UNAVAILABLE (retry later).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UntagModelVersion(self, request, context):
+        """Removes an alias's tag where the sink can, for an alias that was deleted. An OCI layout loses the index.json
+        entry with that ref name. A container registry keeps the tag: the Distribution API deletes manifests by digest,
+        and deleting the manifest would delete the version's image itself, so the tag stays there, naming the last
+        version the alias pointed at (`removed` is false). Idempotent: a tag that is not there is removed already.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_BuilderServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -61,6 +93,16 @@ def add_BuilderServicer_to_server(servicer, server):
                     servicer.BuildModelVersion,
                     request_deserializer=kiln_dot_v1_dot_builder__pb2.BuildModelVersionRequest.FromString,
                     response_serializer=kiln_dot_v1_dot_builder__pb2.BuildModelVersionResponse.SerializeToString,
+            ),
+            'TagModelVersion': grpc.unary_unary_rpc_method_handler(
+                    servicer.TagModelVersion,
+                    request_deserializer=kiln_dot_v1_dot_builder__pb2.TagModelVersionRequest.FromString,
+                    response_serializer=kiln_dot_v1_dot_builder__pb2.TagModelVersionResponse.SerializeToString,
+            ),
+            'UntagModelVersion': grpc.unary_unary_rpc_method_handler(
+                    servicer.UntagModelVersion,
+                    request_deserializer=kiln_dot_v1_dot_builder__pb2.UntagModelVersionRequest.FromString,
+                    response_serializer=kiln_dot_v1_dot_builder__pb2.UntagModelVersionResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -91,6 +133,60 @@ class Builder(object):
             '/kiln.v1.Builder/BuildModelVersion',
             kiln_dot_v1_dot_builder__pb2.BuildModelVersionRequest.SerializeToString,
             kiln_dot_v1_dot_builder__pb2.BuildModelVersionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TagModelVersion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kiln.v1.Builder/TagModelVersion',
+            kiln_dot_v1_dot_builder__pb2.TagModelVersionRequest.SerializeToString,
+            kiln_dot_v1_dot_builder__pb2.TagModelVersionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UntagModelVersion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kiln.v1.Builder/UntagModelVersion',
+            kiln_dot_v1_dot_builder__pb2.UntagModelVersionRequest.SerializeToString,
+            kiln_dot_v1_dot_builder__pb2.UntagModelVersionResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -5,6 +5,7 @@ import warnings
 
 from kiln_sdk._gen.kiln.v1 import aliases_pb2 as kiln_dot_v1_dot_aliases__pb2
 from kiln_sdk._gen.kiln.v1 import audit_pb2 as kiln_dot_v1_dot_audit__pb2
+from kiln_sdk._gen.kiln.v1 import events_pb2 as kiln_dot_v1_dot_events__pb2
 from kiln_sdk._gen.kiln.v1 import model_pb2 as kiln_dot_v1_dot_model__pb2
 from kiln_sdk._gen.kiln.v1 import registry_pb2 as kiln_dot_v1_dot_registry__pb2
 from kiln_sdk._gen.kiln.v1 import tokens_pb2 as kiln_dot_v1_dot_tokens__pb2
@@ -118,6 +119,11 @@ class RegistryStub(object):
                 '/kiln.v1.Registry/UpdateModelVersion',
                 request_serializer=kiln_dot_v1_dot_registry__pb2.UpdateModelVersionRequest.SerializeToString,
                 response_deserializer=kiln_dot_v1_dot_model__pb2.ModelVersion.FromString,
+                _registered_method=True)
+        self.WatchModels = channel.unary_stream(
+                '/kiln.v1.Registry/WatchModels',
+                request_serializer=kiln_dot_v1_dot_events__pb2.WatchModelsRequest.SerializeToString,
+                response_deserializer=kiln_dot_v1_dot_events__pb2.RegistryEvent.FromString,
                 _registered_method=True)
 
 
@@ -238,6 +244,14 @@ class RegistryServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WatchModels(self, request, context):
+        """Streams every change to the registry's models as it happens (optionally one namespace's or one model's), each
+        with a token to resume after it; the stream does not end by itself.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RegistryServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -320,6 +334,11 @@ def add_RegistryServicer_to_server(servicer, server):
                     servicer.UpdateModelVersion,
                     request_deserializer=kiln_dot_v1_dot_registry__pb2.UpdateModelVersionRequest.FromString,
                     response_serializer=kiln_dot_v1_dot_model__pb2.ModelVersion.SerializeToString,
+            ),
+            'WatchModels': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchModels,
+                    request_deserializer=kiln_dot_v1_dot_events__pb2.WatchModelsRequest.FromString,
+                    response_serializer=kiln_dot_v1_dot_events__pb2.RegistryEvent.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -755,6 +774,33 @@ class Registry(object):
             '/kiln.v1.Registry/UpdateModelVersion',
             kiln_dot_v1_dot_registry__pb2.UpdateModelVersionRequest.SerializeToString,
             kiln_dot_v1_dot_model__pb2.ModelVersion.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchModels(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/kiln.v1.Registry/WatchModels',
+            kiln_dot_v1_dot_events__pb2.WatchModelsRequest.SerializeToString,
+            kiln_dot_v1_dot_events__pb2.RegistryEvent.FromString,
             options,
             channel_credentials,
             insecure,
