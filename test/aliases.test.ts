@@ -29,6 +29,16 @@ describe('aliases on a live registry', () => {
     return Number(v.version);
   }
 
+  /** The digest a registry serves for `host/repository:tag` (what `docker pull` would get). */
+  async function tagDigest(reference: string): Promise<string | null> {
+    const slash = reference.indexOf('/');
+    const colon = reference.lastIndexOf(':');
+    const res = await fetch(`http://${reference.slice(0, slash)}/v2/${reference.slice(slash + 1, colon)}/manifests/${reference.slice(colon + 1)}`, {
+      method: 'HEAD', headers: { accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' },
+    });
+    return res.ok ? res.headers.get('docker-content-digest') : `HTTP ${res.status}`;
+  }
+
   before(async () => {
     kiln = await startKiln();
     replica = await startRegistry({ ...kiln.config, listen: { ...kiln.config.listen, registry: '127.0.0.1:0' } }, log);
@@ -49,6 +59,9 @@ describe('aliases on a live registry', () => {
     const set = await api.SetModelAlias({ model: 'fraud', alias: 'production', version: one, reason: 'launch' });
     assert.deepEqual([set.model, set.alias, Number(set.version), set.updatedBy], ['fraud', 'production', one, 'anonymous']);
     assert.match(set.imageReference, /\/default\/fraud:production$/);
+    assert.deepEqual([set.tagPending, set.tagError], [false, ''], 'the tag moved within the call');
+    const versionOne = await api.GetModelVersion({ model: 'fraud', version: one });
+    assert.equal(await tagDigest(set.imageReference), versionOne.imageDigest, 'the registry\'s tag is the version\'s image');
     assert.equal(Number((await other.GetModelVersion({ model: 'fraud', alias: 'production' })).version), one);
     assert.deepEqual((await api.GetModelVersion({ model: 'fraud', version: one })).aliases, ['production']);
 
@@ -62,8 +75,9 @@ describe('aliases on a live registry', () => {
     const refused = await api.DeleteModelVersion({ model: 'fraud', version: one }).catch((err) => [codeOf(err), (err as grpc.ServiceError).details]);
     assert.deepEqual(refused, ['FAILED_PRECONDITION', `version ${one} of fraud is what fraud@production points at: move or delete the alias first`]);
 
-    await api.SetModelAlias({ model: 'fraud', alias: 'production', version: two, reason: 'better recall' });
+    const moved = await api.SetModelAlias({ model: 'fraud', alias: 'production', version: two, reason: 'better recall' });
     const movedAt = Date.now();
+    assert.equal(await tagDigest(moved.imageReference), (await api.GetModelVersion({ model: 'fraud', version: two })).imageDigest, 'the tag followed the move');
     let seen = one;
     while (seen !== two && Date.now() - movedAt < 2000) seen = Number((await other.GetModelVersion({ model: 'fraud', alias: 'production' })).version);
     assert.equal(seen, two, 'the other replica follows the move');

@@ -167,6 +167,8 @@ describe('with authentication on', () => {
       ListModelAliases: (c) => promiseClient(c).ListModelAliases({ model: 'm' }),
       ListAliasHistory: (c) => promiseClient(c).ListAliasHistory({ model: 'm' }),
       UpdateModelVersion: (c) => promiseClient(c).UpdateModelVersion({ model: 'm', version: 1, setLabels: { a: 'b' } }),
+      // A watch allowed runs until its deadline.
+      WatchModels: async (c) => { for await (const _ of promiseClient(c).WatchModels({}, { deadline: Date.now() + 300 })) break; },
     };
     assert.deepEqual(Object.keys(calls).sort(), Object.keys(kilnProto().kiln.v1.Registry.service).sort(), 'a call for every RPC');
     // The least role in namespace default each RPC needs; `*` ones no default-namespace binding gives.
@@ -174,6 +176,7 @@ describe('with authentication on', () => {
       GetModelVersion: 'reader', ListModelVersions: 'reader', WatchModelVersion: 'reader', DownloadModelVersion: 'reader',
       UploadModel: 'writer', DeleteModelVersion: 'maintainer', ListModels: '*', CreateToken: '*', ListTokens: '*', RevokeToken: '*', ListAuditEvents: '*',
       SetModelAlias: 'maintainer', DeleteModelAlias: 'maintainer', ListModelAliases: 'reader', ListAliasHistory: 'reader', UpdateModelVersion: 'maintainer',
+      WatchModels: '*',
     };
     for (const [rpc, call] of Object.entries(calls)) {
       for (const role of ROLES) {
@@ -183,7 +186,7 @@ describe('with authentication on', () => {
         if (allowed) assert.ok(code !== 'PERMISSION_DENIED' && code !== 'UNAUTHENTICATED', `${role} on ${rpc}: ${code} ${details}`);
         else {
           assert.equal(code, 'PERMISSION_DENIED', `${role} on ${rpc}: ${details}`);
-          const needed = need === '*' ? (rpc === 'ListModels' ? 'reader' : 'admin') : need;
+          const needed = need === '*' ? (rpc === 'ListModels' || rpc === 'WatchModels' ? 'reader' : 'admin') : need;
           assert.match(details, new RegExp(`lacks role ${needed} ${need === '*' ? 'on every namespace' : 'in namespace default'}`));
         }
       }

@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { registryClient, type RegistryClient } from '@kiln/api';
+import { kilnProto, registryClient, type RegistryClient } from '@kiln/api';
 import { toProto3Json } from '@kiln/api/json';
 import type { ModelVersion__Output } from '@kiln/api/generated/kiln/v1/ModelVersion';
 import type { ListModelsResponse__Output } from '@kiln/api/generated/kiln/v1/ListModelsResponse';
@@ -49,12 +49,10 @@ describe('grpcurl against live Kiln', () => {
     assert.deepEqual(lines(await call([kiln.registry, 'list'])), ['grpc.health.v1.Health', 'kiln.v1.Registry']);
     assert.deepEqual(lines(await call([kiln.inference, 'list'])), ['grpc.health.v1.Health', 'kiln.v1.Inference']);
     assert.deepEqual(lines(await call([kiln.builder, 'list'])), ['grpc.health.v1.Health', 'kiln.v1.Builder']);
-    assert.deepEqual(lines(await call([kiln.registry, 'list', 'kiln.v1.Registry'])), [
-      'kiln.v1.Registry.CreateToken', 'kiln.v1.Registry.DeleteModelVersion', 'kiln.v1.Registry.DownloadModelVersion',
-      'kiln.v1.Registry.GetModelVersion', 'kiln.v1.Registry.ListModelVersions', 'kiln.v1.Registry.ListModels',
-      'kiln.v1.Registry.ListTokens', 'kiln.v1.Registry.RevokeToken', 'kiln.v1.Registry.UploadModel',
-      'kiln.v1.Registry.WatchModelVersion',
-    ]);
+    // Reflection lists every method the proto declares (read from proto/ by @kiln/api's loader, not by reflection).
+    const declared = Object.keys(kilnProto().kiln.v1.Registry.service).map((m) => `kiln.v1.Registry.${m}`).sort();
+    assert.ok(declared.includes('kiln.v1.Registry.UploadModel') && declared.length > 10);
+    assert.deepEqual(lines(await call([kiln.registry, 'list', 'kiln.v1.Registry'])), declared);
   });
 
   it('describes kiln.v1.Registry, kiln.v1.Inference, kiln.v1.Builder and their messages as the protos declare them', async () => {

@@ -40,6 +40,8 @@ export interface RunningKiln {
   client: RegistryClient;
   /** Stops only the builder; graceMs 0 cancels its in-flight builds at once, as a killed process would. */
   stopBuilder(graceMs?: number): Promise<void>;
+  /** Stops the registry and starts it again on its address (a restart: what it had in memory is gone). */
+  restartRegistry(): Promise<void>;
   /** Starts a new builder on the address the registry knows. */
   restartBuilder(): Promise<void>;
   stop(): Promise<void>;
@@ -88,7 +90,7 @@ export async function startKiln(options: StartKilnOptions = {}): Promise<Running
       ...config,
       addresses: { ...config.addresses, builder: builder.address, inference: inference.address },
     };
-    const registry = await startRegistry(registryConfig, log.child({ service: 'registry' }));
+    let registry = await startRegistry(registryConfig, log.child({ service: 'registry' }));
     stops.push(() => registry.stop());
     builderConfig.addresses.registry = registry.address;
     Object.assign(config.addresses, { registry: registry.address, builder: builder.address, inference: inference.address });
@@ -104,6 +106,11 @@ export async function startKiln(options: StartKilnOptions = {}): Promise<Running
         builderConfig.shutdownGraceMs = graceMs;
         await builder.stop();
         builderRunning = false;
+      },
+      async restartRegistry() {
+        await registry.stop();
+        // The same address: the builder and every client keep theirs (their channels reconnect).
+        registry = await startRegistry({ ...registryConfig, listen: { ...registryConfig.listen, registry: registry.address } }, log.child({ service: 'registry' }));
       },
       async restartBuilder() {
         builderConfig.shutdownGraceMs = config.shutdownGraceMs;

@@ -55,6 +55,8 @@ export interface AliasDeps {
   log: Logger;
   /** Absent when no builder can move tags: the tags stay pending. */
   moveTag?: TagMover;
+  /** Removes a deleted alias's tag where the sink can (an OCI layout; a registry keeps it): best effort. */
+  removeTag?: (alias: { model: string; alias: string; imageDigest: string }) => Promise<void>;
   /** Told of each change once committed (watchers, the event tail). */
   events?: Pick<VersionEvents, 'notify'>;
 }

@@ -14,7 +14,7 @@ import { BuildQueue } from './builds';
 import { openRegistryDatabase } from './database';
 import { VersionEvents } from './events';
 import { EventTail } from './event-log';
-import { retryPendingTags } from './aliases';
+import { retryPendingTags, type AliasDeps } from './aliases';
 import { VersionCache } from './version-cache';
 import { startSweeping } from './gc';
 import { PostgresStore, postgresClientOf } from './store/postgres';
@@ -29,6 +29,8 @@ export { MIGRATIONS_DIR } from './database';
 
 /** How long a call waits for inference to be reachable (its channel retrying the connection) before UNAVAILABLE. */
 const INFERENCE_CONNECT_MS = 3000;
+/** How long a call to the builder to move an alias's tag may take (a manifest GET and PUT). */
+const TAG_TIMEOUT_MS = 30_000;
 /** How often a replica looks for events other replicas committed (its own wake its watchers at once). */
 const EVENT_POLL_MS = 250;
 /** Attempts of one inference call that fail UNAVAILABLE (inference restarting, a replica going away). */
@@ -116,7 +118,17 @@ export async function startRegistry(config: KilnConfig, log: Logger): Promise<Ru
   const eventTail = new EventTail(store, EVENT_POLL_MS, log);
   await eventTail.start();
   events.onAny(() => eventTail.advanced());
-  const aliasDeps = { store, cache, log, moveTag: undefined, events };
+  const builderCalls = promiseClient(builder);
+  const aliasDeps: AliasDeps = {
+    store, cache, log, events,
+    moveTag: (a) => builderCalls.TagModelVersion(
+      { model: a.model, version: a.version, tag: a.alias, imageReference: a.imageReference, imageDigest: a.imageDigest },
+      { deadline: Date.now() + TAG_TIMEOUT_MS },
+    ).then(() => undefined, (err) => { throw fromGrpcError(err, 'moving the alias\'s image tag'); }),
+    removeTag: (a) => builderCalls.UntagModelVersion(
+      { model: a.model, tag: a.alias, imageDigest: a.imageDigest }, { deadline: Date.now() + TAG_TIMEOUT_MS },
+    ).then(() => undefined, (err) => { throw fromGrpcError(err, 'removing the alias\'s image tag'); }),
+  };
   const sweeps = startSweeping({ store, blobs }, log, { uploadLeaseMs, retryTags: () => retryPendingTags(aliasDeps) });
 
   const handlers = registryHandlers({
@@ -129,6 +141,8 @@ export async function startRegistry(config: KilnConfig, log: Logger): Promise<Ru
     log,
     events,
     eventTail,
+    moveTag: aliasDeps.moveTag,
+    removeTag: aliasDeps.removeTag,
     watchPollMs: 1000,
     readBlob: (digest) => blobs.read(digest),
     inferenceReachable: () => inference.reachable(),

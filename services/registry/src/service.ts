@@ -24,7 +24,7 @@ import { labelsChanged, versionCreated, versionDeleted, type EventTail } from '.
 import { eventHandlers } from './event-service';
 import { callerName } from '@kiln/api/context';
 import { aliasHandlers } from './alias-service';
-import { refuseDeletingAliased, resolveAlias, type TagMover } from './aliases';
+import { refuseDeletingAliased, resolveAlias, type AliasDeps, type TagMover } from './aliases';
 import { auditHandlers } from './audit-service';
 
 export interface RegistryDeps extends UploadDeps {
@@ -41,6 +41,7 @@ export interface RegistryDeps extends UploadDeps {
   eventTail: EventTail;
   /** Points an alias's image tag at its version's image (the builder); absent: tags stay pending. */
   moveTag?: TagMover;
+  removeTag?: AliasDeps['removeTag'];
   /** Fails (UNAVAILABLE) when the inference service cannot be reached: an upload checks before it stores a byte,
    * rather than fail once all of it is stored. */
   inferenceReachable(): Promise<void>;
@@ -62,7 +63,7 @@ export function registryHandlers(deps: RegistryDeps): RegistryImplementation {
     throw notFound(version ? `model ${model} has no version ${version}` : `model ${model} has no versions`);
   }
 
-  const aliasDeps = { store, cache: deps.cache, log, moveTag: deps.moveTag, events: deps.events };
+  const aliasDeps = { store, cache: deps.cache, log, moveTag: deps.moveTag, removeTag: deps.removeTag, events: deps.events };
   /** The version a read names: its number, or its alias's (the newest with neither). */
   async function versionNamed(model: string, request: { version: number; alias: string }, where: string): Promise<number> {
     if (!request.alias) return request.version;

@@ -3,7 +3,7 @@
 // future stand in for old and young rows.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { NewAuditEvent, NewVersion, RegistryStore, StoredFile } from './index';
+import type { NewAuditEvent, NewRegistryEvent, NewVersion, RegistryStore, StoredFile } from './index';
 
 export interface StoreUnderTest {
   store: RegistryStore;
@@ -308,6 +308,29 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
       await store.inTransaction((tx) => tx.markDeleted('edited', v.version));
       assert.equal(await store.inTransaction((tx) => tx.updateVersion('edited', v.version, { setLabels: { a: 'b' }, removeLabels: [] })), false);
       assert.equal(await store.inTransaction((tx) => tx.updateVersion('edited', 99, { setLabels: {}, removeLabels: [] })), false);
+    });
+
+    it('keeps events in commit order, none of a rolled-back change, filtered by model and namespace', async () => {
+      const start = await store.lastEventId();
+      const ev = (model: string, version: number): NewRegistryEvent => ({
+        kind: 'VERSION_CREATED', model, namespace: model.includes('/') ? model.split('/')[0] : 'default', version, alias: '', previousVersion: 0,
+        caller: 'anonymous', details: { labels: { n: String(version) } },
+      });
+      await store.inTransaction((tx) => tx.recordEvent(ev('evented/a', 1)));
+      await assert.rejects(store.inTransaction(async (tx) => {
+        await tx.recordEvent(ev('evented/a', 2));
+        throw new Error('rolled back');
+      }), /rolled back/);
+      // Concurrent writers: each event commits with its transaction, in id order.
+      await Promise.all([3, 4, 5].map((n) => store.inTransaction((tx) => tx.recordEvent(ev(n === 4 ? 'b-model' : 'evented/a', n)))));
+      const all = await store.eventsAfter({ afterId: start, limit: 10 });
+      assert.deepEqual(all.map((e) => e.version).sort(), [1, 3, 4, 5]);
+      assert.ok(all.every((e, i) => i === 0 || e.id > all[i - 1].id), 'ids ascending');
+      assert.equal(await store.lastEventId(), all.at(-1)!.id);
+      assert.deepEqual(all[0].details, { labels: { n: '1' } });
+      assert.deepEqual((await store.eventsAfter({ afterId: start, limit: 10, model: 'b-model' })).map((e) => [e.version, e.namespace]), [[4, 'default']]);
+      assert.deepEqual((await store.eventsAfter({ afterId: start, limit: 10, namespace: 'evented' })).map((e) => e.version).sort(), [1, 3, 5]);
+      assert.deepEqual((await store.eventsAfter({ afterId: all[0].id, limit: 1 })).map((e) => e.id), [all[1].id]);
     });
 
     it('keeps audit records of a call once, newest first, filtered and paged, and none of a rolled-back change', async () => {
