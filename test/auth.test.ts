@@ -167,6 +167,7 @@ describe('with authentication on', () => {
       ListModelAliases: (c) => promiseClient(c).ListModelAliases({ model: 'm' }),
       ListAliasHistory: (c) => promiseClient(c).ListAliasHistory({ model: 'm' }),
       UpdateModelVersion: (c) => promiseClient(c).UpdateModelVersion({ model: 'm', version: 1, setLabels: { a: 'b' } }),
+      DiffContracts: (c) => promiseClient(c).DiffContracts({ against: { model: 'm', version: 1 }, version: { model: 'm', version: 2 } }),
       // A watch allowed runs until its deadline.
       WatchModels: async (c) => { for await (const _ of promiseClient(c).WatchModels({}, { deadline: Date.now() + 300 })) break; },
     };
@@ -176,7 +177,7 @@ describe('with authentication on', () => {
       GetModelVersion: 'reader', ListModelVersions: 'reader', WatchModelVersion: 'reader', DownloadModelVersion: 'reader',
       UploadModel: 'writer', DeleteModelVersion: 'maintainer', ListModels: '*', CreateToken: '*', ListTokens: '*', RevokeToken: '*', ListAuditEvents: '*',
       SetModelAlias: 'maintainer', DeleteModelAlias: 'maintainer', ListModelAliases: 'reader', ListAliasHistory: 'reader', UpdateModelVersion: 'maintainer',
-      WatchModels: '*',
+      WatchModels: '*', DiffContracts: 'reader',
     };
     for (const [rpc, call] of Object.entries(calls)) {
       for (const role of ROLES) {

@@ -6,6 +6,8 @@ import type { CreateTokenRequest as _kiln_v1_CreateTokenRequest, CreateTokenRequ
 import type { CreateTokenResponse as _kiln_v1_CreateTokenResponse, CreateTokenResponse__Output as _kiln_v1_CreateTokenResponse__Output } from '../../kiln/v1/CreateTokenResponse';
 import type { DeleteModelAliasRequest as _kiln_v1_DeleteModelAliasRequest, DeleteModelAliasRequest__Output as _kiln_v1_DeleteModelAliasRequest__Output } from '../../kiln/v1/DeleteModelAliasRequest';
 import type { DeleteModelVersionRequest as _kiln_v1_DeleteModelVersionRequest, DeleteModelVersionRequest__Output as _kiln_v1_DeleteModelVersionRequest__Output } from '../../kiln/v1/DeleteModelVersionRequest';
+import type { DiffContractsRequest as _kiln_v1_DiffContractsRequest, DiffContractsRequest__Output as _kiln_v1_DiffContractsRequest__Output } from '../../kiln/v1/DiffContractsRequest';
+import type { DiffContractsResponse as _kiln_v1_DiffContractsResponse, DiffContractsResponse__Output as _kiln_v1_DiffContractsResponse__Output } from '../../kiln/v1/DiffContractsResponse';
 import type { DownloadModelVersionRequest as _kiln_v1_DownloadModelVersionRequest, DownloadModelVersionRequest__Output as _kiln_v1_DownloadModelVersionRequest__Output } from '../../kiln/v1/DownloadModelVersionRequest';
 import type { DownloadModelVersionResponse as _kiln_v1_DownloadModelVersionResponse, DownloadModelVersionResponse__Output as _kiln_v1_DownloadModelVersionResponse__Output } from '../../kiln/v1/DownloadModelVersionResponse';
 import type { GetModelVersionRequest as _kiln_v1_GetModelVersionRequest, GetModelVersionRequest__Output as _kiln_v1_GetModelVersionRequest__Output } from '../../kiln/v1/GetModelVersionRequest';
@@ -60,6 +62,15 @@ export interface RegistryClient extends grpc.Client {
   deleteModelVersion(argument: _kiln_v1_DeleteModelVersionRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kiln_v1_ModelVersion__Output>): grpc.ClientUnaryCall;
   deleteModelVersion(argument: _kiln_v1_DeleteModelVersionRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_ModelVersion__Output>): grpc.ClientUnaryCall;
   deleteModelVersion(argument: _kiln_v1_DeleteModelVersionRequest, callback: grpc.requestCallback<_kiln_v1_ModelVersion__Output>): grpc.ClientUnaryCall;
+  
+  DiffContracts(argument: _kiln_v1_DiffContractsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_DiffContractsResponse__Output>): grpc.ClientUnaryCall;
+  DiffContracts(argument: _kiln_v1_DiffContractsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kiln_v1_DiffContractsResponse__Output>): grpc.ClientUnaryCall;
+  DiffContracts(argument: _kiln_v1_DiffContractsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_DiffContractsResponse__Output>): grpc.ClientUnaryCall;
+  DiffContracts(argument: _kiln_v1_DiffContractsRequest, callback: grpc.requestCallback<_kiln_v1_DiffContractsResponse__Output>): grpc.ClientUnaryCall;
+  diffContracts(argument: _kiln_v1_DiffContractsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_DiffContractsResponse__Output>): grpc.ClientUnaryCall;
+  diffContracts(argument: _kiln_v1_DiffContractsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kiln_v1_DiffContractsResponse__Output>): grpc.ClientUnaryCall;
+  diffContracts(argument: _kiln_v1_DiffContractsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_DiffContractsResponse__Output>): grpc.ClientUnaryCall;
+  diffContracts(argument: _kiln_v1_DiffContractsRequest, callback: grpc.requestCallback<_kiln_v1_DiffContractsResponse__Output>): grpc.ClientUnaryCall;
   
   DownloadModelVersion(argument: _kiln_v1_DownloadModelVersionRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_kiln_v1_DownloadModelVersionResponse__Output>;
   DownloadModelVersion(argument: _kiln_v1_DownloadModelVersionRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_kiln_v1_DownloadModelVersionResponse__Output>;
@@ -184,6 +195,8 @@ export interface RegistryHandlers extends grpc.UntypedServiceImplementation {
   
   DeleteModelVersion: grpc.handleUnaryCall<_kiln_v1_DeleteModelVersionRequest__Output, _kiln_v1_ModelVersion>;
   
+  DiffContracts: grpc.handleUnaryCall<_kiln_v1_DiffContractsRequest__Output, _kiln_v1_DiffContractsResponse>;
+  
   DownloadModelVersion: grpc.handleServerStreamingCall<_kiln_v1_DownloadModelVersionRequest__Output, _kiln_v1_DownloadModelVersionResponse>;
   
   GetModelVersion: grpc.handleUnaryCall<_kiln_v1_GetModelVersionRequest__Output, _kiln_v1_ModelVersion>;
@@ -218,6 +231,7 @@ export interface RegistryDefinition extends grpc.ServiceDefinition {
   CreateToken: MethodDefinition<_kiln_v1_CreateTokenRequest, _kiln_v1_CreateTokenResponse, _kiln_v1_CreateTokenRequest__Output, _kiln_v1_CreateTokenResponse__Output>
   DeleteModelAlias: MethodDefinition<_kiln_v1_DeleteModelAliasRequest, _kiln_v1_ModelAlias, _kiln_v1_DeleteModelAliasRequest__Output, _kiln_v1_ModelAlias__Output>
   DeleteModelVersion: MethodDefinition<_kiln_v1_DeleteModelVersionRequest, _kiln_v1_ModelVersion, _kiln_v1_DeleteModelVersionRequest__Output, _kiln_v1_ModelVersion__Output>
+  DiffContracts: MethodDefinition<_kiln_v1_DiffContractsRequest, _kiln_v1_DiffContractsResponse, _kiln_v1_DiffContractsRequest__Output, _kiln_v1_DiffContractsResponse__Output>
   DownloadModelVersion: MethodDefinition<_kiln_v1_DownloadModelVersionRequest, _kiln_v1_DownloadModelVersionResponse, _kiln_v1_DownloadModelVersionRequest__Output, _kiln_v1_DownloadModelVersionResponse__Output>
   GetModelVersion: MethodDefinition<_kiln_v1_GetModelVersionRequest, _kiln_v1_ModelVersion, _kiln_v1_GetModelVersionRequest__Output, _kiln_v1_ModelVersion__Output>
   ListAliasHistory: MethodDefinition<_kiln_v1_ListAliasHistoryRequest, _kiln_v1_ListAliasHistoryResponse, _kiln_v1_ListAliasHistoryRequest__Output, _kiln_v1_ListAliasHistoryResponse__Output>

@@ -1010,7 +1010,7 @@ var File_kiln_v1_registry_proto protoreflect.FileDescriptor
 
 const file_kiln_v1_registry_proto_rawDesc = "" +
 	"\n" +
-	"\x16kiln/v1/registry.proto\x12\akiln.v1\x1a\x15kiln/v1/aliases.proto\x1a\x13kiln/v1/audit.proto\x1a\x14kiln/v1/events.proto\x1a\x13kiln/v1/model.proto\x1a\x14kiln/v1/tokens.proto\"h\n" +
+	"\x16kiln/v1/registry.proto\x12\akiln.v1\x1a\x15kiln/v1/aliases.proto\x1a\x13kiln/v1/audit.proto\x1a\x12kiln/v1/diff.proto\x1a\x14kiln/v1/events.proto\x1a\x13kiln/v1/model.proto\x1a\x14kiln/v1/tokens.proto\"h\n" +
 	"\x12UploadModelRequest\x12/\n" +
 	"\x06header\x18\x01 \x01(\v2\x15.kiln.v1.UploadHeaderH\x00R\x06header\x12\x16\n" +
 	"\x05chunk\x18\x02 \x01(\fH\x00R\x05chunkB\t\n" +
@@ -1087,8 +1087,7 @@ const file_kiln_v1_registry_proto_rawDesc = "" +
 	"\x05event\":\n" +
 	"\fBuildLogLine\x12\x12\n" +
 	"\x04line\x18\x01 \x01(\tR\x04line\x12\x16\n" +
-	"\x06number\x18\x02 \x01(\x03R\x06number2\xcf\n" +
-	"\n" +
+	"\x06number\x18\x02 \x01(\x03R\x06number2\x9f\v\n" +
 	"\bRegistry\x12C\n" +
 	"\vUploadModel\x12\x1b.kiln.v1.UploadModelRequest\x1a\x15.kiln.v1.ModelVersion(\x01\x12I\n" +
 	"\x0fGetModelVersion\x12\x1f.kiln.v1.GetModelVersionRequest\x1a\x15.kiln.v1.ModelVersion\x12E\n" +
@@ -1108,7 +1107,8 @@ const file_kiln_v1_registry_proto_rawDesc = "" +
 	"\x10ListModelAliases\x12 .kiln.v1.ListModelAliasesRequest\x1a!.kiln.v1.ListModelAliasesResponse\x12W\n" +
 	"\x10ListAliasHistory\x12 .kiln.v1.ListAliasHistoryRequest\x1a!.kiln.v1.ListAliasHistoryResponse\x12O\n" +
 	"\x12UpdateModelVersion\x12\".kiln.v1.UpdateModelVersionRequest\x1a\x15.kiln.v1.ModelVersion\x12D\n" +
-	"\vWatchModels\x12\x1b.kiln.v1.WatchModelsRequest\x1a\x16.kiln.v1.RegistryEvent0\x01B\x8d\x01\n" +
+	"\vWatchModels\x12\x1b.kiln.v1.WatchModelsRequest\x1a\x16.kiln.v1.RegistryEvent0\x01\x12N\n" +
+	"\rDiffContracts\x12\x1d.kiln.v1.DiffContractsRequest\x1a\x1e.kiln.v1.DiffContractsResponseB\x8d\x01\n" +
 	"\vcom.kiln.v1B\rRegistryProtoP\x01Z2github.com/kiln-dev/kiln/sdk/go/gen/kiln/v1;kilnv1\xa2\x02\x03KXX\xaa\x02\aKiln.V1\xca\x02\aKiln\\V1\xe2\x02\x13Kiln\\V1\\GPBMetadata\xea\x02\bKiln::V1b\x06proto3"
 
 var (
@@ -1156,14 +1156,16 @@ var file_kiln_v1_registry_proto_goTypes = []any{
 	(*ListModelAliasesRequest)(nil),      // 28: kiln.v1.ListModelAliasesRequest
 	(*ListAliasHistoryRequest)(nil),      // 29: kiln.v1.ListAliasHistoryRequest
 	(*WatchModelsRequest)(nil),           // 30: kiln.v1.WatchModelsRequest
-	(*CreateTokenResponse)(nil),          // 31: kiln.v1.CreateTokenResponse
-	(*ListTokensResponse)(nil),           // 32: kiln.v1.ListTokensResponse
-	(*Token)(nil),                        // 33: kiln.v1.Token
-	(*ListAuditEventsResponse)(nil),      // 34: kiln.v1.ListAuditEventsResponse
-	(*ModelAlias)(nil),                   // 35: kiln.v1.ModelAlias
-	(*ListModelAliasesResponse)(nil),     // 36: kiln.v1.ListModelAliasesResponse
-	(*ListAliasHistoryResponse)(nil),     // 37: kiln.v1.ListAliasHistoryResponse
-	(*RegistryEvent)(nil),                // 38: kiln.v1.RegistryEvent
+	(*DiffContractsRequest)(nil),         // 31: kiln.v1.DiffContractsRequest
+	(*CreateTokenResponse)(nil),          // 32: kiln.v1.CreateTokenResponse
+	(*ListTokensResponse)(nil),           // 33: kiln.v1.ListTokensResponse
+	(*Token)(nil),                        // 34: kiln.v1.Token
+	(*ListAuditEventsResponse)(nil),      // 35: kiln.v1.ListAuditEventsResponse
+	(*ModelAlias)(nil),                   // 36: kiln.v1.ModelAlias
+	(*ListModelAliasesResponse)(nil),     // 37: kiln.v1.ListModelAliasesResponse
+	(*ListAliasHistoryResponse)(nil),     // 38: kiln.v1.ListAliasHistoryResponse
+	(*RegistryEvent)(nil),                // 39: kiln.v1.RegistryEvent
+	(*DiffContractsResponse)(nil),        // 40: kiln.v1.DiffContractsResponse
 }
 var file_kiln_v1_registry_proto_depIdxs = []int32{
 	1,  // 0: kiln.v1.UploadModelRequest.header:type_name -> kiln.v1.UploadHeader
@@ -1194,25 +1196,27 @@ var file_kiln_v1_registry_proto_depIdxs = []int32{
 	29, // 25: kiln.v1.Registry.ListAliasHistory:input_type -> kiln.v1.ListAliasHistoryRequest
 	11, // 26: kiln.v1.Registry.UpdateModelVersion:input_type -> kiln.v1.UpdateModelVersionRequest
 	30, // 27: kiln.v1.Registry.WatchModels:input_type -> kiln.v1.WatchModelsRequest
-	21, // 28: kiln.v1.Registry.UploadModel:output_type -> kiln.v1.ModelVersion
-	21, // 29: kiln.v1.Registry.GetModelVersion:output_type -> kiln.v1.ModelVersion
-	4,  // 30: kiln.v1.Registry.ListModels:output_type -> kiln.v1.ListModelsResponse
-	6,  // 31: kiln.v1.Registry.ListModelVersions:output_type -> kiln.v1.ListModelVersionsResponse
-	21, // 32: kiln.v1.Registry.DeleteModelVersion:output_type -> kiln.v1.ModelVersion
-	9,  // 33: kiln.v1.Registry.DownloadModelVersion:output_type -> kiln.v1.DownloadModelVersionResponse
-	12, // 34: kiln.v1.Registry.WatchModelVersion:output_type -> kiln.v1.WatchModelVersionResponse
-	31, // 35: kiln.v1.Registry.CreateToken:output_type -> kiln.v1.CreateTokenResponse
-	32, // 36: kiln.v1.Registry.ListTokens:output_type -> kiln.v1.ListTokensResponse
-	33, // 37: kiln.v1.Registry.RevokeToken:output_type -> kiln.v1.Token
-	34, // 38: kiln.v1.Registry.ListAuditEvents:output_type -> kiln.v1.ListAuditEventsResponse
-	35, // 39: kiln.v1.Registry.SetModelAlias:output_type -> kiln.v1.ModelAlias
-	35, // 40: kiln.v1.Registry.DeleteModelAlias:output_type -> kiln.v1.ModelAlias
-	36, // 41: kiln.v1.Registry.ListModelAliases:output_type -> kiln.v1.ListModelAliasesResponse
-	37, // 42: kiln.v1.Registry.ListAliasHistory:output_type -> kiln.v1.ListAliasHistoryResponse
-	21, // 43: kiln.v1.Registry.UpdateModelVersion:output_type -> kiln.v1.ModelVersion
-	38, // 44: kiln.v1.Registry.WatchModels:output_type -> kiln.v1.RegistryEvent
-	28, // [28:45] is the sub-list for method output_type
-	11, // [11:28] is the sub-list for method input_type
+	31, // 28: kiln.v1.Registry.DiffContracts:input_type -> kiln.v1.DiffContractsRequest
+	21, // 29: kiln.v1.Registry.UploadModel:output_type -> kiln.v1.ModelVersion
+	21, // 30: kiln.v1.Registry.GetModelVersion:output_type -> kiln.v1.ModelVersion
+	4,  // 31: kiln.v1.Registry.ListModels:output_type -> kiln.v1.ListModelsResponse
+	6,  // 32: kiln.v1.Registry.ListModelVersions:output_type -> kiln.v1.ListModelVersionsResponse
+	21, // 33: kiln.v1.Registry.DeleteModelVersion:output_type -> kiln.v1.ModelVersion
+	9,  // 34: kiln.v1.Registry.DownloadModelVersion:output_type -> kiln.v1.DownloadModelVersionResponse
+	12, // 35: kiln.v1.Registry.WatchModelVersion:output_type -> kiln.v1.WatchModelVersionResponse
+	32, // 36: kiln.v1.Registry.CreateToken:output_type -> kiln.v1.CreateTokenResponse
+	33, // 37: kiln.v1.Registry.ListTokens:output_type -> kiln.v1.ListTokensResponse
+	34, // 38: kiln.v1.Registry.RevokeToken:output_type -> kiln.v1.Token
+	35, // 39: kiln.v1.Registry.ListAuditEvents:output_type -> kiln.v1.ListAuditEventsResponse
+	36, // 40: kiln.v1.Registry.SetModelAlias:output_type -> kiln.v1.ModelAlias
+	36, // 41: kiln.v1.Registry.DeleteModelAlias:output_type -> kiln.v1.ModelAlias
+	37, // 42: kiln.v1.Registry.ListModelAliases:output_type -> kiln.v1.ListModelAliasesResponse
+	38, // 43: kiln.v1.Registry.ListAliasHistory:output_type -> kiln.v1.ListAliasHistoryResponse
+	21, // 44: kiln.v1.Registry.UpdateModelVersion:output_type -> kiln.v1.ModelVersion
+	39, // 45: kiln.v1.Registry.WatchModels:output_type -> kiln.v1.RegistryEvent
+	40, // 46: kiln.v1.Registry.DiffContracts:output_type -> kiln.v1.DiffContractsResponse
+	29, // [29:47] is the sub-list for method output_type
+	11, // [11:29] is the sub-list for method input_type
 	11, // [11:11] is the sub-list for extension type_name
 	11, // [11:11] is the sub-list for extension extendee
 	0,  // [0:11] is the sub-list for field type_name
@@ -1225,6 +1229,7 @@ func file_kiln_v1_registry_proto_init() {
 	}
 	file_kiln_v1_aliases_proto_init()
 	file_kiln_v1_audit_proto_init()
+	file_kiln_v1_diff_proto_init()
 	file_kiln_v1_events_proto_init()
 	file_kiln_v1_model_proto_init()
 	file_kiln_v1_tokens_proto_init()

@@ -38,6 +38,7 @@ const (
 	Registry_ListAliasHistory_FullMethodName     = "/kiln.v1.Registry/ListAliasHistory"
 	Registry_UpdateModelVersion_FullMethodName   = "/kiln.v1.Registry/UpdateModelVersion"
 	Registry_WatchModels_FullMethodName          = "/kiln.v1.Registry/WatchModels"
+	Registry_DiffContracts_FullMethodName        = "/kiln.v1.Registry/DiffContracts"
 )
 
 // RegistryClient is the client API for Registry service.
@@ -82,6 +83,9 @@ type RegistryClient interface {
 	// Streams every change to the registry's models as it happens (optionally one namespace's or one model's), each
 	// with a token to resume after it; the stream does not end by itself.
 	WatchModels(ctx context.Context, in *WatchModelsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[RegistryEvent], error)
+	// Lists what changes for callers between two versions' contracts (or a version's and a given one), each change
+	// breaking, compatible or informational.
+	DiffContracts(ctx context.Context, in *DiffContractsRequest, opts ...grpc.CallOption) (*DiffContractsResponse, error)
 }
 
 type registryClient struct {
@@ -292,6 +296,16 @@ func (c *registryClient) WatchModels(ctx context.Context, in *WatchModelsRequest
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Registry_WatchModelsClient = grpc.ServerStreamingClient[RegistryEvent]
 
+func (c *registryClient) DiffContracts(ctx context.Context, in *DiffContractsRequest, opts ...grpc.CallOption) (*DiffContractsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DiffContractsResponse)
+	err := c.cc.Invoke(ctx, Registry_DiffContracts_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // RegistryServer is the server API for Registry service.
 // All implementations must embed UnimplementedRegistryServer
 // for forward compatibility.
@@ -334,6 +348,9 @@ type RegistryServer interface {
 	// Streams every change to the registry's models as it happens (optionally one namespace's or one model's), each
 	// with a token to resume after it; the stream does not end by itself.
 	WatchModels(*WatchModelsRequest, grpc.ServerStreamingServer[RegistryEvent]) error
+	// Lists what changes for callers between two versions' contracts (or a version's and a given one), each change
+	// breaking, compatible or informational.
+	DiffContracts(context.Context, *DiffContractsRequest) (*DiffContractsResponse, error)
 	mustEmbedUnimplementedRegistryServer()
 }
 
@@ -394,6 +411,9 @@ func (UnimplementedRegistryServer) UpdateModelVersion(context.Context, *UpdateMo
 }
 func (UnimplementedRegistryServer) WatchModels(*WatchModelsRequest, grpc.ServerStreamingServer[RegistryEvent]) error {
 	return status.Errorf(codes.Unimplemented, "method WatchModels not implemented")
+}
+func (UnimplementedRegistryServer) DiffContracts(context.Context, *DiffContractsRequest) (*DiffContractsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method DiffContracts not implemented")
 }
 func (UnimplementedRegistryServer) mustEmbedUnimplementedRegistryServer() {}
 func (UnimplementedRegistryServer) testEmbeddedByValue()                  {}
@@ -690,6 +710,24 @@ func _Registry_WatchModels_Handler(srv interface{}, stream grpc.ServerStream) er
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Registry_WatchModelsServer = grpc.ServerStreamingServer[RegistryEvent]
 
+func _Registry_DiffContracts_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DiffContractsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RegistryServer).DiffContracts(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Registry_DiffContracts_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RegistryServer).DiffContracts(ctx, req.(*DiffContractsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Registry_ServiceDesc is the grpc.ServiceDesc for Registry service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -748,6 +786,10 @@ var Registry_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UpdateModelVersion",
 			Handler:    _Registry_UpdateModelVersion_Handler,
+		},
+		{
+			MethodName: "DiffContracts",
+			Handler:    _Registry_DiffContracts_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
