@@ -1,6 +1,7 @@
 // API load benchmark: Kiln (services/all.ts, as npm start runs it) on the real Postgres and MinIO of scripts/test-env, a registry of
-// 10,000 versions, then ghz at 50 concurrent clients against GetModelVersion and ListModelVersions; and GetModelVersion
-// against a second Kiln on the same database serving TLS with authentication on, its rounds interleaved with the first's.
+// 10,000 versions and 1,000 aliases, then ghz at 50 concurrent clients against GetModelVersion (by number and by alias)
+// and ListModelVersions; and GetModelVersion against a second Kiln on the same database serving TLS with authentication
+// on, its rounds interleaved with the first's.
 //   npx tsx bench/api.ts            (BENCH_MODELS, BENCH_VERSIONS, BENCH_GET_REQUESTS, BENCH_LIST_REQUESTS, BENCH_ROUNDS, BENCH_RATE override)
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -11,6 +12,7 @@ import pg from 'pg';
 import { makeCa, makeCert } from '@kiln/api/tls-testing';
 import { withTransaction } from '@kiln/metadata';
 import * as store from '../services/registry/src/store/postgres/versions';
+import * as aliasStore from '../services/registry/src/store/postgres/aliases';
 import { REPO_ROOT, sdkTools, startKilnProcess, type KilnProcess } from '../test/helpers/kiln-process';
 import { cpuOf, pidsMatching } from '../test/helpers/proc';
 
@@ -22,6 +24,8 @@ const LIST_REQUESTS = Number(process.env.BENCH_LIST_REQUESTS ?? 20_000);
 const CONCURRENCY = 50;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const RATE = Number(process.env.BENCH_RATE ?? 5500);
+/** 10 per model: 1,000 aliases over the 10,000 versions (issue 14's figure). */
+const ALIASES_PER_MODEL = 10;
 const ADMIN_TOKEN = `kiln_${'b3'.repeat(20)}`;
 const SERVICE_TOKEN = `service-${'k7'.repeat(20)}`;
 
@@ -74,10 +78,25 @@ async function fill(databaseUrl: string): Promise<void> {
       }
     }
   }));
+  // Aliases through the registry's own store function (as SetModelAlias ends): ALIASES_PER_MODEL per model, each at
+  // one of its versions.
+  for (const model of models) {
+    await withTransaction(pool, async (tx) => {
+      for (const [alias, version] of aliasesOf(model)) {
+        await aliasStore.putAlias(tx, { model, alias, version, protected: false, updatedBy: 'bench' },
+          { model, alias, fromVersion: 0, toVersion: version, caller: 'bench', reason: '', breaking: false, protected: false });
+      }
+    });
+  }
   await pool.query('ANALYZE');
   const { rows } = await pool.query('SELECT count(*)::int AS n FROM model_versions');
   await pool.end();
   console.log(`filled ${rows[0].n} versions (${MODELS} models x ${VERSIONS}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+/** A model's aliases and the versions they point at: `a0`..`a9`, spread over its versions. */
+function aliasesOf(model: string): Array<[string, number]> {
+  return Array.from({ length: ALIASES_PER_MODEL }, (_, i) => [`a${i}`, 1 + ((i * 7 + model.length) % VERSIONS)]);
 }
 
 interface GhzReport {
@@ -197,6 +216,21 @@ try {
   const authAtRate = await ghz(tools.ghz, auth, 'GetModelVersion', gets, RATE * 12, 2000, RATE);
   const list = await ghz(tools.ghz, plain, 'ListModelVersions', lists, LIST_REQUESTS);
 
+  // By alias against by number, for the same 1,000 versions (the aliases' own), interleaved on the plaintext registry.
+  const aliased = models.flatMap((model) => aliasesOf(model).map(([alias, version]) => ({ model, alias, version })));
+  const byAlias = await requestsFile(tmp, 'by-alias', aliased.map(({ model, alias }) => ({ model, alias })));
+  const byNumber = await requestsFile(tmp, 'by-number', aliased.map(({ model, version }) => ({ model, version })));
+  // The aliases' first reads (from Postgres), then a warm-up of both sequences, so that no measured round pays for the
+  // collection of what a cold pass left.
+  await ghz(tools.ghz, plain, 'GetModelVersion', byAlias, aliased.length, 0);
+  for (const file of [byAlias, byNumber]) await ghz(tools.ghz, plain, 'GetModelVersion', file, GET_REQUESTS / 4, 0);
+  const aliasWarm: Measured[] = [];
+  const numberWarm: Measured[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const runs: Array<[string, Measured[]]> = [[byAlias, aliasWarm], [byNumber, numberWarm]];
+    for (const [file, into] of round % 2 ? runs.reverse() : runs) into.push(await ghz(tools.ghz, plain, 'GetModelVersion', file, GET_REQUESTS));
+  }
+
   // The round with the median p99 stands for the run (rounds differ mostly by where the collector's pauses fall).
   const p99 = (m: Measured) => (m.report.latencyDistribution.find((d) => d.percentage === 99)?.latency ?? Infinity) / 1e6;
   const median = (rounds: Measured[]) => [...rounds].sort((x, y) => p99(x) - p99(y))[Math.floor(rounds.length / 2)];
@@ -212,6 +246,10 @@ try {
   console.log(summary(`GetModelVersion, warm, ${RATE.toLocaleString('en')} requests/s offered`, atRate));
   console.log(summary(`GetModelVersion, TLS + token, warm, ${RATE.toLocaleString('en')} requests/s offered`, authAtRate));
   console.log(summary('ListModelVersions (page of 50, with files)', list));
+  aliasWarm.forEach((m, i) => {
+    console.log(summary(`GetModelVersion by alias (1,000 aliases), warm, round ${i + 1}`, m));
+    console.log(summary(`GetModelVersion by number (the same versions), warm, round ${i + 1}`, numberWarm[i]));
+  });
 
   // Issue 13's bar: auth costs under 15 % of throughput at 50 concurrent clients, with p99 under 10 ms.
   const meanRps = (rounds: Measured[]) => rounds.reduce((sum, m) => sum + m.report.rps, 0) / rounds.length;
@@ -222,6 +260,10 @@ try {
   console.log(`at ${RATE.toLocaleString('en')} requests/s offered: p99 ${p99(atRate).toFixed(2)} ms plaintext, ${p99(authAtRate).toFixed(2)} ms with TLS + token`);
   const verdict = (ok: boolean) => (ok ? 'holds' : 'fails');
   console.log(`bar at 50 clients: throughput ratio >= 0.85 ${verdict(ratio >= 0.85)}; p99 < 10 ms with TLS + token ${verdict(authP99 < 10)}`);
+  // Issue 14's bar: alias resolution costs at most 10 %.
+  const aliasRatio = meanRps(aliasWarm) / meanRps(numberWarm);
+  const aliasRounds = aliasWarm.map((m, i) => (m.report.rps / numberWarm[i].report.rps).toFixed(3)).join(', ');
+  console.log(`by alias / by number, warm: throughput ${aliasRatio.toFixed(3)} (rounds: ${aliasRounds}); p99 of the median round ${p99(median(aliasWarm)).toFixed(2)} ms by alias, ${p99(median(numberWarm)).toFixed(2)} ms by number; bar (>= 0.90) ${verdict(aliasRatio >= 0.9)}`);
 } finally {
   // The replica first: the first process's stop drops the database they share. The certificates once both are down.
   await secured?.stop();
