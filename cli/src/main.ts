@@ -23,9 +23,7 @@ import { formatBytes } from '@kiln/std';
 import { withBearerToken } from '@kiln/api/auth/bearer';
 import type { Token__Output } from '@kiln/api/generated/kiln/v1/Token';
 import { parseBinding, parseExpiry, parseMoment, tokenRow, TOKEN_HEADER } from './tokens';
-import type { AuditEvent__Output } from '@kiln/api/generated/kiln/v1/AuditEvent';
 import { AUDIT_HEADER, auditRow } from './audit';
-import type { AliasMove__Output } from '@kiln/api/generated/kiln/v1/AliasMove';
 import { ALIAS_HEADER, aliasRow, diffText, MOVE_HEADER, moveRow } from './aliases';
 import type { Contract } from '@kiln/contract/types';
 
@@ -86,6 +84,25 @@ function parseRef(ref: string): { model: string; version: number; alias: string 
     throw invalidArgument(`version in ${ref} must be a whole number from 1 to ${Number.MAX_SAFE_INTEGER}`, 'NAME:VERSION');
   }
   return { model: ref.slice(0, i), version, alias: '' };
+}
+
+/** A --limit: a positive whole number. */
+function parseLimit(text: string): number {
+  const limit = Number(text);
+  if (!Number.isInteger(limit) || limit <= 0) throw invalidArgument(`expected a positive whole number, got ${text}`, '--limit');
+  return limit;
+}
+
+/** A list call's pages, up to `limit` items (pages of at most 1,000); `next` resumes after them. */
+async function collectPages<T>(limit: number, page: (pageSize: number, pageToken: string) => Promise<{ items: T[]; next: string }>): Promise<{ items: T[]; next: string }> {
+  const items: T[] = [];
+  let next = '';
+  do {
+    const got = await page(Math.min(1000, limit - items.length), next);
+    items.push(...got.items);
+    next = got.next;
+  } while (next && items.length < limit);
+  return { items, next };
 }
 
 /** NAME@ALIAS, for the alias commands. */
@@ -375,15 +392,10 @@ alias
   .option('--limit <n>', 'at most this many moves', '50')
   .action(async (ref: string, opts: { limit: string }) => {
     const { model, alias: name } = parseRef(ref);
-    const limit = Number(opts.limit);
-    if (!Number.isInteger(limit) || limit <= 0) throw invalidArgument(`expected a positive whole number, got ${opts.limit}`, '--limit');
-    const moves: AliasMove__Output[] = [];
-    let pageToken = '';
-    do {
-      const page = await calls().ListAliasHistory({ model, alias: name, pageSize: Math.min(1000, limit - moves.length), pageToken });
-      moves.push(...page.moves);
-      pageToken = page.nextPageToken;
-    } while (pageToken && moves.length < limit);
+    const { items: moves, next: pageToken } = await collectPages(parseLimit(opts.limit), async (pageSize, token) => {
+      const page = await calls().ListAliasHistory({ model, alias: name, pageSize, pageToken: token });
+      return { items: page.moves, next: page.nextPageToken };
+    });
     print('kiln.v1.ListAliasHistoryResponse', { moves, nextPageToken: pageToken }, () => [MOVE_HEADER, ...moves.map(moveRow)].join('\n'));
   });
 
@@ -434,21 +446,16 @@ program
   .option('--until <when>', 'only records before then: a duration back or an ISO date')
   .option('--limit <n>', 'the most records to show', '50')
   .action(async (opts: { model?: string; namespace?: string; caller?: string; rpc?: string; result?: string; since?: string; until?: string; limit: string }) => {
-    const limit = Number(opts.limit);
-    if (!Number.isInteger(limit) || limit <= 0) throw invalidArgument(`expected a positive whole number, got ${opts.limit}`, '--limit');
     const now = new Date();
     const filter = {
       model: opts.model ?? '', namespace: opts.namespace ?? '', caller: opts.caller ?? '', rpc: opts.rpc ?? '', result: opts.result ?? '',
       startTime: opts.since ? parseMoment(opts.since, now, -1, '--since') : null,
       endTime: opts.until ? parseMoment(opts.until, now, -1, '--until') : null,
     };
-    const events: AuditEvent__Output[] = [];
-    let pageToken = '';
-    do {
-      const page = await calls().ListAuditEvents({ ...filter, pageSize: Math.min(1000, limit - events.length), pageToken });
-      events.push(...page.events);
-      pageToken = page.nextPageToken;
-    } while (pageToken && events.length < limit);
+    const { items: events, next: pageToken } = await collectPages(parseLimit(opts.limit), async (pageSize, token) => {
+      const page = await calls().ListAuditEvents({ ...filter, pageSize, pageToken: token });
+      return { items: page.events, next: page.nextPageToken };
+    });
     print('kiln.v1.ListAuditEventsResponse', { events, nextPageToken: pageToken }, () => [AUDIT_HEADER, ...events.map(auditRow)].join('\n'));
   });
 

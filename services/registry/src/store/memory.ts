@@ -13,17 +13,8 @@ interface StoredVersion extends Omit<VersionRecord, 'aliases'> {
   blobsCollected: boolean;
 }
 
-interface StoredAlias {
-  model: string;
-  alias: string;
-  version: number;
-  protected: boolean;
-  updateTime: Date;
-  updatedBy: string;
-  tagPending: boolean;
-  tagError: string;
-  tagAttemptTime: number | null;
-}
+/** An alias as kept: its record without its version's image (read from the version), with its tag's last attempt. */
+type StoredAlias = Omit<AliasRecord, 'versionImageReference' | 'versionImageDigest'> & { tagAttemptTime: number | null };
 
 interface State {
   models: Map<string, { latestVersion: number; createTime: Date; updateTime: Date }>;
