@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { registryClient } from '@kiln/api';
 import { startKiln, type RunningKiln } from './helpers/services';
 import { freePort, requireEnv } from './helpers/test-config';
+import { execute } from './helpers/kiln-process';
 
 const root = path.resolve(import.meta.dirname, '..');
 const kilnBin = path.join(root, 'cli/bin/kiln');
@@ -241,6 +242,26 @@ describe('kiln CLI against npm start on embedded defaults', () => {
         resolve({ code: typeof err?.code === 'number' ? err.code : 0, stdout, stderr })),
     );
     assert.equal(down.code, 7, down.stderr);
+    assert.match(down.stderr, /^kiln: cannot reach the registry at 127\.0\.0\.1:9 \(connection refused\): is it running\? \(--address, KILN_ADDRESS\)$/m);
+  });
+
+  it('usage mistakes exit 2 before anything is sent, naming the valid choices', async () => {
+    // A registry that is not there: a command that called it would exit 7.
+    const offline = (...args: string[]) => execute(kilnBin, [...args, '--address', '127.0.0.1:9']);
+    const cases: Array<[string[], RegExp]> = [
+      [['delete', 'fraud'], /give the version to delete as NAME:VERSION/],
+      [['get', 'fraud:abc'], /version in fraud:abc must be a whole number/],
+      [['list', 'fraud', '--status', 'bogus'], /--status: unknown status bogus: one of building, released, failed, deleted/],
+      [['list', '-l', 'team=risk'], /--label filters a model's versions: give the model's name/],
+      [['list', '--status', 'released'], /--status filters a model's versions/],
+      [['alias', 'set', 'fraud', '3'], /expected NAME@ALIAS, got fraud/],
+      [['audit', '--limit', '0'], /--limit: expected a positive whole number/],
+    ];
+    for (const [args, message] of cases) {
+      const run = await offline(...args);
+      assert.equal(run.code, 2, `${args.join(' ')}: ${run.stderr}`);
+      assert.match(run.stderr, message, args.join(' '));
+    }
   });
 
   it('contract prints a local contract with no server', async () => {

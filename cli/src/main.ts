@@ -16,6 +16,7 @@ import type { WatchModelVersionResponse__Output } from '@kiln/api/generated/kiln
 import { inferContract, localModelFiles } from '@kiln/contract';
 import { KilnError, invalidArgument } from '@kiln/errors';
 import { EXIT, exitCodeFor } from './exit-codes';
+import { usage, UsageError } from './usage';
 import { contractText, modelRow, statusName, versionRow, versionText, WatchView } from './format';
 import { upload, uploadSource } from './upload';
 import { readFile } from 'node:fs/promises';
@@ -59,7 +60,7 @@ const registry = () => (client ??= registryClient(globals().address, { ...withBe
 /** TLS when any of its options is given, else plaintext. */
 function tlsSettings({ tls, ca, cert, key }: GlobalOptions): ClientTlsSettings | undefined {
   if (!tls && !ca && !cert && !key) return undefined;
-  if (!cert !== !key) throw invalidArgument('--cert and --key go together (a client certificate and its key)', '--cert');
+  if (!cert !== !key) throw usage('--cert and --key go together (a client certificate and its key)', '--cert');
   return { ca, cert, key };
 }
 const calls = () => promiseClient(registry());
@@ -73,7 +74,7 @@ function print(typeName: string, value: unknown, text: () => string): void {
 function parseRef(ref: string): { model: string; version: number; alias: string } {
   const at = ref.lastIndexOf('@');
   if (at >= 0) {
-    if (at === 0 || at === ref.length - 1) throw invalidArgument(`expected NAME@ALIAS, got ${ref}`, 'NAME@ALIAS');
+    if (at === 0 || at === ref.length - 1) throw usage(`expected NAME@ALIAS, got ${ref}`, 'NAME@ALIAS');
     return { model: ref.slice(0, at), version: 0, alias: ref.slice(at + 1) };
   }
   const i = ref.lastIndexOf(':');
@@ -81,15 +82,18 @@ function parseRef(ref: string): { model: string; version: number; alias: string 
   const version = Number(ref.slice(i + 1));
   // Past 2^53 - 1 a JS number is not the number typed (the server would refuse it too).
   if (!Number.isSafeInteger(version) || version < 1) {
-    throw invalidArgument(`version in ${ref} must be a whole number from 1 to ${Number.MAX_SAFE_INTEGER}`, 'NAME:VERSION');
+    throw usage(`version in ${ref} must be a whole number from 1 to ${Number.MAX_SAFE_INTEGER}`, 'NAME:VERSION');
   }
   return { model: ref.slice(0, i), version, alias: '' };
 }
 
+/** What `kiln list --status` takes. */
+const STATUS_CHOICES = ['building', 'released', 'failed', 'deleted'];
+
 /** A --limit: a positive whole number. */
 function parseLimit(text: string): number {
   const limit = Number(text);
-  if (!Number.isInteger(limit) || limit <= 0) throw invalidArgument(`expected a positive whole number, got ${text}`, '--limit');
+  if (!Number.isInteger(limit) || limit <= 0) throw usage(`expected a positive whole number, got ${text}`, '--limit');
   return limit;
 }
 
@@ -108,13 +112,13 @@ async function collectPages<T>(limit: number, page: (pageSize: number, pageToken
 /** NAME@ALIAS, for the alias commands. */
 function parseAliasRef(ref: string): { model: string; alias: string } {
   const { model, alias } = parseRef(ref);
-  if (!alias) throw invalidArgument(`expected NAME@ALIAS, got ${ref}`, 'NAME@ALIAS');
+  if (!alias) throw usage(`expected NAME@ALIAS, got ${ref}`, 'NAME@ALIAS');
   return { model, alias };
 }
 
 function keyValues(value: string, previous: Record<string, string> = {}): Record<string, string> {
   const i = value.indexOf('=');
-  if (i <= 0) throw invalidArgument(`expected KEY=VALUE, got ${value}`);
+  if (i <= 0) throw usage(`expected KEY=VALUE, got ${value}`);
   return { ...previous, [value.slice(0, i)]: value.slice(i + 1) };
 }
 
@@ -175,7 +179,12 @@ program
   .option('--namespace <namespace>', 'only the models of this namespace ("default" holds the names without a slash)')
   .action(async (name: string | undefined, opts: { status?: string[]; label?: Record<string, string>; limit?: number; namespace?: string }) => {
     const limit = opts.limit ?? Infinity;
-    if (name && opts.namespace) program.error('--namespace lists models: a model\'s versions are listed by its name (team/name)');
+    if (name && opts.namespace) throw usage('--namespace lists models: a model\'s versions are listed by its name (team/name)');
+    if (!name && (opts.status || opts.label)) throw usage(`${opts.status ? '--status' : '--label'} filters a model's versions: give the model's name (kiln list NAME ${opts.status ? '--status' : '--label'} ...)`);
+    const statuses = (opts.status ?? []).map((s) => {
+      if (!STATUS_CHOICES.includes(s.toLowerCase())) throw usage(`unknown status ${s}: one of ${STATUS_CHOICES.join(', ')}`, '--status');
+      return `MODEL_VERSION_STATUS_${s.toUpperCase()}`;
+    });
     if (!name) {
       const models = [];
       let pageToken = '';
@@ -189,7 +198,6 @@ program
         [`${'MODEL'.padEnd(32)}  ${'VERSIONS'.padStart(8)}  ${'LATEST'.padStart(6)}  UPDATED`, ...shown.map(modelRow)].join('\n'));
       return;
     }
-    const statuses = (opts.status ?? []).map((s) => `MODEL_VERSION_STATUS_${s.toUpperCase()}`);
     const versions = [];
     let pageToken = '';
     do {
@@ -236,7 +244,7 @@ program
   .description("download a version's files into a folder (default ./NAME-VERSION), or as tar to stdout with -o -")
   .option('-o, --output <dir>', "folder to write into, or '-' for a tar on stdout")
   .action(async (ref: string, opts: { output?: string }) => {
-    if (opts.output === '-' && globals().json) program.error("--json prints a summary on stdout, where -o - writes the tar: use one of them");
+    if (opts.output === '-' && globals().json) throw usage('--json prints a summary on stdout, where -o - writes the tar: use one of them');
     const { model, version, alias } = parseRef(ref);
     // An alias is resolved once: the files are the version it pointed at then, even if it moves meanwhile.
     const v = await calls().GetModelVersion({ model, version, alias });
@@ -276,8 +284,8 @@ program
   .description('delete a version (NAME:VERSION); its blobs go unless another version uses them')
   .action(async (ref: string) => {
     const { model, version, alias } = parseRef(ref);
-    if (alias) throw invalidArgument('delete takes NAME:VERSION; an alias is deleted with kiln alias delete NAME@ALIAS');
-    if (!version) throw invalidArgument('give the version to delete as NAME:VERSION');
+    if (alias) throw usage('delete takes NAME:VERSION; an alias is deleted with kiln alias delete NAME@ALIAS');
+    if (!version) throw usage('give the version to delete as NAME:VERSION');
     const v = await calls().DeleteModelVersion({ model, version });
     print('kiln.v1.ModelVersion', v, () => `deleted ${v.model}:${v.version}`);
   });
@@ -356,8 +364,8 @@ alias
   .action(async (ref: string, versionText: string, opts: { protect?: boolean; unprotect?: boolean; allowBreaking?: boolean; reason: string }) => {
     const { model, alias: name } = parseAliasRef(ref);
     const version = Number(versionText);
-    if (!Number.isSafeInteger(version) || version < 1) throw invalidArgument(`expected a version number, got ${versionText}`, 'VERSION');
-    if (opts.protect && opts.unprotect) throw invalidArgument('--protect and --unprotect contradict each other', '--protect');
+    if (!Number.isSafeInteger(version) || version < 1) throw usage(`expected a version number, got ${versionText}`, 'VERSION');
+    if (opts.protect && opts.unprotect) throw usage('--protect and --unprotect contradict each other', '--protect');
     // Protection stays as it is unless a flag changes it.
     const current = opts.protect || opts.unprotect ? undefined : (await calls().ListModelAliases({ model }).catch(() => ({ aliases: [] }))).aliases.find((a) => a.alias === name);
     const set = await calls().SetModelAlias({
@@ -407,8 +415,8 @@ program
   .option('-d, --description <text>', 'the description (\'\' clears it)')
   .action(async (ref: string, opts: { label?: Record<string, string>; removeLabel?: string[]; description?: string }) => {
     const { model, version, alias: name } = parseRef(ref);
-    if (name || !version) throw invalidArgument('give the version to update as NAME:VERSION', 'NAME:VERSION');
-    if (!opts.label && !opts.removeLabel && opts.description === undefined) throw invalidArgument('nothing to change: give --label, --remove-label or --description', '--label');
+    if (name || !version) throw usage('give the version to update as NAME:VERSION', 'NAME:VERSION');
+    if (!opts.label && !opts.removeLabel && opts.description === undefined) throw usage('nothing to change: give --label, --remove-label or --description', '--label');
     const v = await calls().UpdateModelVersion({ model, version, setLabels: opts.label ?? {}, removeLabels: opts.removeLabel ?? [], description: opts.description });
     print('kiln.v1.ModelVersion', v, () => versionText(v));
   });
@@ -496,6 +504,16 @@ async function follow(
   return last;
 }
 
+/** What to say when the registry cannot be reached at all (grpc-js's own text names neither address nor setting). */
+function unreachable(err: unknown): string | undefined {
+  const details = (err as { code?: number; details?: string }).details ?? '';
+  if ((err as { code?: number }).code !== 14 || !/No connection established|Failed to connect|ECONNREFUSED|ENOTFOUND|getaddrinfo/.test(details)) return undefined;
+  // A TLS failure says what went wrong in its own words (a certificate, a handshake): keep them.
+  if (/SSL|TLS|certificate|handshake|alert/i.test(details)) return undefined;
+  const why = /ENOTFOUND|getaddrinfo|Name resolution/.test(details) ? 'no such host' : /ECONNREFUSED|No connection established|Failed to connect/.test(details) ? 'connection refused' : 'no connection';
+  return `cannot reach the registry at ${globals().address} (${why}): is it running? (--address, KILN_ADDRESS)`;
+}
+
 async function main(): Promise<void> {
   try {
     await program.parseAsync(process.argv);
@@ -503,9 +521,12 @@ async function main(): Promise<void> {
     const e = err as { code?: string; exitCode?: number };
     if (typeof e.code === 'string' && e.code.startsWith('commander.')) {
       process.exitCode = e.exitCode === 0 ? 0 : EXIT.USAGE;
+    } else if (err instanceof UsageError) {
+      process.stderr.write(`kiln: ${err.message} (see kiln --help)\n`);
+      process.exitCode = EXIT.USAGE;
     } else {
       const error = err instanceof KilnError ? err : fromGrpcError(err);
-      process.stderr.write(`kiln: ${error.message}\n`);
+      process.stderr.write(`kiln: ${unreachable(err) ?? error.message}\n`);
       process.exitCode = exitCodeFor(error.code);
     }
   } finally {

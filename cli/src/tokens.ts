@@ -2,7 +2,7 @@
 import type { Token__Output } from '@kiln/api/generated/kiln/v1/Token';
 import type { RoleBinding } from '@kiln/api/generated/kiln/v1/RoleBinding';
 import { fromTimestamp, toTimestamp, type TimestampValue } from '@kiln/api/timestamp';
-import { invalidArgument } from '@kiln/errors';
+import { usage } from './usage';
 
 const ROLES = ['reader', 'writer', 'maintainer', 'admin'];
 
@@ -10,7 +10,7 @@ const ROLES = ['reader', 'writer', 'maintainer', 'admin'];
 export function parseBinding(text: string): RoleBinding {
   const i = text.lastIndexOf('=');
   const role = text.slice(i + 1).toLowerCase();
-  if (i <= 0 || !ROLES.includes(role)) throw invalidArgument(`expected NAMESPACE=ROLE (roles: ${ROLES.join(', ')}), got ${text}`, '--role');
+  if (i <= 0 || !ROLES.includes(role)) throw usage(`expected NAMESPACE=ROLE (roles: ${ROLES.join(', ')}), got ${text}`, '--role');
   return { namespace: text.slice(0, i), role: `ROLE_${role.toUpperCase()}` as RoleBinding['role'] };
 }
 
@@ -21,7 +21,7 @@ const UNIT_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000
 export function parseMoment(text: string, now: Date, direction: 1 | -1, flag: string): TimestampValue {
   const duration = /^(\d+)([mhd])$/.exec(text);
   const at = duration ? new Date(now.getTime() + direction * Number(duration[1]) * UNIT_MS[duration[2]]) : new Date(text);
-  if (Number.isNaN(at.getTime())) throw invalidArgument(`expected a duration (30d, 12h, 90m) or an ISO date, got ${text}`, flag);
+  if (Number.isNaN(at.getTime())) throw usage(`expected a duration (30d, 12h, 90m) or an ISO date, got ${text}`, flag);
   return toTimestamp(at);
 }
 
