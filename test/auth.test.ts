@@ -169,6 +169,11 @@ describe('with authentication on', () => {
       UpdateModelVersion: (c) => promiseClient(c).UpdateModelVersion({ model: 'm', version: 1, setLabels: { a: 'b' } }),
       // A watch allowed runs until its deadline.
       WatchModels: async (c) => { for await (const _ of promiseClient(c).WatchModels({}, { deadline: Date.now() + 300 })) break; },
+      CreateWebhook: (c) => promiseClient(c).CreateWebhook({ url: 'http://127.0.0.1:9/hook', model: 'm', secret: 'x'.repeat(8) }),
+      ListWebhooks: (c) => promiseClient(c).ListWebhooks({}),
+      DeleteWebhook: (c) => promiseClient(c).DeleteWebhook({ id: 'wh_none' }),
+      EnableWebhook: (c) => promiseClient(c).EnableWebhook({ id: 'wh_none' }),
+      ListWebhookDeliveries: (c) => promiseClient(c).ListWebhookDeliveries({ webhookId: 'wh_none' }),
     };
     assert.deepEqual(Object.keys(calls).sort(), Object.keys(kilnProto().kiln.v1.Registry.service).sort(), 'a call for every RPC');
     // The least role in namespace default each RPC needs; `*` ones no default-namespace binding gives.
@@ -176,7 +181,7 @@ describe('with authentication on', () => {
       GetModelVersion: 'reader', ListModelVersions: 'reader', WatchModelVersion: 'reader', DownloadModelVersion: 'reader',
       UploadModel: 'writer', DeleteModelVersion: 'maintainer', ListModels: '*', CreateToken: '*', ListTokens: '*', RevokeToken: '*', ListAuditEvents: '*',
       SetModelAlias: 'maintainer', DeleteModelAlias: 'maintainer', ListModelAliases: 'reader', ListAliasHistory: 'reader', UpdateModelVersion: 'maintainer',
-      WatchModels: '*',
+      WatchModels: '*', CreateWebhook: '*', ListWebhooks: '*', DeleteWebhook: '*', EnableWebhook: '*', ListWebhookDeliveries: '*',
     };
     for (const [rpc, call] of Object.entries(calls)) {
       for (const role of ROLES) {

@@ -11,7 +11,8 @@ import { after, before, describe, test } from 'node:test';
 import { registryClient, type RegistryClient } from '@kiln/api';
 import { promiseClient, type RegistryPromiseClient } from '@kiln/api/client';
 import { startKiln, uploadModel, waitForBuild, type RunningKiln } from './helpers/services';
-import { startKilnProcess, type KilnProcess } from './helpers/kiln-process';
+import path from 'node:path';
+import { execute, REPO_ROOT, startKilnProcess, type KilnProcess } from './helpers/kiln-process';
 import { emptyS3Prefix } from './helpers/test-config';
 
 const SECRET = 'receiver-secret-0123456789abcdef-0123456789';
@@ -256,6 +257,31 @@ describe('webhooks', () => {
     assert.match(mine[3].message, /^created webhook wh_\w+ to https:\/\/hooks\.example\.com\/kiln\?… for model nothing\/here, every kind$/);
     assert.ok(audit.some((e) => e.rpc === 'kiln.v1.Registry/CreateWebhook' && e.result === 'INVALID_ARGUMENT'), 'refusals are audited');
     assert.ok(!JSON.stringify(audit).includes(SECRET) && !JSON.stringify(audit).includes('t0ps3cret'), 'no secret in the audit trail');
+  });
+
+  test('kiln webhook create, list, deliveries, enable and delete', async () => {
+    const kilnCli = (args: string[], env: Record<string, string> = {}) =>
+      execute(path.join(REPO_ROOT, 'cli/bin/kiln'), args, { ...process.env, KILN_ADDRESS: kiln.registry, ...env });
+    const noSecret = await kilnCli(['webhook', 'create', '--url', receiver.url]);
+    assert.notEqual(noSecret.code, 0);
+    assert.match(noSecret.stderr, /--secret-file or KILN_WEBHOOK_SECRET/);
+    assert.match((await kilnCli(['webhook', 'create', '--url', receiver.url, '--kind', 'exploded'], { KILN_WEBHOOK_SECRET: SECRET })).stderr, /expected an event kind/);
+    const created = await kilnCli(['webhook', 'create', '--url', receiver.url, '--model', 'hooks/b', '--kind', 'labels-changed'], { KILN_WEBHOOK_SECRET: SECRET });
+    assert.equal(created.code, 0, created.stderr);
+    const id = /created (wh_\w+) to /.exec(created.stdout)![1];
+    await api.UpdateModelVersion({ model: 'hooks/b', version: 1, setLabels: { via: 'cli' } });
+    await receiver.until(id, 1);
+    const listed = await kilnCli(['webhook', 'list']);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, new RegExp(`${id}\\s+${receiver.url.replace(/[.?]/g, '\\$&')}\\s+hooks/b \\(labels-changed\\)\\s+\\d{4}-\\S+\\s+active`));
+    assert.ok(!listed.stdout.includes(SECRET));
+    const deliveries = await kilnCli(['webhook', 'deliveries', id]);
+    assert.equal(deliveries.code, 0, deliveries.stderr);
+    assert.match(deliveries.stdout, /labels-changed\s+hooks\/b\s+1\s+ok 200/);
+    assert.match((await kilnCli(['webhook', 'enable', id])).stdout, new RegExp(`enabled ${id}`));
+    assert.match((await kilnCli(['webhook', 'delete', id])).stdout, new RegExp(`deleted ${id}`));
+    const json = JSON.parse((await kilnCli(['webhook', 'list', '--json'])).stdout) as { webhooks?: Array<{ id: string }> };
+    assert.ok(!(json.webhooks ?? []).some((w) => w.id === id));
   });
 });
 
