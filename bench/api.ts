@@ -1,5 +1,7 @@
 // API load benchmark: Kiln (services/all.ts, as npm start runs it) on the real Postgres and MinIO of scripts/test-env, a registry of
-// 10,000 versions, then ghz at 50 concurrent clients against GetModelVersion and ListModelVersions.
+// 10,000 versions and 1,000 aliases, then ghz at 50 concurrent clients against GetModelVersion (by number and by alias)
+// and ListModelVersions; and GetModelVersion against a second Kiln on the same database serving TLS with authentication
+// on, its rounds interleaved with the first's.
 //   npx tsx bench/api.ts            (BENCH_MODELS, BENCH_VERSIONS, BENCH_GET_REQUESTS, BENCH_LIST_REQUESTS, BENCH_ROUNDS, BENCH_RATE override)
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -7,9 +9,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { makeCa, makeCert } from '@kiln/api/tls-testing';
 import { withTransaction } from '@kiln/metadata';
 import * as store from '../services/registry/src/store/postgres/versions';
-import { REPO_ROOT, sdkTools, startKilnProcess } from '../test/helpers/kiln-process';
+import * as aliasStore from '../services/registry/src/store/postgres/aliases';
+import { REPO_ROOT, sdkTools, startKilnProcess, type KilnProcess } from '../test/helpers/kiln-process';
 import { cpuOf, pidsMatching } from '../test/helpers/proc';
 
 const run = promisify(execFile);
@@ -20,6 +24,10 @@ const LIST_REQUESTS = Number(process.env.BENCH_LIST_REQUESTS ?? 20_000);
 const CONCURRENCY = 50;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const RATE = Number(process.env.BENCH_RATE ?? 5500);
+/** 10 per model: 1,000 aliases over the 10,000 versions (issue 14's figure). */
+const ALIASES_PER_MODEL = 10;
+const ADMIN_TOKEN = `kiln_${'b3'.repeat(20)}`;
+const SERVICE_TOKEN = `service-${'k7'.repeat(20)}`;
 
 /** The servers of scripts/test-env: reused when the caller already started them, else started for this run. */
 async function testEnv(): Promise<() => Promise<void>> {
@@ -70,10 +78,25 @@ async function fill(databaseUrl: string): Promise<void> {
       }
     }
   }));
+  // Aliases through the registry's own store function (as SetModelAlias ends): ALIASES_PER_MODEL per model, each at
+  // one of its versions.
+  for (const model of models) {
+    await withTransaction(pool, async (tx) => {
+      for (const [alias, version] of aliasesOf(model)) {
+        await aliasStore.putAlias(tx, { model, alias, version, protected: false, updatedBy: 'bench' },
+          { model, alias, fromVersion: 0, toVersion: version, caller: 'bench', reason: '', breaking: false, protected: false });
+      }
+    });
+  }
   await pool.query('ANALYZE');
   const { rows } = await pool.query('SELECT count(*)::int AS n FROM model_versions');
   await pool.end();
   console.log(`filled ${rows[0].n} versions (${MODELS} models x ${VERSIONS}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+/** A model's aliases and the versions they point at: `a0`..`a9`, spread over its versions. */
+function aliasesOf(model: string): Array<[string, number]> {
+  return Array.from({ length: ALIASES_PER_MODEL }, (_, i) => [`a${i}`, 1 + ((i * 7 + model.length) % VERSIONS)]);
 }
 
 interface GhzReport {
@@ -113,22 +136,29 @@ async function requestsFile(dir: string, name: string, requests: object[]): Prom
   return file;
 }
 
-async function ghz(ghzBin: string, kilnPid: number, address: string, method: string, dataFile: string, total: number, skipFirst = Math.min(2000, total / 10), rps = 0): Promise<Measured> {
+/** A Kiln as ghz reaches it: its registry's address, its pid, and ghz's transport flags. */
+interface Target {
+  address: string;
+  pid: number;
+  flags: string[];
+}
+
+async function ghz(ghzBin: string, target: Target, method: string, dataFile: string, total: number, skipFirst = Math.min(2000, total / 10), rps = 0): Promise<Measured> {
   const args = [
     '-f', '%U %S', ghzBin,
-    '--insecure', '--proto', 'proto/kiln/v1/registry.proto', '--import-paths', 'proto',
+    ...target.flags, '--proto', 'proto/kiln/v1/registry.proto', '--import-paths', 'proto',
     '--call', `kiln.v1.Registry.${method}`, '--data-file', dataFile,
     // No templates in the data: ghz then skips building a template (with its ~100 functions) for every request.
     '--disable-template-functions', '--disable-template-data',
     '-c', String(CONCURRENCY), '-n', String(total), '--connections', '4', '--cpus', process.env.BENCH_GHZ_CPUS ?? '1', '--skipFirst', String(skipFirst),
     ...(rps ? ['--rps', String(rps)] : []),
-    '-O', 'json', address,
+    '-O', 'json', target.address,
   ];
-  const kiln0 = await cpuOf(kilnPid);
+  const kiln0 = await cpuOf(target.pid);
   const pg0 = await postgresCpu();
   // /usr/bin/time reports ghz's own CPU on stderr (its last line).
   const { stdout, stderr } = await run('/usr/bin/time', args, { cwd: REPO_ROOT, maxBuffer: 64 << 20, timeout: 10 * 60_000 });
-  const kiln = (await cpuOf(kilnPid)) - kiln0;
+  const kiln = (await cpuOf(target.pid)) - kiln0;
   const postgres = (await postgresCpu()) - pg0;
   const [user, sys] = stderr.trim().split('\n').pop()!.split(' ').map(Number);
   const k = total / 1000;
@@ -143,37 +173,101 @@ function summary(name: string, { report: r, cpuPerK }: Measured): string {
 
 const stopEnv = await testEnv();
 const tools = await sdkTools();
-// BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=DIR' (or any node flags) runs the Kiln process as node FLAGS.
+// BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=DIR' (or any node flags) runs the Kiln processes as node FLAGS.
 const nodeArgs = process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : undefined;
 const tmp = await mkdtemp(path.join(os.tmpdir(), 'kiln-bench-api-'));
 const kiln = await startKilnProcess({ env: { KILN_LOG_LEVEL: 'warn' }, nodeArgs });
+let secured: KilnProcess | undefined;
 try {
+  // The same registry with TLS and authentication on: a replica on the same database, so both serve the same versions.
+  const ca = makeCa(tmp, 'ca');
+  const cert = makeCert(tmp, ca, 'kiln', 'localhost');
+  secured = await startKilnProcess({
+    env: { KILN_LOG_LEVEL: 'warn', KILN_TLS_CERT: cert.cert, KILN_TLS_KEY: cert.key, KILN_TLS_CA: ca.cert, KILN_ADMIN_TOKEN: ADMIN_TOKEN, KILN_SERVICE_TOKEN: SERVICE_TOKEN },
+    nodeArgs,
+    databaseUrl: kiln.databaseUrl,
+    tls: { ca: ca.cert },
+  });
   await fill(kiln.databaseUrl);
-  console.log(`ghz: ${CONCURRENCY} concurrent clients on 4 connections against ${kiln.registry} (${os.cpus().length} CPUs: ${os.cpus()[0].model})`);
+  const plain: Target = { address: kiln.registry, pid: kiln.pid, flags: ['--insecure'] };
+  // ghz opens its 4 connections once per run (4 TLS handshakes a round); every call carries the token.
+  const auth: Target = { address: secured.registry, pid: secured.pid, flags: ['--cacert', ca.cert, '--metadata', JSON.stringify({ authorization: `Bearer ${ADMIN_TOKEN}` })] };
+  console.log(`ghz: ${CONCURRENCY} concurrent clients on 4 connections against ${kiln.registry}, and ${secured.registry} with TLS and a token (${os.cpus().length} CPUs: ${os.cpus()[0].model})`);
   const models = Array.from({ length: MODELS }, (_, m) => `bench-${m}`);
   // Every version once per round, in a shuffled order; List asks each model for its newest 50.
   const gets = await requestsFile(tmp, 'get', models.flatMap((model) => Array.from({ length: VERSIONS }, (_, v) => ({ model, version: v + 1 }))));
   const lists = await requestsFile(tmp, 'list', models.map((model) => ({ model, pageSize: 50 })));
   // Cold: every version asked once, each a cache miss read from Postgres. Warm: the same sequence again, round after
-  // round, as a registry's readers see it once the versions they use were read.
-  const cold = await ghz(tools.ghz, kiln.pid, kiln.registry, 'GetModelVersion', gets, MODELS * VERSIONS, 0);
+  // round, as a registry's readers see it once the versions they use were read. Each process has its own cache, so
+  // each has its cold pass.
+  const cold = await ghz(tools.ghz, plain, 'GetModelVersion', gets, MODELS * VERSIONS, 0);
+  const authCold = await ghz(tools.ghz, auth, 'GetModelVersion', gets, MODELS * VERSIONS, 0);
   const warm: Measured[] = [];
-  for (let round = 0; round < ROUNDS; round++) warm.push(await ghz(tools.ghz, kiln.pid, kiln.registry, 'GetModelVersion', gets, GET_REQUESTS));
+  const authWarm: Measured[] = [];
+  // Interleaved, first one then the other first, so that both see the same machine load and neither always leads.
+  for (let round = 0; round < ROUNDS; round++) {
+    const runs: Array<[Target, Measured[]]> = [[plain, warm], [auth, authWarm]];
+    for (const [target, into] of round % 2 ? runs.reverse() : runs) into.push(await ghz(tools.ghz, target, 'GetModelVersion', gets, GET_REQUESTS));
+  }
   // The goal's load and a margin: 5,500 requests a second offered (open loop, from the same 50 clients; ghz's
   // limiter delivers a few percent less), where the rounds above offer as many as Kiln answers (closed loop), so
   // their latency includes the queue that saturation builds.
-  const atRate = await ghz(tools.ghz, kiln.pid, kiln.registry, 'GetModelVersion', gets, RATE * 12, 2000, RATE);
-  const list = await ghz(tools.ghz, kiln.pid, kiln.registry, 'ListModelVersions', lists, LIST_REQUESTS);
+  const atRate = await ghz(tools.ghz, plain, 'GetModelVersion', gets, RATE * 12, 2000, RATE);
+  const authAtRate = await ghz(tools.ghz, auth, 'GetModelVersion', gets, RATE * 12, 2000, RATE);
+  const list = await ghz(tools.ghz, plain, 'ListModelVersions', lists, LIST_REQUESTS);
+
+  // By alias against by number, for the same 1,000 versions (the aliases' own), interleaved on the plaintext registry.
+  const aliased = models.flatMap((model) => aliasesOf(model).map(([alias, version]) => ({ model, alias, version })));
+  const byAlias = await requestsFile(tmp, 'by-alias', aliased.map(({ model, alias }) => ({ model, alias })));
+  const byNumber = await requestsFile(tmp, 'by-number', aliased.map(({ model, version }) => ({ model, version })));
+  // The aliases' first reads (from Postgres), then a warm-up of both sequences, so that no measured round pays for the
+  // collection of what a cold pass left.
+  await ghz(tools.ghz, plain, 'GetModelVersion', byAlias, aliased.length, 0);
+  for (const file of [byAlias, byNumber]) await ghz(tools.ghz, plain, 'GetModelVersion', file, GET_REQUESTS / 4, 0);
+  const aliasWarm: Measured[] = [];
+  const numberWarm: Measured[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const runs: Array<[string, Measured[]]> = [[byAlias, aliasWarm], [byNumber, numberWarm]];
+    for (const [file, into] of round % 2 ? runs.reverse() : runs) into.push(await ghz(tools.ghz, plain, 'GetModelVersion', file, GET_REQUESTS));
+  }
+
+  // The round with the median p99 stands for the run (rounds differ mostly by where the collector's pauses fall).
+  const p99 = (m: Measured) => (m.report.latencyDistribution.find((d) => d.percentage === 99)?.latency ?? Infinity) / 1e6;
+  const median = (rounds: Measured[]) => [...rounds].sort((x, y) => p99(x) - p99(y))[Math.floor(rounds.length / 2)];
   console.log('\n| call | requests | rps | p50 | p99 | errors | CPU s per 1,000 calls: Kiln / ghz / Postgres |\n|---|---|---|---|---|---|---|');
   console.log(summary('GetModelVersion, cold (each version read once, from Postgres)', cold));
-  warm.forEach((m, i) => console.log(summary(`GetModelVersion, warm, round ${i + 1}`, m)));
-  // The round with the median p99 stands for the run (rounds differ mostly by where the collector's pauses fall).
-  const p99 = (m: Measured) => m.report.latencyDistribution.find((d) => d.percentage === 99)?.latency ?? Infinity;
-  console.log(summary(`**GetModelVersion, warm, median round of ${ROUNDS} (by p99)**`, [...warm].sort((x, y) => p99(x) - p99(y))[Math.floor(ROUNDS / 2)]));
+  console.log(summary('GetModelVersion, TLS + token, cold', authCold));
+  warm.forEach((m, i) => {
+    console.log(summary(`GetModelVersion, warm, round ${i + 1}`, m));
+    console.log(summary(`GetModelVersion, TLS + token, warm, round ${i + 1}`, authWarm[i]));
+  });
+  console.log(summary(`**GetModelVersion, warm, median round of ${ROUNDS} (by p99)**`, median(warm)));
+  console.log(summary(`**GetModelVersion, TLS + token, warm, median round of ${ROUNDS} (by p99)**`, median(authWarm)));
   console.log(summary(`GetModelVersion, warm, ${RATE.toLocaleString('en')} requests/s offered`, atRate));
+  console.log(summary(`GetModelVersion, TLS + token, warm, ${RATE.toLocaleString('en')} requests/s offered`, authAtRate));
   console.log(summary('ListModelVersions (page of 50, with files)', list));
+  aliasWarm.forEach((m, i) => {
+    console.log(summary(`GetModelVersion by alias (1,000 aliases), warm, round ${i + 1}`, m));
+    console.log(summary(`GetModelVersion by number (the same versions), warm, round ${i + 1}`, numberWarm[i]));
+  });
+
+  // Issue 13's bar: auth costs under 15 % of throughput at 50 concurrent clients, with p99 under 10 ms.
+  const meanRps = (rounds: Measured[]) => rounds.reduce((sum, m) => sum + m.report.rps, 0) / rounds.length;
+  const ratio = meanRps(authWarm) / meanRps(warm);
+  const perRound = warm.map((m, i) => (authWarm[i].report.rps / m.report.rps).toFixed(3)).join(', ');
+  const authP99 = p99(median(authWarm));
+  console.log(`\nTLS + token / plaintext, warm: throughput ${ratio.toFixed(3)} (rounds: ${perRound}); p99 of the median round ${p99(median(warm)).toFixed(2)} ms plaintext, ${authP99.toFixed(2)} ms with TLS + token`);
+  console.log(`at ${RATE.toLocaleString('en')} requests/s offered: p99 ${p99(atRate).toFixed(2)} ms plaintext, ${p99(authAtRate).toFixed(2)} ms with TLS + token`);
+  const verdict = (ok: boolean) => (ok ? 'holds' : 'fails');
+  console.log(`bar at 50 clients: throughput ratio >= 0.85 ${verdict(ratio >= 0.85)}; p99 < 10 ms with TLS + token ${verdict(authP99 < 10)}`);
+  // Issue 14's bar: alias resolution costs at most 10 %.
+  const aliasRatio = meanRps(aliasWarm) / meanRps(numberWarm);
+  const aliasRounds = aliasWarm.map((m, i) => (m.report.rps / numberWarm[i].report.rps).toFixed(3)).join(', ');
+  console.log(`by alias / by number, warm: throughput ${aliasRatio.toFixed(3)} (rounds: ${aliasRounds}); p99 of the median round ${p99(median(aliasWarm)).toFixed(2)} ms by alias, ${p99(median(numberWarm)).toFixed(2)} ms by number; bar (>= 0.90) ${verdict(aliasRatio >= 0.9)}`);
 } finally {
-  await rm(tmp, { recursive: true, force: true });
+  // The replica first: the first process's stop drops the database they share. The certificates once both are down.
+  await secured?.stop();
   await kiln.stop();
+  await rm(tmp, { recursive: true, force: true });
   await stopEnv();
 }

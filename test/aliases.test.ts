@@ -121,6 +121,57 @@ describe('aliases on a live registry', () => {
     assert.deepEqual([...seen].sort(), [a, b].sort());
   });
 
+  test('a protected alias moves only to a compatible contract (real ONNX models), unless breaking changes are allowed, recorded', async () => {
+    const fixture = (name: string) => path.join(REPO_ROOT, 'test/fixtures/onnx-diff', name, 'model.onnx');
+    const versions: Record<string, number> = {};
+    for (const name of ['base', 'same', 'batch-widened', 'output-added', 'dtype-changed', 'input-added', 'rank-changed', 'dim-changed', 'input-renamed']) {
+      const v = await uploadModel(kiln.client, 'guarded', [{ path: 'model.onnx', file: fixture(name) }]);
+      const built = await waitForBuild(kiln.client, 'guarded', Number(v.version));
+      assert.equal(built.version.status, 'MODEL_VERSION_STATUS_RELEASED', built.log.join('\n'));
+      versions[name] = Number(v.version);
+    }
+    const protect = (name: string, allowBreakingChanges = false) =>
+      api.SetModelAlias({ model: 'guarded', alias: 'production', version: versions[name], protected: true, allowBreakingChanges, reason: `to ${name}` });
+    const reset = () => protect('base', true);
+    await protect('base');
+    for (const name of ['same', 'batch-widened', 'output-added']) {
+      assert.equal(Number((await protect(name)).version), versions[name], `${name} is compatible`);
+      await reset();
+    }
+    const breaking: Record<string, RegExp> = {
+      'dtype-changed': /inputs\["features"\]\.dtype: .*float → double/,
+      'input-added': /inputs\["country"\]: /,
+      'rank-changed': /inputs\["features"\]\.shape: /,
+      'dim-changed': /inputs\["features"\]\.shape\.dims\[1\]: .*30 → 31/,
+      'input-renamed': /inputs\["features"\]: .*inputs\["inputs"\]|inputs\["inputs"\]: .*inputs\["features"\]/s,
+    };
+    for (const [name, change] of Object.entries(breaking)) {
+      const refused = await protect(name).then(() => 'moved', (err: grpc.ServiceError) => [codeOf(err), err.details]);
+      assert.equal(refused[0], 'FAILED_PRECONDITION', `${name}: ${refused}`);
+      assert.match(refused[1], /guarded@production is protected and version \d+'s contract breaks/);
+      assert.match(refused[1], change, name);
+      const diff = await api.DiffContracts({ against: { model: 'guarded', alias: 'production' }, version: { model: 'guarded', version: versions[name] } });
+      assert.equal(diff.breaking, true, name);
+      assert.equal(Number(diff.againstVersion), versions.base);
+    }
+    const allowed = await protect('dtype-changed', true);
+    assert.equal(Number(allowed.version), versions['dtype-changed']);
+    const [last] = (await api.ListAliasHistory({ model: 'guarded', alias: 'production', pageSize: 1 })).moves;
+    assert.equal(last.breaking, true);
+    const [audit] = (await api.ListAuditEvents({ model: 'guarded', rpc: 'SetModelAlias', pageSize: 1 })).events;
+    assert.match(audit.message, /allowing \d+ breaking changes? \(.*dtype/);
+
+    // kiln diff: a local model folder or a stored version, against an alias; exit 12 on a breaking change.
+    const kilnCli = (...args: string[]) => execute(path.join(REPO_ROOT, 'cli/bin/kiln'), args, { ...process.env, KILN_ADDRESS: kiln.registry });
+    const compatible = await kilnCli('diff', `guarded:${versions['batch-widened']}`, `guarded:${versions.base}`);
+    assert.equal(compatible.code, 0, compatible.stderr);
+    assert.match(compatible.stdout, /^compatible\s+signatures\[.*\]\.inputs\["features"\]\.shape\.dims\[0\]: /m);
+    const local = await kilnCli('diff', path.dirname(fixture('dim-changed')), `guarded:${versions.base}`);
+    assert.equal(local.code, 12, local.stdout + local.stderr);
+    assert.match(local.stdout, /^breaking\s+.*dims\[1\]/m);
+    assert.match(local.stdout, /dim-changed against guarded:\d+: 2 breaking$/m);
+  });
+
   test('UpdateModelVersion changes labels and the description, and nothing else', async () => {
     const v = await released('edited', 'e');
     const before = await api.GetModelVersion({ model: 'edited', version: v });

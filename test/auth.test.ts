@@ -167,6 +167,7 @@ describe('with authentication on', () => {
       ListModelAliases: (c) => promiseClient(c).ListModelAliases({ model: 'm' }),
       ListAliasHistory: (c) => promiseClient(c).ListAliasHistory({ model: 'm' }),
       UpdateModelVersion: (c) => promiseClient(c).UpdateModelVersion({ model: 'm', version: 1, setLabels: { a: 'b' } }),
+      DiffContracts: (c) => promiseClient(c).DiffContracts({ against: { model: 'm', version: 1 }, version: { model: 'm', version: 2 } }),
       // A watch allowed runs until its deadline.
       WatchModels: async (c) => { for await (const _ of promiseClient(c).WatchModels({}, { deadline: Date.now() + 300 })) break; },
       CreateWebhook: (c) => promiseClient(c).CreateWebhook({ url: 'http://127.0.0.1:9/hook', model: 'm', secret: 'x'.repeat(8) }),
@@ -181,7 +182,7 @@ describe('with authentication on', () => {
       GetModelVersion: 'reader', ListModelVersions: 'reader', WatchModelVersion: 'reader', DownloadModelVersion: 'reader',
       UploadModel: 'writer', DeleteModelVersion: 'maintainer', ListModels: '*', CreateToken: '*', ListTokens: '*', RevokeToken: '*', ListAuditEvents: '*',
       SetModelAlias: 'maintainer', DeleteModelAlias: 'maintainer', ListModelAliases: 'reader', ListAliasHistory: 'reader', UpdateModelVersion: 'maintainer',
-      WatchModels: '*', CreateWebhook: '*', ListWebhooks: '*', DeleteWebhook: '*', EnableWebhook: '*', ListWebhookDeliveries: '*',
+      WatchModels: '*', DiffContracts: 'reader', CreateWebhook: '*', ListWebhooks: '*', DeleteWebhook: '*', EnableWebhook: '*', ListWebhookDeliveries: '*',
     };
     for (const [rpc, call] of Object.entries(calls)) {
       for (const role of ROLES) {

@@ -17,6 +17,8 @@ export const EXIT = {
   UNAUTHENTICATED: 10,
   /** The token lacks the role the call needs. */
   PERMISSION_DENIED: 11,
+  /** `kiln diff`: the candidate's contract breaks the one it is compared against. */
+  BREAKING_CHANGES: 12,
   CANCELLED: 130,
 } as const;
 

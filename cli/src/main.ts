@@ -1,7 +1,7 @@
 // The `kiln` command: upload, list, get, watch, download, delete, alias, update, token, audit and webhook against a Kiln registry, and `contract`
 // locally.
 import { createWriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable, Writable } from 'node:stream';
@@ -29,7 +29,8 @@ import type { AliasMove__Output } from '@kiln/api/generated/kiln/v1/AliasMove';
 import { DELIVERY_HEADER, deliveryRow, parseKind, WEBHOOK_HEADER, webhookRow } from './webhooks';
 import type { Webhook__Output } from '@kiln/api/generated/kiln/v1/Webhook';
 import type { WebhookDelivery__Output } from '@kiln/api/generated/kiln/v1/WebhookDelivery';
-import { ALIAS_HEADER, aliasRow, MOVE_HEADER, moveRow } from './aliases';
+import { ALIAS_HEADER, aliasRow, diffText, MOVE_HEADER, moveRow } from './aliases';
+import type { Contract } from '@kiln/contract/types';
 
 const DEFAULT_ADDRESS = '127.0.0.1:50051';
 
@@ -401,6 +402,27 @@ program
     if (!opts.label && !opts.removeLabel && opts.description === undefined) throw invalidArgument('nothing to change: give --label, --remove-label or --description', '--label');
     const v = await calls().UpdateModelVersion({ model, version, setLabels: opts.label ?? {}, removeLabels: opts.removeLabel ?? [], description: opts.description });
     print('kiln.v1.ModelVersion', v, () => versionText(v));
+  });
+
+program
+  .command('diff <candidate> <against>')
+  .description('what changes for callers going from AGAINST\'s contract to CANDIDATE\'s (each NAME:VERSION, NAME@ALIAS or ' +
+    'NAME; CANDIDATE may also be a local model folder or file); exits 12 when a change is breaking')
+  .action(async (candidateRef: string, againstRef: string) => {
+    const against = parseRef(againstRef);
+    const local = await stat(path.resolve(candidateRef)).then(() => true, () => false);
+    let candidate: { version: ReturnType<typeof parseRef> } | { contract: Contract };
+    if (local) {
+      const p = path.resolve(candidateRef);
+      const inferred = await inferContract(await localModelFiles(p), await manifestBeside(p));
+      if (!inferred.contract) throw invalidArgument(`${candidateRef} has no contract Kiln can read`, 'CANDIDATE');
+      candidate = { contract: inferred.contract };
+    } else {
+      candidate = { version: parseRef(candidateRef) };
+    }
+    const diff = await calls().DiffContracts({ against, ...candidate });
+    print('kiln.v1.DiffContractsResponse', diff, () => diffText(diff, againstRef, candidateRef));
+    if (diff.breaking) process.exitCode = EXIT.BREAKING_CHANGES;
   });
 
 program

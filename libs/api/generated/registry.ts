@@ -6,12 +6,15 @@ import type { AliasMove as _kiln_v1_AliasMove, AliasMove__Output as _kiln_v1_Ali
 import type { AuditEvent as _kiln_v1_AuditEvent, AuditEvent__Output as _kiln_v1_AuditEvent__Output } from './kiln/v1/AuditEvent';
 import type { BuildLogLine as _kiln_v1_BuildLogLine, BuildLogLine__Output as _kiln_v1_BuildLogLine__Output } from './kiln/v1/BuildLogLine';
 import type { Contract as _kiln_v1_Contract, Contract__Output as _kiln_v1_Contract__Output } from './kiln/v1/Contract';
+import type { ContractChange as _kiln_v1_ContractChange, ContractChange__Output as _kiln_v1_ContractChange__Output } from './kiln/v1/ContractChange';
 import type { CreateTokenRequest as _kiln_v1_CreateTokenRequest, CreateTokenRequest__Output as _kiln_v1_CreateTokenRequest__Output } from './kiln/v1/CreateTokenRequest';
 import type { CreateTokenResponse as _kiln_v1_CreateTokenResponse, CreateTokenResponse__Output as _kiln_v1_CreateTokenResponse__Output } from './kiln/v1/CreateTokenResponse';
 import type { CreateWebhookRequest as _kiln_v1_CreateWebhookRequest, CreateWebhookRequest__Output as _kiln_v1_CreateWebhookRequest__Output } from './kiln/v1/CreateWebhookRequest';
 import type { DeleteModelAliasRequest as _kiln_v1_DeleteModelAliasRequest, DeleteModelAliasRequest__Output as _kiln_v1_DeleteModelAliasRequest__Output } from './kiln/v1/DeleteModelAliasRequest';
 import type { DeleteModelVersionRequest as _kiln_v1_DeleteModelVersionRequest, DeleteModelVersionRequest__Output as _kiln_v1_DeleteModelVersionRequest__Output } from './kiln/v1/DeleteModelVersionRequest';
 import type { DeleteWebhookRequest as _kiln_v1_DeleteWebhookRequest, DeleteWebhookRequest__Output as _kiln_v1_DeleteWebhookRequest__Output } from './kiln/v1/DeleteWebhookRequest';
+import type { DiffContractsRequest as _kiln_v1_DiffContractsRequest, DiffContractsRequest__Output as _kiln_v1_DiffContractsRequest__Output } from './kiln/v1/DiffContractsRequest';
+import type { DiffContractsResponse as _kiln_v1_DiffContractsResponse, DiffContractsResponse__Output as _kiln_v1_DiffContractsResponse__Output } from './kiln/v1/DiffContractsResponse';
 import type { Dim as _kiln_v1_Dim, Dim__Output as _kiln_v1_Dim__Output } from './kiln/v1/Dim';
 import type { DownloadModelVersionRequest as _kiln_v1_DownloadModelVersionRequest, DownloadModelVersionRequest__Output as _kiln_v1_DownloadModelVersionRequest__Output } from './kiln/v1/DownloadModelVersionRequest';
 import type { DownloadModelVersionResponse as _kiln_v1_DownloadModelVersionResponse, DownloadModelVersionResponse__Output as _kiln_v1_DownloadModelVersionResponse__Output } from './kiln/v1/DownloadModelVersionResponse';
@@ -56,6 +59,7 @@ import type { UpdateModelVersionRequest as _kiln_v1_UpdateModelVersionRequest, U
 import type { UploadHeader as _kiln_v1_UploadHeader, UploadHeader__Output as _kiln_v1_UploadHeader__Output } from './kiln/v1/UploadHeader';
 import type { UploadModelRequest as _kiln_v1_UploadModelRequest, UploadModelRequest__Output as _kiln_v1_UploadModelRequest__Output } from './kiln/v1/UploadModelRequest';
 import type { ValueType as _kiln_v1_ValueType, ValueType__Output as _kiln_v1_ValueType__Output } from './kiln/v1/ValueType';
+import type { VersionSelector as _kiln_v1_VersionSelector, VersionSelector__Output as _kiln_v1_VersionSelector__Output } from './kiln/v1/VersionSelector';
 import type { WatchModelVersionRequest as _kiln_v1_WatchModelVersionRequest, WatchModelVersionRequest__Output as _kiln_v1_WatchModelVersionRequest__Output } from './kiln/v1/WatchModelVersionRequest';
 import type { WatchModelVersionResponse as _kiln_v1_WatchModelVersionResponse, WatchModelVersionResponse__Output as _kiln_v1_WatchModelVersionResponse__Output } from './kiln/v1/WatchModelVersionResponse';
 import type { WatchModelsRequest as _kiln_v1_WatchModelsRequest, WatchModelsRequest__Output as _kiln_v1_WatchModelsRequest__Output } from './kiln/v1/WatchModelsRequest';
@@ -78,7 +82,9 @@ export interface ProtoGrpcType {
       ArchiveFormat: EnumTypeDefinition
       AuditEvent: MessageTypeDefinition<_kiln_v1_AuditEvent, _kiln_v1_AuditEvent__Output>
       BuildLogLine: MessageTypeDefinition<_kiln_v1_BuildLogLine, _kiln_v1_BuildLogLine__Output>
+      ChangeSeverity: EnumTypeDefinition
       Contract: MessageTypeDefinition<_kiln_v1_Contract, _kiln_v1_Contract__Output>
+      ContractChange: MessageTypeDefinition<_kiln_v1_ContractChange, _kiln_v1_ContractChange__Output>
       CreateTokenRequest: MessageTypeDefinition<_kiln_v1_CreateTokenRequest, _kiln_v1_CreateTokenRequest__Output>
       CreateTokenResponse: MessageTypeDefinition<_kiln_v1_CreateTokenResponse, _kiln_v1_CreateTokenResponse__Output>
       CreateWebhookRequest: MessageTypeDefinition<_kiln_v1_CreateWebhookRequest, _kiln_v1_CreateWebhookRequest__Output>
@@ -87,6 +93,8 @@ export interface ProtoGrpcType {
       DeleteModelAliasRequest: MessageTypeDefinition<_kiln_v1_DeleteModelAliasRequest, _kiln_v1_DeleteModelAliasRequest__Output>
       DeleteModelVersionRequest: MessageTypeDefinition<_kiln_v1_DeleteModelVersionRequest, _kiln_v1_DeleteModelVersionRequest__Output>
       DeleteWebhookRequest: MessageTypeDefinition<_kiln_v1_DeleteWebhookRequest, _kiln_v1_DeleteWebhookRequest__Output>
+      DiffContractsRequest: MessageTypeDefinition<_kiln_v1_DiffContractsRequest, _kiln_v1_DiffContractsRequest__Output>
+      DiffContractsResponse: MessageTypeDefinition<_kiln_v1_DiffContractsResponse, _kiln_v1_DiffContractsResponse__Output>
       Dim: MessageTypeDefinition<_kiln_v1_Dim, _kiln_v1_Dim__Output>
       DownloadModelVersionRequest: MessageTypeDefinition<_kiln_v1_DownloadModelVersionRequest, _kiln_v1_DownloadModelVersionRequest__Output>
       DownloadModelVersionResponse: MessageTypeDefinition<_kiln_v1_DownloadModelVersionResponse, _kiln_v1_DownloadModelVersionResponse__Output>
@@ -134,6 +142,7 @@ export interface ProtoGrpcType {
       UploadHeader: MessageTypeDefinition<_kiln_v1_UploadHeader, _kiln_v1_UploadHeader__Output>
       UploadModelRequest: MessageTypeDefinition<_kiln_v1_UploadModelRequest, _kiln_v1_UploadModelRequest__Output>
       ValueType: MessageTypeDefinition<_kiln_v1_ValueType, _kiln_v1_ValueType__Output>
+      VersionSelector: MessageTypeDefinition<_kiln_v1_VersionSelector, _kiln_v1_VersionSelector__Output>
       WatchModelVersionRequest: MessageTypeDefinition<_kiln_v1_WatchModelVersionRequest, _kiln_v1_WatchModelVersionRequest__Output>
       WatchModelVersionResponse: MessageTypeDefinition<_kiln_v1_WatchModelVersionResponse, _kiln_v1_WatchModelVersionResponse__Output>
       WatchModelsRequest: MessageTypeDefinition<_kiln_v1_WatchModelsRequest, _kiln_v1_WatchModelsRequest__Output>

@@ -9,7 +9,8 @@ import { callerName } from '@kiln/api/context';
 import { canBeAliased } from './lifecycle';
 import { namespaceOf } from './names';
 import { PROTECTED_ALIAS_ROLE } from './policy';
-import type { AliasRecord, RegistryStore, StoreTransaction } from './store';
+import type { AliasRecord, RegistryStore, StoreTransaction, VersionRecord } from './store';
+import { diffContracts, type ContractChange } from '@kiln/contract/diff';
 import type { VersionCache } from './version-cache';
 import type { VersionEvents } from './events';
 import { aliasChanged as aliasEvent } from './event-log';
@@ -92,11 +93,19 @@ export async function setAlias(deps: AliasDeps, context: HandlerContext, input: 
       throw failedPrecondition(`version ${version} of ${model} is ${target.status}: an alias points only at a RELEASED version`, `${WHERE_SET}.version`);
     }
     if (current?.version === version && current.protected === input.protected) return current;
+    // A protected alias moves only to a compatible contract, unless the call allows the breaking changes (recorded).
+    const breaking = current?.protected && current.version !== version ? await breakingChanges(tx, current, target) : [];
+    if (breaking.length && !input.allowBreakingChanges) {
+      throw failedPrecondition(
+        `${model}@${alias} is protected and version ${version}'s contract breaks version ${current!.version}'s: ${breaking.map((c) => `${c.path}: ${c.message}`).join('; ')} ` +
+        '(set allow_breaking_changes, kiln alias set --allow-breaking, to move it anyway)', `${WHERE_SET}.version`);
+    }
     const caller = callerName(context.caller);
-    const move = { model, alias, fromVersion: current?.version ?? 0, toVersion: version, caller, reason, breaking: false, protected: input.protected };
+    const move = { model, alias, fromVersion: current?.version ?? 0, toVersion: version, caller, reason, breaking: breaking.length > 0, protected: input.protected };
+    const allowed = breaking.length ? `, allowing ${breaking.length} breaking change${breaking.length === 1 ? '' : 's'} (${breaking.map((c) => `${c.path}: ${c.message}`).join('; ')})` : '';
     await tx.putAlias({ model, alias, version, protected: input.protected, updatedBy: caller }, move);
     await tx.recordAuditEvent(auditEvent(context, {
-      model, version, message: `${current ? `moved alias ${alias} from version ${current.version}` : `created alias ${alias}`} to version ${version}${input.protected ? ' (protected)' : ''}${reason ? `: ${reason}` : ''}`,
+      model, version, message: `${current ? `moved alias ${alias} from version ${current.version}` : `created alias ${alias}`} to version ${version}${input.protected ? ' (protected)' : ''}${allowed}${reason ? `: ${reason}` : ''}`,
     }));
     await changed(tx, model, alias, current?.version, version);
     await tx.recordEvent(aliasEvent({ model, alias, version }, current?.version, caller, target));
@@ -143,6 +152,12 @@ export async function resolveAlias(deps: Pick<AliasDeps, 'store' | 'cache'>, mod
   }
   deps.cache.putAlias(model, alias, version, readAt);
   return version;
+}
+
+/** The breaking changes from the alias's current version's contract to the target's (metadata is informational). */
+async function breakingChanges(tx: StoreTransaction, current: AliasRecord, target: VersionRecord): Promise<ContractChange[]> {
+  const from = await tx.getVersion(current.model, current.version, true);
+  return diffContracts(from?.contract ?? null, target.contract).changes.filter((c) => c.severity === 'breaking');
 }
 
 /** Refuses, inside a delete's transaction (after the version is marked, so that a concurrent SetModelAlias has

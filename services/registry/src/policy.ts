@@ -38,6 +38,8 @@ export const REGISTRY_POLICY: Policy = {
   'kiln.v1.Registry/ListAliasHistory': { role: 'reader', namespace: ofModel },
   'kiln.v1.Registry/UpdateModelVersion': { role: 'maintainer', namespace: ofModel },
   // Like ListModels: one model's events need reader in its namespace, a namespace's there, all of them on `*`.
+  // The candidate, when it is another namespace's version, needs reader there too (asked by the handler).
+  'kiln.v1.Registry/DiffContracts': { role: 'reader', namespace: (r: { against?: { model?: string } }) => ofModel(r.against ?? {}) },
   'kiln.v1.Registry/WatchModels': { role: 'reader', namespace: (r: { model?: string; namespace?: string }) => (r.model ? ofModel(r) : r.namespace || EVERY_NAMESPACE) },
   // A webhook sends events out of the registry to a URL (and its allow-list guards the network): admin on every
   // namespace, as tokens are, whatever its filter.

@@ -22,6 +22,7 @@ import { tokenHandlers } from './token-service';
 import { auditEvent } from './audit';
 import { labelsChanged, versionCreated, versionDeleted, type EventTail } from './event-log';
 import { eventHandlers } from './event-service';
+import { diffHandlers } from './diff-service';
 import { callerName } from '@kiln/api/context';
 import { aliasHandlers } from './alias-service';
 import { refuseDeletingAliased, resolveAlias, type AliasDeps, type TagMover } from './aliases';
@@ -80,6 +81,7 @@ export function registryHandlers(deps: RegistryDeps): RegistryImplementation {
     ...auditHandlers(store),
     ...aliasHandlers(aliasDeps),
     ...eventHandlers(store, deps.eventTail),
+    ...diffHandlers(aliasDeps),
     ...webhookHandlers(store, deps.webhookAllowList),
 
     async UploadModel(requests, context) {

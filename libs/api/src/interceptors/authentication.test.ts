@@ -73,3 +73,41 @@ test('with no token, a verified certificate naming a Kiln service makes the call
   // Without names configured, no certificate is a service's.
   await assert.rejects(authentication([]).authenticate(new grpc.Metadata(), 'p', certificate('kiln-registry')), (e: KilnError) => e.code === 'UNAUTHENTICATED');
 });
+
+test('a token past its cache period is re-checked in the background while calls go on; once the re-check refuses it, it is refused', async () => {
+  const answers: Record<string, Caller | 'bad'> = { good: alice };
+  let release!: () => void;
+  let slow = false;
+  const v = countingVerifier(answers);
+  const verifier: BearerVerifier = {
+    async verify(token, peer) {
+      if (slow) await new Promise<void>((r) => (release = r));
+      return v.verify(token, peer);
+    },
+  };
+  const auth = authentication([verifier], { cacheMs: 50 });
+  await auth.authenticate(bearer('good'), 'p');
+  await new Promise((r) => setTimeout(r, 70));
+  slow = true;
+  answers.good = 'bad'; // revoked meanwhile
+  // Past the period: served at once from the old verification, one re-check started for all of these calls.
+  const during = await Promise.all(Array.from({ length: 20 }, () => auth.authenticate(bearer('good'), 'p')));
+  assert.equal(during.length, 20);
+  release();
+  await new Promise((r) => setTimeout(r, 10));
+  slow = false;
+  await assert.rejects(auth.authenticate(bearer('good'), 'p'), /revoked/);
+  assert.equal(v.calls, 3, 'the first check, one background re-check, and the refused call\'s own');
+  // Never served past two periods without a verification that succeeded.
+  answers.good = alice;
+  await auth.authenticate(bearer('good'), 'p');
+  await new Promise((r) => setTimeout(r, 120));
+  slow = true;
+  const late = auth.authenticate(bearer('good'), 'p');
+  let settled = false;
+  void late.then(() => (settled = true));
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(settled, false, 'an entry older than two periods is gone: the call waits for its check');
+  release();
+  await late;
+});

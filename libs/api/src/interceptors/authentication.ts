@@ -31,11 +31,20 @@ export interface AuthenticationOptions {
 /** Under a second, as revocation must be; a hot token then costs its verifier (a hash, a lookup) twice a second. */
 const CACHE_MS = 500;
 
+/** A token's verification: its promise (concurrent first calls share it), the caller once it settled, and when. */
+interface Verification {
+  pending: Promise<Caller | undefined>;
+  caller?: Caller;
+  at: number;
+  refreshing?: boolean;
+}
+
 export function authentication(verifiers: readonly BearerVerifier[], options: AuthenticationOptions = {}): Authenticator {
   const ttl = options.cacheMs ?? CACHE_MS;
-  // The promise is kept, so that concurrent calls with one new token verify it once; a failure, or a token no
-  // verifier knows, is never kept (random tokens cannot fill the cache).
-  const verified = new LRUCache<string, Promise<Caller | undefined>>({ max: options.cacheEntries ?? 10_000, ttl });
+  // A failure, or a token no verifier knows, is never kept (random tokens cannot fill the cache). An entry older than
+  // the ttl is verified again in the background while calls go on with it, for one more ttl at most: a busy token's
+  // calls never all wait on its re-check, and a revocation still takes effect within two ttls plus one lookup.
+  const verified = new LRUCache<string, Verification>({ max: options.cacheEntries ?? 10_000, ttl: ttl * 2 });
 
   async function verify(token: string, peer: string): Promise<Caller | undefined> {
     for (const verifier of verifiers) {
@@ -43,6 +52,37 @@ export function authentication(verifiers: readonly BearerVerifier[], options: Au
       if (caller) return caller;
     }
     return undefined;
+  }
+
+  /** Starts verifying `token`, the result replacing its entry (or removing it on failure). */
+  function start(token: string, peer: string): Verification {
+    const entry: Verification = { pending: verify(token, peer), at: Date.now() };
+    const forget = () => verified.get(token) === entry && verified.delete(token);
+    entry.pending.then((caller) => {
+      if (caller) entry.caller = caller;
+      else forget();
+    }, forget);
+    return entry;
+  }
+
+  function lookup(token: string, peer: string): Promise<Caller | undefined> | Caller {
+    const entry = verified.get(token);
+    if (!entry) {
+      const fresh = start(token, peer);
+      verified.set(token, fresh);
+      return fresh.pending;
+    }
+    if (!entry.caller || Date.now() - entry.at < ttl) return entry.caller ?? entry.pending;
+    if (!entry.refreshing) {
+      entry.refreshing = true;
+      const next = start(token, peer);
+      // The old entry serves until the re-check settles; a refused token is then gone for every call.
+      next.pending.then((caller) => {
+        if (!caller) return;
+        if (verified.get(token) === entry) verified.set(token, next);
+      }, () => {}).finally(() => verified.get(token) === entry && !next.caller && verified.delete(token));
+    }
+    return entry.caller;
   }
 
   function unknown(peer: string, why: string): Caller {
@@ -56,14 +96,7 @@ export function authentication(verifiers: readonly BearerVerifier[], options: Au
       const byCertificate = certificate && options.certificateCaller?.(certificate, peer);
       return byCertificate || unknown(peer, 'missing token: send "authorization: Bearer <token>"');
     }
-    let pending = verified.get(token);
-    if (!pending) {
-      const verifying = verify(token, peer);
-      const forget = () => verified.get(token) === verifying && verified.delete(token);
-      verifying.then((caller) => caller || forget(), forget);
-      verified.set(token, (pending = verifying));
-    }
-    const caller = await pending;
+    const caller = await lookup(token, peer);
     if (!caller) return unknown(peer, 'unknown token: no Kiln API token, OIDC token or service token matches it');
     return caller.peer === peer ? caller : { ...caller, peer };
   }

@@ -8,6 +8,8 @@ import type { CreateWebhookRequest as _kiln_v1_CreateWebhookRequest, CreateWebho
 import type { DeleteModelAliasRequest as _kiln_v1_DeleteModelAliasRequest, DeleteModelAliasRequest__Output as _kiln_v1_DeleteModelAliasRequest__Output } from '../../kiln/v1/DeleteModelAliasRequest';
 import type { DeleteModelVersionRequest as _kiln_v1_DeleteModelVersionRequest, DeleteModelVersionRequest__Output as _kiln_v1_DeleteModelVersionRequest__Output } from '../../kiln/v1/DeleteModelVersionRequest';
 import type { DeleteWebhookRequest as _kiln_v1_DeleteWebhookRequest, DeleteWebhookRequest__Output as _kiln_v1_DeleteWebhookRequest__Output } from '../../kiln/v1/DeleteWebhookRequest';
+import type { DiffContractsRequest as _kiln_v1_DiffContractsRequest, DiffContractsRequest__Output as _kiln_v1_DiffContractsRequest__Output } from '../../kiln/v1/DiffContractsRequest';
+import type { DiffContractsResponse as _kiln_v1_DiffContractsResponse, DiffContractsResponse__Output as _kiln_v1_DiffContractsResponse__Output } from '../../kiln/v1/DiffContractsResponse';
 import type { DownloadModelVersionRequest as _kiln_v1_DownloadModelVersionRequest, DownloadModelVersionRequest__Output as _kiln_v1_DownloadModelVersionRequest__Output } from '../../kiln/v1/DownloadModelVersionRequest';
 import type { DownloadModelVersionResponse as _kiln_v1_DownloadModelVersionResponse, DownloadModelVersionResponse__Output as _kiln_v1_DownloadModelVersionResponse__Output } from '../../kiln/v1/DownloadModelVersionResponse';
 import type { EnableWebhookRequest as _kiln_v1_EnableWebhookRequest, EnableWebhookRequest__Output as _kiln_v1_EnableWebhookRequest__Output } from '../../kiln/v1/EnableWebhookRequest';
@@ -86,6 +88,15 @@ export interface RegistryClient extends grpc.Client {
   deleteWebhook(argument: _kiln_v1_DeleteWebhookRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kiln_v1_Webhook__Output>): grpc.ClientUnaryCall;
   deleteWebhook(argument: _kiln_v1_DeleteWebhookRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_Webhook__Output>): grpc.ClientUnaryCall;
   deleteWebhook(argument: _kiln_v1_DeleteWebhookRequest, callback: grpc.requestCallback<_kiln_v1_Webhook__Output>): grpc.ClientUnaryCall;
+  
+  DiffContracts(argument: _kiln_v1_DiffContractsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_DiffContractsResponse__Output>): grpc.ClientUnaryCall;
+  DiffContracts(argument: _kiln_v1_DiffContractsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kiln_v1_DiffContractsResponse__Output>): grpc.ClientUnaryCall;
+  DiffContracts(argument: _kiln_v1_DiffContractsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_DiffContractsResponse__Output>): grpc.ClientUnaryCall;
+  DiffContracts(argument: _kiln_v1_DiffContractsRequest, callback: grpc.requestCallback<_kiln_v1_DiffContractsResponse__Output>): grpc.ClientUnaryCall;
+  diffContracts(argument: _kiln_v1_DiffContractsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_DiffContractsResponse__Output>): grpc.ClientUnaryCall;
+  diffContracts(argument: _kiln_v1_DiffContractsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kiln_v1_DiffContractsResponse__Output>): grpc.ClientUnaryCall;
+  diffContracts(argument: _kiln_v1_DiffContractsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kiln_v1_DiffContractsResponse__Output>): grpc.ClientUnaryCall;
+  diffContracts(argument: _kiln_v1_DiffContractsRequest, callback: grpc.requestCallback<_kiln_v1_DiffContractsResponse__Output>): grpc.ClientUnaryCall;
   
   DownloadModelVersion(argument: _kiln_v1_DownloadModelVersionRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_kiln_v1_DownloadModelVersionResponse__Output>;
   DownloadModelVersion(argument: _kiln_v1_DownloadModelVersionRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_kiln_v1_DownloadModelVersionResponse__Output>;
@@ -241,6 +252,8 @@ export interface RegistryHandlers extends grpc.UntypedServiceImplementation {
   
   DeleteWebhook: grpc.handleUnaryCall<_kiln_v1_DeleteWebhookRequest__Output, _kiln_v1_Webhook>;
   
+  DiffContracts: grpc.handleUnaryCall<_kiln_v1_DiffContractsRequest__Output, _kiln_v1_DiffContractsResponse>;
+  
   DownloadModelVersion: grpc.handleServerStreamingCall<_kiln_v1_DownloadModelVersionRequest__Output, _kiln_v1_DownloadModelVersionResponse>;
   
   EnableWebhook: grpc.handleUnaryCall<_kiln_v1_EnableWebhookRequest__Output, _kiln_v1_Webhook>;
@@ -283,6 +296,7 @@ export interface RegistryDefinition extends grpc.ServiceDefinition {
   DeleteModelAlias: MethodDefinition<_kiln_v1_DeleteModelAliasRequest, _kiln_v1_ModelAlias, _kiln_v1_DeleteModelAliasRequest__Output, _kiln_v1_ModelAlias__Output>
   DeleteModelVersion: MethodDefinition<_kiln_v1_DeleteModelVersionRequest, _kiln_v1_ModelVersion, _kiln_v1_DeleteModelVersionRequest__Output, _kiln_v1_ModelVersion__Output>
   DeleteWebhook: MethodDefinition<_kiln_v1_DeleteWebhookRequest, _kiln_v1_Webhook, _kiln_v1_DeleteWebhookRequest__Output, _kiln_v1_Webhook__Output>
+  DiffContracts: MethodDefinition<_kiln_v1_DiffContractsRequest, _kiln_v1_DiffContractsResponse, _kiln_v1_DiffContractsRequest__Output, _kiln_v1_DiffContractsResponse__Output>
   DownloadModelVersion: MethodDefinition<_kiln_v1_DownloadModelVersionRequest, _kiln_v1_DownloadModelVersionResponse, _kiln_v1_DownloadModelVersionRequest__Output, _kiln_v1_DownloadModelVersionResponse__Output>
   EnableWebhook: MethodDefinition<_kiln_v1_EnableWebhookRequest, _kiln_v1_Webhook, _kiln_v1_EnableWebhookRequest__Output, _kiln_v1_Webhook__Output>
   GetModelVersion: MethodDefinition<_kiln_v1_GetModelVersionRequest, _kiln_v1_ModelVersion, _kiln_v1_GetModelVersionRequest__Output, _kiln_v1_ModelVersion__Output>

@@ -38,6 +38,7 @@ const (
 	Registry_ListAliasHistory_FullMethodName      = "/kiln.v1.Registry/ListAliasHistory"
 	Registry_UpdateModelVersion_FullMethodName    = "/kiln.v1.Registry/UpdateModelVersion"
 	Registry_WatchModels_FullMethodName           = "/kiln.v1.Registry/WatchModels"
+	Registry_DiffContracts_FullMethodName         = "/kiln.v1.Registry/DiffContracts"
 	Registry_CreateWebhook_FullMethodName         = "/kiln.v1.Registry/CreateWebhook"
 	Registry_ListWebhooks_FullMethodName          = "/kiln.v1.Registry/ListWebhooks"
 	Registry_DeleteWebhook_FullMethodName         = "/kiln.v1.Registry/DeleteWebhook"
@@ -87,6 +88,9 @@ type RegistryClient interface {
 	// Streams every change to the registry's models as it happens (optionally one namespace's or one model's), each
 	// with a token to resume after it; the stream does not end by itself.
 	WatchModels(ctx context.Context, in *WatchModelsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[RegistryEvent], error)
+	// Lists what changes for callers between two versions' contracts (or a version's and a given one), each change
+	// breaking, compatible or informational.
+	DiffContracts(ctx context.Context, in *DiffContractsRequest, opts ...grpc.CallOption) (*DiffContractsResponse, error)
 	// Creates a webhook (admin): the events after now that match its filter are POSTed to its URL as signed
 	// CloudEvents, in event order, retried until delivered.
 	CreateWebhook(ctx context.Context, in *CreateWebhookRequest, opts ...grpc.CallOption) (*Webhook, error)
@@ -308,6 +312,16 @@ func (c *registryClient) WatchModels(ctx context.Context, in *WatchModelsRequest
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Registry_WatchModelsClient = grpc.ServerStreamingClient[RegistryEvent]
 
+func (c *registryClient) DiffContracts(ctx context.Context, in *DiffContractsRequest, opts ...grpc.CallOption) (*DiffContractsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DiffContractsResponse)
+	err := c.cc.Invoke(ctx, Registry_DiffContracts_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *registryClient) CreateWebhook(ctx context.Context, in *CreateWebhookRequest, opts ...grpc.CallOption) (*Webhook, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(Webhook)
@@ -400,6 +414,9 @@ type RegistryServer interface {
 	// Streams every change to the registry's models as it happens (optionally one namespace's or one model's), each
 	// with a token to resume after it; the stream does not end by itself.
 	WatchModels(*WatchModelsRequest, grpc.ServerStreamingServer[RegistryEvent]) error
+	// Lists what changes for callers between two versions' contracts (or a version's and a given one), each change
+	// breaking, compatible or informational.
+	DiffContracts(context.Context, *DiffContractsRequest) (*DiffContractsResponse, error)
 	// Creates a webhook (admin): the events after now that match its filter are POSTed to its URL as signed
 	// CloudEvents, in event order, retried until delivered.
 	CreateWebhook(context.Context, *CreateWebhookRequest) (*Webhook, error)
@@ -471,6 +488,9 @@ func (UnimplementedRegistryServer) UpdateModelVersion(context.Context, *UpdateMo
 }
 func (UnimplementedRegistryServer) WatchModels(*WatchModelsRequest, grpc.ServerStreamingServer[RegistryEvent]) error {
 	return status.Errorf(codes.Unimplemented, "method WatchModels not implemented")
+}
+func (UnimplementedRegistryServer) DiffContracts(context.Context, *DiffContractsRequest) (*DiffContractsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method DiffContracts not implemented")
 }
 func (UnimplementedRegistryServer) CreateWebhook(context.Context, *CreateWebhookRequest) (*Webhook, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method CreateWebhook not implemented")
@@ -782,6 +802,24 @@ func _Registry_WatchModels_Handler(srv interface{}, stream grpc.ServerStream) er
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Registry_WatchModelsServer = grpc.ServerStreamingServer[RegistryEvent]
 
+func _Registry_DiffContracts_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DiffContractsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RegistryServer).DiffContracts(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Registry_DiffContracts_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RegistryServer).DiffContracts(ctx, req.(*DiffContractsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _Registry_CreateWebhook_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(CreateWebhookRequest)
 	if err := dec(in); err != nil {
@@ -930,6 +968,10 @@ var Registry_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UpdateModelVersion",
 			Handler:    _Registry_UpdateModelVersion_Handler,
+		},
+		{
+			MethodName: "DiffContracts",
+			Handler:    _Registry_DiffContracts_Handler,
 		},
 		{
 			MethodName: "CreateWebhook",

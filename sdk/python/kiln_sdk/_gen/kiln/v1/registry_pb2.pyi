@@ -1,5 +1,6 @@
 from kiln_sdk._gen.kiln.v1 import aliases_pb2 as _aliases_pb2
 from kiln_sdk._gen.kiln.v1 import audit_pb2 as _audit_pb2
+from kiln_sdk._gen.kiln.v1 import diff_pb2 as _diff_pb2
 from kiln_sdk._gen.kiln.v1 import events_pb2 as _events_pb2
 from kiln_sdk._gen.kiln.v1 import model_pb2 as _model_pb2
 from kiln_sdk._gen.kiln.v1 import tokens_pb2 as _tokens_pb2

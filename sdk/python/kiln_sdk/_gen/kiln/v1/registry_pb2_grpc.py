@@ -5,6 +5,7 @@ import warnings
 
 from kiln_sdk._gen.kiln.v1 import aliases_pb2 as kiln_dot_v1_dot_aliases__pb2
 from kiln_sdk._gen.kiln.v1 import audit_pb2 as kiln_dot_v1_dot_audit__pb2
+from kiln_sdk._gen.kiln.v1 import diff_pb2 as kiln_dot_v1_dot_diff__pb2
 from kiln_sdk._gen.kiln.v1 import events_pb2 as kiln_dot_v1_dot_events__pb2
 from kiln_sdk._gen.kiln.v1 import model_pb2 as kiln_dot_v1_dot_model__pb2
 from kiln_sdk._gen.kiln.v1 import registry_pb2 as kiln_dot_v1_dot_registry__pb2
@@ -125,6 +126,11 @@ class RegistryStub(object):
                 '/kiln.v1.Registry/WatchModels',
                 request_serializer=kiln_dot_v1_dot_events__pb2.WatchModelsRequest.SerializeToString,
                 response_deserializer=kiln_dot_v1_dot_events__pb2.RegistryEvent.FromString,
+                _registered_method=True)
+        self.DiffContracts = channel.unary_unary(
+                '/kiln.v1.Registry/DiffContracts',
+                request_serializer=kiln_dot_v1_dot_diff__pb2.DiffContractsRequest.SerializeToString,
+                response_deserializer=kiln_dot_v1_dot_diff__pb2.DiffContractsResponse.FromString,
                 _registered_method=True)
         self.CreateWebhook = channel.unary_unary(
                 '/kiln.v1.Registry/CreateWebhook',
@@ -278,6 +284,14 @@ class RegistryServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def DiffContracts(self, request, context):
+        """Lists what changes for callers between two versions' contracts (or a version's and a given one), each change
+        breaking, compatible or informational.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def CreateWebhook(self, request, context):
         """Creates a webhook (admin): the events after now that match its filter are POSTed to its URL as signed
         CloudEvents, in event order, retried until delivered.
@@ -401,6 +415,11 @@ def add_RegistryServicer_to_server(servicer, server):
                     servicer.WatchModels,
                     request_deserializer=kiln_dot_v1_dot_events__pb2.WatchModelsRequest.FromString,
                     response_serializer=kiln_dot_v1_dot_events__pb2.RegistryEvent.SerializeToString,
+            ),
+            'DiffContracts': grpc.unary_unary_rpc_method_handler(
+                    servicer.DiffContracts,
+                    request_deserializer=kiln_dot_v1_dot_diff__pb2.DiffContractsRequest.FromString,
+                    response_serializer=kiln_dot_v1_dot_diff__pb2.DiffContractsResponse.SerializeToString,
             ),
             'CreateWebhook': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateWebhook,
@@ -888,6 +907,33 @@ class Registry(object):
             '/kiln.v1.Registry/WatchModels',
             kiln_dot_v1_dot_events__pb2.WatchModelsRequest.SerializeToString,
             kiln_dot_v1_dot_events__pb2.RegistryEvent.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DiffContracts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kiln.v1.Registry/DiffContracts',
+            kiln_dot_v1_dot_diff__pb2.DiffContractsRequest.SerializeToString,
+            kiln_dot_v1_dot_diff__pb2.DiffContractsResponse.FromString,
             options,
             channel_credentials,
             insecure,

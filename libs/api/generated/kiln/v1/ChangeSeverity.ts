@@ -1,0 +1,20 @@
+// Original file: proto/kiln/v1/diff.proto
+
+export const ChangeSeverity = {
+  CHANGE_SEVERITY_UNSPECIFIED: 'CHANGE_SEVERITY_UNSPECIFIED',
+  CHANGE_SEVERITY_BREAKING: 'CHANGE_SEVERITY_BREAKING',
+  CHANGE_SEVERITY_COMPATIBLE: 'CHANGE_SEVERITY_COMPATIBLE',
+  CHANGE_SEVERITY_INFORMATIONAL: 'CHANGE_SEVERITY_INFORMATIONAL',
+} as const;
+
+export type ChangeSeverity =
+  | 'CHANGE_SEVERITY_UNSPECIFIED'
+  | 0
+  | 'CHANGE_SEVERITY_BREAKING'
+  | 1
+  | 'CHANGE_SEVERITY_COMPATIBLE'
+  | 2
+  | 'CHANGE_SEVERITY_INFORMATIONAL'
+  | 3
+
+export type ChangeSeverity__Output = typeof ChangeSeverity[keyof typeof ChangeSeverity]
