@@ -15,6 +15,9 @@ test('every kiln.v1.Registry RPC has a policy entry, and every entry an RPC', ()
 const MIN_ROLE: Record<string, string> = {
   GetModelVersion: 'reader', ListModelVersions: 'reader', WatchModelVersion: 'reader', DownloadModelVersion: 'reader',
   UploadModel: 'writer', DeleteModelVersion: 'maintainer',
+  SetModelAlias: 'maintainer', DeleteModelAlias: 'maintainer', ListModelAliases: 'reader', ListAliasHistory: 'reader', UpdateModelVersion: 'maintainer',
+  WatchModels: 'reader',
+  // DiffContracts (its `against` names the namespace, absent here) and the token, audit and webhook calls: admin on `*`.
 };
 
 test('a role in namespace fraud: reads, then upload, then delete; tokens and unfiltered lists need `*`', () => {
