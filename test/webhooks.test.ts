@@ -98,6 +98,14 @@ async function until<T>(what: string, probe: () => Promise<T | undefined | false
   }
 }
 
+/** A webhook's attempts once `count` of them have ended (a receiver has an attempt before the registry logs its end). */
+async function endedAttempts(api: RegistryPromiseClient, webhookId: string, count: number) {
+  return until(`${count} ended attempts of ${webhookId}`, async () => {
+    const { deliveries } = await api.ListWebhookDeliveries({ webhookId });
+    return deliveries.length >= count && deliveries.every((d) => d.finished) && deliveries;
+  });
+}
+
 const codeOf = (err: { code?: number; details?: string }) => ({ code: err.code, details: err.details ?? '' });
 
 describe('webhooks', () => {
@@ -179,7 +187,7 @@ describe('webhooks', () => {
     assert.ok(Number(second) > Number(first));
     assert.deepEqual([got[0].event.data.labels, got[3].event.data.labels], [{ stage: 'tested', retry: 'one' }, { stage: 'tested', retry: 'two' }]);
     assert.ok(got.every((d) => d.signed));
-    const { deliveries } = await api.ListWebhookDeliveries({ webhookId: hook.id });
+    const deliveries = await endedAttempts(api, hook.id, 4);
     assert.deepEqual(deliveries.map((d) => [d.eventId, d.attempt, d.statusCode, d.delivered, d.error, d.kind, d.model]), [
       [second, 1, 200, true, '', 'EVENT_KIND_LABELS_CHANGED', 'hooks/a'],
       [first, 3, 200, true, '', 'EVENT_KIND_LABELS_CHANGED', 'hooks/a'],
@@ -271,6 +279,7 @@ describe('webhooks', () => {
     const id = /created (wh_\w+) to /.exec(created.stdout)![1];
     await api.UpdateModelVersion({ model: 'hooks/b', version: 1, setLabels: { via: 'cli' } });
     await receiver.until(id, 1);
+    await endedAttempts(api, id, 1);
     const listed = await kilnCli(['webhook', 'list']);
     assert.equal(listed.code, 0, listed.stderr);
     assert.match(listed.stdout, new RegExp(`${id}\\s+${receiver.url.replace(/[.?]/g, '\\$&')}\\s+hooks/b \\(labels-changed\\)\\s+\\d{4}-\\S+\\s+active`));
@@ -319,6 +328,8 @@ describe('webhooks across a registry killed mid-delivery', () => {
     receiver.respond = () => (hold ? 'hold' : 200);
     for (const n of [1, 2, 3]) await api.UpdateModelVersion({ model: 'kill/m', version: 1, setLabels: { n: String(n) } });
     const [inFlight] = await receiver.until(hook.id, 1);
+    const running = (await api.ListWebhookDeliveries({ webhookId: hook.id })).deliveries;
+    assert.deepEqual(running.map((d) => [d.eventId, d.attempt, d.finished, d.delivered]), [[inFlight.event.id, 1, false, false]], 'logged before it went out');
     await first.kill();
     hold = false;
 
@@ -330,10 +341,11 @@ describe('webhooks across a registry killed mid-delivery', () => {
     ]);
     assert.ok(Number(inFlight.event.id) < Number(got[2].event.id) && Number(got[2].event.id) < Number(got[3].event.id));
     assert.ok(got.every((d) => d.signed));
-    const { deliveries } = await promiseClient(connect(second.registry)).ListWebhookDeliveries({ webhookId: hook.id });
+    const deliveries = await endedAttempts(promiseClient(connect(second.registry)), hook.id, 4);
     assert.deepEqual(deliveries.reverse().map((d) => [d.eventId, d.attempt, d.delivered, d.statusCode]), [
       [inFlight.event.id, 1, false, 0], [inFlight.event.id, 2, true, 200], [got[2].event.id, 1, true, 200], [got[3].event.id, 1, true, 200],
     ]);
     assert.match(deliveries[0].error, /^interrupted: the registry delivering it stopped or lost its lease/);
+    assert.ok(deliveries.every((d) => d.finished));
   });
 });

@@ -38,6 +38,6 @@ export function webhookRow(w: Webhook__Output): string {
 export const DELIVERY_HEADER = `${'TIME'.padEnd(24)}  ${'EVENT'.padStart(8)}  ${'KIND'.padEnd(18)}  ${'MODEL'.padEnd(24)}  ${'ATTEMPT'.padStart(7)}  ${'RESULT'.padEnd(9)}  ${'MS'.padStart(6)}  ERROR`;
 
 export function deliveryRow(d: WebhookDelivery__Output): string {
-  const result = d.delivered ? `ok ${d.statusCode}` : d.statusCode ? `failed ${d.statusCode}` : 'failed';
+  const result = !d.finished ? 'sending' : d.delivered ? `ok ${d.statusCode}` : d.statusCode ? `failed ${d.statusCode}` : 'failed';
   return `${when(d.time).padEnd(24)}  ${d.eventId.padStart(8)}  ${kindName(d.kind).padEnd(18)}  ${d.model.padEnd(24)}  ${String(d.attempt).padStart(7)}  ${result.padEnd(9)}  ${String(d.durationMs).padStart(6)}  ${d.error}`;
 }

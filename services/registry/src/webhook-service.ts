@@ -45,10 +45,10 @@ function deliveryToProto(d: WebhookDeliveryRecord): WebhookDelivery {
     attempt: d.attempt,
     time: toTimestamp(d.time),
     statusCode: d.statusCode,
-    // An attempt still running says so (one its registry never finished is marked by the next owner).
-    error: d.finished ? d.error : 'in flight',
+    error: d.error,
     durationMs: d.durationMs,
     delivered: d.delivered,
+    finished: d.finished,
   };
 }
 

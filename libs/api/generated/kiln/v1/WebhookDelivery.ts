@@ -16,6 +16,7 @@ export interface WebhookDelivery {
   'error'?: (string);
   'durationMs'?: (number | string | Long);
   'delivered'?: (boolean);
+  'finished'?: (boolean);
 }
 
 export interface WebhookDelivery__Output {
@@ -30,4 +31,5 @@ export interface WebhookDelivery__Output {
   'error': (string);
   'durationMs': (number);
   'delivered': (boolean);
+  'finished': (boolean);
 }

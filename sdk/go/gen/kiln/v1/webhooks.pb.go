@@ -553,7 +553,10 @@ type WebhookDelivery struct {
 	// How long the attempt took, in milliseconds.
 	DurationMs int64 `protobuf:"varint,10,opt,name=duration_ms,json=durationMs,proto3" json:"duration_ms,omitempty"`
 	// Whether the receiver took it (a 2xx answer).
-	Delivered     bool `protobuf:"varint,11,opt,name=delivered,proto3" json:"delivered,omitempty"`
+	Delivered bool `protobuf:"varint,11,opt,name=delivered,proto3" json:"delivered,omitempty"`
+	// Whether the attempt has ended: false while it runs (one whose registry died is ended, interrupted, by the
+	// registry that takes the webhook over).
+	Finished      bool `protobuf:"varint,12,opt,name=finished,proto3" json:"finished,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -665,6 +668,13 @@ func (x *WebhookDelivery) GetDelivered() bool {
 	return false
 }
 
+func (x *WebhookDelivery) GetFinished() bool {
+	if x != nil {
+		return x.Finished
+	}
+	return false
+}
+
 // A page of delivery attempts.
 type ListWebhookDeliveriesResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -764,7 +774,7 @@ const file_kiln_v1_webhooks_proto_rawDesc = "" +
 	"webhook_id\x18\x01 \x01(\tR\twebhookId\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tR\tpageToken\"\xec\x02\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"\x88\x03\n" +
 	"\x0fWebhookDelivery\x12\x1d\n" +
 	"\n" +
 	"webhook_id\x18\x01 \x01(\tR\twebhookId\x12\x19\n" +
@@ -780,7 +790,8 @@ const file_kiln_v1_webhooks_proto_rawDesc = "" +
 	"\vduration_ms\x18\n" +
 	" \x01(\x03R\n" +
 	"durationMs\x12\x1c\n" +
-	"\tdelivered\x18\v \x01(\bR\tdelivered\"\x81\x01\n" +
+	"\tdelivered\x18\v \x01(\bR\tdelivered\x12\x1a\n" +
+	"\bfinished\x18\f \x01(\bR\bfinished\"\x81\x01\n" +
 	"\x1dListWebhookDeliveriesResponse\x128\n" +
 	"\n" +
 	"deliveries\x18\x01 \x03(\v2\x18.kiln.v1.WebhookDeliveryR\n" +

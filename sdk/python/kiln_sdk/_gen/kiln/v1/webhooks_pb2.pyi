@@ -93,7 +93,7 @@ class ListWebhookDeliveriesRequest(_message.Message):
     def __init__(self, webhook_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class WebhookDelivery(_message.Message):
-    __slots__ = ("webhook_id", "event_id", "resume_token", "kind", "model", "attempt", "time", "status_code", "error", "duration_ms", "delivered")
+    __slots__ = ("webhook_id", "event_id", "resume_token", "kind", "model", "attempt", "time", "status_code", "error", "duration_ms", "delivered", "finished")
     WEBHOOK_ID_FIELD_NUMBER: _ClassVar[int]
     EVENT_ID_FIELD_NUMBER: _ClassVar[int]
     RESUME_TOKEN_FIELD_NUMBER: _ClassVar[int]
@@ -105,6 +105,7 @@ class WebhookDelivery(_message.Message):
     ERROR_FIELD_NUMBER: _ClassVar[int]
     DURATION_MS_FIELD_NUMBER: _ClassVar[int]
     DELIVERED_FIELD_NUMBER: _ClassVar[int]
+    FINISHED_FIELD_NUMBER: _ClassVar[int]
     webhook_id: str
     event_id: str
     resume_token: str
@@ -116,7 +117,8 @@ class WebhookDelivery(_message.Message):
     error: str
     duration_ms: int
     delivered: bool
-    def __init__(self, webhook_id: _Optional[str] = ..., event_id: _Optional[str] = ..., resume_token: _Optional[str] = ..., kind: _Optional[_Union[_events_pb2.EventKind, str]] = ..., model: _Optional[str] = ..., attempt: _Optional[int] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., status_code: _Optional[int] = ..., error: _Optional[str] = ..., duration_ms: _Optional[int] = ..., delivered: bool = ...) -> None: ...
+    finished: bool
+    def __init__(self, webhook_id: _Optional[str] = ..., event_id: _Optional[str] = ..., resume_token: _Optional[str] = ..., kind: _Optional[_Union[_events_pb2.EventKind, str]] = ..., model: _Optional[str] = ..., attempt: _Optional[int] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., status_code: _Optional[int] = ..., error: _Optional[str] = ..., duration_ms: _Optional[int] = ..., delivered: bool = ..., finished: bool = ...) -> None: ...
 
 class ListWebhookDeliveriesResponse(_message.Message):
     __slots__ = ("deliveries", "next_page_token")
