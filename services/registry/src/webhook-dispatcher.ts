@@ -231,15 +231,22 @@ export class WebhookDispatcher {
     const { store, settings } = this.options;
     const started = await store.startWebhookAttempt(webhook.id, this.owner, e);
     if (!started) return false;
-    const body = JSON.stringify(cloudEvent(e, settings.source));
-    const headers = {
-      'content-type': CLOUD_EVENT_CONTENT_TYPE,
-      'user-agent': 'kiln-webhooks/1',
-      [SIGNATURE_HEADER]: signatureHeader(webhook.secret, body, Math.floor(Date.now() / 1000)),
-      'kiln-webhook-id': webhook.id,
-      'kiln-delivery-attempt': String(started.attempt),
-    };
-    const outcome = await postWebhook(new URL(webhook.url), body, headers, this.options.allowList, settings.timeoutMs, signal);
+    let outcome: PostOutcome;
+    try {
+      const body = JSON.stringify(cloudEvent(e, settings.source));
+      const headers = {
+        'content-type': CLOUD_EVENT_CONTENT_TYPE,
+        'user-agent': 'kiln-webhooks/1',
+        [SIGNATURE_HEADER]: signatureHeader(webhook.secret, body, Math.floor(Date.now() / 1000)),
+        'kiln-webhook-id': webhook.id,
+        'kiln-delivery-attempt': String(started.attempt),
+      };
+      outcome = await postWebhook(new URL(webhook.url), body, headers, this.options.allowList, settings.timeoutMs, signal);
+    } catch (err) {
+      // Whatever goes wrong making the request is the attempt's failure: it backs off, and disables the webhook in the
+      // end, rather than being retried at once for ever.
+      outcome = { statusCode: 0, error: `could not send: ${err instanceof Error ? err.message : String(err)}`, durationMs: 0 };
+    }
     const delivered = outcome.statusCode >= 200 && outcome.statusCode < 300;
     let effect: WebhookAttemptEffect;
     if (delivered) effect = { delivered: true };
