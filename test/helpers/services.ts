@@ -111,6 +111,8 @@ export async function startKiln(options: StartKilnOptions = {}): Promise<Running
         await registry.stop();
         // The same address: the builder and every client keep theirs (their channels reconnect).
         registry = await startRegistry({ ...registryConfig, listen: { ...registryConfig.listen, registry: registry.address } }, log.child({ service: 'registry' }));
+        // The client's channel saw the registry go: it reconnects before the caller's next call.
+        await new Promise<void>((resolve, reject) => client.waitForReady(Date.now() + 10_000, (err) => (err ? reject(err) : resolve())));
       },
       async restartBuilder() {
         builderConfig.shutdownGraceMs = config.shutdownGraceMs;

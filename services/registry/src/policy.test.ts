@@ -15,9 +15,8 @@ test('every kiln.v1.Registry RPC has a policy entry, and every entry an RPC', ()
 const MIN_ROLE: Record<string, string> = {
   GetModelVersion: 'reader', ListModelVersions: 'reader', WatchModelVersion: 'reader', DownloadModelVersion: 'reader',
   UploadModel: 'writer', DeleteModelVersion: 'maintainer',
-  SetModelAlias: 'maintainer', DeleteModelAlias: 'maintainer', ListModelAliases: 'reader', ListAliasHistory: 'reader', UpdateModelVersion: 'maintainer',
-  WatchModels: 'reader',
-  // DiffContracts (its `against` names the namespace, absent here) and the token, audit and webhook calls: admin on `*`.
+  ListModelAliases: 'reader', ListAliasHistory: 'reader', DiffContracts: 'reader', WatchModels: 'reader',
+  SetModelAlias: 'maintainer', DeleteModelAlias: 'maintainer', UpdateModelVersion: 'maintainer',
 };
 
 test('a role in namespace fraud: reads, then upload, then delete; tokens and unfiltered lists need `*`', () => {
@@ -25,14 +24,16 @@ test('a role in namespace fraud: reads, then upload, then delete; tokens and unf
     const caller: Caller = { kind: 'token', peer: 'p', tokenId: 't', owner: 'o', bindings: [{ namespace: 'fraud', role }] };
     for (const rpc of rpcs) {
       const method = rpc.split('/')[1];
-      const request = method === 'UploadModel' ? { header: { model: 'fraud/m' } } : { model: 'fraud/m', namePrefix: 'fraud/' };
+      const request = method === 'UploadModel' ? { header: { model: 'fraud/m' } }
+        : method === 'DiffContracts' ? { against: { model: 'fraud/m' } } : { model: 'fraud/m', namePrefix: 'fraud/' };
       const min = MIN_ROLE[method] ?? (method === 'ListModels' ? 'reader' : 'admin-everywhere');
       const allowed = min !== 'admin-everywhere' && ROLES.indexOf(role) >= ROLES.indexOf(min as never);
       const run = () => authorize(ruleFor(REGISTRY_POLICY, rpc), rpc, caller, request);
       if (allowed) run();
       else assert.throws(run, /lacks role/, `${role} on ${rpc}`);
       // Another namespace: nothing.
-      assert.throws(() => authorize(ruleFor(REGISTRY_POLICY, rpc), rpc, caller, method === 'UploadModel' ? { header: { model: 'risk/m' } } : { model: 'risk/m' }), /lacks role/);
+      const elsewhere = method === 'UploadModel' ? { header: { model: 'risk/m' } } : method === 'DiffContracts' ? { against: { model: 'risk/m' } } : { model: 'risk/m' };
+      assert.throws(() => authorize(ruleFor(REGISTRY_POLICY, rpc), rpc, caller, elsewhere), /lacks role/);
     }
   }
 });
