@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 rm -rf libs/api/generated
 npx proto-loader-gen-types --longs=Number --enums=String --defaults --oneofs \
-  --grpcLib=@grpc/grpc-js --outDir=libs/api/generated -I proto -- kiln/v1/contract.proto kiln/v1/model.proto kiln/v1/tokens.proto kiln/v1/audit.proto kiln/v1/aliases.proto kiln/v1/events.proto kiln/v1/diff.proto kiln/v1/registry.proto kiln/v1/builder.proto kiln/v1/inference.proto
+  --grpcLib=@grpc/grpc-js --outDir=libs/api/generated -I proto -- kiln/v1/contract.proto kiln/v1/model.proto kiln/v1/tokens.proto kiln/v1/audit.proto kiln/v1/aliases.proto kiln/v1/events.proto kiln/v1/diff.proto kiln/v1/webhooks.proto kiln/v1/registry.proto kiln/v1/builder.proto kiln/v1/inference.proto

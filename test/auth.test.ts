@@ -170,6 +170,11 @@ describe('with authentication on', () => {
       DiffContracts: (c) => promiseClient(c).DiffContracts({ against: { model: 'm', version: 1 }, version: { model: 'm', version: 2 } }),
       // A watch allowed runs until its deadline.
       WatchModels: async (c) => { for await (const _ of promiseClient(c).WatchModels({}, { deadline: Date.now() + 300 })) break; },
+      CreateWebhook: (c) => promiseClient(c).CreateWebhook({ url: 'http://127.0.0.1:9/hook', model: 'm', secret: 'x'.repeat(8) }),
+      ListWebhooks: (c) => promiseClient(c).ListWebhooks({}),
+      DeleteWebhook: (c) => promiseClient(c).DeleteWebhook({ id: 'wh_none' }),
+      EnableWebhook: (c) => promiseClient(c).EnableWebhook({ id: 'wh_none' }),
+      ListWebhookDeliveries: (c) => promiseClient(c).ListWebhookDeliveries({ webhookId: 'wh_none' }),
     };
     assert.deepEqual(Object.keys(calls).sort(), Object.keys(kilnProto().kiln.v1.Registry.service).sort(), 'a call for every RPC');
     // The least role in namespace default each RPC needs; `*` ones no default-namespace binding gives.
@@ -177,7 +182,7 @@ describe('with authentication on', () => {
       GetModelVersion: 'reader', ListModelVersions: 'reader', WatchModelVersion: 'reader', DownloadModelVersion: 'reader',
       UploadModel: 'writer', DeleteModelVersion: 'maintainer', ListModels: '*', CreateToken: '*', ListTokens: '*', RevokeToken: '*', ListAuditEvents: '*',
       SetModelAlias: 'maintainer', DeleteModelAlias: 'maintainer', ListModelAliases: 'reader', ListAliasHistory: 'reader', UpdateModelVersion: 'maintainer',
-      WatchModels: '*', DiffContracts: 'reader',
+      WatchModels: '*', DiffContracts: 'reader', CreateWebhook: '*', ListWebhooks: '*', DeleteWebhook: '*', EnableWebhook: '*', ListWebhookDeliveries: '*',
     };
     for (const [rpc, call] of Object.entries(calls)) {
       for (const role of ROLES) {

@@ -1,4 +1,4 @@
-// The `kiln` command: upload, list, get, watch, download, delete, alias, update, token and audit against a Kiln registry, and `contract`
+// The `kiln` command: upload, list, get, watch, download, delete, alias, update, token, audit and webhook against a Kiln registry, and `contract`
 // locally.
 import { createWriteStream } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
@@ -25,6 +25,8 @@ import { withBearerToken } from '@kiln/api/auth/bearer';
 import type { Token__Output } from '@kiln/api/generated/kiln/v1/Token';
 import { parseBinding, parseExpiry, parseMoment, tokenRow, TOKEN_HEADER } from './tokens';
 import { AUDIT_HEADER, auditRow } from './audit';
+import { DELIVERY_HEADER, deliveryRow, parseKind, WEBHOOK_HEADER, webhookRow } from './webhooks';
+import type { Webhook__Output } from '@kiln/api/generated/kiln/v1/Webhook';
 import { ALIAS_HEADER, aliasRow, diffText, MOVE_HEADER, moveRow } from './aliases';
 import type { Contract } from '@kiln/contract/types';
 
@@ -465,6 +467,67 @@ program
       return { items: page.events, next: page.nextPageToken };
     });
     print('kiln.v1.ListAuditEventsResponse', { events, nextPageToken: pageToken }, () => [AUDIT_HEADER, ...events.map(auditRow)].join('\n'));
+  });
+
+const webhook = program.command('webhook').description('webhooks (admin): the registry\'s events POSTed to a URL as signed CloudEvents, in order, retried');
+
+webhook
+  .command('create')
+  .description('create a webhook: the events from now on that match are sent to --url, signed with the secret')
+  .requiredOption('-u, --url <url>', 'where events are POSTed (http or https; beyond loopback, a host in the registry\'s KILN_WEBHOOK_ALLOWED_HOSTS)')
+  .option('-n, --namespace <namespace>', 'only events of models in this namespace')
+  .option('-m, --model <name>', 'only events of this model')
+  .option('-k, --kind <kind...>', 'only events of these kinds (version-created, version-released, version-failed, version-deleted, alias-set, alias-moved, alias-deleted, labels-changed)')
+  .addOption(new Option('--secret-file <file>', 'a file holding the signing secret (at least 32 characters); else KILN_WEBHOOK_SECRET'))
+  .action(async (opts: { url: string; namespace?: string; model?: string; kind?: string[]; secretFile?: string }) => {
+    const secret = opts.secretFile ? (await readFile(opts.secretFile, 'utf8')).trim() : process.env.KILN_WEBHOOK_SECRET ?? '';
+    if (!secret) throw usage('give the signing secret in --secret-file or KILN_WEBHOOK_SECRET (make one with: openssl rand -hex 32)', '--secret-file');
+    const created = await calls().CreateWebhook({
+      url: opts.url, namespace: opts.namespace ?? '', model: opts.model ?? '', kinds: (opts.kind ?? []).map(parseKind), secret,
+    });
+    print('kiln.v1.Webhook', created, () => `created ${created.id} to ${created.url}`);
+  });
+
+webhook
+  .command('list')
+  .description('list webhooks, their filters and whether they deliver (never their secrets)')
+  .action(async () => {
+    const webhooks: Webhook__Output[] = [];
+    let pageToken = '';
+    do {
+      const page = await calls().ListWebhooks({ pageSize: 1000, pageToken });
+      webhooks.push(...page.webhooks);
+      pageToken = page.nextPageToken;
+    } while (pageToken);
+    print('kiln.v1.ListWebhooksResponse', { webhooks }, () => [WEBHOOK_HEADER, ...webhooks.map(webhookRow)].join('\n'));
+  });
+
+webhook
+  .command('deliveries <id>')
+  .description('a webhook\'s delivery attempts, newest first')
+  .option('--limit <n>', 'the most attempts to show', '50')
+  .action(async (id: string, opts: { limit: string }) => {
+    const { items: deliveries, next: pageToken } = await collectPages(parseLimit(opts.limit), async (pageSize, token) => {
+      const page = await calls().ListWebhookDeliveries({ webhookId: id, pageSize, pageToken: token });
+      return { items: page.deliveries, next: page.nextPageToken };
+    });
+    print('kiln.v1.ListWebhookDeliveriesResponse', { deliveries, nextPageToken: pageToken }, () => [DELIVERY_HEADER, ...deliveries.map(deliveryRow)].join('\n'));
+  });
+
+webhook
+  .command('delete <id>')
+  .description('delete a webhook and its delivery log')
+  .action(async (id: string) => {
+    const deleted = await calls().DeleteWebhook({ id });
+    print('kiln.v1.Webhook', deleted, () => `deleted ${deleted.id} (${deleted.url})`);
+  });
+
+webhook
+  .command('enable <id>')
+  .description('resume a disabled webhook from the event it failed on')
+  .action(async (id: string) => {
+    const enabled = await calls().EnableWebhook({ id });
+    print('kiln.v1.Webhook', enabled, () => `enabled ${enabled.id} (${enabled.url})`);
   });
 
 /** The kiln.yaml / serving.yaml at the root of a model folder, as an upload would find it. */

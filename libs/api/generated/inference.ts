@@ -9,13 +9,16 @@ import type { Contract as _kiln_v1_Contract, Contract__Output as _kiln_v1_Contra
 import type { ContractChange as _kiln_v1_ContractChange, ContractChange__Output as _kiln_v1_ContractChange__Output } from './kiln/v1/ContractChange';
 import type { CreateTokenRequest as _kiln_v1_CreateTokenRequest, CreateTokenRequest__Output as _kiln_v1_CreateTokenRequest__Output } from './kiln/v1/CreateTokenRequest';
 import type { CreateTokenResponse as _kiln_v1_CreateTokenResponse, CreateTokenResponse__Output as _kiln_v1_CreateTokenResponse__Output } from './kiln/v1/CreateTokenResponse';
+import type { CreateWebhookRequest as _kiln_v1_CreateWebhookRequest, CreateWebhookRequest__Output as _kiln_v1_CreateWebhookRequest__Output } from './kiln/v1/CreateWebhookRequest';
 import type { DeleteModelAliasRequest as _kiln_v1_DeleteModelAliasRequest, DeleteModelAliasRequest__Output as _kiln_v1_DeleteModelAliasRequest__Output } from './kiln/v1/DeleteModelAliasRequest';
 import type { DeleteModelVersionRequest as _kiln_v1_DeleteModelVersionRequest, DeleteModelVersionRequest__Output as _kiln_v1_DeleteModelVersionRequest__Output } from './kiln/v1/DeleteModelVersionRequest';
+import type { DeleteWebhookRequest as _kiln_v1_DeleteWebhookRequest, DeleteWebhookRequest__Output as _kiln_v1_DeleteWebhookRequest__Output } from './kiln/v1/DeleteWebhookRequest';
 import type { DiffContractsRequest as _kiln_v1_DiffContractsRequest, DiffContractsRequest__Output as _kiln_v1_DiffContractsRequest__Output } from './kiln/v1/DiffContractsRequest';
 import type { DiffContractsResponse as _kiln_v1_DiffContractsResponse, DiffContractsResponse__Output as _kiln_v1_DiffContractsResponse__Output } from './kiln/v1/DiffContractsResponse';
 import type { Dim as _kiln_v1_Dim, Dim__Output as _kiln_v1_Dim__Output } from './kiln/v1/Dim';
 import type { DownloadModelVersionRequest as _kiln_v1_DownloadModelVersionRequest, DownloadModelVersionRequest__Output as _kiln_v1_DownloadModelVersionRequest__Output } from './kiln/v1/DownloadModelVersionRequest';
 import type { DownloadModelVersionResponse as _kiln_v1_DownloadModelVersionResponse, DownloadModelVersionResponse__Output as _kiln_v1_DownloadModelVersionResponse__Output } from './kiln/v1/DownloadModelVersionResponse';
+import type { EnableWebhookRequest as _kiln_v1_EnableWebhookRequest, EnableWebhookRequest__Output as _kiln_v1_EnableWebhookRequest__Output } from './kiln/v1/EnableWebhookRequest';
 import type { Field as _kiln_v1_Field, Field__Output as _kiln_v1_Field__Output } from './kiln/v1/Field';
 import type { GetModelVersionRequest as _kiln_v1_GetModelVersionRequest, GetModelVersionRequest__Output as _kiln_v1_GetModelVersionRequest__Output } from './kiln/v1/GetModelVersionRequest';
 import type { InferContractFromUploadRequest as _kiln_v1_InferContractFromUploadRequest, InferContractFromUploadRequest__Output as _kiln_v1_InferContractFromUploadRequest__Output } from './kiln/v1/InferContractFromUploadRequest';
@@ -34,6 +37,10 @@ import type { ListModelsRequest as _kiln_v1_ListModelsRequest, ListModelsRequest
 import type { ListModelsResponse as _kiln_v1_ListModelsResponse, ListModelsResponse__Output as _kiln_v1_ListModelsResponse__Output } from './kiln/v1/ListModelsResponse';
 import type { ListTokensRequest as _kiln_v1_ListTokensRequest, ListTokensRequest__Output as _kiln_v1_ListTokensRequest__Output } from './kiln/v1/ListTokensRequest';
 import type { ListTokensResponse as _kiln_v1_ListTokensResponse, ListTokensResponse__Output as _kiln_v1_ListTokensResponse__Output } from './kiln/v1/ListTokensResponse';
+import type { ListWebhookDeliveriesRequest as _kiln_v1_ListWebhookDeliveriesRequest, ListWebhookDeliveriesRequest__Output as _kiln_v1_ListWebhookDeliveriesRequest__Output } from './kiln/v1/ListWebhookDeliveriesRequest';
+import type { ListWebhookDeliveriesResponse as _kiln_v1_ListWebhookDeliveriesResponse, ListWebhookDeliveriesResponse__Output as _kiln_v1_ListWebhookDeliveriesResponse__Output } from './kiln/v1/ListWebhookDeliveriesResponse';
+import type { ListWebhooksRequest as _kiln_v1_ListWebhooksRequest, ListWebhooksRequest__Output as _kiln_v1_ListWebhooksRequest__Output } from './kiln/v1/ListWebhooksRequest';
+import type { ListWebhooksResponse as _kiln_v1_ListWebhooksResponse, ListWebhooksResponse__Output as _kiln_v1_ListWebhooksResponse__Output } from './kiln/v1/ListWebhooksResponse';
 import type { MapType as _kiln_v1_MapType, MapType__Output as _kiln_v1_MapType__Output } from './kiln/v1/MapType';
 import type { Model as _kiln_v1_Model, Model__Output as _kiln_v1_Model__Output } from './kiln/v1/Model';
 import type { ModelAlias as _kiln_v1_ModelAlias, ModelAlias__Output as _kiln_v1_ModelAlias__Output } from './kiln/v1/ModelAlias';
@@ -62,6 +69,8 @@ import type { VersionSelector as _kiln_v1_VersionSelector, VersionSelector__Outp
 import type { WatchModelVersionRequest as _kiln_v1_WatchModelVersionRequest, WatchModelVersionRequest__Output as _kiln_v1_WatchModelVersionRequest__Output } from './kiln/v1/WatchModelVersionRequest';
 import type { WatchModelVersionResponse as _kiln_v1_WatchModelVersionResponse, WatchModelVersionResponse__Output as _kiln_v1_WatchModelVersionResponse__Output } from './kiln/v1/WatchModelVersionResponse';
 import type { WatchModelsRequest as _kiln_v1_WatchModelsRequest, WatchModelsRequest__Output as _kiln_v1_WatchModelsRequest__Output } from './kiln/v1/WatchModelsRequest';
+import type { Webhook as _kiln_v1_Webhook, Webhook__Output as _kiln_v1_Webhook__Output } from './kiln/v1/Webhook';
+import type { WebhookDelivery as _kiln_v1_WebhookDelivery, WebhookDelivery__Output as _kiln_v1_WebhookDelivery__Output } from './kiln/v1/WebhookDelivery';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
   new(...args: ConstructorParameters<Constructor>): Subtype;
@@ -84,15 +93,18 @@ export interface ProtoGrpcType {
       ContractChange: MessageTypeDefinition<_kiln_v1_ContractChange, _kiln_v1_ContractChange__Output>
       CreateTokenRequest: MessageTypeDefinition<_kiln_v1_CreateTokenRequest, _kiln_v1_CreateTokenRequest__Output>
       CreateTokenResponse: MessageTypeDefinition<_kiln_v1_CreateTokenResponse, _kiln_v1_CreateTokenResponse__Output>
+      CreateWebhookRequest: MessageTypeDefinition<_kiln_v1_CreateWebhookRequest, _kiln_v1_CreateWebhookRequest__Output>
       DataProfile: EnumTypeDefinition
       DataType: EnumTypeDefinition
       DeleteModelAliasRequest: MessageTypeDefinition<_kiln_v1_DeleteModelAliasRequest, _kiln_v1_DeleteModelAliasRequest__Output>
       DeleteModelVersionRequest: MessageTypeDefinition<_kiln_v1_DeleteModelVersionRequest, _kiln_v1_DeleteModelVersionRequest__Output>
+      DeleteWebhookRequest: MessageTypeDefinition<_kiln_v1_DeleteWebhookRequest, _kiln_v1_DeleteWebhookRequest__Output>
       DiffContractsRequest: MessageTypeDefinition<_kiln_v1_DiffContractsRequest, _kiln_v1_DiffContractsRequest__Output>
       DiffContractsResponse: MessageTypeDefinition<_kiln_v1_DiffContractsResponse, _kiln_v1_DiffContractsResponse__Output>
       Dim: MessageTypeDefinition<_kiln_v1_Dim, _kiln_v1_Dim__Output>
       DownloadModelVersionRequest: MessageTypeDefinition<_kiln_v1_DownloadModelVersionRequest, _kiln_v1_DownloadModelVersionRequest__Output>
       DownloadModelVersionResponse: MessageTypeDefinition<_kiln_v1_DownloadModelVersionResponse, _kiln_v1_DownloadModelVersionResponse__Output>
+      EnableWebhookRequest: MessageTypeDefinition<_kiln_v1_EnableWebhookRequest, _kiln_v1_EnableWebhookRequest__Output>
       EventKind: EnumTypeDefinition
       Field: MessageTypeDefinition<_kiln_v1_Field, _kiln_v1_Field__Output>
       GetModelVersionRequest: MessageTypeDefinition<_kiln_v1_GetModelVersionRequest, _kiln_v1_GetModelVersionRequest__Output>
@@ -112,6 +124,10 @@ export interface ProtoGrpcType {
       ListModelsResponse: MessageTypeDefinition<_kiln_v1_ListModelsResponse, _kiln_v1_ListModelsResponse__Output>
       ListTokensRequest: MessageTypeDefinition<_kiln_v1_ListTokensRequest, _kiln_v1_ListTokensRequest__Output>
       ListTokensResponse: MessageTypeDefinition<_kiln_v1_ListTokensResponse, _kiln_v1_ListTokensResponse__Output>
+      ListWebhookDeliveriesRequest: MessageTypeDefinition<_kiln_v1_ListWebhookDeliveriesRequest, _kiln_v1_ListWebhookDeliveriesRequest__Output>
+      ListWebhookDeliveriesResponse: MessageTypeDefinition<_kiln_v1_ListWebhookDeliveriesResponse, _kiln_v1_ListWebhookDeliveriesResponse__Output>
+      ListWebhooksRequest: MessageTypeDefinition<_kiln_v1_ListWebhooksRequest, _kiln_v1_ListWebhooksRequest__Output>
+      ListWebhooksResponse: MessageTypeDefinition<_kiln_v1_ListWebhooksResponse, _kiln_v1_ListWebhooksResponse__Output>
       MapType: MessageTypeDefinition<_kiln_v1_MapType, _kiln_v1_MapType__Output>
       Model: MessageTypeDefinition<_kiln_v1_Model, _kiln_v1_Model__Output>
       ModelAlias: MessageTypeDefinition<_kiln_v1_ModelAlias, _kiln_v1_ModelAlias__Output>
@@ -142,6 +158,8 @@ export interface ProtoGrpcType {
       WatchModelVersionRequest: MessageTypeDefinition<_kiln_v1_WatchModelVersionRequest, _kiln_v1_WatchModelVersionRequest__Output>
       WatchModelVersionResponse: MessageTypeDefinition<_kiln_v1_WatchModelVersionResponse, _kiln_v1_WatchModelVersionResponse__Output>
       WatchModelsRequest: MessageTypeDefinition<_kiln_v1_WatchModelsRequest, _kiln_v1_WatchModelsRequest__Output>
+      Webhook: MessageTypeDefinition<_kiln_v1_Webhook, _kiln_v1_Webhook__Output>
+      WebhookDelivery: MessageTypeDefinition<_kiln_v1_WebhookDelivery, _kiln_v1_WebhookDelivery__Output>
     }
   }
 }

@@ -25,6 +25,7 @@ export const PROTO_FILES = [
   'kiln/v1/aliases.proto',
   'kiln/v1/events.proto',
   'kiln/v1/diff.proto',
+  'kiln/v1/webhooks.proto',
   'kiln/v1/registry.proto',
   'kiln/v1/builder.proto',
   'kiln/v1/inference.proto',

@@ -61,6 +61,13 @@ export const ENV_SCHEMA = z.object({
   KILN_BUILD_RETRY_MAX_DELAY_SECONDS: z.coerce.number().int().min(1).default(300).describe('Longest delay between two retries of a build (the defaults retry for about an hour)'),
   KILN_BUILD_LEASE_SECONDS: z.coerce.number().int().min(1).default(30).describe('A running build\'s lease, renewed every third of it: a registry that stops renewing (crashed) has its build retried by another after this long'),
   KILN_UPLOAD_LEASE_SECONDS: z.coerce.number().int().min(1).default(60).describe('An upload\'s lease, renewed every third of it: once a registry stops renewing (crashed), any registry removes what the upload left in the blob store (open multipart uploads, staged objects, pending blobs) within about one and a half times this'),
+  KILN_WEBHOOK_ALLOWED_HOSTS: z.string().default('').transform((v) => v.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean)).describe('Comma-separated hosts webhooks may deliver to beyond loopback (localhost, 127.0.0.0/8, ::1, always allowed): exact names (hooks.example.com), *.example.com for its subdomains, IP addresses or CIDR ranges (10.1.2.0/24). A name must resolve to public addresses unless a listed address or range covers them, so that a webhook cannot reach the internal network'),
+  KILN_WEBHOOK_TIMEOUT_SECONDS: z.coerce.number().int().min(1).default(10).describe('How long one webhook delivery attempt may take (connect, send, status line) before it counts as failed'),
+  KILN_WEBHOOK_RETRY_DELAY_SECONDS: z.coerce.number().int().min(1).default(1).describe('Delay after a webhook\'s first failed attempt; it doubles with each failure in a row'),
+  KILN_WEBHOOK_RETRY_MAX_DELAY_SECONDS: z.coerce.number().int().min(1).default(300).describe('Longest delay between two attempts of a webhook'),
+  KILN_WEBHOOK_DISABLE_AFTER: z.coerce.number().int().min(1).default(10).describe('Failed attempts in a row after which a webhook is disabled, with the reason (EnableWebhook, kiln webhook enable, resumes it from the event it failed on)'),
+  KILN_WEBHOOK_LEASE_SECONDS: z.coerce.number().int().min(1).default(30).describe('A webhook\'s delivery lease, renewed every third of it: a registry that stops renewing (crashed) has its webhooks\' deliveries taken over, the interrupted event sent again, after this long'),
+  KILN_WEBHOOK_SOURCE: z.string().min(1).default('kiln://registry').describe('The CloudEvents "source" of every webhook delivery (tells one Kiln from another at a shared receiver)'),
   KILN_TLS_CERT: z.string().optional().describe('PEM certificate (chain) every server of the process serves TLS with, and that its services present to each other as their client certificate; with KILN_TLS_KEY. Unset: plaintext'),
   KILN_TLS_KEY: z.string().optional().describe('PEM private key of KILN_TLS_CERT'),
   KILN_TLS_CLIENT_CA: z.string().optional().describe('PEM CA file: set, every server requires a client certificate signed by it (mTLS), the services\' calls to one another included'),
@@ -120,6 +127,17 @@ export interface KilnConfig {
   builds: { retryLimit: number; retryDelaySeconds: number; retryMaxDelaySeconds: number; leaseSeconds: number };
   /** The lease an upload in progress holds (and renews) on what it stores until it commits. */
   uploads: { leaseSeconds: number };
+  /** Webhook deliveries: the hosts beyond loopback they may reach (as written: checked by the registry's
+   * webhooks.ts), each attempt's timeout, the retries' backoff, when a webhook is disabled, and the delivery lease. */
+  webhooks: {
+    allowedHosts: string[];
+    timeoutMs: number;
+    retryDelayMs: number;
+    retryMaxDelayMs: number;
+    disableAfter: number;
+    leaseMs: number;
+    source: string;
+  };
   /** JWT bearer tokens from an identity provider; undefined when not configured. `roles` is the claim mapping as
    * written (parsed and checked when the verifier is made: libs/api/src/auth/claim-roles.ts). */
   oidc?: { issuer: string; audience: string; jwksUrl: string; roles: string };
@@ -197,6 +215,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KilnConfig {
       leaseSeconds: e.KILN_BUILD_LEASE_SECONDS,
     },
     uploads: { leaseSeconds: e.KILN_UPLOAD_LEASE_SECONDS },
+    webhooks: {
+      allowedHosts: e.KILN_WEBHOOK_ALLOWED_HOSTS,
+      timeoutMs: e.KILN_WEBHOOK_TIMEOUT_SECONDS * 1000,
+      retryDelayMs: e.KILN_WEBHOOK_RETRY_DELAY_SECONDS * 1000,
+      retryMaxDelayMs: e.KILN_WEBHOOK_RETRY_MAX_DELAY_SECONDS * 1000,
+      disableAfter: e.KILN_WEBHOOK_DISABLE_AFTER,
+      leaseMs: e.KILN_WEBHOOK_LEASE_SECONDS * 1000,
+      source: e.KILN_WEBHOOK_SOURCE,
+    },
     oidc: oidcSettings(e),
     logLevel: e.KILN_LOG_LEVEL,
     shutdownGraceMs: e.KILN_SHUTDOWN_GRACE_MS,

@@ -20,6 +20,9 @@ export const STATE_CHANGING_RPCS: ReadonlySet<string> = new Set([
   'kiln.v1.Registry/SetModelAlias',
   'kiln.v1.Registry/DeleteModelAlias',
   'kiln.v1.Registry/UpdateModelVersion',
+  'kiln.v1.Registry/CreateWebhook',
+  'kiln.v1.Registry/DeleteWebhook',
+  'kiln.v1.Registry/EnableWebhook',
 ]);
 
 /** Refusals: recorded for every RPC, reads included. */

@@ -30,6 +30,15 @@ export function eventToProto(e: RegistryEventRecord): RegistryEvent {
   };
 }
 
+/** A request's kind filter as the store names kinds; UNSPECIFIED or an unknown number is refused. */
+export function eventKindsOf(kinds: readonly (ProtoEventKind | string | number)[], where: string): EventKind[] {
+  return kinds.map((k, i) => {
+    const kind = String(k).replace(/^EVENT_KIND_/, '');
+    if (kind === 'UNSPECIFIED' || /^\d+$/.test(kind)) throw invalidArgument(`${k} is not an event kind to filter by`, `${where}[${i}]`);
+    return kind as EventKind;
+  });
+}
+
 export function eventHandlers(store: EventStore, tail: EventTail): Pick<RegistryImplementation, 'WatchModels'> {
   return {
     async *WatchModels(request, context) {
@@ -37,11 +46,7 @@ export function eventHandlers(store: EventStore, tail: EventTail): Pick<Registry
       const model = request.model ? canonicalModelName(request.model, `${where}.model`) : undefined;
       if (request.namespace) validateNamespace(request.namespace, `${where}.namespace`);
       const namespace = request.namespace || undefined;
-      const kinds = new Set(request.kinds.map((k, i) => {
-        const kind = String(k).replace(/^EVENT_KIND_/, '');
-        if (kind === 'UNSPECIFIED' || /^\d+$/.test(kind)) throw invalidArgument(`${k} is not an event kind to filter by`, `${where}.kinds[${i}]`);
-        return kind as EventKind;
-      }));
+      const kinds = new Set(eventKindsOf(request.kinds, `${where}.kinds`));
       // No token: from the log's end now (the database's: this replica's tail may not have seen another's commit yet).
       let cursor = decodePageToken<number>(request.resumeToken, 'number', `${where}.resume_token`) ?? await store.lastEventId();
       // A shutdown ends the watch (UNAVAILABLE, below) so that the client resumes on another replica.

@@ -16,6 +16,8 @@ import { VersionEvents } from './events';
 import { EventTail } from './event-log';
 import { retryPendingTags, type AliasDeps } from './aliases';
 import { VersionCache } from './version-cache';
+import { WebhookDispatcher } from './webhook-dispatcher';
+import { parseAllowList } from './webhooks';
 import { startSweeping } from './gc';
 import { PostgresStore, postgresClientOf } from './store/postgres';
 import { PostgresTokenStore } from './store/postgres/tokens';
@@ -99,6 +101,7 @@ export async function startRegistry(config: KilnConfig, log: Logger): Promise<Ru
     verifiers: [{ verify: (token, peer) => apiTokens!.verify(token, peer) }, ...(oidc ? [oidc] : [])],
     oidc: Boolean(oidc),
   }, log);
+  const webhookAllowList = parseAllowList(config.webhooks.allowedHosts);
   const db = await openRegistryDatabase(config.database, log);
   const tokens = new PostgresTokenStore(db.pool);
   apiTokens = new ApiTokenVerifier(tokens, log);
@@ -129,6 +132,8 @@ export async function startRegistry(config: KilnConfig, log: Logger): Promise<Ru
       { model: a.model, tag: a.alias, imageDigest: a.imageDigest }, { deadline: Date.now() + TAG_TIMEOUT_MS },
     ).then(() => undefined, (err) => { throw fromGrpcError(err, 'removing the alias\'s image tag'); }),
   };
+  const webhooks = new WebhookDispatcher({ store, tail: eventTail, log: log.child({ component: 'webhooks' }), settings: config.webhooks, allowList: webhookAllowList });
+  webhooks.start();
   const sweeps = startSweeping({ store, blobs }, log, { uploadLeaseMs, retryTags: () => retryPendingTags(aliasDeps) });
 
   const handlers = registryHandlers({
@@ -141,6 +146,7 @@ export async function startRegistry(config: KilnConfig, log: Logger): Promise<Ru
     log,
     events,
     eventTail,
+    webhookAllowList,
     moveTag: aliasDeps.moveTag,
     removeTag: aliasDeps.removeTag,
     watchPollMs: 1000,
@@ -170,6 +176,7 @@ export async function startRegistry(config: KilnConfig, log: Logger): Promise<Ru
     async stop() {
       await server.shutdown(config.shutdownGraceMs);
       await queue.stop();
+      await webhooks.stop();
       await sweeps.stop();
       eventTail.stop();
       await cache.stop();

@@ -41,6 +41,13 @@ export const REGISTRY_POLICY: Policy = {
   // The candidate, when it is another namespace's version, needs reader there too (asked by the handler).
   'kiln.v1.Registry/DiffContracts': { role: 'reader', namespace: (r: { against?: { model?: string } }) => ofModel(r.against ?? {}) },
   'kiln.v1.Registry/WatchModels': { role: 'reader', namespace: (r: { model?: string; namespace?: string }) => (r.model ? ofModel(r) : r.namespace || EVERY_NAMESPACE) },
+  // A webhook sends events out of the registry to a URL (and its allow-list guards the network): admin on every
+  // namespace, as tokens are, whatever its filter.
+  'kiln.v1.Registry/CreateWebhook': { role: 'admin', namespace: everywhere },
+  'kiln.v1.Registry/ListWebhooks': { role: 'admin', namespace: everywhere },
+  'kiln.v1.Registry/DeleteWebhook': { role: 'admin', namespace: everywhere },
+  'kiln.v1.Registry/EnableWebhook': { role: 'admin', namespace: everywhere },
+  'kiln.v1.Registry/ListWebhookDeliveries': { role: 'admin', namespace: everywhere },
 };
 
 /** Moving, deleting, protecting or unprotecting a protected alias takes this role in the model's namespace, beyond

@@ -27,6 +27,8 @@ import { callerName } from '@kiln/api/context';
 import { aliasHandlers } from './alias-service';
 import { refuseDeletingAliased, resolveAlias, type AliasDeps, type TagMover } from './aliases';
 import { auditHandlers } from './audit-service';
+import { webhookHandlers } from './webhook-service';
+import type { AllowList } from './webhooks';
 
 export interface RegistryDeps extends UploadDeps {
   /** Streams a blob's bytes (for downloads). */
@@ -40,6 +42,8 @@ export interface RegistryDeps extends UploadDeps {
   tokens: TokenStore;
   /** Where the event log ends (WatchModels waits on it). */
   eventTail: EventTail;
+  /** The hosts webhooks may deliver to beyond loopback (KILN_WEBHOOK_ALLOWED_HOSTS). */
+  webhookAllowList: AllowList;
   /** Points an alias's image tag at its version's image (the builder); absent: tags stay pending. */
   moveTag?: TagMover;
   removeTag?: AliasDeps['removeTag'];
@@ -78,6 +82,7 @@ export function registryHandlers(deps: RegistryDeps): RegistryImplementation {
     ...aliasHandlers(aliasDeps),
     ...eventHandlers(store, deps.eventTail),
     ...diffHandlers(aliasDeps),
+    ...webhookHandlers(store, deps.webhookAllowList),
 
     async UploadModel(requests, context) {
       const opened = await openUploadStream(requests, context.signal, 'UploadModelRequest');

@@ -3,7 +3,7 @@
 // future stand in for old and young rows.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { NewAuditEvent, NewRegistryEvent, NewVersion, RegistryStore, StoredFile } from './index';
+import { INTERRUPTED_ATTEMPT, type NewAuditEvent, type NewRegistryEvent, type NewVersion, type NewWebhook, type RegistryStore, type StoredFile } from './index';
 
 export interface StoreUnderTest {
   store: RegistryStore;
@@ -331,6 +331,105 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
       assert.deepEqual((await store.eventsAfter({ afterId: start, limit: 10, model: 'b-model' })).map((e) => [e.version, e.namespace]), [[4, 'default']]);
       assert.deepEqual((await store.eventsAfter({ afterId: start, limit: 10, namespace: 'evented' })).map((e) => e.version).sort(), [1, 3, 5]);
       assert.deepEqual((await store.eventsAfter({ afterId: all[0].id, limit: 1 })).map((e) => e.id), [all[1].id]);
+    });
+
+    it('keeps webhooks from the event log\'s end, never showing their secret, listed by id, deleted with their attempts', async () => {
+      const ev = (model: string): NewRegistryEvent => ({ kind: 'LABELS_CHANGED', model, namespace: 'default', version: 1, alias: '', previousVersion: 0, caller: 'c', details: {} });
+      await store.inTransaction((tx) => tx.recordEvent(ev('before-hook')));
+      const end = await store.lastEventId();
+      const hook = (id: string, over: Partial<NewWebhook> = {}): NewWebhook => ({
+        id, url: 'http://127.0.0.1:9/hook', namespace: '', model: '', kinds: [], secret: 's'.repeat(32), createdBy: 'token:tok_a', ...over,
+      });
+      const created = await store.inTransaction((tx) => tx.createWebhook(hook('wh_conf_a', { namespace: 'risk', kinds: ['VERSION_RELEASED', 'ALIAS_SET'] })));
+      assert.equal(created.cursor, end, 'from the log\'s end');
+      assert.deepEqual([created.namespace, created.kinds, created.disabled, created.failures, created.lastDeliveryTime], ['risk', ['VERSION_RELEASED', 'ALIAS_SET'], false, 0, null]);
+      assert.ok(!('secret' in created));
+      await assert.rejects(store.inTransaction(async (tx) => {
+        await tx.createWebhook(hook('wh_conf_rolled_back'));
+        throw new Error('rolled back');
+      }), /rolled back/);
+      assert.equal(await store.getWebhook('wh_conf_rolled_back'), null);
+      await store.createWebhook(hook('wh_conf_b'));
+      const listed = await store.listWebhooks({ pageSize: 10, afterId: 'wh_conf_' });
+      assert.deepEqual(listed.filter((w) => w.id.startsWith('wh_conf_')).map((w) => w.id), ['wh_conf_a', 'wh_conf_b']);
+      assert.ok(listed.every((w) => !('secret' in w)));
+      assert.deepEqual((await store.listWebhooks({ pageSize: 1, afterId: 'wh_conf_a' })).map((w) => w.id), ['wh_conf_b']);
+      assert.equal((await store.deleteWebhook('wh_conf_b'))?.id, 'wh_conf_b');
+      assert.equal(await store.deleteWebhook('wh_conf_b'), null);
+      assert.equal(await store.getWebhook('wh_conf_b'), null);
+    });
+
+    it('leases a webhook with work due to one owner, logs its attempts, and moves its cursor only for its owner', async () => {
+      const ev = (version: number): NewRegistryEvent => ({ kind: 'LABELS_CHANGED', model: 'hooked', namespace: 'default', version, alias: '', previousVersion: 0, caller: 'c', details: {} });
+      const w = await store.createWebhook({ id: 'wh_lease', url: 'http://127.0.0.1:9/', namespace: '', model: 'hooked', kinds: [], secret: 'k'.repeat(40), createdBy: 'c' });
+      const claim = (owner: string, horizon: number, leaseMs = 60_000) => store.claimWebhooks({ owner, leaseMs, horizon, limit: 100 }).then((ws) => ws.filter((x) => x.id === w.id));
+      assert.deepEqual(await claim('a', w.cursor), [], 'nothing past the cursor: no work');
+      await store.inTransaction((tx) => tx.recordEvent(ev(1)));
+      await store.inTransaction((tx) => tx.recordEvent(ev(2)));
+      const [first, second] = await store.eventsAfter({ afterId: w.cursor, limit: 2, model: 'hooked' });
+      const horizon = second.id;
+      const [claimed] = await claim('a', horizon);
+      assert.equal(claimed?.secret, 'k'.repeat(40), 'a claim has the secret, to sign with');
+      assert.deepEqual(await claim('b', horizon), [], 'leased to a');
+      assert.equal(await store.startWebhookAttempt(w.id, 'b', first), null, 'only the owner logs attempts');
+      const one = (await store.startWebhookAttempt(w.id, 'a', first))!;
+      assert.equal(one.attempt, 1);
+      assert.equal((await store.listWebhookDeliveries({ webhookId: w.id, pageSize: 10 }))[0].finished, false, 'logged before it goes out');
+      assert.equal(await store.finishWebhookAttempt(w.id, 'a', { deliveryId: one.deliveryId, eventId: first.id, statusCode: 500, error: 'HTTP 500', durationMs: 12 },
+        { delivered: false, failures: 1, retryInMs: 3_600_000, disabledReason: '' }), true);
+      let now = (await store.getWebhook(w.id))!;
+      assert.deepEqual([now.cursor, now.failures, now.disabled], [w.cursor, 1, false]);
+      assert.ok(now.nextAttemptTime.getTime() > Date.now() + 3_000_000);
+      await store.releaseWebhookLease(w.id, 'a');
+      assert.deepEqual(await claim('b', horizon), [], 'not due before its retry time');
+      await store.enableWebhook(w.id);
+      const [again] = await claim('b', horizon, 1);
+      assert.equal(again?.id, w.id, 'due at once after EnableWebhook');
+      const two = (await store.startWebhookAttempt(w.id, 'b', first))!;
+      assert.equal(two.attempt, 2, 'the event\'s second attempt');
+      await new Promise((r) => setTimeout(r, 20));
+      // b's lease (1 ms) lapsed: c takes over, and b's unfinished attempt is marked interrupted.
+      const [taken] = await claim('c', horizon);
+      assert.equal(taken?.id, w.id);
+      assert.equal(await store.renewWebhookLease(w.id, 'b', 60_000), false, 'b lost it');
+      assert.equal(await store.finishWebhookAttempt(w.id, 'b', { deliveryId: two.deliveryId, eventId: first.id, statusCode: 200, error: '', durationMs: 1 }, { delivered: true }), false);
+      const three = (await store.startWebhookAttempt(w.id, 'c', first))!;
+      assert.equal(await store.finishWebhookAttempt(w.id, 'c', { deliveryId: three.deliveryId, eventId: first.id, statusCode: 204, error: '', durationMs: 5 }, { delivered: true }), true);
+      now = (await store.getWebhook(w.id))!;
+      assert.deepEqual([now.cursor, now.failures], [first.id, 0]);
+      assert.ok(now.lastDeliveryTime instanceof Date);
+      assert.equal(await store.startWebhookAttempt(w.id, 'c', first), null, 'a delivered event is not attempted again');
+      const log = await store.listWebhookDeliveries({ webhookId: w.id, pageSize: 10 });
+      assert.deepEqual(log.map((d) => [d.attempt, d.finished, d.statusCode, d.delivered, d.error]), [
+        [3, true, 204, true, ''], [2, true, 0, false, INTERRUPTED_ATTEMPT], [1, true, 500, false, 'HTTP 500'],
+      ], 'newest first');
+      assert.deepEqual([log[2].eventId, log[2].kind, log[2].model, log[2].durationMs], [first.id, 'LABELS_CHANGED', 'hooked', 12]);
+      assert.deepEqual((await store.listWebhookDeliveries({ webhookId: w.id, pageSize: 10, beforeId: log[1].id })).map((d) => d.attempt), [1]);
+      assert.equal(await store.advanceWebhookCursor(w.id, 'b', horizon), false);
+      assert.equal(await store.advanceWebhookCursor(w.id, 'c', horizon), true);
+      assert.equal((await store.getWebhook(w.id))?.cursor, horizon);
+      await store.releaseWebhookLease(w.id, 'c');
+      assert.deepEqual(await claim('d', horizon), [], 'caught up');
+      // Failing until disabled: no claims, with the reason, until enabled.
+      await store.inTransaction((tx) => tx.recordEvent(ev(3)));
+      const later = await store.lastEventId();
+      const [d] = await claim('d', later);
+      const [third] = await store.eventsAfter({ afterId: horizon, limit: 1, model: 'hooked' });
+      const four = (await store.startWebhookAttempt(d.id, 'd', third))!;
+      assert.equal(four.attempt, 1, 'attempts count per event');
+      await store.finishWebhookAttempt(w.id, 'd', { deliveryId: four.deliveryId, eventId: third.id, statusCode: 0, error: 'ECONNREFUSED', durationMs: 1 },
+        { delivered: false, failures: 10, retryInMs: 0, disabledReason: 'disabled after 10 failed attempts' });
+      await store.releaseWebhookLease(w.id, 'd');
+      now = (await store.getWebhook(w.id))!;
+      assert.deepEqual([now.disabled, now.disabledReason], [true, 'disabled after 10 failed attempts']);
+      assert.ok(now.disableTime instanceof Date);
+      assert.deepEqual(await claim('e', later), [], 'a disabled webhook is not claimed');
+      now = (await store.enableWebhook(w.id))!;
+      assert.deepEqual([now.disabled, now.disabledReason, now.disableTime, now.failures, now.cursor], [false, '', null, 0, horizon], 'enabled where it stopped');
+      assert.equal((await claim('e', later))[0]?.id, w.id);
+      assert.equal(await store.enableWebhook('wh_none'), null);
+      await store.deleteWebhook(w.id);
+      assert.deepEqual(await store.listWebhookDeliveries({ webhookId: w.id, pageSize: 10 }), [], 'deleted with its attempts');
     });
 
     it('keeps audit records of a call once, newest first, filtered and paged, and none of a rolled-back change', async () => {

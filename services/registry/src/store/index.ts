@@ -258,7 +258,93 @@ export interface AuditStore {
   listAuditEvents(q: AuditQuery): Promise<AuditEventRecord[]>;
 }
 
-export interface StoreOperations extends VersionStore, BlobReferenceStore, UploadLeaseStore, BuildLogStore, AuditStore, AliasStore, EventStore {}
+export interface NewWebhook {
+  id: string;
+  url: string;
+  /** '' for every namespace. */
+  namespace: string;
+  /** '' for every model. */
+  model: string;
+  /** Empty for every kind. */
+  kinds: EventKind[];
+  secret: string;
+  createdBy: string;
+}
+
+/** A webhook as lists show it: never its secret. */
+export interface WebhookRecord extends Omit<NewWebhook, 'secret'> {
+  createTime: Date;
+  /** Every event up to this id was delivered or did not match. */
+  cursor: number;
+  /** Failed attempts since the last delivery. */
+  failures: number;
+  nextAttemptTime: Date;
+  lastDeliveryTime: Date | null;
+  disabled: boolean;
+  disabledReason: string;
+  disableTime: Date | null;
+}
+
+/** A webhook claimed for delivery: with its secret, to sign with. */
+export interface ClaimedWebhook extends WebhookRecord {
+  secret: string;
+}
+
+export interface WebhookDeliveryRecord {
+  id: number;
+  webhookId: string;
+  eventId: number;
+  kind: EventKind;
+  model: string;
+  attempt: number;
+  time: Date;
+  /** False while the attempt runs (or when its registry died: then the next owner marks it interrupted). */
+  finished: boolean;
+  statusCode: number;
+  error: string;
+  durationMs: number;
+  delivered: boolean;
+}
+
+/** What an attempt says that its registry never finished (it died, or lost the lease): the next owner marks it. */
+export const INTERRUPTED_ATTEMPT = 'interrupted: the registry delivering it stopped or lost its lease before an answer';
+
+/** What an attempt's end does to its webhook: the cursor past the event (delivered), a retry later (failed), or
+ * nothing (interrupted by a stop: the event is tried again at once by whoever takes the webhook). */
+export type WebhookAttemptEffect =
+  | { delivered: true }
+  | { delivered: false; failures: number; retryInMs: number; disabledReason: string }
+  | { interrupted: true };
+
+/** Webhooks, their delivery leases and their attempt log (the rules are webhooks.ts's). Every delivery write names
+ * the lease's owner and does nothing (false, null) once it is not the owner any more. */
+export interface WebhookStore {
+  /** Creates the webhook with its cursor at the event log's end: it gets the events from now on. */
+  createWebhook(w: NewWebhook): Promise<WebhookRecord>;
+  getWebhook(id: string): Promise<WebhookRecord | null>;
+  /** By id (oldest first), after `afterId`. */
+  listWebhooks(q: { pageSize: number; afterId?: string }): Promise<WebhookRecord[]>;
+  /** Deletes the webhook with its attempts; returns it as it was, or null. */
+  deleteWebhook(id: string): Promise<WebhookRecord | null>;
+  /** Enables it (no failures, due now); returns it, or null when there is no such webhook. */
+  enableWebhook(id: string): Promise<WebhookRecord | null>;
+  /** Attempts newest first, older than `beforeId`. */
+  listWebhookDeliveries(q: { webhookId: string; pageSize: number; beforeId?: number }): Promise<WebhookDeliveryRecord[]>;
+  /** Leases up to `limit` enabled webhooks with work due (an attempt due, and the cursor before `horizon`) whose
+   * lease is free or lapsed, to `owner` for `leaseMs`; the unfinished attempts of their previous owners are marked
+   * interrupted. */
+  claimWebhooks(q: { owner: string; leaseMs: number; horizon: number; limit: number }): Promise<ClaimedWebhook[]>;
+  renewWebhookLease(id: string, owner: string, leaseMs: number): Promise<boolean>;
+  releaseWebhookLease(id: string, owner: string): Promise<void>;
+  /** Moves the cursor forward to `cursor` (past events that did not match). */
+  advanceWebhookCursor(id: string, owner: string, cursor: number): Promise<boolean>;
+  /** Logs the start of an attempt at the event; null when `owner` lost the lease (or the webhook is gone). */
+  startWebhookAttempt(id: string, owner: string, event: { id: number; kind: EventKind; model: string }): Promise<{ deliveryId: number; attempt: number } | null>;
+  /** Logs the attempt's end and applies its effect on the webhook. */
+  finishWebhookAttempt(id: string, owner: string, attempt: { deliveryId: number; eventId: number; statusCode: number; error: string; durationMs: number }, effect: WebhookAttemptEffect): Promise<boolean>;
+}
+
+export interface StoreOperations extends VersionStore, BlobReferenceStore, UploadLeaseStore, BuildLogStore, AuditStore, AliasStore, EventStore, WebhookStore {}
 
 /** What only makes sense inside a transaction: it holds until the transaction ends, or happens only if it commits. */
 export interface StoreTransaction extends StoreOperations {

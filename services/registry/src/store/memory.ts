@@ -3,11 +3,13 @@
 // Postgres guard every status change.
 import { awaitsBuild, canTransition, INITIAL_STATUS, isVisible, VISIBLE_STATUSES, type VersionStatus } from '../lifecycle';
 import type {
+  ClaimedWebhook, EventKind, NewWebhook, WebhookAttemptEffect, WebhookDeliveryRecord, WebhookRecord,
   AliasMoveRecord, AliasRecord, NewRegistryEvent, RegistryEventRecord, AuditEventRecord, AuditQuery, BuildResult, NewAliasMove, NewAuditEvent, LogLine, ModelRecord, ModelsQuery, NewVersion, RegistryStore, StagedObjectRecord, StoredFile, StoreOperations, StoreTransaction,
   VersionRecord,
 } from './index';
 import { byPath, compareCodeUnits } from '@kiln/std';
 import { namespaceOf } from '../names';
+import { INTERRUPTED_ATTEMPT } from './index';
 
 interface StoredVersion extends Omit<VersionRecord, 'aliases'> {
   blobsCollected: boolean;
@@ -34,6 +36,15 @@ interface State {
   moves: AliasMoveRecord[];
   /** Registry events, oldest first (ids 1, 2, ...). */
   events: RegistryEventRecord[];
+  webhooks: Map<string, StoredWebhook>;
+  /** Webhook attempts, oldest first (ids 1, 2, ...). */
+  deliveries: WebhookDeliveryRecord[];
+}
+
+interface StoredWebhook extends ClaimedWebhook {
+  eventAttempts: number;
+  leaseOwner: string | null;
+  leaseUntil: number;
 }
 
 const key = (model: string, version: number) => `${model}:${version}`;
@@ -44,6 +55,11 @@ function copyOut(v: StoredVersion, aliases: string[], files = v.files): VersionR
 }
 
 const aliasKey = (model: string, alias: string) => `${model}@${alias}`;
+
+function webhookOut(w: StoredWebhook): WebhookRecord {
+  const { secret: _, eventAttempts: _a, leaseOwner: _o, leaseUntil: _u, ...record } = structuredClone(w);
+  return record;
+}
 
 export interface MemoryStoreOptions {
   /** The clock (ms since the epoch): tests move it to age pending blobs and deletions. */
@@ -302,6 +318,110 @@ class MemoryOperations implements StoreOperations {
     return this.state.events.at(-1)?.id ?? 0;
   }
 
+  async createWebhook(w: NewWebhook): Promise<WebhookRecord> {
+    const stored: StoredWebhook = {
+      ...structuredClone(w), createTime: this.now(), cursor: await this.lastEventId(), failures: 0, nextAttemptTime: this.now(),
+      lastDeliveryTime: null, disabled: false, disabledReason: '', disableTime: null, eventAttempts: 0, leaseOwner: null, leaseUntil: 0,
+    };
+    if (this.state.webhooks.has(w.id)) throw new Error(`webhook ${w.id} exists`);
+    this.state.webhooks.set(w.id, stored);
+    return webhookOut(stored);
+  }
+
+  async getWebhook(id: string): Promise<WebhookRecord | null> {
+    const w = this.state.webhooks.get(id);
+    return w ? webhookOut(w) : null;
+  }
+
+  async listWebhooks(q: { pageSize: number; afterId?: string }): Promise<WebhookRecord[]> {
+    return [...this.state.webhooks.values()].filter((w) => q.afterId === undefined || w.id > q.afterId)
+      .sort((a, b) => compareCodeUnits(a.id, b.id)).slice(0, q.pageSize).map(webhookOut);
+  }
+
+  async deleteWebhook(id: string): Promise<WebhookRecord | null> {
+    const w = this.state.webhooks.get(id);
+    if (!w) return null;
+    this.state.webhooks.delete(id);
+    this.state.deliveries = this.state.deliveries.filter((d) => d.webhookId !== id);
+    return webhookOut(w);
+  }
+
+  async enableWebhook(id: string): Promise<WebhookRecord | null> {
+    const w = this.state.webhooks.get(id);
+    if (!w) return null;
+    Object.assign(w, { disabled: false, disabledReason: '', disableTime: null, failures: 0, nextAttemptTime: this.now() });
+    return webhookOut(w);
+  }
+
+  async listWebhookDeliveries(q: { webhookId: string; pageSize: number; beforeId?: number }): Promise<WebhookDeliveryRecord[]> {
+    return this.state.deliveries.filter((d) => d.webhookId === q.webhookId && (q.beforeId === undefined || d.id < q.beforeId))
+      .reverse().slice(0, q.pageSize).map((d) => structuredClone(d));
+  }
+
+  async claimWebhooks(q: { owner: string; leaseMs: number; horizon: number; limit: number }): Promise<ClaimedWebhook[]> {
+    const now = this.shared.clock();
+    const due = [...this.state.webhooks.values()]
+      .filter((w) => !w.disabled && w.nextAttemptTime.getTime() <= now && w.cursor < q.horizon && (!w.leaseOwner || w.leaseUntil < now))
+      .sort((a, b) => a.nextAttemptTime.getTime() - b.nextAttemptTime.getTime()).slice(0, q.limit);
+    for (const w of due) {
+      Object.assign(w, { leaseOwner: q.owner, leaseUntil: now + q.leaseMs });
+      for (const d of this.state.deliveries) if (d.webhookId === w.id && !d.finished) Object.assign(d, { finished: true, error: INTERRUPTED_ATTEMPT });
+    }
+    return due.sort((a, b) => compareCodeUnits(a.id, b.id)).map((w) => ({ ...webhookOut(w), secret: w.secret }));
+  }
+
+  async renewWebhookLease(id: string, owner: string, leaseMs: number): Promise<boolean> {
+    const w = this.webhookLeasedBy(id, owner);
+    if (w) w.leaseUntil = this.shared.clock() + leaseMs;
+    return Boolean(w);
+  }
+
+  async releaseWebhookLease(id: string, owner: string): Promise<void> {
+    const w = this.webhookLeasedBy(id, owner);
+    if (w) Object.assign(w, { leaseOwner: null, leaseUntil: 0 });
+  }
+
+  async advanceWebhookCursor(id: string, owner: string, cursor: number): Promise<boolean> {
+    const w = this.webhookLeasedBy(id, owner);
+    if (w && cursor > w.cursor) Object.assign(w, { cursor, eventAttempts: 0 });
+    return Boolean(w);
+  }
+
+  async startWebhookAttempt(id: string, owner: string, event: { id: number; kind: EventKind; model: string }): Promise<{ deliveryId: number; attempt: number } | null> {
+    const w = this.webhookLeasedBy(id, owner);
+    if (!w || w.cursor >= event.id) return null;
+    w.eventAttempts += 1;
+    const d: WebhookDeliveryRecord = {
+      id: this.state.deliveries.length ? this.state.deliveries.at(-1)!.id + 1 : 1, webhookId: id, eventId: event.id, kind: event.kind, model: event.model,
+      attempt: w.eventAttempts, time: this.now(), finished: false, statusCode: 0, error: '', durationMs: 0, delivered: false,
+    };
+    this.state.deliveries.push(d);
+    return { deliveryId: d.id, attempt: d.attempt };
+  }
+
+  async finishWebhookAttempt(id: string, owner: string, attempt: { deliveryId: number; eventId: number; statusCode: number; error: string; durationMs: number }, effect: WebhookAttemptEffect): Promise<boolean> {
+    const w = this.webhookLeasedBy(id, owner);
+    if (!w) return false;
+    const delivered = 'delivered' in effect && effect.delivered;
+    if (delivered) {
+      Object.assign(w, { cursor: Math.max(w.cursor, attempt.eventId), eventAttempts: 0, failures: 0, lastDeliveryTime: this.now() });
+    } else if ('failures' in effect) {
+      Object.assign(w, {
+        failures: effect.failures, nextAttemptTime: new Date(this.shared.clock() + effect.retryInMs),
+        disabled: effect.disabledReason !== '', disabledReason: effect.disabledReason, disableTime: effect.disabledReason ? this.now() : null,
+      });
+    }
+    const d = this.state.deliveries.find((x) => x.id === attempt.deliveryId && x.webhookId === id && x.eventId === attempt.eventId && !x.finished);
+    if (d) Object.assign(d, { finished: true, statusCode: attempt.statusCode, error: attempt.error, durationMs: Math.round(attempt.durationMs), delivered });
+    return true;
+  }
+
+  /** The webhook if `owner` holds its lease. */
+  private webhookLeasedBy(id: string, owner: string): StoredWebhook | undefined {
+    const w = this.state.webhooks.get(id);
+    return w?.leaseOwner === owner ? w : undefined;
+  }
+
   /** The names of the aliases pointing at a version. */
   protected aliasNames(model: string, version: number): string[] {
     return [...this.state.aliases.values()].filter((a) => a.model === model && a.version === version)
@@ -428,7 +548,7 @@ export class MemoryStore extends MemoryOperations implements RegistryStore {
 
   constructor(options: MemoryStoreOptions = {}) {
     super({
-      state: { models: new Map(), versions: new Map(), pending: new Map(), leases: new Map(), staged: new Map(), logs: new Map(), audit: [], aliases: new Map(), moves: [], events: [] },
+      state: { models: new Map(), versions: new Map(), pending: new Map(), leases: new Map(), staged: new Map(), logs: new Map(), audit: [], aliases: new Map(), moves: [], events: [], webhooks: new Map(), deliveries: [] },
       clock: options.now ?? Date.now,
     });
   }

@@ -1010,7 +1010,7 @@ var File_kiln_v1_registry_proto protoreflect.FileDescriptor
 
 const file_kiln_v1_registry_proto_rawDesc = "" +
 	"\n" +
-	"\x16kiln/v1/registry.proto\x12\akiln.v1\x1a\x15kiln/v1/aliases.proto\x1a\x13kiln/v1/audit.proto\x1a\x12kiln/v1/diff.proto\x1a\x14kiln/v1/events.proto\x1a\x13kiln/v1/model.proto\x1a\x14kiln/v1/tokens.proto\"h\n" +
+	"\x16kiln/v1/registry.proto\x12\akiln.v1\x1a\x15kiln/v1/aliases.proto\x1a\x13kiln/v1/audit.proto\x1a\x12kiln/v1/diff.proto\x1a\x14kiln/v1/events.proto\x1a\x13kiln/v1/model.proto\x1a\x14kiln/v1/tokens.proto\x1a\x16kiln/v1/webhooks.proto\"h\n" +
 	"\x12UploadModelRequest\x12/\n" +
 	"\x06header\x18\x01 \x01(\v2\x15.kiln.v1.UploadHeaderH\x00R\x06header\x12\x16\n" +
 	"\x05chunk\x18\x02 \x01(\fH\x00R\x05chunkB\t\n" +
@@ -1087,7 +1087,7 @@ const file_kiln_v1_registry_proto_rawDesc = "" +
 	"\x05event\":\n" +
 	"\fBuildLogLine\x12\x12\n" +
 	"\x04line\x18\x01 \x01(\tR\x04line\x12\x16\n" +
-	"\x06number\x18\x02 \x01(\x03R\x06number2\x9f\v\n" +
+	"\x06number\x18\x02 \x01(\x03R\x06number2\x9a\x0e\n" +
 	"\bRegistry\x12C\n" +
 	"\vUploadModel\x12\x1b.kiln.v1.UploadModelRequest\x1a\x15.kiln.v1.ModelVersion(\x01\x12I\n" +
 	"\x0fGetModelVersion\x12\x1f.kiln.v1.GetModelVersionRequest\x1a\x15.kiln.v1.ModelVersion\x12E\n" +
@@ -1108,7 +1108,12 @@ const file_kiln_v1_registry_proto_rawDesc = "" +
 	"\x10ListAliasHistory\x12 .kiln.v1.ListAliasHistoryRequest\x1a!.kiln.v1.ListAliasHistoryResponse\x12O\n" +
 	"\x12UpdateModelVersion\x12\".kiln.v1.UpdateModelVersionRequest\x1a\x15.kiln.v1.ModelVersion\x12D\n" +
 	"\vWatchModels\x12\x1b.kiln.v1.WatchModelsRequest\x1a\x16.kiln.v1.RegistryEvent0\x01\x12N\n" +
-	"\rDiffContracts\x12\x1d.kiln.v1.DiffContractsRequest\x1a\x1e.kiln.v1.DiffContractsResponseB\x8d\x01\n" +
+	"\rDiffContracts\x12\x1d.kiln.v1.DiffContractsRequest\x1a\x1e.kiln.v1.DiffContractsResponse\x12@\n" +
+	"\rCreateWebhook\x12\x1d.kiln.v1.CreateWebhookRequest\x1a\x10.kiln.v1.Webhook\x12K\n" +
+	"\fListWebhooks\x12\x1c.kiln.v1.ListWebhooksRequest\x1a\x1d.kiln.v1.ListWebhooksResponse\x12@\n" +
+	"\rDeleteWebhook\x12\x1d.kiln.v1.DeleteWebhookRequest\x1a\x10.kiln.v1.Webhook\x12@\n" +
+	"\rEnableWebhook\x12\x1d.kiln.v1.EnableWebhookRequest\x1a\x10.kiln.v1.Webhook\x12f\n" +
+	"\x15ListWebhookDeliveries\x12%.kiln.v1.ListWebhookDeliveriesRequest\x1a&.kiln.v1.ListWebhookDeliveriesResponseB\x8d\x01\n" +
 	"\vcom.kiln.v1B\rRegistryProtoP\x01Z2github.com/kiln-dev/kiln/sdk/go/gen/kiln/v1;kilnv1\xa2\x02\x03KXX\xaa\x02\aKiln.V1\xca\x02\aKiln\\V1\xe2\x02\x13Kiln\\V1\\GPBMetadata\xea\x02\bKiln::V1b\x06proto3"
 
 var (
@@ -1125,47 +1130,55 @@ func file_kiln_v1_registry_proto_rawDescGZIP() []byte {
 
 var file_kiln_v1_registry_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_kiln_v1_registry_proto_goTypes = []any{
-	(*UploadModelRequest)(nil),           // 0: kiln.v1.UploadModelRequest
-	(*UploadHeader)(nil),                 // 1: kiln.v1.UploadHeader
-	(*GetModelVersionRequest)(nil),       // 2: kiln.v1.GetModelVersionRequest
-	(*ListModelsRequest)(nil),            // 3: kiln.v1.ListModelsRequest
-	(*ListModelsResponse)(nil),           // 4: kiln.v1.ListModelsResponse
-	(*ListModelVersionsRequest)(nil),     // 5: kiln.v1.ListModelVersionsRequest
-	(*ListModelVersionsResponse)(nil),    // 6: kiln.v1.ListModelVersionsResponse
-	(*DeleteModelVersionRequest)(nil),    // 7: kiln.v1.DeleteModelVersionRequest
-	(*DownloadModelVersionRequest)(nil),  // 8: kiln.v1.DownloadModelVersionRequest
-	(*DownloadModelVersionResponse)(nil), // 9: kiln.v1.DownloadModelVersionResponse
-	(*WatchModelVersionRequest)(nil),     // 10: kiln.v1.WatchModelVersionRequest
-	(*UpdateModelVersionRequest)(nil),    // 11: kiln.v1.UpdateModelVersionRequest
-	(*WatchModelVersionResponse)(nil),    // 12: kiln.v1.WatchModelVersionResponse
-	(*BuildLogLine)(nil),                 // 13: kiln.v1.BuildLogLine
-	nil,                                  // 14: kiln.v1.UploadHeader.LabelsEntry
-	nil,                                  // 15: kiln.v1.UploadHeader.MetadataEntry
-	nil,                                  // 16: kiln.v1.ListModelVersionsRequest.LabelsEntry
-	nil,                                  // 17: kiln.v1.UpdateModelVersionRequest.SetLabelsEntry
-	(ArchiveFormat)(0),                   // 18: kiln.v1.ArchiveFormat
-	(*Model)(nil),                        // 19: kiln.v1.Model
-	(ModelVersionStatus)(0),              // 20: kiln.v1.ModelVersionStatus
-	(*ModelVersion)(nil),                 // 21: kiln.v1.ModelVersion
-	(*CreateTokenRequest)(nil),           // 22: kiln.v1.CreateTokenRequest
-	(*ListTokensRequest)(nil),            // 23: kiln.v1.ListTokensRequest
-	(*RevokeTokenRequest)(nil),           // 24: kiln.v1.RevokeTokenRequest
-	(*ListAuditEventsRequest)(nil),       // 25: kiln.v1.ListAuditEventsRequest
-	(*SetModelAliasRequest)(nil),         // 26: kiln.v1.SetModelAliasRequest
-	(*DeleteModelAliasRequest)(nil),      // 27: kiln.v1.DeleteModelAliasRequest
-	(*ListModelAliasesRequest)(nil),      // 28: kiln.v1.ListModelAliasesRequest
-	(*ListAliasHistoryRequest)(nil),      // 29: kiln.v1.ListAliasHistoryRequest
-	(*WatchModelsRequest)(nil),           // 30: kiln.v1.WatchModelsRequest
-	(*DiffContractsRequest)(nil),         // 31: kiln.v1.DiffContractsRequest
-	(*CreateTokenResponse)(nil),          // 32: kiln.v1.CreateTokenResponse
-	(*ListTokensResponse)(nil),           // 33: kiln.v1.ListTokensResponse
-	(*Token)(nil),                        // 34: kiln.v1.Token
-	(*ListAuditEventsResponse)(nil),      // 35: kiln.v1.ListAuditEventsResponse
-	(*ModelAlias)(nil),                   // 36: kiln.v1.ModelAlias
-	(*ListModelAliasesResponse)(nil),     // 37: kiln.v1.ListModelAliasesResponse
-	(*ListAliasHistoryResponse)(nil),     // 38: kiln.v1.ListAliasHistoryResponse
-	(*RegistryEvent)(nil),                // 39: kiln.v1.RegistryEvent
-	(*DiffContractsResponse)(nil),        // 40: kiln.v1.DiffContractsResponse
+	(*UploadModelRequest)(nil),            // 0: kiln.v1.UploadModelRequest
+	(*UploadHeader)(nil),                  // 1: kiln.v1.UploadHeader
+	(*GetModelVersionRequest)(nil),        // 2: kiln.v1.GetModelVersionRequest
+	(*ListModelsRequest)(nil),             // 3: kiln.v1.ListModelsRequest
+	(*ListModelsResponse)(nil),            // 4: kiln.v1.ListModelsResponse
+	(*ListModelVersionsRequest)(nil),      // 5: kiln.v1.ListModelVersionsRequest
+	(*ListModelVersionsResponse)(nil),     // 6: kiln.v1.ListModelVersionsResponse
+	(*DeleteModelVersionRequest)(nil),     // 7: kiln.v1.DeleteModelVersionRequest
+	(*DownloadModelVersionRequest)(nil),   // 8: kiln.v1.DownloadModelVersionRequest
+	(*DownloadModelVersionResponse)(nil),  // 9: kiln.v1.DownloadModelVersionResponse
+	(*WatchModelVersionRequest)(nil),      // 10: kiln.v1.WatchModelVersionRequest
+	(*UpdateModelVersionRequest)(nil),     // 11: kiln.v1.UpdateModelVersionRequest
+	(*WatchModelVersionResponse)(nil),     // 12: kiln.v1.WatchModelVersionResponse
+	(*BuildLogLine)(nil),                  // 13: kiln.v1.BuildLogLine
+	nil,                                   // 14: kiln.v1.UploadHeader.LabelsEntry
+	nil,                                   // 15: kiln.v1.UploadHeader.MetadataEntry
+	nil,                                   // 16: kiln.v1.ListModelVersionsRequest.LabelsEntry
+	nil,                                   // 17: kiln.v1.UpdateModelVersionRequest.SetLabelsEntry
+	(ArchiveFormat)(0),                    // 18: kiln.v1.ArchiveFormat
+	(*Model)(nil),                         // 19: kiln.v1.Model
+	(ModelVersionStatus)(0),               // 20: kiln.v1.ModelVersionStatus
+	(*ModelVersion)(nil),                  // 21: kiln.v1.ModelVersion
+	(*CreateTokenRequest)(nil),            // 22: kiln.v1.CreateTokenRequest
+	(*ListTokensRequest)(nil),             // 23: kiln.v1.ListTokensRequest
+	(*RevokeTokenRequest)(nil),            // 24: kiln.v1.RevokeTokenRequest
+	(*ListAuditEventsRequest)(nil),        // 25: kiln.v1.ListAuditEventsRequest
+	(*SetModelAliasRequest)(nil),          // 26: kiln.v1.SetModelAliasRequest
+	(*DeleteModelAliasRequest)(nil),       // 27: kiln.v1.DeleteModelAliasRequest
+	(*ListModelAliasesRequest)(nil),       // 28: kiln.v1.ListModelAliasesRequest
+	(*ListAliasHistoryRequest)(nil),       // 29: kiln.v1.ListAliasHistoryRequest
+	(*WatchModelsRequest)(nil),            // 30: kiln.v1.WatchModelsRequest
+	(*DiffContractsRequest)(nil),          // 31: kiln.v1.DiffContractsRequest
+	(*CreateWebhookRequest)(nil),          // 32: kiln.v1.CreateWebhookRequest
+	(*ListWebhooksRequest)(nil),           // 33: kiln.v1.ListWebhooksRequest
+	(*DeleteWebhookRequest)(nil),          // 34: kiln.v1.DeleteWebhookRequest
+	(*EnableWebhookRequest)(nil),          // 35: kiln.v1.EnableWebhookRequest
+	(*ListWebhookDeliveriesRequest)(nil),  // 36: kiln.v1.ListWebhookDeliveriesRequest
+	(*CreateTokenResponse)(nil),           // 37: kiln.v1.CreateTokenResponse
+	(*ListTokensResponse)(nil),            // 38: kiln.v1.ListTokensResponse
+	(*Token)(nil),                         // 39: kiln.v1.Token
+	(*ListAuditEventsResponse)(nil),       // 40: kiln.v1.ListAuditEventsResponse
+	(*ModelAlias)(nil),                    // 41: kiln.v1.ModelAlias
+	(*ListModelAliasesResponse)(nil),      // 42: kiln.v1.ListModelAliasesResponse
+	(*ListAliasHistoryResponse)(nil),      // 43: kiln.v1.ListAliasHistoryResponse
+	(*RegistryEvent)(nil),                 // 44: kiln.v1.RegistryEvent
+	(*DiffContractsResponse)(nil),         // 45: kiln.v1.DiffContractsResponse
+	(*Webhook)(nil),                       // 46: kiln.v1.Webhook
+	(*ListWebhooksResponse)(nil),          // 47: kiln.v1.ListWebhooksResponse
+	(*ListWebhookDeliveriesResponse)(nil), // 48: kiln.v1.ListWebhookDeliveriesResponse
 }
 var file_kiln_v1_registry_proto_depIdxs = []int32{
 	1,  // 0: kiln.v1.UploadModelRequest.header:type_name -> kiln.v1.UploadHeader
@@ -1197,26 +1210,36 @@ var file_kiln_v1_registry_proto_depIdxs = []int32{
 	11, // 26: kiln.v1.Registry.UpdateModelVersion:input_type -> kiln.v1.UpdateModelVersionRequest
 	30, // 27: kiln.v1.Registry.WatchModels:input_type -> kiln.v1.WatchModelsRequest
 	31, // 28: kiln.v1.Registry.DiffContracts:input_type -> kiln.v1.DiffContractsRequest
-	21, // 29: kiln.v1.Registry.UploadModel:output_type -> kiln.v1.ModelVersion
-	21, // 30: kiln.v1.Registry.GetModelVersion:output_type -> kiln.v1.ModelVersion
-	4,  // 31: kiln.v1.Registry.ListModels:output_type -> kiln.v1.ListModelsResponse
-	6,  // 32: kiln.v1.Registry.ListModelVersions:output_type -> kiln.v1.ListModelVersionsResponse
-	21, // 33: kiln.v1.Registry.DeleteModelVersion:output_type -> kiln.v1.ModelVersion
-	9,  // 34: kiln.v1.Registry.DownloadModelVersion:output_type -> kiln.v1.DownloadModelVersionResponse
-	12, // 35: kiln.v1.Registry.WatchModelVersion:output_type -> kiln.v1.WatchModelVersionResponse
-	32, // 36: kiln.v1.Registry.CreateToken:output_type -> kiln.v1.CreateTokenResponse
-	33, // 37: kiln.v1.Registry.ListTokens:output_type -> kiln.v1.ListTokensResponse
-	34, // 38: kiln.v1.Registry.RevokeToken:output_type -> kiln.v1.Token
-	35, // 39: kiln.v1.Registry.ListAuditEvents:output_type -> kiln.v1.ListAuditEventsResponse
-	36, // 40: kiln.v1.Registry.SetModelAlias:output_type -> kiln.v1.ModelAlias
-	36, // 41: kiln.v1.Registry.DeleteModelAlias:output_type -> kiln.v1.ModelAlias
-	37, // 42: kiln.v1.Registry.ListModelAliases:output_type -> kiln.v1.ListModelAliasesResponse
-	38, // 43: kiln.v1.Registry.ListAliasHistory:output_type -> kiln.v1.ListAliasHistoryResponse
-	21, // 44: kiln.v1.Registry.UpdateModelVersion:output_type -> kiln.v1.ModelVersion
-	39, // 45: kiln.v1.Registry.WatchModels:output_type -> kiln.v1.RegistryEvent
-	40, // 46: kiln.v1.Registry.DiffContracts:output_type -> kiln.v1.DiffContractsResponse
-	29, // [29:47] is the sub-list for method output_type
-	11, // [11:29] is the sub-list for method input_type
+	32, // 29: kiln.v1.Registry.CreateWebhook:input_type -> kiln.v1.CreateWebhookRequest
+	33, // 30: kiln.v1.Registry.ListWebhooks:input_type -> kiln.v1.ListWebhooksRequest
+	34, // 31: kiln.v1.Registry.DeleteWebhook:input_type -> kiln.v1.DeleteWebhookRequest
+	35, // 32: kiln.v1.Registry.EnableWebhook:input_type -> kiln.v1.EnableWebhookRequest
+	36, // 33: kiln.v1.Registry.ListWebhookDeliveries:input_type -> kiln.v1.ListWebhookDeliveriesRequest
+	21, // 34: kiln.v1.Registry.UploadModel:output_type -> kiln.v1.ModelVersion
+	21, // 35: kiln.v1.Registry.GetModelVersion:output_type -> kiln.v1.ModelVersion
+	4,  // 36: kiln.v1.Registry.ListModels:output_type -> kiln.v1.ListModelsResponse
+	6,  // 37: kiln.v1.Registry.ListModelVersions:output_type -> kiln.v1.ListModelVersionsResponse
+	21, // 38: kiln.v1.Registry.DeleteModelVersion:output_type -> kiln.v1.ModelVersion
+	9,  // 39: kiln.v1.Registry.DownloadModelVersion:output_type -> kiln.v1.DownloadModelVersionResponse
+	12, // 40: kiln.v1.Registry.WatchModelVersion:output_type -> kiln.v1.WatchModelVersionResponse
+	37, // 41: kiln.v1.Registry.CreateToken:output_type -> kiln.v1.CreateTokenResponse
+	38, // 42: kiln.v1.Registry.ListTokens:output_type -> kiln.v1.ListTokensResponse
+	39, // 43: kiln.v1.Registry.RevokeToken:output_type -> kiln.v1.Token
+	40, // 44: kiln.v1.Registry.ListAuditEvents:output_type -> kiln.v1.ListAuditEventsResponse
+	41, // 45: kiln.v1.Registry.SetModelAlias:output_type -> kiln.v1.ModelAlias
+	41, // 46: kiln.v1.Registry.DeleteModelAlias:output_type -> kiln.v1.ModelAlias
+	42, // 47: kiln.v1.Registry.ListModelAliases:output_type -> kiln.v1.ListModelAliasesResponse
+	43, // 48: kiln.v1.Registry.ListAliasHistory:output_type -> kiln.v1.ListAliasHistoryResponse
+	21, // 49: kiln.v1.Registry.UpdateModelVersion:output_type -> kiln.v1.ModelVersion
+	44, // 50: kiln.v1.Registry.WatchModels:output_type -> kiln.v1.RegistryEvent
+	45, // 51: kiln.v1.Registry.DiffContracts:output_type -> kiln.v1.DiffContractsResponse
+	46, // 52: kiln.v1.Registry.CreateWebhook:output_type -> kiln.v1.Webhook
+	47, // 53: kiln.v1.Registry.ListWebhooks:output_type -> kiln.v1.ListWebhooksResponse
+	46, // 54: kiln.v1.Registry.DeleteWebhook:output_type -> kiln.v1.Webhook
+	46, // 55: kiln.v1.Registry.EnableWebhook:output_type -> kiln.v1.Webhook
+	48, // 56: kiln.v1.Registry.ListWebhookDeliveries:output_type -> kiln.v1.ListWebhookDeliveriesResponse
+	34, // [34:57] is the sub-list for method output_type
+	11, // [11:34] is the sub-list for method input_type
 	11, // [11:11] is the sub-list for extension type_name
 	11, // [11:11] is the sub-list for extension extendee
 	0,  // [0:11] is the sub-list for field type_name
@@ -1233,6 +1256,7 @@ func file_kiln_v1_registry_proto_init() {
 	file_kiln_v1_events_proto_init()
 	file_kiln_v1_model_proto_init()
 	file_kiln_v1_tokens_proto_init()
+	file_kiln_v1_webhooks_proto_init()
 	file_kiln_v1_registry_proto_msgTypes[0].OneofWrappers = []any{
 		(*UploadModelRequest_Header)(nil),
 		(*UploadModelRequest_Chunk)(nil),

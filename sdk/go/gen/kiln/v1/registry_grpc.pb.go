@@ -21,24 +21,29 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Registry_UploadModel_FullMethodName          = "/kiln.v1.Registry/UploadModel"
-	Registry_GetModelVersion_FullMethodName      = "/kiln.v1.Registry/GetModelVersion"
-	Registry_ListModels_FullMethodName           = "/kiln.v1.Registry/ListModels"
-	Registry_ListModelVersions_FullMethodName    = "/kiln.v1.Registry/ListModelVersions"
-	Registry_DeleteModelVersion_FullMethodName   = "/kiln.v1.Registry/DeleteModelVersion"
-	Registry_DownloadModelVersion_FullMethodName = "/kiln.v1.Registry/DownloadModelVersion"
-	Registry_WatchModelVersion_FullMethodName    = "/kiln.v1.Registry/WatchModelVersion"
-	Registry_CreateToken_FullMethodName          = "/kiln.v1.Registry/CreateToken"
-	Registry_ListTokens_FullMethodName           = "/kiln.v1.Registry/ListTokens"
-	Registry_RevokeToken_FullMethodName          = "/kiln.v1.Registry/RevokeToken"
-	Registry_ListAuditEvents_FullMethodName      = "/kiln.v1.Registry/ListAuditEvents"
-	Registry_SetModelAlias_FullMethodName        = "/kiln.v1.Registry/SetModelAlias"
-	Registry_DeleteModelAlias_FullMethodName     = "/kiln.v1.Registry/DeleteModelAlias"
-	Registry_ListModelAliases_FullMethodName     = "/kiln.v1.Registry/ListModelAliases"
-	Registry_ListAliasHistory_FullMethodName     = "/kiln.v1.Registry/ListAliasHistory"
-	Registry_UpdateModelVersion_FullMethodName   = "/kiln.v1.Registry/UpdateModelVersion"
-	Registry_WatchModels_FullMethodName          = "/kiln.v1.Registry/WatchModels"
-	Registry_DiffContracts_FullMethodName        = "/kiln.v1.Registry/DiffContracts"
+	Registry_UploadModel_FullMethodName           = "/kiln.v1.Registry/UploadModel"
+	Registry_GetModelVersion_FullMethodName       = "/kiln.v1.Registry/GetModelVersion"
+	Registry_ListModels_FullMethodName            = "/kiln.v1.Registry/ListModels"
+	Registry_ListModelVersions_FullMethodName     = "/kiln.v1.Registry/ListModelVersions"
+	Registry_DeleteModelVersion_FullMethodName    = "/kiln.v1.Registry/DeleteModelVersion"
+	Registry_DownloadModelVersion_FullMethodName  = "/kiln.v1.Registry/DownloadModelVersion"
+	Registry_WatchModelVersion_FullMethodName     = "/kiln.v1.Registry/WatchModelVersion"
+	Registry_CreateToken_FullMethodName           = "/kiln.v1.Registry/CreateToken"
+	Registry_ListTokens_FullMethodName            = "/kiln.v1.Registry/ListTokens"
+	Registry_RevokeToken_FullMethodName           = "/kiln.v1.Registry/RevokeToken"
+	Registry_ListAuditEvents_FullMethodName       = "/kiln.v1.Registry/ListAuditEvents"
+	Registry_SetModelAlias_FullMethodName         = "/kiln.v1.Registry/SetModelAlias"
+	Registry_DeleteModelAlias_FullMethodName      = "/kiln.v1.Registry/DeleteModelAlias"
+	Registry_ListModelAliases_FullMethodName      = "/kiln.v1.Registry/ListModelAliases"
+	Registry_ListAliasHistory_FullMethodName      = "/kiln.v1.Registry/ListAliasHistory"
+	Registry_UpdateModelVersion_FullMethodName    = "/kiln.v1.Registry/UpdateModelVersion"
+	Registry_WatchModels_FullMethodName           = "/kiln.v1.Registry/WatchModels"
+	Registry_DiffContracts_FullMethodName         = "/kiln.v1.Registry/DiffContracts"
+	Registry_CreateWebhook_FullMethodName         = "/kiln.v1.Registry/CreateWebhook"
+	Registry_ListWebhooks_FullMethodName          = "/kiln.v1.Registry/ListWebhooks"
+	Registry_DeleteWebhook_FullMethodName         = "/kiln.v1.Registry/DeleteWebhook"
+	Registry_EnableWebhook_FullMethodName         = "/kiln.v1.Registry/EnableWebhook"
+	Registry_ListWebhookDeliveries_FullMethodName = "/kiln.v1.Registry/ListWebhookDeliveries"
 )
 
 // RegistryClient is the client API for Registry service.
@@ -86,6 +91,17 @@ type RegistryClient interface {
 	// Lists what changes for callers between two versions' contracts (or a version's and a given one), each change
 	// breaking, compatible or informational.
 	DiffContracts(ctx context.Context, in *DiffContractsRequest, opts ...grpc.CallOption) (*DiffContractsResponse, error)
+	// Creates a webhook (admin): the events after now that match its filter are POSTed to its URL as signed
+	// CloudEvents, in event order, retried until delivered.
+	CreateWebhook(ctx context.Context, in *CreateWebhookRequest, opts ...grpc.CallOption) (*Webhook, error)
+	// Lists webhooks, without their secrets (admin).
+	ListWebhooks(ctx context.Context, in *ListWebhooksRequest, opts ...grpc.CallOption) (*ListWebhooksResponse, error)
+	// Deletes a webhook and its delivery log (admin). Returns it as it was.
+	DeleteWebhook(ctx context.Context, in *DeleteWebhookRequest, opts ...grpc.CallOption) (*Webhook, error)
+	// Resumes a disabled webhook from the event it failed on (admin).
+	EnableWebhook(ctx context.Context, in *EnableWebhookRequest, opts ...grpc.CallOption) (*Webhook, error)
+	// Lists a webhook's delivery attempts, newest first (admin).
+	ListWebhookDeliveries(ctx context.Context, in *ListWebhookDeliveriesRequest, opts ...grpc.CallOption) (*ListWebhookDeliveriesResponse, error)
 }
 
 type registryClient struct {
@@ -306,6 +322,56 @@ func (c *registryClient) DiffContracts(ctx context.Context, in *DiffContractsReq
 	return out, nil
 }
 
+func (c *registryClient) CreateWebhook(ctx context.Context, in *CreateWebhookRequest, opts ...grpc.CallOption) (*Webhook, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Webhook)
+	err := c.cc.Invoke(ctx, Registry_CreateWebhook_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *registryClient) ListWebhooks(ctx context.Context, in *ListWebhooksRequest, opts ...grpc.CallOption) (*ListWebhooksResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListWebhooksResponse)
+	err := c.cc.Invoke(ctx, Registry_ListWebhooks_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *registryClient) DeleteWebhook(ctx context.Context, in *DeleteWebhookRequest, opts ...grpc.CallOption) (*Webhook, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Webhook)
+	err := c.cc.Invoke(ctx, Registry_DeleteWebhook_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *registryClient) EnableWebhook(ctx context.Context, in *EnableWebhookRequest, opts ...grpc.CallOption) (*Webhook, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Webhook)
+	err := c.cc.Invoke(ctx, Registry_EnableWebhook_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *registryClient) ListWebhookDeliveries(ctx context.Context, in *ListWebhookDeliveriesRequest, opts ...grpc.CallOption) (*ListWebhookDeliveriesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListWebhookDeliveriesResponse)
+	err := c.cc.Invoke(ctx, Registry_ListWebhookDeliveries_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // RegistryServer is the server API for Registry service.
 // All implementations must embed UnimplementedRegistryServer
 // for forward compatibility.
@@ -351,6 +417,17 @@ type RegistryServer interface {
 	// Lists what changes for callers between two versions' contracts (or a version's and a given one), each change
 	// breaking, compatible or informational.
 	DiffContracts(context.Context, *DiffContractsRequest) (*DiffContractsResponse, error)
+	// Creates a webhook (admin): the events after now that match its filter are POSTed to its URL as signed
+	// CloudEvents, in event order, retried until delivered.
+	CreateWebhook(context.Context, *CreateWebhookRequest) (*Webhook, error)
+	// Lists webhooks, without their secrets (admin).
+	ListWebhooks(context.Context, *ListWebhooksRequest) (*ListWebhooksResponse, error)
+	// Deletes a webhook and its delivery log (admin). Returns it as it was.
+	DeleteWebhook(context.Context, *DeleteWebhookRequest) (*Webhook, error)
+	// Resumes a disabled webhook from the event it failed on (admin).
+	EnableWebhook(context.Context, *EnableWebhookRequest) (*Webhook, error)
+	// Lists a webhook's delivery attempts, newest first (admin).
+	ListWebhookDeliveries(context.Context, *ListWebhookDeliveriesRequest) (*ListWebhookDeliveriesResponse, error)
 	mustEmbedUnimplementedRegistryServer()
 }
 
@@ -414,6 +491,21 @@ func (UnimplementedRegistryServer) WatchModels(*WatchModelsRequest, grpc.ServerS
 }
 func (UnimplementedRegistryServer) DiffContracts(context.Context, *DiffContractsRequest) (*DiffContractsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method DiffContracts not implemented")
+}
+func (UnimplementedRegistryServer) CreateWebhook(context.Context, *CreateWebhookRequest) (*Webhook, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method CreateWebhook not implemented")
+}
+func (UnimplementedRegistryServer) ListWebhooks(context.Context, *ListWebhooksRequest) (*ListWebhooksResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListWebhooks not implemented")
+}
+func (UnimplementedRegistryServer) DeleteWebhook(context.Context, *DeleteWebhookRequest) (*Webhook, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method DeleteWebhook not implemented")
+}
+func (UnimplementedRegistryServer) EnableWebhook(context.Context, *EnableWebhookRequest) (*Webhook, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method EnableWebhook not implemented")
+}
+func (UnimplementedRegistryServer) ListWebhookDeliveries(context.Context, *ListWebhookDeliveriesRequest) (*ListWebhookDeliveriesResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListWebhookDeliveries not implemented")
 }
 func (UnimplementedRegistryServer) mustEmbedUnimplementedRegistryServer() {}
 func (UnimplementedRegistryServer) testEmbeddedByValue()                  {}
@@ -728,6 +820,96 @@ func _Registry_DiffContracts_Handler(srv interface{}, ctx context.Context, dec f
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Registry_CreateWebhook_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateWebhookRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RegistryServer).CreateWebhook(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Registry_CreateWebhook_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RegistryServer).CreateWebhook(ctx, req.(*CreateWebhookRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Registry_ListWebhooks_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListWebhooksRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RegistryServer).ListWebhooks(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Registry_ListWebhooks_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RegistryServer).ListWebhooks(ctx, req.(*ListWebhooksRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Registry_DeleteWebhook_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteWebhookRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RegistryServer).DeleteWebhook(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Registry_DeleteWebhook_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RegistryServer).DeleteWebhook(ctx, req.(*DeleteWebhookRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Registry_EnableWebhook_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(EnableWebhookRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RegistryServer).EnableWebhook(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Registry_EnableWebhook_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RegistryServer).EnableWebhook(ctx, req.(*EnableWebhookRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Registry_ListWebhookDeliveries_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListWebhookDeliveriesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RegistryServer).ListWebhookDeliveries(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Registry_ListWebhookDeliveries_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RegistryServer).ListWebhookDeliveries(ctx, req.(*ListWebhookDeliveriesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Registry_ServiceDesc is the grpc.ServiceDesc for Registry service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -790,6 +972,26 @@ var Registry_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DiffContracts",
 			Handler:    _Registry_DiffContracts_Handler,
+		},
+		{
+			MethodName: "CreateWebhook",
+			Handler:    _Registry_CreateWebhook_Handler,
+		},
+		{
+			MethodName: "ListWebhooks",
+			Handler:    _Registry_ListWebhooks_Handler,
+		},
+		{
+			MethodName: "DeleteWebhook",
+			Handler:    _Registry_DeleteWebhook_Handler,
+		},
+		{
+			MethodName: "EnableWebhook",
+			Handler:    _Registry_EnableWebhook_Handler,
+		},
+		{
+			MethodName: "ListWebhookDeliveries",
+			Handler:    _Registry_ListWebhookDeliveries_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -5,7 +5,7 @@ import { asUnavailable } from '@kiln/errors';
 import { withTransaction } from '@kiln/metadata';
 import type { VersionStatus } from '../../lifecycle';
 import { notifyAliasChanged, notifyVersionChanged } from '../../version-cache';
-import type { AliasRecord, NewRegistryEvent, AuditQuery, BuildResult, NewAliasMove, LogLine, NewAuditEvent, ModelsQuery, NewVersion, RegistryStore, StagedObjectRecord, StoreOperations, StoreTransaction } from '../index';
+import type { AliasRecord, EventKind, NewWebhook, WebhookAttemptEffect, NewRegistryEvent, AuditQuery, BuildResult, NewAliasMove, LogLine, NewAuditEvent, ModelsQuery, NewVersion, RegistryStore, StagedObjectRecord, StoreOperations, StoreTransaction } from '../index';
 import * as aliases from './aliases';
 import * as audit from './audit';
 import * as events from './events';
@@ -13,6 +13,7 @@ import * as blobReferences from './blob-references';
 import * as buildLogs from './build-logs';
 import * as uploadLeases from './upload-leases';
 import * as versions from './versions';
+import * as webhooks from './webhooks';
 import type { Queryable } from './sql';
 
 class PostgresOperations implements StoreOperations {
@@ -131,6 +132,43 @@ class PostgresOperations implements StoreOperations {
   }
   lastEventId() {
     return events.lastEventId(this.db);
+  }
+
+  createWebhook(w: NewWebhook) {
+    return webhooks.createWebhook(this.db, w);
+  }
+  getWebhook(id: string) {
+    return webhooks.getWebhook(this.db, id);
+  }
+  listWebhooks(q: { pageSize: number; afterId?: string }) {
+    return webhooks.listWebhooks(this.db, q);
+  }
+  deleteWebhook(id: string) {
+    return webhooks.deleteWebhook(this.db, id);
+  }
+  enableWebhook(id: string) {
+    return webhooks.enableWebhook(this.db, id);
+  }
+  listWebhookDeliveries(q: { webhookId: string; pageSize: number; beforeId?: number }) {
+    return webhooks.listWebhookDeliveries(this.db, q);
+  }
+  claimWebhooks(q: { owner: string; leaseMs: number; horizon: number; limit: number }) {
+    return webhooks.claimWebhooks(this.db, q);
+  }
+  renewWebhookLease(id: string, owner: string, leaseMs: number) {
+    return webhooks.renewWebhookLease(this.db, id, owner, leaseMs);
+  }
+  releaseWebhookLease(id: string, owner: string) {
+    return webhooks.releaseWebhookLease(this.db, id, owner);
+  }
+  advanceWebhookCursor(id: string, owner: string, cursor: number) {
+    return webhooks.advanceWebhookCursor(this.db, id, owner, cursor);
+  }
+  startWebhookAttempt(id: string, owner: string, event: { id: number; kind: EventKind; model: string }) {
+    return webhooks.startWebhookAttempt(this.db, id, owner, event);
+  }
+  finishWebhookAttempt(id: string, owner: string, attempt: { deliveryId: number; eventId: number; statusCode: number; error: string; durationMs: number }, effect: WebhookAttemptEffect) {
+    return webhooks.finishWebhookAttempt(this.db, id, owner, attempt, effect);
   }
 }
 

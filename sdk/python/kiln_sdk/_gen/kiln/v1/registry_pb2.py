@@ -28,9 +28,10 @@ from kiln_sdk._gen.kiln.v1 import diff_pb2 as kiln_dot_v1_dot_diff__pb2
 from kiln_sdk._gen.kiln.v1 import events_pb2 as kiln_dot_v1_dot_events__pb2
 from kiln_sdk._gen.kiln.v1 import model_pb2 as kiln_dot_v1_dot_model__pb2
 from kiln_sdk._gen.kiln.v1 import tokens_pb2 as kiln_dot_v1_dot_tokens__pb2
+from kiln_sdk._gen.kiln.v1 import webhooks_pb2 as kiln_dot_v1_dot_webhooks__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16kiln/v1/registry.proto\x12\x07kiln.v1\x1a\x15kiln/v1/aliases.proto\x1a\x13kiln/v1/audit.proto\x1a\x12kiln/v1/diff.proto\x1a\x14kiln/v1/events.proto\x1a\x13kiln/v1/model.proto\x1a\x14kiln/v1/tokens.proto\"Y\n\x12UploadModelRequest\x12\'\n\x06header\x18\x01 \x01(\x0b\x32\x15.kiln.v1.UploadHeaderH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\t\n\x07\x63ontent\"\xcb\x02\n\x0cUploadHeader\x12\r\n\x05model\x18\x01 \x01(\t\x12\x10\n\x08manifest\x18\x02 \x01(\t\x12\x31\n\x06labels\x18\x03 \x03(\x0b\x32!.kiln.v1.UploadHeader.LabelsEntry\x12\x35\n\x08metadata\x18\x04 \x03(\x0b\x32#.kiln.v1.UploadHeader.MetadataEntry\x12&\n\x06\x66ormat\x18\x05 \x01(\x0e\x32\x16.kiln.v1.ArchiveFormat\x12\x11\n\tfile_name\x18\x06 \x01(\t\x12\x15\n\rexpected_size\x18\x07 \x01(\x03\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"G\n\x16GetModelVersionRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\x12\r\n\x05\x61lias\x18\x03 \x01(\t\"b\n\x11ListModelsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x13\n\x0bname_prefix\x18\x03 \x01(\t\x12\x11\n\tnamespace\x18\x04 \x01(\t\"M\n\x12ListModelsResponse\x12\x1e\n\x06models\x18\x01 \x03(\x0b\x32\x0e.kiln.v1.Model\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xed\x01\n\x18ListModelVersionsRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\x12-\n\x08statuses\x18\x04 \x03(\x0e\x32\x1b.kiln.v1.ModelVersionStatus\x12=\n\x06labels\x18\x05 \x03(\x0b\x32-.kiln.v1.ListModelVersionsRequest.LabelsEntry\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"]\n\x19ListModelVersionsResponse\x12\'\n\x08versions\x18\x01 \x03(\x0b\x32\x15.kiln.v1.ModelVersion\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\";\n\x19\x44\x65leteModelVersionRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\"[\n\x1b\x44ownloadModelVersionRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\x12\r\n\x05paths\x18\x03 \x03(\t\x12\r\n\x05\x61lias\x18\x04 \x01(\t\"-\n\x1c\x44ownloadModelVersionResponse\x12\r\n\x05\x63hunk\x18\x01 \x01(\x0c\"I\n\x18WatchModelVersionRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\x12\r\n\x05\x61lias\x18\x03 \x01(\t\"\xf5\x01\n\x19UpdateModelVersionRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\x12\x45\n\nset_labels\x18\x03 \x03(\x0b\x32\x31.kiln.v1.UpdateModelVersionRequest.SetLabelsEntry\x12\x15\n\rremove_labels\x18\x04 \x03(\t\x12\x18\n\x0b\x64\x65scription\x18\x05 \x01(\tH\x00\x88\x01\x01\x1a\x30\n\x0eSetLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x0e\n\x0c_description\"t\n\x19WatchModelVersionResponse\x12(\n\x07version\x18\x01 \x01(\x0b\x32\x15.kiln.v1.ModelVersionH\x00\x12$\n\x03log\x18\x02 \x01(\x0b\x32\x15.kiln.v1.BuildLogLineH\x00\x42\x07\n\x05\x65vent\",\n\x0c\x42uildLogLine\x12\x0c\n\x04line\x18\x01 \x01(\t\x12\x0e\n\x06number\x18\x02 \x01(\x03\x32\x9f\x0b\n\x08Registry\x12\x43\n\x0bUploadModel\x12\x1b.kiln.v1.UploadModelRequest\x1a\x15.kiln.v1.ModelVersion(\x01\x12I\n\x0fGetModelVersion\x12\x1f.kiln.v1.GetModelVersionRequest\x1a\x15.kiln.v1.ModelVersion\x12\x45\n\nListModels\x12\x1a.kiln.v1.ListModelsRequest\x1a\x1b.kiln.v1.ListModelsResponse\x12Z\n\x11ListModelVersions\x12!.kiln.v1.ListModelVersionsRequest\x1a\".kiln.v1.ListModelVersionsResponse\x12O\n\x12\x44\x65leteModelVersion\x12\".kiln.v1.DeleteModelVersionRequest\x1a\x15.kiln.v1.ModelVersion\x12\x65\n\x14\x44ownloadModelVersion\x12$.kiln.v1.DownloadModelVersionRequest\x1a%.kiln.v1.DownloadModelVersionResponse0\x01\x12\\\n\x11WatchModelVersion\x12!.kiln.v1.WatchModelVersionRequest\x1a\".kiln.v1.WatchModelVersionResponse0\x01\x12H\n\x0b\x43reateToken\x12\x1b.kiln.v1.CreateTokenRequest\x1a\x1c.kiln.v1.CreateTokenResponse\x12\x45\n\nListTokens\x12\x1a.kiln.v1.ListTokensRequest\x1a\x1b.kiln.v1.ListTokensResponse\x12:\n\x0bRevokeToken\x12\x1b.kiln.v1.RevokeTokenRequest\x1a\x0e.kiln.v1.Token\x12T\n\x0fListAuditEvents\x12\x1f.kiln.v1.ListAuditEventsRequest\x1a .kiln.v1.ListAuditEventsResponse\x12\x43\n\rSetModelAlias\x12\x1d.kiln.v1.SetModelAliasRequest\x1a\x13.kiln.v1.ModelAlias\x12I\n\x10\x44\x65leteModelAlias\x12 .kiln.v1.DeleteModelAliasRequest\x1a\x13.kiln.v1.ModelAlias\x12W\n\x10ListModelAliases\x12 .kiln.v1.ListModelAliasesRequest\x1a!.kiln.v1.ListModelAliasesResponse\x12W\n\x10ListAliasHistory\x12 .kiln.v1.ListAliasHistoryRequest\x1a!.kiln.v1.ListAliasHistoryResponse\x12O\n\x12UpdateModelVersion\x12\".kiln.v1.UpdateModelVersionRequest\x1a\x15.kiln.v1.ModelVersion\x12\x44\n\x0bWatchModels\x12\x1b.kiln.v1.WatchModelsRequest\x1a\x16.kiln.v1.RegistryEvent0\x01\x12N\n\rDiffContracts\x12\x1d.kiln.v1.DiffContractsRequest\x1a\x1e.kiln.v1.DiffContractsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16kiln/v1/registry.proto\x12\x07kiln.v1\x1a\x15kiln/v1/aliases.proto\x1a\x13kiln/v1/audit.proto\x1a\x12kiln/v1/diff.proto\x1a\x14kiln/v1/events.proto\x1a\x13kiln/v1/model.proto\x1a\x14kiln/v1/tokens.proto\x1a\x16kiln/v1/webhooks.proto\"Y\n\x12UploadModelRequest\x12\'\n\x06header\x18\x01 \x01(\x0b\x32\x15.kiln.v1.UploadHeaderH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\t\n\x07\x63ontent\"\xcb\x02\n\x0cUploadHeader\x12\r\n\x05model\x18\x01 \x01(\t\x12\x10\n\x08manifest\x18\x02 \x01(\t\x12\x31\n\x06labels\x18\x03 \x03(\x0b\x32!.kiln.v1.UploadHeader.LabelsEntry\x12\x35\n\x08metadata\x18\x04 \x03(\x0b\x32#.kiln.v1.UploadHeader.MetadataEntry\x12&\n\x06\x66ormat\x18\x05 \x01(\x0e\x32\x16.kiln.v1.ArchiveFormat\x12\x11\n\tfile_name\x18\x06 \x01(\t\x12\x15\n\rexpected_size\x18\x07 \x01(\x03\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"G\n\x16GetModelVersionRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\x12\r\n\x05\x61lias\x18\x03 \x01(\t\"b\n\x11ListModelsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x13\n\x0bname_prefix\x18\x03 \x01(\t\x12\x11\n\tnamespace\x18\x04 \x01(\t\"M\n\x12ListModelsResponse\x12\x1e\n\x06models\x18\x01 \x03(\x0b\x32\x0e.kiln.v1.Model\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xed\x01\n\x18ListModelVersionsRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\x12-\n\x08statuses\x18\x04 \x03(\x0e\x32\x1b.kiln.v1.ModelVersionStatus\x12=\n\x06labels\x18\x05 \x03(\x0b\x32-.kiln.v1.ListModelVersionsRequest.LabelsEntry\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"]\n\x19ListModelVersionsResponse\x12\'\n\x08versions\x18\x01 \x03(\x0b\x32\x15.kiln.v1.ModelVersion\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\";\n\x19\x44\x65leteModelVersionRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\"[\n\x1b\x44ownloadModelVersionRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\x12\r\n\x05paths\x18\x03 \x03(\t\x12\r\n\x05\x61lias\x18\x04 \x01(\t\"-\n\x1c\x44ownloadModelVersionResponse\x12\r\n\x05\x63hunk\x18\x01 \x01(\x0c\"I\n\x18WatchModelVersionRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\x12\r\n\x05\x61lias\x18\x03 \x01(\t\"\xf5\x01\n\x19UpdateModelVersionRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\x12\x45\n\nset_labels\x18\x03 \x03(\x0b\x32\x31.kiln.v1.UpdateModelVersionRequest.SetLabelsEntry\x12\x15\n\rremove_labels\x18\x04 \x03(\t\x12\x18\n\x0b\x64\x65scription\x18\x05 \x01(\tH\x00\x88\x01\x01\x1a\x30\n\x0eSetLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x0e\n\x0c_description\"t\n\x19WatchModelVersionResponse\x12(\n\x07version\x18\x01 \x01(\x0b\x32\x15.kiln.v1.ModelVersionH\x00\x12$\n\x03log\x18\x02 \x01(\x0b\x32\x15.kiln.v1.BuildLogLineH\x00\x42\x07\n\x05\x65vent\",\n\x0c\x42uildLogLine\x12\x0c\n\x04line\x18\x01 \x01(\t\x12\x0e\n\x06number\x18\x02 \x01(\x03\x32\x9a\x0e\n\x08Registry\x12\x43\n\x0bUploadModel\x12\x1b.kiln.v1.UploadModelRequest\x1a\x15.kiln.v1.ModelVersion(\x01\x12I\n\x0fGetModelVersion\x12\x1f.kiln.v1.GetModelVersionRequest\x1a\x15.kiln.v1.ModelVersion\x12\x45\n\nListModels\x12\x1a.kiln.v1.ListModelsRequest\x1a\x1b.kiln.v1.ListModelsResponse\x12Z\n\x11ListModelVersions\x12!.kiln.v1.ListModelVersionsRequest\x1a\".kiln.v1.ListModelVersionsResponse\x12O\n\x12\x44\x65leteModelVersion\x12\".kiln.v1.DeleteModelVersionRequest\x1a\x15.kiln.v1.ModelVersion\x12\x65\n\x14\x44ownloadModelVersion\x12$.kiln.v1.DownloadModelVersionRequest\x1a%.kiln.v1.DownloadModelVersionResponse0\x01\x12\\\n\x11WatchModelVersion\x12!.kiln.v1.WatchModelVersionRequest\x1a\".kiln.v1.WatchModelVersionResponse0\x01\x12H\n\x0b\x43reateToken\x12\x1b.kiln.v1.CreateTokenRequest\x1a\x1c.kiln.v1.CreateTokenResponse\x12\x45\n\nListTokens\x12\x1a.kiln.v1.ListTokensRequest\x1a\x1b.kiln.v1.ListTokensResponse\x12:\n\x0bRevokeToken\x12\x1b.kiln.v1.RevokeTokenRequest\x1a\x0e.kiln.v1.Token\x12T\n\x0fListAuditEvents\x12\x1f.kiln.v1.ListAuditEventsRequest\x1a .kiln.v1.ListAuditEventsResponse\x12\x43\n\rSetModelAlias\x12\x1d.kiln.v1.SetModelAliasRequest\x1a\x13.kiln.v1.ModelAlias\x12I\n\x10\x44\x65leteModelAlias\x12 .kiln.v1.DeleteModelAliasRequest\x1a\x13.kiln.v1.ModelAlias\x12W\n\x10ListModelAliases\x12 .kiln.v1.ListModelAliasesRequest\x1a!.kiln.v1.ListModelAliasesResponse\x12W\n\x10ListAliasHistory\x12 .kiln.v1.ListAliasHistoryRequest\x1a!.kiln.v1.ListAliasHistoryResponse\x12O\n\x12UpdateModelVersion\x12\".kiln.v1.UpdateModelVersionRequest\x1a\x15.kiln.v1.ModelVersion\x12\x44\n\x0bWatchModels\x12\x1b.kiln.v1.WatchModelsRequest\x1a\x16.kiln.v1.RegistryEvent0\x01\x12N\n\rDiffContracts\x12\x1d.kiln.v1.DiffContractsRequest\x1a\x1e.kiln.v1.DiffContractsResponse\x12@\n\rCreateWebhook\x12\x1d.kiln.v1.CreateWebhookRequest\x1a\x10.kiln.v1.Webhook\x12K\n\x0cListWebhooks\x12\x1c.kiln.v1.ListWebhooksRequest\x1a\x1d.kiln.v1.ListWebhooksResponse\x12@\n\rDeleteWebhook\x12\x1d.kiln.v1.DeleteWebhookRequest\x1a\x10.kiln.v1.Webhook\x12@\n\rEnableWebhook\x12\x1d.kiln.v1.EnableWebhookRequest\x1a\x10.kiln.v1.Webhook\x12\x66\n\x15ListWebhookDeliveries\x12%.kiln.v1.ListWebhookDeliveriesRequest\x1a&.kiln.v1.ListWebhookDeliveriesResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -45,42 +46,42 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LISTMODELVERSIONSREQUEST_LABELSENTRY']._serialized_options = b'8\001'
   _globals['_UPDATEMODELVERSIONREQUEST_SETLABELSENTRY']._loaded_options = None
   _globals['_UPDATEMODELVERSIONREQUEST_SETLABELSENTRY']._serialized_options = b'8\001'
-  _globals['_UPLOADMODELREQUEST']._serialized_start=164
-  _globals['_UPLOADMODELREQUEST']._serialized_end=253
-  _globals['_UPLOADHEADER']._serialized_start=256
-  _globals['_UPLOADHEADER']._serialized_end=587
-  _globals['_UPLOADHEADER_LABELSENTRY']._serialized_start=493
-  _globals['_UPLOADHEADER_LABELSENTRY']._serialized_end=538
-  _globals['_UPLOADHEADER_METADATAENTRY']._serialized_start=540
-  _globals['_UPLOADHEADER_METADATAENTRY']._serialized_end=587
-  _globals['_GETMODELVERSIONREQUEST']._serialized_start=589
-  _globals['_GETMODELVERSIONREQUEST']._serialized_end=660
-  _globals['_LISTMODELSREQUEST']._serialized_start=662
-  _globals['_LISTMODELSREQUEST']._serialized_end=760
-  _globals['_LISTMODELSRESPONSE']._serialized_start=762
-  _globals['_LISTMODELSRESPONSE']._serialized_end=839
-  _globals['_LISTMODELVERSIONSREQUEST']._serialized_start=842
-  _globals['_LISTMODELVERSIONSREQUEST']._serialized_end=1079
-  _globals['_LISTMODELVERSIONSREQUEST_LABELSENTRY']._serialized_start=493
-  _globals['_LISTMODELVERSIONSREQUEST_LABELSENTRY']._serialized_end=538
-  _globals['_LISTMODELVERSIONSRESPONSE']._serialized_start=1081
-  _globals['_LISTMODELVERSIONSRESPONSE']._serialized_end=1174
-  _globals['_DELETEMODELVERSIONREQUEST']._serialized_start=1176
-  _globals['_DELETEMODELVERSIONREQUEST']._serialized_end=1235
-  _globals['_DOWNLOADMODELVERSIONREQUEST']._serialized_start=1237
-  _globals['_DOWNLOADMODELVERSIONREQUEST']._serialized_end=1328
-  _globals['_DOWNLOADMODELVERSIONRESPONSE']._serialized_start=1330
-  _globals['_DOWNLOADMODELVERSIONRESPONSE']._serialized_end=1375
-  _globals['_WATCHMODELVERSIONREQUEST']._serialized_start=1377
-  _globals['_WATCHMODELVERSIONREQUEST']._serialized_end=1450
-  _globals['_UPDATEMODELVERSIONREQUEST']._serialized_start=1453
-  _globals['_UPDATEMODELVERSIONREQUEST']._serialized_end=1698
-  _globals['_UPDATEMODELVERSIONREQUEST_SETLABELSENTRY']._serialized_start=1634
-  _globals['_UPDATEMODELVERSIONREQUEST_SETLABELSENTRY']._serialized_end=1682
-  _globals['_WATCHMODELVERSIONRESPONSE']._serialized_start=1700
-  _globals['_WATCHMODELVERSIONRESPONSE']._serialized_end=1816
-  _globals['_BUILDLOGLINE']._serialized_start=1818
-  _globals['_BUILDLOGLINE']._serialized_end=1862
-  _globals['_REGISTRY']._serialized_start=1865
-  _globals['_REGISTRY']._serialized_end=3304
+  _globals['_UPLOADMODELREQUEST']._serialized_start=188
+  _globals['_UPLOADMODELREQUEST']._serialized_end=277
+  _globals['_UPLOADHEADER']._serialized_start=280
+  _globals['_UPLOADHEADER']._serialized_end=611
+  _globals['_UPLOADHEADER_LABELSENTRY']._serialized_start=517
+  _globals['_UPLOADHEADER_LABELSENTRY']._serialized_end=562
+  _globals['_UPLOADHEADER_METADATAENTRY']._serialized_start=564
+  _globals['_UPLOADHEADER_METADATAENTRY']._serialized_end=611
+  _globals['_GETMODELVERSIONREQUEST']._serialized_start=613
+  _globals['_GETMODELVERSIONREQUEST']._serialized_end=684
+  _globals['_LISTMODELSREQUEST']._serialized_start=686
+  _globals['_LISTMODELSREQUEST']._serialized_end=784
+  _globals['_LISTMODELSRESPONSE']._serialized_start=786
+  _globals['_LISTMODELSRESPONSE']._serialized_end=863
+  _globals['_LISTMODELVERSIONSREQUEST']._serialized_start=866
+  _globals['_LISTMODELVERSIONSREQUEST']._serialized_end=1103
+  _globals['_LISTMODELVERSIONSREQUEST_LABELSENTRY']._serialized_start=517
+  _globals['_LISTMODELVERSIONSREQUEST_LABELSENTRY']._serialized_end=562
+  _globals['_LISTMODELVERSIONSRESPONSE']._serialized_start=1105
+  _globals['_LISTMODELVERSIONSRESPONSE']._serialized_end=1198
+  _globals['_DELETEMODELVERSIONREQUEST']._serialized_start=1200
+  _globals['_DELETEMODELVERSIONREQUEST']._serialized_end=1259
+  _globals['_DOWNLOADMODELVERSIONREQUEST']._serialized_start=1261
+  _globals['_DOWNLOADMODELVERSIONREQUEST']._serialized_end=1352
+  _globals['_DOWNLOADMODELVERSIONRESPONSE']._serialized_start=1354
+  _globals['_DOWNLOADMODELVERSIONRESPONSE']._serialized_end=1399
+  _globals['_WATCHMODELVERSIONREQUEST']._serialized_start=1401
+  _globals['_WATCHMODELVERSIONREQUEST']._serialized_end=1474
+  _globals['_UPDATEMODELVERSIONREQUEST']._serialized_start=1477
+  _globals['_UPDATEMODELVERSIONREQUEST']._serialized_end=1722
+  _globals['_UPDATEMODELVERSIONREQUEST_SETLABELSENTRY']._serialized_start=1658
+  _globals['_UPDATEMODELVERSIONREQUEST_SETLABELSENTRY']._serialized_end=1706
+  _globals['_WATCHMODELVERSIONRESPONSE']._serialized_start=1724
+  _globals['_WATCHMODELVERSIONRESPONSE']._serialized_end=1840
+  _globals['_BUILDLOGLINE']._serialized_start=1842
+  _globals['_BUILDLOGLINE']._serialized_end=1886
+  _globals['_REGISTRY']._serialized_start=1889
+  _globals['_REGISTRY']._serialized_end=3707
 # @@protoc_insertion_point(module_scope)

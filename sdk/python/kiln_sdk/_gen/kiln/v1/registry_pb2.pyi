@@ -4,6 +4,7 @@ from kiln_sdk._gen.kiln.v1 import diff_pb2 as _diff_pb2
 from kiln_sdk._gen.kiln.v1 import events_pb2 as _events_pb2
 from kiln_sdk._gen.kiln.v1 import model_pb2 as _model_pb2
 from kiln_sdk._gen.kiln.v1 import tokens_pb2 as _tokens_pb2
+from kiln_sdk._gen.kiln.v1 import webhooks_pb2 as _webhooks_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message

@@ -10,6 +10,7 @@ from kiln_sdk._gen.kiln.v1 import events_pb2 as kiln_dot_v1_dot_events__pb2
 from kiln_sdk._gen.kiln.v1 import model_pb2 as kiln_dot_v1_dot_model__pb2
 from kiln_sdk._gen.kiln.v1 import registry_pb2 as kiln_dot_v1_dot_registry__pb2
 from kiln_sdk._gen.kiln.v1 import tokens_pb2 as kiln_dot_v1_dot_tokens__pb2
+from kiln_sdk._gen.kiln.v1 import webhooks_pb2 as kiln_dot_v1_dot_webhooks__pb2
 
 GRPC_GENERATED_VERSION = '1.76.0'
 GRPC_VERSION = grpc.__version__
@@ -130,6 +131,31 @@ class RegistryStub(object):
                 '/kiln.v1.Registry/DiffContracts',
                 request_serializer=kiln_dot_v1_dot_diff__pb2.DiffContractsRequest.SerializeToString,
                 response_deserializer=kiln_dot_v1_dot_diff__pb2.DiffContractsResponse.FromString,
+                _registered_method=True)
+        self.CreateWebhook = channel.unary_unary(
+                '/kiln.v1.Registry/CreateWebhook',
+                request_serializer=kiln_dot_v1_dot_webhooks__pb2.CreateWebhookRequest.SerializeToString,
+                response_deserializer=kiln_dot_v1_dot_webhooks__pb2.Webhook.FromString,
+                _registered_method=True)
+        self.ListWebhooks = channel.unary_unary(
+                '/kiln.v1.Registry/ListWebhooks',
+                request_serializer=kiln_dot_v1_dot_webhooks__pb2.ListWebhooksRequest.SerializeToString,
+                response_deserializer=kiln_dot_v1_dot_webhooks__pb2.ListWebhooksResponse.FromString,
+                _registered_method=True)
+        self.DeleteWebhook = channel.unary_unary(
+                '/kiln.v1.Registry/DeleteWebhook',
+                request_serializer=kiln_dot_v1_dot_webhooks__pb2.DeleteWebhookRequest.SerializeToString,
+                response_deserializer=kiln_dot_v1_dot_webhooks__pb2.Webhook.FromString,
+                _registered_method=True)
+        self.EnableWebhook = channel.unary_unary(
+                '/kiln.v1.Registry/EnableWebhook',
+                request_serializer=kiln_dot_v1_dot_webhooks__pb2.EnableWebhookRequest.SerializeToString,
+                response_deserializer=kiln_dot_v1_dot_webhooks__pb2.Webhook.FromString,
+                _registered_method=True)
+        self.ListWebhookDeliveries = channel.unary_unary(
+                '/kiln.v1.Registry/ListWebhookDeliveries',
+                request_serializer=kiln_dot_v1_dot_webhooks__pb2.ListWebhookDeliveriesRequest.SerializeToString,
+                response_deserializer=kiln_dot_v1_dot_webhooks__pb2.ListWebhookDeliveriesResponse.FromString,
                 _registered_method=True)
 
 
@@ -266,6 +292,42 @@ class RegistryServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateWebhook(self, request, context):
+        """Creates a webhook (admin): the events after now that match its filter are POSTed to its URL as signed
+        CloudEvents, in event order, retried until delivered.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListWebhooks(self, request, context):
+        """Lists webhooks, without their secrets (admin).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteWebhook(self, request, context):
+        """Deletes a webhook and its delivery log (admin). Returns it as it was.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def EnableWebhook(self, request, context):
+        """Resumes a disabled webhook from the event it failed on (admin).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListWebhookDeliveries(self, request, context):
+        """Lists a webhook's delivery attempts, newest first (admin).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RegistryServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -358,6 +420,31 @@ def add_RegistryServicer_to_server(servicer, server):
                     servicer.DiffContracts,
                     request_deserializer=kiln_dot_v1_dot_diff__pb2.DiffContractsRequest.FromString,
                     response_serializer=kiln_dot_v1_dot_diff__pb2.DiffContractsResponse.SerializeToString,
+            ),
+            'CreateWebhook': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateWebhook,
+                    request_deserializer=kiln_dot_v1_dot_webhooks__pb2.CreateWebhookRequest.FromString,
+                    response_serializer=kiln_dot_v1_dot_webhooks__pb2.Webhook.SerializeToString,
+            ),
+            'ListWebhooks': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListWebhooks,
+                    request_deserializer=kiln_dot_v1_dot_webhooks__pb2.ListWebhooksRequest.FromString,
+                    response_serializer=kiln_dot_v1_dot_webhooks__pb2.ListWebhooksResponse.SerializeToString,
+            ),
+            'DeleteWebhook': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteWebhook,
+                    request_deserializer=kiln_dot_v1_dot_webhooks__pb2.DeleteWebhookRequest.FromString,
+                    response_serializer=kiln_dot_v1_dot_webhooks__pb2.Webhook.SerializeToString,
+            ),
+            'EnableWebhook': grpc.unary_unary_rpc_method_handler(
+                    servicer.EnableWebhook,
+                    request_deserializer=kiln_dot_v1_dot_webhooks__pb2.EnableWebhookRequest.FromString,
+                    response_serializer=kiln_dot_v1_dot_webhooks__pb2.Webhook.SerializeToString,
+            ),
+            'ListWebhookDeliveries': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListWebhookDeliveries,
+                    request_deserializer=kiln_dot_v1_dot_webhooks__pb2.ListWebhookDeliveriesRequest.FromString,
+                    response_serializer=kiln_dot_v1_dot_webhooks__pb2.ListWebhookDeliveriesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -847,6 +934,141 @@ class Registry(object):
             '/kiln.v1.Registry/DiffContracts',
             kiln_dot_v1_dot_diff__pb2.DiffContractsRequest.SerializeToString,
             kiln_dot_v1_dot_diff__pb2.DiffContractsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateWebhook(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kiln.v1.Registry/CreateWebhook',
+            kiln_dot_v1_dot_webhooks__pb2.CreateWebhookRequest.SerializeToString,
+            kiln_dot_v1_dot_webhooks__pb2.Webhook.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListWebhooks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kiln.v1.Registry/ListWebhooks',
+            kiln_dot_v1_dot_webhooks__pb2.ListWebhooksRequest.SerializeToString,
+            kiln_dot_v1_dot_webhooks__pb2.ListWebhooksResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteWebhook(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kiln.v1.Registry/DeleteWebhook',
+            kiln_dot_v1_dot_webhooks__pb2.DeleteWebhookRequest.SerializeToString,
+            kiln_dot_v1_dot_webhooks__pb2.Webhook.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EnableWebhook(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kiln.v1.Registry/EnableWebhook',
+            kiln_dot_v1_dot_webhooks__pb2.EnableWebhookRequest.SerializeToString,
+            kiln_dot_v1_dot_webhooks__pb2.Webhook.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListWebhookDeliveries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kiln.v1.Registry/ListWebhookDeliveries',
+            kiln_dot_v1_dot_webhooks__pb2.ListWebhookDeliveriesRequest.SerializeToString,
+            kiln_dot_v1_dot_webhooks__pb2.ListWebhookDeliveriesResponse.FromString,
             options,
             channel_credentials,
             insecure,
