@@ -175,9 +175,13 @@ describe('registry end to end on real Postgres and MinIO', () => {
     const events = await watching;
     assert.equal(events[0].version?.status, 'MODEL_VERSION_STATUS_BUILDING');
     assert.equal(events.at(-1)?.version?.status, 'MODEL_VERSION_STATUS_DELETED');
-    await assertGrpcError(unary(client, 'GetModelVersion', { model: 'to-delete', version: v2.version }), 'NOT_FOUND', /version 2/);
+    await assertGrpcError(unary(client, 'GetModelVersion', { model: 'to-delete', version: v2.version }), 'NOT_FOUND',
+      new RegExp(`model to-delete version 2 was deleted at ${new Date().toISOString().slice(0, 10)}T`));
     const latest = await unary<unknown, ModelVersion__Output>(client, 'GetModelVersion', { model: 'to-delete', version: 0 });
     assert.equal(latest.version, 1);
+    // "Latest" is one thing everywhere: ListModels says what GetModelVersion's version 0 gives.
+    const listed = await unary<unknown, { models: Array<{ name: string; latestVersion: number }> }>(client, 'ListModels', { namePrefix: 'to-delete' });
+    assert.deepEqual(listed.models.map((m) => [m.name, Number(m.latestVersion)]), [['to-delete', 1]]);
     const digests = await blobDigests(blobs);
     assert.ok(digests.has(sha256(shared)), 'the blob version 1 still uses stays');
     assert.ok(!digests.has(sha256(own)), 'the blob only the deleted version used is gone');

@@ -65,6 +65,8 @@ export function registryHandlers(deps: RegistryDeps): RegistryImplementation {
     const record = await store.getVersion(model, version);
     if (record) return record;
     if (!(await store.modelExists(model))) throw notFound(`model ${model} does not exist`);
+    const deleted = version > 0 ? await store.getVersion(model, version, true) : null;
+    if (deleted?.deleteTime) throw notFound(`model ${model} version ${version} was deleted at ${deleted.deleteTime.toISOString()}`);
     throw notFound(version ? `model ${model} has no version ${version}` : `model ${model} has no versions`);
   }
 

@@ -95,6 +95,11 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
       assert.deepEqual(await list({ beforeVersion: 3 }), [2]);
       const models = await store.listModels({ pageSize: 10, namePrefix: 'listed' });
       assert.deepEqual(models.map((m) => [m.name, m.latestVersion, m.versionCount]), [['listed', 3, 2]]);
+      // "Latest" is the newest version not deleted: after the newest goes, the one before it; the next upload is 4.
+      await store.inTransaction((tx) => tx.markDeleted('listed', 3));
+      const [after] = await store.listModels({ pageSize: 10, namePrefix: 'listed' });
+      assert.deepEqual([after.latestVersion, after.versionCount, (await store.getVersion('listed', 0))?.version], [2, 1, 2]);
+      assert.equal((await create(newVersion('listed'))).version, 4);
     });
 
     it('lists models by name from a page token, with a prefix', async () => {

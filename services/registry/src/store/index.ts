@@ -39,6 +39,7 @@ export interface VersionRecord {
 
 export interface ModelRecord {
   name: string;
+  /** The newest version that is not deleted (0 when every one is): what "latest" means everywhere. */
   latestVersion: number;
   versionCount: number;
   createTime: Date;

@@ -102,7 +102,7 @@ class MemoryOperations implements StoreOperations {
       .slice(0, q.pageSize)
       .map(([name, m]) => ({
         name,
-        latestVersion: m.latestVersion,
+        latestVersion: this.versionsOf(name).filter((v) => isVisible(v.status)).at(-1)?.version ?? 0,
         versionCount: this.versionsOf(name).filter((v) => isVisible(v.status)).length,
         createTime: new Date(m.createTime),
         updateTime: new Date(m.updateTime),

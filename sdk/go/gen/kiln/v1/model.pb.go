@@ -150,7 +150,8 @@ type Model struct {
 	// reference). A name without a slash is in the `default` namespace; `default/name` is accepted for it, and
 	// answers always give the canonical form, `name`. The namespace `kiln` is reserved.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// The highest version number ever created, deleted versions included.
+	// The newest version that is not deleted, what GetModelVersion's version 0 gives ("latest" everywhere); 0 when every
+	// version is deleted. (Numbers are never reused: the next upload is one past the highest ever made.)
 	LatestVersion int64 `protobuf:"varint,2,opt,name=latest_version,json=latestVersion,proto3" json:"latest_version,omitempty"`
 	// How many versions exist that are not deleted.
 	VersionCount int64 `protobuf:"varint,3,opt,name=version_count,json=versionCount,proto3" json:"version_count,omitempty"`

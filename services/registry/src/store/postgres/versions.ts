@@ -106,8 +106,11 @@ export async function getFiles(db: Queryable, model: string, version: number): P
 
 export async function listModels(db: Queryable, q: ModelsQuery): Promise<ModelRecord[]> {
   const { rows } = await db.query(
-    `SELECT m.name, m.latest_version, m.create_time, m.update_time,
-            (SELECT count(*) FROM model_versions v WHERE v.model = m.name AND ${statusIn(VISIBLE_STATUSES, 'v.status')})::int AS version_count
+    `SELECT m.name, m.create_time, m.update_time,
+            (SELECT count(*) FROM model_versions v WHERE v.model = m.name AND ${statusIn(VISIBLE_STATUSES, 'v.status')})::int AS version_count,
+            -- "latest" is the newest version that is not deleted, as GetModelVersion's version 0 (models.latest_version
+            -- numbers the next upload, deleted versions included).
+            coalesce((SELECT max(v.version) FROM model_versions v WHERE v.model = m.name AND ${statusIn(VISIBLE_STATUSES, 'v.status')}), 0) AS latest_version
        FROM models m
       WHERE ($1::text IS NULL OR m.name COLLATE "C" > $1) AND ($2::text = '' OR starts_with(m.name, $2))
         AND ($4::text IS NULL OR m.namespace = $4)
@@ -116,7 +119,7 @@ export async function listModels(db: Queryable, q: ModelsQuery): Promise<ModelRe
   );
   return rows.map((r) => ({
     name: r.name,
-    latestVersion: r.latest_version,
+    latestVersion: Number(r.latest_version),
     versionCount: r.version_count,
     createTime: r.create_time,
     updateTime: r.update_time,
