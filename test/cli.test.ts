@@ -277,6 +277,21 @@ describe('kiln CLI against npm start on embedded defaults', () => {
     assert.equal((await kiln('get', 'iris:1')).code, 3);
   });
 
+  it('upload takes the manifest\'s name when --name is not given, says so when --name differs, and asks for a name when nothing gives one', async () => {
+    const named = await kiln('upload', 'examples/iris-onnx', '--json');
+    assert.equal(named.code, 0, named.stderr);
+    assert.equal(JSON.parse(named.stdout).model, 'iris', 'the manifest says name: iris');
+    const other = await kiln('upload', 'examples/iris-onnx', '--name', 'iris-copy', '--json');
+    assert.equal(other.code, 0, other.stderr);
+    assert.equal(JSON.parse(other.stdout).model, 'iris-copy');
+    assert.match(other.stderr, /uploading as iris-copy; the manifest names iris/);
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'kiln-cli-nameless-'));
+    await writeFile(path.join(dir, 'model.bin'), 'x');
+    const nameless = await kiln('upload', dir);
+    assert.equal(nameless.code, 2, nameless.stderr);
+    assert.match(nameless.stderr, /give the model's name with --name \(no manifest here names it\)/);
+  });
+
   it('SIGTERM drains and exits 0', async () => {
     server.kill('SIGTERM');
     const [code] = await once(server, 'exit');

@@ -14,6 +14,7 @@ import { toProto3Json } from '@kiln/api/json';
 import type { ModelVersion__Output } from '@kiln/api/generated/kiln/v1/ModelVersion';
 import type { WatchModelVersionResponse__Output } from '@kiln/api/generated/kiln/v1/WatchModelVersionResponse';
 import { inferContract, localModelFiles } from '@kiln/contract';
+import { parseManifest } from '@kiln/manifest';
 import { KilnError, invalidArgument } from '@kiln/errors';
 import { EXIT, exitCodeFor } from './exit-codes';
 import { usage, UsageError } from './usage';
@@ -127,18 +128,20 @@ function keyValues(value: string, previous: Record<string, string> = {}): Record
 program
   .command('upload <path>')
   .description('upload a directory, a .tar/.tar.gz archive or a single file as a new version')
-  .requiredOption('-n, --name <name>', 'model name')
+  .option('-n, --name <name>', 'model name (default: the manifest\'s name)')
   .option('-l, --label <key=value>', 'label (repeatable)', keyValues)
   .option('-m, --metadata <key=value>', 'metadata (repeatable)', keyValues)
   .option('--manifest <file>', 'a kiln.yaml / serving.yaml to use instead of one in the upload')
   .option('-w, --wait', 'wait until the version is built (exit 9 if the build fails)')
   .option('-q, --quiet', 'no progress bar')
   .option('--skip-special', 'skip broken symlinks, symlink loops and special files (fifo, socket, device) in a folder, with a warning, instead of failing')
-  .action(async (p: string, opts: { name: string; label?: Record<string, string>; metadata?: Record<string, string>; manifest?: string; wait?: boolean; quiet?: boolean; skipSpecial?: boolean }) => {
+  .action(async (p: string, opts: { name?: string; label?: Record<string, string>; metadata?: Record<string, string>; manifest?: string; wait?: boolean; quiet?: boolean; skipSpecial?: boolean }) => {
     const source = await uploadSource(p, {
       onSkip: opts.skipSpecial ? (file, why) => process.stderr.write(`kiln: warning: skipped ${file}: ${why}\n`) : undefined,
     });
     const manifest = opts.manifest ? await readFile(opts.manifest, 'utf8') : '';
+    const isFolder = (await stat(path.resolve(p))).isDirectory();
+    const name = await modelNameFor(opts.name, manifest || (isFolder ? await manifestBeside(path.resolve(p)) : undefined));
     const showBar = !opts.quiet && !globals().json && process.stderr.isTTY;
     const bar = showBar
       ? new cliProgress.SingleBar(
@@ -153,7 +156,7 @@ program
     let version: ModelVersion__Output;
     try {
       version = await upload(registry(), source, {
-        header: { model: opts.name, manifest, labels: opts.label ?? {}, metadata: opts.metadata ?? {} },
+        header: { model: name, manifest, labels: opts.label ?? {}, metadata: opts.metadata ?? {} },
         signal: abort.signal,
         onProgress: (sent) => {
           const seconds = Math.max((Date.now() - started) / 1000, 0.001);
@@ -529,6 +532,20 @@ webhook
     const enabled = await calls().EnableWebhook({ id });
     print('kiln.v1.Webhook', enabled, () => `enabled ${enabled.id} (${enabled.url})`);
   });
+
+/** The name an upload goes under: --name, else the manifest's `name`; a --name that differs from it is said. */
+async function modelNameFor(given: string | undefined, manifestText: string | undefined): Promise<string> {
+  let named: string | undefined;
+  try {
+    named = manifestText ? parseManifest(manifestText, 'manifest').name || undefined : undefined;
+  } catch {
+    // A manifest the registry will refuse, with its reasons: not this function's to report.
+  }
+  if (given && named && given !== named) process.stderr.write(`kiln: uploading as ${given}; the manifest names ${named}\n`);
+  const name = given ?? named;
+  if (!name) throw usage('give the model\'s name with --name (no manifest here names it)', '--name');
+  return name;
+}
 
 /** The kiln.yaml / serving.yaml at the root of a model folder, as an upload would find it. */
 async function manifestBeside(p: string): Promise<string | undefined> {
