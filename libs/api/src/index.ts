@@ -70,8 +70,17 @@ export interface KilnClientOptions extends grpc.ClientOptions {
   tls?: ClientTlsSettings;
 }
 
+/**
+ * Every Kiln client spreads its calls over every address its target resolves to (round_robin), where grpc-js's
+ * default (pick_first) would send them all down one connection to the first: a Kubernetes headless Service's name
+ * resolves to each ready replica (deploy/helm/kiln), so this is how calls reach all of them. One address: the same.
+ */
+export const CLIENT_LOAD_BALANCING: grpc.ChannelOptions = {
+  'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }),
+};
+
 export function registryClient(address: string, { tls, ...options }: KilnClientOptions = {}): RegistryClient {
-  return new (kilnProto().kiln.v1.Registry)(address, channelCredentials(tls), { ...CHANNEL_OPTIONS, ...options });
+  return new (kilnProto().kiln.v1.Registry)(address, channelCredentials(tls), { ...CHANNEL_OPTIONS, ...CLIENT_LOAD_BALANCING, ...options });
 }
 /** A build call streams for minutes with nothing to say in between: HTTP/2 pings while it runs notice a builder host
  * that vanished without closing the connection within seconds (the call then fails UNAVAILABLE and is retried),
@@ -81,10 +90,10 @@ const BUILD_CALL_KEEPALIVE: grpc.ChannelOptions = {
   'grpc.keepalive_timeout_ms': 5_000,
 };
 export function builderClient(address: string, { tls, ...options }: KilnClientOptions = {}): BuilderClient {
-  return new (kilnProto().kiln.v1.Builder)(address, channelCredentials(tls), { ...CHANNEL_OPTIONS, ...BUILD_CALL_KEEPALIVE, ...options });
+  return new (kilnProto().kiln.v1.Builder)(address, channelCredentials(tls), { ...CHANNEL_OPTIONS, ...CLIENT_LOAD_BALANCING, ...BUILD_CALL_KEEPALIVE, ...options });
 }
 export function inferenceClient(address: string, { tls, ...options }: KilnClientOptions = {}): InferenceClient {
-  return new (kilnProto().kiln.v1.Inference)(address, channelCredentials(tls), { ...CHANNEL_OPTIONS, ...options });
+  return new (kilnProto().kiln.v1.Inference)(address, channelCredentials(tls), { ...CHANNEL_OPTIONS, ...CLIENT_LOAD_BALANCING, ...options });
 }
 
 const CODE_TO_STATUS: Record<ErrorCode, grpc.status> = {
