@@ -10,6 +10,17 @@ export interface Stoppable {
 
 export type ServiceStarter = (config: KilnConfig, log: Logger) => Promise<Stoppable>;
 
+/** A start that failed on a setting's value (a port in use): what to change, not a stack trace. */
+class SettingError extends Error {}
+
+/** The error for a service whose listen address is taken, naming the setting; undefined for any other failure. */
+function portInUse(err: unknown, service: string, config: KilnConfig): SettingError | undefined {
+  const text = err instanceof Error ? err.message : String(err);
+  if (!/EADDRINUSE|address already in use|No address added out of total/i.test(text)) return undefined;
+  const address = (config.listen as Record<string, string | undefined>)[service] ?? '';
+  return new SettingError(`KILN_${service.toUpperCase()}_LISTEN is ${address}, already in use: stop what listens there or choose another address`);
+}
+
 /** The line a rejection nobody handled is logged with (tests fail on it: see test/helpers/kiln-process.ts). */
 export const UNHANDLED_REJECTION = 'unhandled promise rejection: a bug, the process keeps serving';
 
@@ -25,8 +36,11 @@ export async function runServices(starters: Array<[name: string, start: ServiceS
     // binds its port only once it is ready to serve. `running` keeps the given order, for stopping in reverse.
     const started = await Promise.allSettled(starters.map(([name, start]) => start(config, root.child({ service: name }))));
     started.forEach((r, i) => r.status === 'fulfilled' && running.push([starters[i][0], r.value]));
-    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
+    const failedAt = started.findIndex((r) => r.status === 'rejected');
+    if (failedAt >= 0) {
+      const reason = (started[failedAt] as PromiseRejectedResult).reason;
+      throw portInUse(reason, starters[failedAt][0], config) ?? reason;
+    }
     // The process's Prometheus /metrics, once, at the first of its services' KILN_<NAME>_METRICS_LISTEN.
     const endpoint = metricsEndpointFor(starters.map(([name]) => name), config.metrics);
     if (endpoint) {
@@ -36,7 +50,9 @@ export async function runServices(starters: Array<[name: string, start: ServiceS
       running.unshift(['metrics', { address: metrics.address, stop: () => metrics.close() }]);
     }
   } catch (err) {
-    root.fatal({ err }, 'start failed');
+    // A mistake in the settings is said in one line, without a stack: the stack would only hide it.
+    if (err instanceof SettingError) root.fatal(`start failed: ${err.message}`);
+    else root.fatal({ err }, 'start failed');
     for (const [, s] of running.reverse()) await s.stop().catch(() => {});
     process.exit(1);
   }

@@ -61,7 +61,8 @@ export function versionText(v: ModelVersion__Output): string {
   if (v.aliases?.length) lines.push(`  aliases:  ${v.aliases.join(', ')}`);
   if (v.description) lines.push(`  about:    ${v.description}`);
   if (v.runtime) lines.push(`  runtime:  ${v.runtime}`);
-  lines.push(`  image:    ${v.imageReference ? `${v.imageReference}${v.imageDigest ? `@${v.imageDigest}` : ''}` : '(not built yet)'}`);
+  const noImage = statusName(String(v.status)) === 'FAILED' ? 'no image (build failed)' : statusName(String(v.status)) === 'DELETED' ? 'no image (deleted)' : '(not built yet)';
+  lines.push(`  image:    ${v.imageReference ? `${v.imageReference}${v.imageDigest ? `@${v.imageDigest}` : ''}` : noImage}`);
   if (Object.keys(v.labels).length) lines.push(`  labels:   ${Object.entries(v.labels).map(([k, x]) => `${k}=${x}`).join(', ')}`);
   if (Object.keys(v.metadata).length) {
     lines.push('  metadata:', ...Object.entries(v.metadata).sort().map(([k, x]) => `    ${k}: ${x}`));
