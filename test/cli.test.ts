@@ -209,6 +209,7 @@ describe('kiln CLI against npm start on embedded defaults', () => {
     assert.equal(failed.code, 9, failed.stderr);
     assert.match(failed.stderr, /\nmixed:2 (BUILDING\n(.*\n)*mixed:2 )?FAILED\n$/, 'the plan fails fast: the watch may start after it');
     assert.match(failed.stdout, /^mixed:2 {2}FAILED: .*install-command/);
+    assert.match(failed.stdout, /^ {2}image: {4}no image \(build failed\)$/m, 'not "(not built yet)"');
     const only = async (status: string) =>
       (JSON.parse((await kiln('list', 'mixed', '--status', status, '--json')).stdout) as { versions?: Array<{ version: string; status: string }> })
         .versions?.map((v) => `${v.version} ${v.status}`);
