@@ -42,3 +42,23 @@ describe('WatchView', () => {
     ]);
   });
 });
+
+describe('a version\'s text view', () => {
+  it('nests the contract under its heading and shows a named dim a manifest fixed as name=size', async () => {
+    const { versionText } = await import('./format');
+    const v = {
+      model: 'iris', version: '1', status: 'MODEL_VERSION_STATUS_RELEASED', failureReason: '', createTime: null, totalSize: '1', files: [],
+      labels: {}, metadata: {}, imageReference: '', imageDigest: '', runtime: '', aliases: [], description: '',
+      contract: {
+        source: 'manifest',
+        signatures: [{
+          name: 'predict', method: '', tags: [], outputs: [],
+          inputs: [{ name: 'x', profile: 'DATA_PROFILE_UNSPECIFIED', type: 'tensor', tensor: { dtype: 'DATA_TYPE_FLOAT', shape: { dims: [{ size: 8, name: 'batch' }, { size: 4, name: '' }] } } }],
+        }],
+      },
+    } as unknown as ModelVersion__Output;
+    const text = versionText(v);
+    assert.match(text, /\n {2}contract:\n {4}source: manifest\n {4}signature predict\n/);
+    assert.match(text, /x: float\[batch=8, 4\]/);
+  });
+});

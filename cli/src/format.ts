@@ -22,7 +22,9 @@ function typeString(t: ValueType): string {
     case 'sparseTensor':
     case 'raggedTensor': {
       const tt = t.type === 'tensor' ? t.tensor : t.type === 'sparseTensor' ? t.sparseTensor : t.raggedTensor;
-      const shape = tt.shape ? `[${tt.shape.dims.map((d) => (d.name ? d.name : d.size < 0 ? '?' : String(d.size))).join(', ')}]` : '[...]';
+      // A named dim a manifest fixed shows both (`batch=8`): neither alone says what the model takes.
+      const dimText = (d: { name: string; size: number }) => (d.name ? (d.size >= 0 ? `${d.name}=${d.size}` : d.name) : d.size < 0 ? '?' : String(d.size));
+      const shape = tt.shape ? `[${tt.shape.dims.map(dimText).join(', ')}]` : '[...]';
       const kind = t.type === 'tensor' ? '' : t.type === 'sparseTensor' ? 'sparse ' : 'ragged ';
       return `${kind}${dtypeName(tt.dtype)}${shape}`;
     }
@@ -69,7 +71,8 @@ export function versionText(v: ModelVersion__Output): string {
   }
   lines.push('  files:');
   for (const f of v.files) lines.push(`    ${f.sha256.slice(0, 12)}  ${formatBytes(Number(f.size)).padStart(10)}  ${f.path}`);
-  lines.push('  contract:', contractText(contractFromMessage(v.contract)));
+  // Nested one level under its heading.
+  lines.push('  contract:', contractText(contractFromMessage(v.contract)).replace(/^/gm, '  '));
   return lines.join('\n');
 }
 

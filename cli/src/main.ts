@@ -145,12 +145,13 @@ program
     const showBar = !opts.quiet && !globals().json && process.stderr.isTTY;
     const bar = showBar
       ? new cliProgress.SingleBar(
-          { format: ' {bar} {percentage}% | {sent} / {total} | {rate}/s | eta {eta_formatted}', stream: process.stderr, hideCursor: true },
+          // {size}, not {total}: cli-progress fills {total} with its own raw number, which mixed units on one line.
+          { format: ' {bar} {percentage}% | {sent} / {size} | {rate}/s | eta {eta_formatted}', stream: process.stderr, hideCursor: true },
           cliProgress.Presets.shades_classic,
         )
       : undefined;
     const started = Date.now();
-    bar?.start(source.size || 1, 0, { sent: '0 B', total: formatBytes(source.size), rate: '0 B' });
+    bar?.start(source.size || 1, 0, { sent: '0 B', size: formatBytes(source.size), rate: '0 B' });
     const abort = new AbortController();
     process.once('SIGINT', () => abort.abort());
     let version: ModelVersion__Output;
