@@ -59,6 +59,9 @@ describe('a version\'s text view', () => {
     } as unknown as ModelVersion__Output;
     const text = versionText(v);
     assert.match(text, /\n {2}contract:\n {4}source: manifest\n {4}signature predict\n/);
+    assert.doesNotMatch(text, /left out/);
+    const leftOut = versionText({ ...v, excludedPaths: ['a.tmp', 'b.tmp'], excludedFileCount: '5' } as unknown as ModelVersion__Output);
+    assert.match(leftOut, /\n {2}left out: 5 file\(s\) outside the manifest's payload, not stored: a\.tmp, b\.tmp, and 3 more\n/);
     assert.match(text, /x: float\[batch=8, 4\]/);
   });
 });

@@ -69,6 +69,11 @@ export function versionText(v: ModelVersion__Output): string {
   if (Object.keys(v.metadata).length) {
     lines.push('  metadata:', ...Object.entries(v.metadata).sort().map(([k, x]) => `    ${k}: ${x}`));
   }
+  const leftOut = Number(v.excludedFileCount ?? 0);
+  if (leftOut) {
+    const more = leftOut > v.excludedPaths.length ? `, and ${leftOut - v.excludedPaths.length} more` : '';
+    lines.push(`  left out: ${leftOut} file(s) outside the manifest's payload, not stored: ${v.excludedPaths.join(', ')}${more}`);
+  }
   lines.push('  files:');
   for (const f of v.files) lines.push(`    ${f.sha256.slice(0, 12)}  ${formatBytes(Number(f.size)).padStart(10)}  ${f.path}`);
   // Nested one level under its heading.

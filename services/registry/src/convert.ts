@@ -27,6 +27,8 @@ export function versionToProto(v: VersionRecord): ModelVersion {
     runtime: v.runtime,
     aliases: v.aliases,
     description: v.description,
+    excludedPaths: v.excludedPaths,
+    excludedFileCount: v.excludedFileCount,
   };
 }
 

@@ -100,6 +100,8 @@ describe('an upload on the in-memory store', () => {
     ]);
     const v = await ingestUpload(header('m'), Readable.from([body]), deps(store, blobs), new AbortController().signal);
     assert.deepEqual(v.files.map((f) => f.path), ['model.bin']);
+    assert.deepEqual([v.excludedPaths, v.excludedFileCount], [['scratch.tmp'], 1], 'the version says what was left out (not the manifest)');
+    assert.deepEqual((await store.getVersion('m', v.version))?.excludedPaths, ['scratch.tmp']);
     assert.equal(blobs.visible.has(sha256('scratch')), false);
     assert.equal(blobs.visible.has(sha256('weights')), true);
   });

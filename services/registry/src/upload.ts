@@ -9,6 +9,7 @@ import { invalidArgument, unavailable, type KilnError } from '@kiln/errors';
 import { uploadBytes } from './metrics';
 import type { Contract } from '@kiln/contract/types';
 import { MAX_MANIFEST_BYTES, parseManifest, payloadMatcher } from '@kiln/manifest';
+import { compareCodeUnits } from '@kiln/std';
 import type { RegistryStore, StoredFile, StoreTransaction, VersionRecord } from './store';
 import { releaseUpload, type UploadBlobs } from './gc';
 import { canonicalModelName, validateLabels } from './names';
@@ -52,6 +53,8 @@ export interface UploadDeps {
 }
 
 const MANIFEST_NAMES = ['kiln.yaml', 'kiln.yml', 'serving.yaml', 'serving.yml'];
+/** How many left-out paths a version names (its count says how many there were): a version's view stays small. */
+export const EXCLUDED_PATHS_KEPT = 100;
 
 export async function ingestUpload(
   given: UploadHeaderInput,
@@ -136,10 +139,15 @@ export async function ingestUpload(
     const manifestSource = header.manifest ? 'header.manifest' : MANIFEST_NAMES.find((n) => manifests.has(n)) ?? '';
     const manifest = manifestText ? parseManifest(manifestText, manifestSource) : null;
     let selected = files;
+    let excluded: { paths: string[]; count: number } | undefined;
     if (manifest?.payload?.length) {
       const matcher = payloadMatcher(manifest);
       selected = files.filter((f) => matcher(f.path));
       if (!selected.length) throw invalidArgument('the payload globs select none of the uploaded files', `${manifestSource}: payload`);
+      // The root manifest is the version's manifest, kept whole: not a file the payload dropped.
+      const left = files.filter((f) => !matcher(f.path) && !MANIFEST_NAMES.includes(f.path)).map((f) => f.path).sort(compareCodeUnits);
+      excluded = { paths: left.slice(0, EXCLUDED_PATHS_KEPT), count: left.length };
+      if (left.length) log.info({ excluded: left.length }, 'files outside the manifest\'s payload are left out');
     }
     // A header with no bytes after it (or only empty files) would make a version that no runtime can load: refused,
     // rather than kept as a model of zero bytes.
@@ -164,6 +172,7 @@ export async function ingestUpload(
       const created = await tx.insertVersion({
         model: header.model,
         files: selected,
+        excluded,
         manifest: manifestText,
         labels,
         metadata,

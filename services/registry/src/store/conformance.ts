@@ -315,6 +315,14 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
       assert.equal(await store.inTransaction((tx) => tx.updateVersion('edited', 99, { setLabels: {}, removeLabels: [] })), false);
     });
 
+    it('keeps what a payload left out with the version', async () => {
+      const v = await create({ ...newVersion('excluding', [file('model.bin', 'm')]), excluded: { paths: ['a.tmp', 'b.tmp'], count: 7 } });
+      const got = await store.getVersion('excluding', v.version);
+      assert.deepEqual([got?.excludedPaths, got?.excludedFileCount], [['a.tmp', 'b.tmp'], 7]);
+      const plain = await create(newVersion('excluding'));
+      assert.deepEqual([plain.excludedPaths, plain.excludedFileCount], [[], 0]);
+    });
+
     it('keeps events in commit order, none of a rolled-back change, filtered by model and namespace', async () => {
       const start = await store.lastEventId();
       const ev = (model: string, version: number): NewRegistryEvent => ({

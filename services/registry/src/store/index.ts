@@ -35,6 +35,10 @@ export interface VersionRecord {
   /** The aliases pointing at it, by name. */
   aliases: string[];
   description: string;
+  /** Files the upload held that the manifest's payload left out (not stored): the first EXCLUDED_PATHS_KEPT (upload.ts) by
+   * path, and how many in all. */
+  excludedPaths: string[];
+  excludedFileCount: number;
 }
 
 export interface ModelRecord {
@@ -56,6 +60,8 @@ export interface ModelsQuery {
 export interface NewVersion {
   model: string;
   files: StoredFile[];
+  /** What the payload left out (see VersionRecord.excludedPaths); none when absent. */
+  excluded?: { paths: string[]; count: number };
   manifest: string;
   labels: Record<string, string>;
   metadata: Record<string, string>;

@@ -471,6 +471,8 @@ class MemoryTransaction extends MemoryOperations implements StoreTransaction {
       buildEndTime: null,
       deleteTime: null,
       description: '',
+      excludedPaths: [...(v.excluded?.paths ?? [])],
+      excludedFileCount: v.excluded?.count ?? 0,
       blobsCollected: false,
     };
     this.state.versions.set(key(v.model, stored.version), stored);

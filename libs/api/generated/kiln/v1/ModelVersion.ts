@@ -26,6 +26,8 @@ export interface ModelVersion {
   'runtime'?: (string);
   'aliases'?: (string)[];
   'description'?: (string);
+  'excludedPaths'?: (string)[];
+  'excludedFileCount'?: (number | string | Long);
 }
 
 export interface ModelVersion__Output {
@@ -48,4 +50,6 @@ export interface ModelVersion__Output {
   'runtime': (string);
   'aliases': (string)[];
   'description': (string);
+  'excludedPaths': (string)[];
+  'excludedFileCount': (number);
 }

@@ -269,9 +269,13 @@ type ModelVersion struct {
 	// The aliases pointing at the version, by name.
 	Aliases []string `protobuf:"bytes,18,rep,name=aliases,proto3" json:"aliases,omitempty"`
 	// What the version is, in a maintainer's words (UpdateModelVersion).
-	Description   string `protobuf:"bytes,19,opt,name=description,proto3" json:"description,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Description string `protobuf:"bytes,19,opt,name=description,proto3" json:"description,omitempty"`
+	// Files the upload held that the manifest's `payload` left out (not stored), by path: the first 100.
+	ExcludedPaths []string `protobuf:"bytes,20,rep,name=excluded_paths,json=excludedPaths,proto3" json:"excluded_paths,omitempty"`
+	// How many files the payload left out in all.
+	ExcludedFileCount int64 `protobuf:"varint,21,opt,name=excluded_file_count,json=excludedFileCount,proto3" json:"excluded_file_count,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *ModelVersion) Reset() {
@@ -437,6 +441,20 @@ func (x *ModelVersion) GetDescription() string {
 	return ""
 }
 
+func (x *ModelVersion) GetExcludedPaths() []string {
+	if x != nil {
+		return x.ExcludedPaths
+	}
+	return nil
+}
+
+func (x *ModelVersion) GetExcludedFileCount() int64 {
+	if x != nil {
+		return x.ExcludedFileCount
+	}
+	return 0
+}
+
 // One file of a model version.
 type ModelFile struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -522,7 +540,7 @@ const file_kiln_v1_model_proto_rawDesc = "" +
 	"\vcreate_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"\xc6\a\n" +
+	"updateTime\"\x9d\b\n" +
 	"\fModelVersion\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x03R\aversion\x123\n" +
@@ -546,7 +564,9 @@ const file_kiln_v1_model_proto_rawDesc = "" +
 	"deleteTime\x12\x18\n" +
 	"\aruntime\x18\x11 \x01(\tR\aruntime\x12\x18\n" +
 	"\aaliases\x18\x12 \x03(\tR\aaliases\x12 \n" +
-	"\vdescription\x18\x13 \x01(\tR\vdescription\x1a9\n" +
+	"\vdescription\x18\x13 \x01(\tR\vdescription\x12%\n" +
+	"\x0eexcluded_paths\x18\x14 \x03(\tR\rexcludedPaths\x12.\n" +
+	"\x13excluded_file_count\x18\x15 \x01(\x03R\x11excludedFileCount\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a;\n" +

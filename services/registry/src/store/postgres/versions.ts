@@ -8,7 +8,8 @@ import { statusIn, type Queryable } from './sql';
 import { byPath } from '@kiln/std';
 
 const VERSION_COLUMNS = `model, version, status, failure_reason, create_time, total_size, file_count, manifest, labels,
-  metadata, contract, runtime, image_reference, image_digest, build_start_time, build_end_time, delete_time, description`;
+  metadata, contract, runtime, image_reference, image_digest, build_start_time, build_end_time, delete_time, description,
+  excluded_paths, excluded_file_count`;
 
 /** A version's aliases, for a select from `model_versions v`. */
 const VERSION_ALIASES = `(SELECT coalesce(array_agg(a.alias ORDER BY a.alias COLLATE "C"), '{}') FROM model_aliases a
@@ -36,6 +37,8 @@ function toVersion(row: Record<string, any>, files: StoredFile[]): VersionRecord
     deleteTime: row.delete_time,
     aliases: row.aliases ?? [],
     description: row.description,
+    excludedPaths: row.excluded_paths ?? [],
+    excludedFileCount: row.excluded_file_count ?? 0,
   };
 }
 
@@ -52,9 +55,11 @@ export async function insertVersion(tx: pg.PoolClient, v: NewVersion): Promise<V
   const files = [...v.files].sort(byPath);
   const totalSize = files.reduce((sum, f) => sum + f.size, 0);
   const inserted = await tx.query(
-    `INSERT INTO model_versions (model, version, status, total_size, file_count, manifest, labels, metadata, contract, runtime)
-     VALUES ($1, $2, $10, $3, $4, $5, $6, $7, $8, $9) RETURNING ${VERSION_COLUMNS}`,
-    [v.model, version, totalSize, files.length, v.manifest, v.labels, v.metadata, v.contract ? JSON.stringify(v.contract) : null, v.runtime, INITIAL_STATUS],
+    `INSERT INTO model_versions (model, version, status, total_size, file_count, manifest, labels, metadata, contract, runtime,
+       excluded_paths, excluded_file_count)
+     VALUES ($1, $2, $10, $3, $4, $5, $6, $7, $8, $9, $11, $12) RETURNING ${VERSION_COLUMNS}`,
+    [v.model, version, totalSize, files.length, v.manifest, v.labels, v.metadata, v.contract ? JSON.stringify(v.contract) : null, v.runtime, INITIAL_STATUS,
+      v.excluded?.paths ?? [], v.excluded?.count ?? 0],
   );
   // One multi-row insert per batch keeps a 10,000-file upload to a few statements.
   for (let i = 0; i < files.length; i += 1000) {

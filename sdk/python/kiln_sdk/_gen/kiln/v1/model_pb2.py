@@ -26,7 +26,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from kiln_sdk._gen.kiln.v1 import contract_pb2 as kiln_dot_v1_dot_contract__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13kiln/v1/model.proto\x12\x07kiln.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16kiln/v1/contract.proto\"\xa6\x01\n\x05Model\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x16\n\x0elatest_version\x18\x02 \x01(\x03\x12\x15\n\rversion_count\x18\x03 \x01(\x03\x12/\n\x0b\x63reate_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xdd\x05\n\x0cModelVersion\x12\r\n\x05model\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\x12+\n\x06status\x18\x03 \x01(\x0e\x32\x1b.kiln.v1.ModelVersionStatus\x12\x16\n\x0e\x66\x61ilure_reason\x18\x04 \x01(\t\x12/\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12!\n\x05\x66iles\x18\x06 \x03(\x0b\x32\x12.kiln.v1.ModelFile\x12\x12\n\ntotal_size\x18\x07 \x01(\x03\x12\x10\n\x08manifest\x18\x08 \x01(\t\x12\x31\n\x06labels\x18\t \x03(\x0b\x32!.kiln.v1.ModelVersion.LabelsEntry\x12\x35\n\x08metadata\x18\n \x03(\x0b\x32#.kiln.v1.ModelVersion.MetadataEntry\x12#\n\x08\x63ontract\x18\x0b \x01(\x0b\x32\x11.kiln.v1.Contract\x12\x17\n\x0fimage_reference\x18\x0c \x01(\t\x12\x14\n\x0cimage_digest\x18\r \x01(\t\x12\x34\n\x10\x62uild_start_time\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x32\n\x0e\x62uild_end_time\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x64\x65lete_time\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07runtime\x18\x11 \x01(\t\x12\x0f\n\x07\x61liases\x18\x12 \x03(\t\x12\x13\n\x0b\x64\x65scription\x18\x13 \x01(\t\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"K\n\tModelFile\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0c\n\x04size\x18\x02 \x01(\x03\x12\x0e\n\x06sha256\x18\x03 \x01(\t\x12\x12\n\nexecutable\x18\x04 \x01(\x08*\xc3\x01\n\x12ModelVersionStatus\x12$\n MODEL_VERSION_STATUS_UNSPECIFIED\x10\x00\x12!\n\x1dMODEL_VERSION_STATUS_BUILDING\x10\x01\x12!\n\x1dMODEL_VERSION_STATUS_RELEASED\x10\x02\x12\x1f\n\x1bMODEL_VERSION_STATUS_FAILED\x10\x03\x12 \n\x1cMODEL_VERSION_STATUS_DELETED\x10\x04*{\n\rArchiveFormat\x12\x1e\n\x1a\x41RCHIVE_FORMAT_UNSPECIFIED\x10\x00\x12\x16\n\x12\x41RCHIVE_FORMAT_TAR\x10\x01\x12\x19\n\x15\x41RCHIVE_FORMAT_TAR_GZ\x10\x02\x12\x17\n\x13\x41RCHIVE_FORMAT_FILE\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13kiln/v1/model.proto\x12\x07kiln.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16kiln/v1/contract.proto\"\xa6\x01\n\x05Model\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x16\n\x0elatest_version\x18\x02 \x01(\x03\x12\x15\n\rversion_count\x18\x03 \x01(\x03\x12/\n\x0b\x63reate_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x92\x06\n\x0cModelVersion\x12\r\n\x05model\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\x12+\n\x06status\x18\x03 \x01(\x0e\x32\x1b.kiln.v1.ModelVersionStatus\x12\x16\n\x0e\x66\x61ilure_reason\x18\x04 \x01(\t\x12/\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12!\n\x05\x66iles\x18\x06 \x03(\x0b\x32\x12.kiln.v1.ModelFile\x12\x12\n\ntotal_size\x18\x07 \x01(\x03\x12\x10\n\x08manifest\x18\x08 \x01(\t\x12\x31\n\x06labels\x18\t \x03(\x0b\x32!.kiln.v1.ModelVersion.LabelsEntry\x12\x35\n\x08metadata\x18\n \x03(\x0b\x32#.kiln.v1.ModelVersion.MetadataEntry\x12#\n\x08\x63ontract\x18\x0b \x01(\x0b\x32\x11.kiln.v1.Contract\x12\x17\n\x0fimage_reference\x18\x0c \x01(\t\x12\x14\n\x0cimage_digest\x18\r \x01(\t\x12\x34\n\x10\x62uild_start_time\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x32\n\x0e\x62uild_end_time\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x64\x65lete_time\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07runtime\x18\x11 \x01(\t\x12\x0f\n\x07\x61liases\x18\x12 \x03(\t\x12\x13\n\x0b\x64\x65scription\x18\x13 \x01(\t\x12\x16\n\x0e\x65xcluded_paths\x18\x14 \x03(\t\x12\x1b\n\x13\x65xcluded_file_count\x18\x15 \x01(\x03\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"K\n\tModelFile\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0c\n\x04size\x18\x02 \x01(\x03\x12\x0e\n\x06sha256\x18\x03 \x01(\t\x12\x12\n\nexecutable\x18\x04 \x01(\x08*\xc3\x01\n\x12ModelVersionStatus\x12$\n MODEL_VERSION_STATUS_UNSPECIFIED\x10\x00\x12!\n\x1dMODEL_VERSION_STATUS_BUILDING\x10\x01\x12!\n\x1dMODEL_VERSION_STATUS_RELEASED\x10\x02\x12\x1f\n\x1bMODEL_VERSION_STATUS_FAILED\x10\x03\x12 \n\x1cMODEL_VERSION_STATUS_DELETED\x10\x04*{\n\rArchiveFormat\x12\x1e\n\x1a\x41RCHIVE_FORMAT_UNSPECIFIED\x10\x00\x12\x16\n\x12\x41RCHIVE_FORMAT_TAR\x10\x01\x12\x19\n\x15\x41RCHIVE_FORMAT_TAR_GZ\x10\x02\x12\x17\n\x13\x41RCHIVE_FORMAT_FILE\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,18 +37,18 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_MODELVERSION_LABELSENTRY']._serialized_options = b'8\001'
   _globals['_MODELVERSION_METADATAENTRY']._loaded_options = None
   _globals['_MODELVERSION_METADATAENTRY']._serialized_options = b'8\001'
-  _globals['_MODELVERSIONSTATUS']._serialized_start=1072
-  _globals['_MODELVERSIONSTATUS']._serialized_end=1267
-  _globals['_ARCHIVEFORMAT']._serialized_start=1269
-  _globals['_ARCHIVEFORMAT']._serialized_end=1392
+  _globals['_MODELVERSIONSTATUS']._serialized_start=1125
+  _globals['_MODELVERSIONSTATUS']._serialized_end=1320
+  _globals['_ARCHIVEFORMAT']._serialized_start=1322
+  _globals['_ARCHIVEFORMAT']._serialized_end=1445
   _globals['_MODEL']._serialized_start=90
   _globals['_MODEL']._serialized_end=256
   _globals['_MODELVERSION']._serialized_start=259
-  _globals['_MODELVERSION']._serialized_end=992
-  _globals['_MODELVERSION_LABELSENTRY']._serialized_start=898
-  _globals['_MODELVERSION_LABELSENTRY']._serialized_end=943
-  _globals['_MODELVERSION_METADATAENTRY']._serialized_start=945
-  _globals['_MODELVERSION_METADATAENTRY']._serialized_end=992
-  _globals['_MODELFILE']._serialized_start=994
-  _globals['_MODELFILE']._serialized_end=1069
+  _globals['_MODELVERSION']._serialized_end=1045
+  _globals['_MODELVERSION_LABELSENTRY']._serialized_start=951
+  _globals['_MODELVERSION_LABELSENTRY']._serialized_end=996
+  _globals['_MODELVERSION_METADATAENTRY']._serialized_start=998
+  _globals['_MODELVERSION_METADATAENTRY']._serialized_end=1045
+  _globals['_MODELFILE']._serialized_start=1047
+  _globals['_MODELFILE']._serialized_end=1122
 # @@protoc_insertion_point(module_scope)

@@ -50,7 +50,7 @@ class Model(_message.Message):
     def __init__(self, name: _Optional[str] = ..., latest_version: _Optional[int] = ..., version_count: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class ModelVersion(_message.Message):
-    __slots__ = ("model", "version", "status", "failure_reason", "create_time", "files", "total_size", "manifest", "labels", "metadata", "contract", "image_reference", "image_digest", "build_start_time", "build_end_time", "delete_time", "runtime", "aliases", "description")
+    __slots__ = ("model", "version", "status", "failure_reason", "create_time", "files", "total_size", "manifest", "labels", "metadata", "contract", "image_reference", "image_digest", "build_start_time", "build_end_time", "delete_time", "runtime", "aliases", "description", "excluded_paths", "excluded_file_count")
     class LabelsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -84,6 +84,8 @@ class ModelVersion(_message.Message):
     RUNTIME_FIELD_NUMBER: _ClassVar[int]
     ALIASES_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    EXCLUDED_PATHS_FIELD_NUMBER: _ClassVar[int]
+    EXCLUDED_FILE_COUNT_FIELD_NUMBER: _ClassVar[int]
     model: str
     version: int
     status: ModelVersionStatus
@@ -103,7 +105,9 @@ class ModelVersion(_message.Message):
     runtime: str
     aliases: _containers.RepeatedScalarFieldContainer[str]
     description: str
-    def __init__(self, model: _Optional[str] = ..., version: _Optional[int] = ..., status: _Optional[_Union[ModelVersionStatus, str]] = ..., failure_reason: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., files: _Optional[_Iterable[_Union[ModelFile, _Mapping]]] = ..., total_size: _Optional[int] = ..., manifest: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., metadata: _Optional[_Mapping[str, str]] = ..., contract: _Optional[_Union[_contract_pb2.Contract, _Mapping]] = ..., image_reference: _Optional[str] = ..., image_digest: _Optional[str] = ..., build_start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., build_end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., delete_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., runtime: _Optional[str] = ..., aliases: _Optional[_Iterable[str]] = ..., description: _Optional[str] = ...) -> None: ...
+    excluded_paths: _containers.RepeatedScalarFieldContainer[str]
+    excluded_file_count: int
+    def __init__(self, model: _Optional[str] = ..., version: _Optional[int] = ..., status: _Optional[_Union[ModelVersionStatus, str]] = ..., failure_reason: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., files: _Optional[_Iterable[_Union[ModelFile, _Mapping]]] = ..., total_size: _Optional[int] = ..., manifest: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., metadata: _Optional[_Mapping[str, str]] = ..., contract: _Optional[_Union[_contract_pb2.Contract, _Mapping]] = ..., image_reference: _Optional[str] = ..., image_digest: _Optional[str] = ..., build_start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., build_end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., delete_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., runtime: _Optional[str] = ..., aliases: _Optional[_Iterable[str]] = ..., description: _Optional[str] = ..., excluded_paths: _Optional[_Iterable[str]] = ..., excluded_file_count: _Optional[int] = ...) -> None: ...
 
 class ModelFile(_message.Message):
     __slots__ = ("path", "size", "sha256", "executable")
