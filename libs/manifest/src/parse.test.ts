@@ -213,6 +213,7 @@ const BAD: Array<[string, string, string[]]> = [
     'contract:\n  a:\n    inputs:\n      x: {shape: scalar, type: int64}\n    outputs: {}\n  b:\n    inputs: {}\n    outputs:\n      y: {shape: scalar, type: text}\n',
     ['contract.b.outputs.y.type'],
   ],
+  ['install-command without a runtime (known at upload, not only at build)', 'install-command: pip install scikit-learn\n', ['install-command']],
   [
     'field name with a dot is quoted',
     'contract:\n  inputs:\n    "a.b": {shape: scalar, type: nope}\n  outputs: {}\n',

@@ -92,6 +92,11 @@ export const topLevelSchema = z.looseObject({
       scalarText,
     )
     .optional(),
+}).superRefine((m, ctx) => {
+  // Known at upload, not only when the build runs: a command needs an image to run in.
+  if (typeof m['install-command'] === 'string' && m['install-command'].trim() && m.runtime === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['install-command'], message: 'needs a `runtime`: the image the command runs in' });
+  }
 });
 
 const shapeSchema = z.unknown().superRefine((shape, ctx) => {
