@@ -588,7 +588,8 @@ async function follow(
 /** What to say when the registry cannot be reached at all (grpc-js's own text names neither address nor setting). */
 function unreachable(err: unknown): string | undefined {
   const details = (err as { code?: number; details?: string }).details ?? '';
-  if ((err as { code?: number }).code !== 14 || !/No connection established|Failed to connect|ECONNREFUSED|ENOTFOUND|getaddrinfo/.test(details)) return undefined;
+  // grpc-js's own words for a channel that never connected; a server's UNAVAILABLE (its database down) keeps its own.
+  if ((err as { code?: number }).code !== 14 || !/^(\w+: )?(No connection established|Failed to connect)/.test(details)) return undefined;
   // A TLS failure says what went wrong in its own words (a certificate, a handshake): keep them.
   if (/SSL|TLS|certificate|handshake|alert/i.test(details)) return undefined;
   const why = /ENOTFOUND|getaddrinfo|Name resolution/.test(details) ? 'no such host' : /ECONNREFUSED|No connection established|Failed to connect/.test(details) ? 'connection refused' : 'no connection';
