@@ -1,6 +1,6 @@
 // Replicas benchmark, each service its own process on the real servers of scripts/test-env.
 //  builds: 50 versions queued at once (uploaded while no registry works the queue), then built by one registry
-//          (KILN_BUILD_CONCURRENCY=4) calling one builder, or two builders round robin; the time from the registry's
+//          (KILN_BUILD_CONCURRENCY=8) calling one builder, or two builders round robin; the time from the registry's
 //          start to the last release, and the CPU each process spent.
 //  reads:  ghz GetModelVersion (50 clients, warm cache) against one registry directly, against HAProxy in front of
 //          the same registry, and against HAProxy in front of two registries; throughput and the CPU split (Kiln
@@ -67,7 +67,7 @@ async function cpuSplit<T>(groups: Record<string, () => Promise<number>>, fn: ()
 }
 
 const pct = (cpu: Record<string, number>, seconds: number) =>
-  Object.entries(cpu).map(([k, s]) => `${k} ${s.toFixed(1)} s (${Math.round((100 * s) / seconds)}%)`).join(', ');
+  Object.entries(cpu).map(([k, s]) => `${k} ${s.toFixed(1)} s (${Math.round((100 * s) / seconds)}% of one CPU)`).join(', ');
 
 // ---------------------------------------------------------------------------------------------------------------
 // Builds
@@ -87,7 +87,7 @@ async function buildRound(builders: number): Promise<{ seconds: number; cpu: Rec
     KILN_IMAGE_REGISTRY: process.env.KILN_TEST_REGISTRY!,
     KILN_IMAGE_REGISTRY_INSECURE: 'true',
     KILN_IMAGE_PREFIX: `kiln-bench-replicas-${runId}`,
-    KILN_BUILD_CONCURRENCY: '4',
+    KILN_BUILD_CONCURRENCY: process.env.BENCH_BUILD_CONCURRENCY ?? '8',
     KILN_BUILD_RETRY_DELAY_SECONDS: '1',
     KILN_BUILD_RETRY_MAX_DELAY_SECONDS: '1',
     KILN_BUILD_RETRY_LIMIT: '1000',
@@ -131,7 +131,7 @@ async function buildRound(builders: number): Promise<{ seconds: number; cpu: Rec
       builders: async () => (await Promise.all(builderProcs.map((b) => cpuOf1(b)()))).reduce((a, b) => a + b, 0),
       inference: cpuOf1(procs[0]),
       registry: async () => (registry ? cpuOf(registry.pid).catch(() => 0) : 0),
-      postgres: () => cpuOfAll('postgres'),
+      postgres: () => cpuOfAll(`postgres: kiln ${new URL(db.url).pathname.slice(1)} `),
       minio: () => cpuOfAll('minio'),
       'docker-registry': () => cpuOfAll('docker-registry'),
     }, async () => {
@@ -156,7 +156,7 @@ async function buildRound(builders: number): Promise<{ seconds: number; cpu: Rec
 }
 
 async function builds(): Promise<void> {
-  console.log(`\n## builds: ${BUILDS} versions of ${BUILD_MIB} MiB + a small file, queued at once; one registry (4 builds at once), 1 or 2 builders`);
+  console.log(`\n## builds: ${BUILDS} versions of ${BUILD_MIB} MiB + a small file, queued at once; one registry (${process.env.BENCH_BUILD_CONCURRENCY ?? 8} builds at once), 1 or 2 builders`);
   const results: Record<number, Array<{ seconds: number; cpu: Record<string, number> }>> = { 1: [], 2: [] };
   for (let round = 0; round < ROUNDS; round++) {
     for (const n of round % 2 ? [2, 1] : [1, 2]) {
@@ -226,21 +226,22 @@ async function reads(): Promise<void> {
     ];
     const rps: Record<string, number[]> = {};
     console.log(`\n## reads: ghz GetModelVersion, ${CONCURRENCY} clients on 4 connections, ${GET_REQUESTS.toLocaleString('en')} requests a round, warm (${os.cpus().length} CPUs: ${os.cpus()[0].model})`);
-    console.log('\n| target | round | rps | p50 | p99 | errors | CPU % of the run: registries / HAProxy / ghz / Postgres |\n|---|---|---|---|---|---|---|');
+    console.log('\n| target | round | rps | p50 | p99 | errors | CPU, % of one CPU over the run (ms per 1,000 calls): registries / HAProxy / ghz / Postgres |\n|---|---|---|---|---|---|---|');
     for (let round = 0; round < ROUNDS; round++) {
       for (const [name, address, regs, haproxyPid] of round % 2 ? [...targets].reverse() : targets) {
         const m = await cpuSplit({
           registries: async () => (await Promise.all(regs.map((p) => cpuOf(p.pid)))).reduce((a, b) => a + b, 0),
           haproxy: async () => (haproxyPid ? cpuOf(haproxyPid) : 0),
-          postgres: () => cpuOfAll('postgres'),
+          postgres: () => cpuOfAll(`postgres: kiln ${new URL(db.url).pathname.slice(1)} `),
         }, () => ghz(address, GET_REQUESTS));
         const { report, ghzCpu } = m.result;
         const p = (n: number) => ((report.latencyDistribution.find((d) => d.percentage === n)?.latency ?? NaN) / 1e6).toFixed(2);
         const errors = Object.entries(report.statusCodeDistribution).filter(([c]) => c !== 'OK');
-        const share = (s: number) => `${Math.round((100 * s) / m.seconds)}%`;
+        // Of one CPU, over the run; and CPU ms per 1,000 calls.
+        const share = (s: number) => `${Math.round((100 * s) / m.seconds)}% (${Math.round((1000 * s) / (GET_REQUESTS / 1000))})`;
         (rps[name] ??= []).push(report.rps);
         console.log(`| ${name} | ${round + 1} | ${Math.round(report.rps).toLocaleString('en')} | ${p(50)} ms | ${p(99)} ms | ${errors.length ? errors.map(([c, n]) => `${c} ${n}`).join(', ') : '0'} | ` +
-          `${share(m.cpu.registries)} / ${share(m.cpu.haproxy)} / ${share(ghzCpu)} / ${share(m.cpu.postgres)} (of ${os.cpus().length * 100}%) |`);
+          `${share(m.cpu.registries)} / ${share(m.cpu.haproxy)} / ${share(ghzCpu)} / ${share(m.cpu.postgres)} |`);
       }
     }
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
