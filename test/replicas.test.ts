@@ -342,17 +342,16 @@ if (missing.length) {
       const readable = reads.versions.map((v) => Number(v.version));
       assert.ok(readable.length >= 5);
       let stopAt = Infinity;
-      const killAt = Date.now() + 2000;
       const UNAVAILABLE = grpc.status.UNAVAILABLE;
 
-      // 10 uploaders of 1 MiB each, sent in 8 pieces 100 ms apart, so that some are in flight at the kill. Over
-      // grpc-js's 256 KiB retry buffer: a smaller upload whose stream HAProxy refuses is retried by grpc-js itself.
+      // 10 uploaders of 2 MiB each, sent in 16 pieces 60 ms apart, so that some are in flight at the kill. Most of
+      // each is past grpc-js's 256 KiB retry buffer: a stream HAProxy refuses before that is resent by grpc-js itself.
       const uploads: Array<{ model: string; content: string; version: number; failures: number[] }> = [];
       const uploader = async (u: number) => {
         const client = cluster.client();
         for (let n = 0; Date.now() < stopAt; n++) {
           const model = `s3/u${u}`;
-          const content = `s3 ${u} ${n} ${randomBytes(512 * 1024).toString('hex')}\n`;
+          const content = `s3 ${u} ${n} ${randomBytes(1024 * 1024).toString('hex')}\n`;
           const record = { model, content, version: 0, failures: [] as number[] };
           for (;;) {
             try {
@@ -393,7 +392,11 @@ if (missing.length) {
         }
       };
       const clients = [...Array.from({ length: 10 }, (_, u) => uploader(u)), ...Array.from({ length: 10 }, (_, r) => reader(r))];
-      await sleep(killAt - Date.now());
+      // The kill comes once the clients have run for 2 s and the replica has at least 4 calls in flight (uploads,
+      // mostly: a read takes milliseconds).
+      await sleep(2000);
+      const killDeadline = Date.now() + 10_000;
+      while ((await cluster.lb.inFlight())[cluster.registry(0)] < 4 && Date.now() < killDeadline) await sleep(20);
       await cluster.procs.registry[0]!.kill();
       const killedAt = Date.now();
       await cluster.lb.waitFor(cluster.registry(0), 'DOWN', 10_000);
@@ -407,7 +410,7 @@ if (missing.length) {
       console.log(`# ${uploads.length} uploads, ${failed.length} failed at first (${codes.join(', ')}) and succeeded on retry; ${readsDone} reads, ` +
         `${readFailures.reduce((n, f) => n + f.codes.length, 0)} failed in ${readFailures.length} runs, the longest ${Math.max(0, ...readFailures.map((f) => f.last - f.from))} ms ` +
         `(${readMessages.join('; ')}); HAProxy marked the registry DOWN ${downAfter} ms after the kill`);
-      assert.ok(failed.length >= 1, 'some uploads were in flight at the kill');
+      assert.ok(failed.length >= 1, `some uploads were in flight at the kill; HAProxy's log:\n${cluster.lb.output().split('\n').filter((l) => l.includes('UploadModel')).join('\n')}`);
       assert.deepEqual(codes, ['UNAVAILABLE'], 'in-flight uploads fail UNAVAILABLE');
       // A read fails only when it was on the killed replica at the kill: UNAVAILABLE, or INTERNAL when the replica
       // had begun its answer (HAProxy then resets the stream, which grpc-js reads as a call without a status). The
@@ -447,18 +450,18 @@ if (missing.length) {
     });
   });
 
-  /** An upload whose tar goes in eight pieces 100 ms apart (an upload in flight long enough to meet a kill). */
+  /** An upload whose tar goes in sixteen pieces 60 ms apart (an upload in flight long enough to meet a kill). */
   async function pacedUpload(client: RegistryClient, model: string, content: string) {
     const chunks: Buffer[] = [];
     const bytes = Buffer.from(content);
     for await (const c of reproducibleTar([{ name: 'weights.bin', size: bytes.length, mode: FILE_MODE, open: () => Readable.from([bytes]) }])) chunks.push(Buffer.from(c));
     const tar = Buffer.concat(chunks);
-    const piece = Math.ceil(tar.length / 8);
+    const piece = Math.ceil(tar.length / 16);
     return promiseClient(client).UploadModel((async function* () {
       yield { header: { model, manifest: '', labels: {}, format: 'ARCHIVE_FORMAT_TAR' as const } };
-      for (let i = 0; i < 8; i++) {
+      for (let i = 0; i < 16; i++) {
         yield { chunk: tar.subarray(i * piece, (i + 1) * piece) };
-        await sleep(100);
+        await sleep(60);
       }
     })());
   }

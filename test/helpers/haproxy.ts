@@ -33,6 +33,8 @@ export interface Haproxy {
   fall: number;
   /** Each replica's state as HAProxy sees it now ('UP', 'DOWN', 'UP 1/2', ...), by host:port. */
   states(): Promise<Record<string, string>>;
+  /** The calls each replica has in flight now (HAProxy's `scur`), by host:port. */
+  inFlight(): Promise<Record<string, number>>;
   /** Resolves once HAProxy sees every replica in `want` ('UP' or 'DOWN'). */
   waitFor(server: string, want: 'UP' | 'DOWN', timeoutMs?: number): Promise<void>;
   /** HAProxy's log so far (health changes, errors). */
@@ -111,7 +113,9 @@ export async function startHaproxy(options: HaproxyOptions): Promise<Haproxy> {
     `  http-request disable-l7-retry unless { path -m reg ${options.retryablePaths ?? REGISTRY_READS} }`,
     '  default_backend replicas',
     'backend replicas',
-    '  balance roundrobin',
+    // Each call to the replica with the fewest in flight: uploads, downloads and watches last seconds to hours,
+    // reads milliseconds, and round robin by count would let the long ones pile up on one replica.
+    '  balance leastconn',
     '  option tcp-check',
     '  tcp-check connect',
     `  tcp-check send-binary ${grpcHealthCheckFrames(options.healthService ?? '')}`,
@@ -150,19 +154,21 @@ export async function startHaproxy(options: HaproxyOptions): Promise<Haproxy> {
     c.on('error', reject);
     c.end(`${command}\n`);
   });
-  const states = async () => {
-    // `show stat` CSV: pxname, svname, ..., status (column 18); servers in config order.
+  /** `show stat` CSV (pxname, svname, ..., scur, ..., status): one column, by replica (servers in config order). */
+  const column = async (name: string) => {
     const csv = await adminCommand('show stat');
     const header = csv.split('\n')[0].replace(/^# /, '').split(',');
-    const status = header.indexOf('status');
+    const index = header.indexOf(name);
     const result: Record<string, string> = {};
     for (const line of csv.split('\n').slice(1)) {
       const cols = line.split(',');
       const m = /^r(\d+)$/.exec(cols[1] ?? '');
-      if (cols[0] === 'replicas' && m) result[options.servers[Number(m[1])]] = cols[status];
+      if (cols[0] === 'replicas' && m) result[options.servers[Number(m[1])]] = cols[index];
     }
     return result;
   };
+  const states = () => column('status');
+  const inFlight = async () => Object.fromEntries(Object.entries(await column('scur')).map(([k, v]) => [k, Number(v)]));
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
@@ -188,5 +194,5 @@ export async function startHaproxy(options: HaproxyOptions): Promise<Haproxy> {
     await stop();
     throw err;
   }
-  return { address: `127.0.0.1:${port}`, pid: child.pid!, checkIntervalMs, fall, states, waitFor, output: () => output, stop };
+  return { address: `127.0.0.1:${port}`, pid: child.pid!, checkIntervalMs, fall, states, inFlight, waitFor, output: () => output, stop };
 }
