@@ -320,7 +320,7 @@ if (missing.length) {
       );
       builder = builderClient(`127.0.0.1:${port}`);
       // Quick retries with plenty left: a retry, if there were one, would come within a second or two.
-      const settings = { retryLimit: 30, retryDelaySeconds: 1, retryMaxDelaySeconds: 1, leaseSeconds: 3 };
+      const settings = { retryLimit: 30, retryDelaySeconds: 1, retryMaxDelaySeconds: 1, leaseSeconds: 3, concurrency: 1 };
       queue = new BuildQueue({ pool: db.pool, builder, events: new VersionEvents(), log, settings });
       await queue.start();
     });

@@ -191,7 +191,7 @@ describe('Helm chart deploy/helm/kiln', () => {
     }
     const config = find(production, 'ConfigMap', 'kiln').data;
     for (const s of SERVICES) {
-      assert.equal(config[`KILN_${s.toUpperCase()}_ADDRESS`], `kiln-${s}.kiln.svc.cluster.local:${PORTS[s]}`);
+      assert.equal(config[`KILN_${s.toUpperCase()}_ADDRESS`], `dns:///kiln-${s}.kiln.svc.cluster.local:${PORTS[s]}`);
       assert.equal(config[`KILN_${s.toUpperCase()}_LISTEN`], `0.0.0.0:${PORTS[s]}`);
     }
   });

@@ -1,4 +1,4 @@
-// Kiln's clients balance calls over every address their target resolves to (round_robin), as a Kubernetes headless
+// Kiln's clients balance calls over every address a dns: or ipv4: target resolves to (round_robin), as a Kubernetes headless
 // Service's name resolves to every replica: two registries behind one target both answer.
 import assert from 'node:assert/strict';
 import test from 'node:test';

@@ -70,17 +70,20 @@ export interface KilnClientOptions extends grpc.ClientOptions {
   tls?: ClientTlsSettings;
 }
 
+/** gRPC's round-robin policy, as a channel's service config. */
+const ROUND_ROBIN: grpc.ChannelOptions = { 'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }) };
+
 /**
- * Every Kiln client spreads its calls over every address its target resolves to (round_robin), where grpc-js's
- * default (pick_first) would send them all down one connection to the first: a Kubernetes headless Service's name
- * resolves to each ready replica (deploy/helm/kiln), so this is how calls reach all of them. One address: the same.
+ * Channel options for a target: replicas (an `ipv4:`/`ipv6:` address list, which libs/config makes of a
+ * comma-separated KILN_*_ADDRESS, or a `dns:` name) are called round robin, each call on the next replica that is
+ * connected, so a dead one is skipped while it reconnects; one `host:port` keeps gRPC's default (pick first).
  */
-export const CLIENT_LOAD_BALANCING: grpc.ChannelOptions = {
-  'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }),
-};
+export function balancing(address: string): grpc.ChannelOptions {
+  return /^(ipv4|ipv6|dns):/.test(address) ? ROUND_ROBIN : {};
+}
 
 export function registryClient(address: string, { tls, ...options }: KilnClientOptions = {}): RegistryClient {
-  return new (kilnProto().kiln.v1.Registry)(address, channelCredentials(tls), { ...CHANNEL_OPTIONS, ...CLIENT_LOAD_BALANCING, ...options });
+  return new (kilnProto().kiln.v1.Registry)(address, channelCredentials(tls), { ...CHANNEL_OPTIONS, ...balancing(address), ...options });
 }
 /** A build call streams for minutes with nothing to say in between: HTTP/2 pings while it runs notice a builder host
  * that vanished without closing the connection within seconds (the call then fails UNAVAILABLE and is retried),
@@ -90,10 +93,10 @@ const BUILD_CALL_KEEPALIVE: grpc.ChannelOptions = {
   'grpc.keepalive_timeout_ms': 5_000,
 };
 export function builderClient(address: string, { tls, ...options }: KilnClientOptions = {}): BuilderClient {
-  return new (kilnProto().kiln.v1.Builder)(address, channelCredentials(tls), { ...CHANNEL_OPTIONS, ...CLIENT_LOAD_BALANCING, ...BUILD_CALL_KEEPALIVE, ...options });
+  return new (kilnProto().kiln.v1.Builder)(address, channelCredentials(tls), { ...CHANNEL_OPTIONS, ...BUILD_CALL_KEEPALIVE, ...balancing(address), ...options });
 }
 export function inferenceClient(address: string, { tls, ...options }: KilnClientOptions = {}): InferenceClient {
-  return new (kilnProto().kiln.v1.Inference)(address, channelCredentials(tls), { ...CHANNEL_OPTIONS, ...CLIENT_LOAD_BALANCING, ...options });
+  return new (kilnProto().kiln.v1.Inference)(address, channelCredentials(tls), { ...CHANNEL_OPTIONS, ...balancing(address), ...options });
 }
 
 const CODE_TO_STATUS: Record<ErrorCode, grpc.status> = {

@@ -14,6 +14,24 @@ const int = z.coerce.number().int().nonnegative();
 const metricsListen = (fallback: string) =>
   z.string().default(fallback).transform((v) => (v === '0' || v.toLowerCase() === 'off' || v === '' ? undefined : v));
 
+/**
+ * Where a service reaches another: one `host:port` (or any gRPC target, `dns:///name:port` included), or the replicas'
+ * `IP:port` list, comma-separated, which becomes a gRPC `ipv4:`/`ipv6:` target (libs/api balances such targets round
+ * robin; grpc-js resolves no host names in a static list, so replicas by name are one `dns:` name with every
+ * replica's address).
+ */
+const IPV4_ENTRY = /^\d{1,3}(\.\d{1,3}){3}:\d{1,5}$/;
+const IPV6_ENTRY = /^\[[0-9A-Fa-f:.]+\]:\d{1,5}$/;
+const serviceAddress = z.string().optional().transform((v, ctx) => {
+  if (v === undefined || !v.includes(',')) return v;
+  const entries = v.split(',').map((e) => e.trim()).filter(Boolean);
+  for (const family of [{ scheme: 'ipv4', entry: IPV4_ENTRY }, { scheme: 'ipv6', entry: IPV6_ENTRY }]) {
+    if (entries.every((e) => family.entry.test(e))) return `${family.scheme}:${entries.join(',')}`;
+  }
+  ctx.addIssue({ code: 'custom', message: 'a list of replicas is IP:port entries of one family, comma-separated (replicas by host name: one dns:/// name that resolves to each)' });
+  return z.NEVER;
+});
+
 /** Keys fetched in the clear could be swapped on the way (and with them, who may do what): http only on loopback. */
 const oidcJwksUrl = z.url({ protocol: /^https?$/, abort: true }).refine((v) => {
   const url = new URL(v);
@@ -37,9 +55,9 @@ export const ENV_SCHEMA = z.object({
   KILN_REGISTRY_LISTEN: z.string().default('127.0.0.1:50051').describe('Registry gRPC listen address'),
   KILN_BUILDER_LISTEN: z.string().default('127.0.0.1:50052').describe('Builder gRPC listen address'),
   KILN_INFERENCE_LISTEN: z.string().default('127.0.0.1:50053').describe('Inference gRPC listen address'),
-  KILN_REGISTRY_ADDRESS: z.string().optional().describe('Where the other services reach the registry (default: its listen address)'),
-  KILN_BUILDER_ADDRESS: z.string().optional().describe('Where the registry reaches the builder (default: its listen address)'),
-  KILN_INFERENCE_ADDRESS: z.string().optional().describe('Where the registry reaches inference (default: its listen address)'),
+  KILN_REGISTRY_ADDRESS: serviceAddress.describe('Where the other services reach the registry (default: its listen address); replicas: their IP:port list, comma-separated, or a dns:/// name resolving to each, called round robin'),
+  KILN_BUILDER_ADDRESS: serviceAddress.describe('Where the registry reaches the builder (default: its listen address); replicas: as KILN_REGISTRY_ADDRESS'),
+  KILN_INFERENCE_ADDRESS: serviceAddress.describe('Where the registry reaches inference (default: its listen address); replicas: as KILN_REGISTRY_ADDRESS'),
   KILN_REGISTRY_METRICS_LISTEN: metricsListen('127.0.0.1:9451').describe('Prometheus /metrics HTTP address of a process running the registry (one endpoint per process, with all its services); 0 or off disables'),
   KILN_BUILDER_METRICS_LISTEN: metricsListen('127.0.0.1:9452').describe('Same, for a process running the builder without the registry'),
   KILN_INFERENCE_METRICS_LISTEN: metricsListen('127.0.0.1:9453').describe('Same, for a process running inference alone'),
@@ -59,6 +77,7 @@ export const ENV_SCHEMA = z.object({
   KILN_BUILD_RETRY_LIMIT: int.default(20).describe('Retries of a build that failed in a way another attempt can cure (builder, engine or registry unavailable, busy or interrupted) before the version is FAILED'),
   KILN_BUILD_RETRY_DELAY_SECONDS: z.coerce.number().int().min(1).default(2).describe('Delay before the first retry of a build; it doubles with each retry'),
   KILN_BUILD_RETRY_MAX_DELAY_SECONDS: z.coerce.number().int().min(1).default(300).describe('Longest delay between two retries of a build (the defaults retry for about an hour)'),
+  KILN_BUILD_CONCURRENCY: z.coerce.number().int().min(1).default(1).describe('Builds one registry runs at once (each a call to a builder): with several builders, at least their number divided by the registries\' keeps each busy'),
   KILN_BUILD_LEASE_SECONDS: z.coerce.number().int().min(1).default(30).describe('A running build\'s lease, renewed every third of it: a registry that stops renewing (crashed) has its build retried by another after this long'),
   KILN_UPLOAD_LEASE_SECONDS: z.coerce.number().int().min(1).default(60).describe('An upload\'s lease, renewed every third of it: once a registry stops renewing (crashed), any registry removes what the upload left in the blob store (open multipart uploads, staged objects, pending blobs) within about one and a half times this'),
   KILN_WEBHOOK_ALLOWED_HOSTS: z.string().default('').transform((v) => v.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean)).describe('Comma-separated hosts webhooks may deliver to beyond loopback (localhost, 127.0.0.0/8, ::1, always allowed): exact names (hooks.example.com), *.example.com for its subdomains, IP addresses or CIDR ranges (10.1.2.0/24). A name must resolve to public addresses unless a listed address or range covers them, so that a webhook cannot reach the internal network'),
@@ -124,7 +143,7 @@ export interface KilnConfig {
   };
   dockerHost?: string;
   /** The build queue: retries with capped exponential backoff, and the lease a running build holds. */
-  builds: { retryLimit: number; retryDelaySeconds: number; retryMaxDelaySeconds: number; leaseSeconds: number };
+  builds: { retryLimit: number; retryDelaySeconds: number; retryMaxDelaySeconds: number; leaseSeconds: number; concurrency: number };
   /** The lease an upload in progress holds (and renews) on what it stores until it commits. */
   uploads: { leaseSeconds: number };
   /** Webhook deliveries: the hosts beyond loopback they may reach (as written: checked by the registry's
@@ -213,6 +232,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KilnConfig {
       retryDelaySeconds: e.KILN_BUILD_RETRY_DELAY_SECONDS,
       retryMaxDelaySeconds: e.KILN_BUILD_RETRY_MAX_DELAY_SECONDS,
       leaseSeconds: e.KILN_BUILD_LEASE_SECONDS,
+      concurrency: e.KILN_BUILD_CONCURRENCY,
     },
     uploads: { leaseSeconds: e.KILN_UPLOAD_LEASE_SECONDS },
     webhooks: {

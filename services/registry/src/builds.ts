@@ -113,14 +113,17 @@ export class BuildQueue {
     const existing = await this.boss.getQueue(QUEUE);
     if (!existing) await this.boss.createQueue(QUEUE, { name: QUEUE, policy: 'standard' });
     if (this.options.work !== false) {
-      this.working = this.work();
+      // KILN_BUILD_CONCURRENCY loops, each one build at a time: with several builders, one registry keeps more
+      // than one busy (its builder client spreads the calls round robin).
+      const loops = Array.from({ length: this.options.settings.concurrency }, () => this.work());
+      this.working = Promise.all(loops).then(() => {});
       const tick = () => void this.supervise();
       this.watchdog = setInterval(tick, (this.options.settings.leaseSeconds * 1000) / 3).unref();
     }
   }
 
   /**
-   * Takes build jobs one at a time until stop(). Not pg-boss's work(): pg-boss 10 (its newer majors need Node 22)
+   * Takes build jobs one at a time until stop() (start() runs KILN_BUILD_CONCURRENCY of these loops). Not pg-boss's work(): pg-boss 10 (its newer majors need Node 22)
    * completes or fails each job it handed out without a catch, so a database that failed at that moment was an
    * unhandled rejection, and the end of the process. Here every step's failure is caught and logged, and the
    * job, if it could not be settled, comes back through the lease watchdog.
