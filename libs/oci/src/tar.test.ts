@@ -48,14 +48,14 @@ describe('reproducibleTar for a root filesystem', () => {
   ];
 
   it('writes directories with their own mode and owner, and symlinks, in byte order, once each', async () => {
-    const headers: Array<Pick<tar.Headers, 'name' | 'type' | 'mode' | 'uid' | 'linkname'>> = [];
+    const headers: Array<{ name: string; type?: string | null; mode?: number; uid?: number; linkname?: string }> = [];
     const extract = tar.extract();
     extract.on('entry', (h, stream, next) => {
-      headers.push({ name: h.name, type: h.type, mode: h.mode, uid: h.uid, ...(h.linkname ? { linkname: h.linkname } : {}) });
+      headers.push({ name: h.name, type: h.type, mode: h.mode, uid: h.uid, ...(h.linkname ? { linkname: h.linkname } : {}) } as (typeof headers)[number]);
       stream.on('end', next);
       stream.resume();
     });
-    const done = new Promise((resolve) => extract.on('finish', resolve));
+    const done = new Promise<void>((resolve) => extract.on('finish', () => resolve()));
     reproducibleTar(entries).pipe(extract as unknown as NodeJS.WritableStream);
     await done;
     assert.deepEqual(headers.map((h) => h.name), [
