@@ -3,15 +3,17 @@
 // timestamps in the config, so one commit gives one digest on any machine with the same base.
 //
 //   npm run image -- [--base REF | --base oci:DIR[:REF] | --base host-node] [--base-insecure]
-//                    [--output oci:DIR[:TAG] | --push HOST/REPO:TAG [--insecure]]
+//                    [--output oci:DIR[:TAG] | --push HOST/REPO:TAG [--insecure] | --load NAME:TAG]
 //
 // --base        a Node 20 runtime: a registry reference (default docker.io's node:20-bookworm-slim), an OCI layout, or
 //               host-node (this machine's node and its libraries: scripts/image/host-base.ts, for machines that
 //               cannot pull)
 // --output      an OCI image layout (default oci:.kiln/image:kiln); --push a registry (KILN_IMAGE_REGISTRY_USERNAME
-//               and KILN_IMAGE_REGISTRY_PASSWORD when it asks)
+//               and KILN_IMAGE_REGISTRY_PASSWORD when it asks); --load the Docker engine of `docker` (DOCKER_HOST),
+//               through `docker load`
 // Prints one JSON line: the image digest, where it went, the base's digest.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { pipeline } from 'node:stream/promises';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,6 +21,7 @@ import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import {
+  dockerArchive,
   imageFromConfig,
   layerFromFiles,
   ociLayoutSink,
@@ -166,7 +169,18 @@ export async function buildKilnImage(options: BuildOptions): Promise<BuiltImage>
 }
 
 /** Writes the image where `output` says: `oci:DIR[:TAG]` or a registry reference (`push`). */
-export async function writeKilnImage(image: Image, target: { output?: string; push?: string; insecure?: boolean }): Promise<string> {
+export async function writeKilnImage(image: Image, target: { output?: string; push?: string; insecure?: boolean; load?: string }): Promise<string> {
+  if (target.load) {
+    const child = spawn('docker', ['load', '--quiet'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const exited = new Promise<number>((resolve, reject) => child.on('error', reject).on('exit', (code) => resolve(code ?? 1)));
+    let said = '';
+    child.stdout.on('data', (c: Buffer) => (said += c));
+    await pipeline(dockerArchive(image, [target.load]), child.stdin);
+    const code = await exited;
+    if (code !== 0) throw new Error(`docker load exited with ${code}`);
+    if (!said.includes(target.load)) throw new Error(`docker load said: ${said.trim()}`);
+    return `docker:${target.load}`;
+  }
   if (target.push) {
     const ref = parseReference(target.push);
     const username = process.env.KILN_IMAGE_REGISTRY_USERNAME;
@@ -193,15 +207,16 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
       output: { type: 'string' },
       push: { type: 'string' },
       insecure: { type: 'boolean', default: false },
+      load: { type: 'string' },
     },
   });
-  if (values.output && values.push) throw new Error('--output or --push, not both');
+  if ([values.output, values.push, values.load].filter(Boolean).length > 1) throw new Error('one of --output, --push and --load');
   if ((await git(['status', '--porcelain', '--untracked-files=no'])) !== undefined) {
     process.stderr.write('image: the working tree has uncommitted changes: the revision label names HEAD, the files are the tree\'s\n');
   }
   const t0 = Date.now();
   const { image, baseDigest, dispose } = await buildKilnImage({ base: values.base!, baseInsecure: values['base-insecure'] });
-  const where = await writeKilnImage(image, { output: values.output, push: values.push, insecure: values.insecure }).finally(dispose);
+  const where = await writeKilnImage(image, { output: values.output, push: values.push, insecure: values.insecure, load: values.load }).finally(dispose);
   const size = image.manifest.layers.reduce((n, l) => n + l.size, 0);
   process.stdout.write(`${JSON.stringify({ digest: image.digest, image: where, base: values.base, baseDigest, bytes: size, ms: Date.now() - t0 })}\n`);
 }
