@@ -72,22 +72,45 @@ describe('deploy/compose: Postgres, MinIO, a registry and Kiln on one host', { c
   });
 
   it('takes an upload on the compose network: RELEASED, its image in the compose registry; memory of the kiln container', async () => {
-    const network = await docker('inspect', '-f', '{{range $name, $_ := .NetworkSettings.Networks}}{{$name}}{{end}}', kiln);
+    // Kiln shares the registry's network namespace; the name `kiln` reaches it on the compose network.
+    const registry = await compose('ps', '-q', 'registry');
+    const network = await docker('inspect', '-f', '{{range $name, $_ := .NetworkSettings.Networks}}{{$name}}{{end}}', registry);
     const idle = await containerMemory(kiln);
+    const t0 = Date.now();
     const out = await docker(
       'run', '--rm', '--network', network, '--read-only', '-e', `KILN_TOKEN=${token}`,
       '-v', `${path.join(REPO_ROOT, 'examples/iris-onnx')}:/model:ro`,
       image.ref, 'kiln', '--address', 'kiln:50051', 'upload', '/model', '--name', 'iris', '--wait', '--quiet',
     );
     assert.match(out, /iris:1\s+RELEASED/);
+    assert.ok(Date.now() - t0 < 20_000, `built at the first attempt, the registry up before Kiln (${Date.now() - t0} ms)`);
     assert.match(out, /127\.0\.0\.1:5000\/kiln\/default\/iris:1@sha256:[0-9a-f]{64}/);
-    // The registry lives in Kiln's network namespace: asked from there, it has the version's manifest.
+    // Asked in its own network namespace (Kiln's too), the registry has the version's manifest.
     const code = await docker(
-      'run', '--rm', '--network', `container:${kiln}`, 'kiln-local/curl:latest', '-s', '-o', '/dev/null', '-w', '%{http_code}',
+      'run', '--rm', '--network', `container:${registry}`, 'kiln-local/curl:latest', '-s', '-o', '/dev/null', '-w', '%{http_code}',
       '-H', 'accept: application/vnd.oci.image.manifest.v1+json', 'http://127.0.0.1:5000/v2/kiln/default/iris/manifests/1',
     );
     assert.equal(code, '200');
     console.log(`# compose kiln container memory (docker stats): idle ${(idle / MiB).toFixed(0)} MiB, after an upload ${((await containerMemory(kiln)) / MiB).toFixed(0)} MiB`);
+  });
+
+  it('a new Kiln container (docker-compose up after a change) joins the registry\'s network again and still pushes', async () => {
+    env.KILN_LOG_LEVEL = 'warn'; // a changed setting: compose recreates the kiln container only
+    await compose('up', '-d');
+    const recreated = await compose('ps', '-q', 'kiln');
+    assert.notEqual(recreated, kiln, 'the kiln container was recreated');
+    kiln = recreated;
+    await waitHealthy(kiln, 120_000);
+    const registry = await compose('ps', '-q', 'registry');
+    const network = await docker('inspect', '-f', '{{range $name, $_ := .NetworkSettings.Networks}}{{$name}}{{end}}', registry);
+    const t0 = Date.now();
+    const out = await docker(
+      'run', '--rm', '--network', network, '--read-only', '-e', `KILN_TOKEN=${token}`,
+      '-v', `${path.join(REPO_ROOT, 'examples/iris-onnx')}:/model:ro`,
+      image.ref, 'kiln', '--address', 'kiln:50051', 'upload', '/model', '--name', 'iris', '--wait', '--quiet',
+    );
+    assert.match(out, /iris:2\s+RELEASED/);
+    assert.ok(Date.now() - t0 < 20_000, `built at the first attempt (${Date.now() - t0} ms)`);
   });
 
   it('down -v removes its containers and volumes', async () => {
