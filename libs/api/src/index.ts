@@ -60,6 +60,10 @@ export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   // Channelz (on by default in grpc-js) keeps per-call counters and timestamps for a channelz service that Kiln does
   // not serve: a few objects and clock reads per call, for nothing.
   'grpc.enable_channelz': 0,
+  // Kiln publishes no gRPC service config in DNS. Looking for one (a TXT query for _grpc_config.<host>) waits out the
+  // resolver's timeout (~25 s) where the name server answers only for its own names (Docker's embedded DNS with no
+  // upstream, as in a compose network on an offline host) before the first call can go.
+  'grpc.service_config_disable_resolution': 1,
 };
 
 /**

@@ -16,3 +16,4 @@ export * from './sinks/oci-layout';
 export * from './sinks/registry';
 export * from './sources/oci-layout';
 export * from './sources/registry';
+export * from './sinks/docker-archive';

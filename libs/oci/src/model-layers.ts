@@ -169,3 +169,12 @@ export function memoryLayerCache(): LayerCache & { readonly entries: Map<string,
   const entries = new Map<string, LayerDigests>();
   return { entries, get: (k) => entries.get(k), set: (k, v) => void entries.set(k, v) };
 }
+
+/**
+ * A layer of any files, directories and links (a root filesystem's, Kiln's own image's): the reproducible tar of
+ * them, read once here for its digest.
+ */
+export async function layerFromFiles(files: readonly TarFile[], annotations?: Record<string, string>): Promise<Layer> {
+  const { digest, size } = await digestStream(reproducibleTar(files));
+  return { mediaType: MediaType.OCI_LAYER, digest, size, diffID: digest, open: () => reproducibleTar(files), ...(annotations ? { annotations } : {}) };
+}

@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { FILE_MODE, reproducibleTar, tarSize, type TarFile } from './tar';
+import tar from 'tar-stream';
+import { FILE_MODE, reproducibleTar, tarDirectory, tarSize, tarSymlink, type TarFile } from './tar';
 
 const file = (name: string, size: number): TarFile => ({ name, size, mode: FILE_MODE, open: () => Readable.from([Buffer.alloc(size, 1)]) });
 
@@ -35,5 +36,38 @@ describe('tarSize', () => {
     assert.ok((await length(reproducibleTar(long))) > 2560, 'the header is longer than one block');
     assert.equal(tarSize([file('model/é', 1)]), undefined);
     assert.equal(tarSize([{ name: 'model/huge', size: 8 * 1024 ** 3 }]), undefined);
+  });
+});
+
+describe('reproducibleTar for a root filesystem', () => {
+  const entries = [
+    file('opt/kiln/app/main.mjs', 10),
+    tarDirectory('tmp', 0o1777),
+    tarDirectory('var/lib/kiln', 0o755, { uid: 65532, gid: 65532 }),
+    tarSymlink('usr/local/bin/kiln', '/opt/kiln/bin/kiln'),
+  ];
+
+  it('writes directories with their own mode and owner, and symlinks, in byte order, once each', async () => {
+    const headers: Array<{ name: string; type?: string | null; mode?: number; uid?: number; linkname?: string }> = [];
+    const extract = tar.extract();
+    extract.on('entry', (h, stream, next) => {
+      headers.push({ name: h.name, type: h.type, mode: h.mode, uid: h.uid, ...(h.linkname ? { linkname: h.linkname } : {}) } as (typeof headers)[number]);
+      stream.on('end', next);
+      stream.resume();
+    });
+    const done = new Promise<void>((resolve) => extract.on('finish', () => resolve()));
+    reproducibleTar(entries).pipe(extract as unknown as NodeJS.WritableStream);
+    await done;
+    assert.deepEqual(headers.map((h) => h.name), [
+      'opt/', 'opt/kiln/', 'opt/kiln/app/', 'opt/kiln/app/main.mjs', 'tmp/', 'usr/', 'usr/local/', 'usr/local/bin/',
+      'usr/local/bin/kiln', 'var/', 'var/lib/', 'var/lib/kiln/',
+    ]);
+    assert.deepEqual(headers.find((h) => h.name === 'tmp/'), { name: 'tmp/', type: 'directory', mode: 0o1777, uid: 0 });
+    assert.equal(headers.find((h) => h.name === 'var/lib/kiln/')?.uid, 65532);
+    assert.deepEqual(headers.find((h) => h.name === 'usr/local/bin/kiln'), { name: 'usr/local/bin/kiln', type: 'symlink', mode: 0o777, uid: 0, linkname: '/opt/kiln/bin/kiln' });
+  });
+
+  it('is as long as tarSize says', async () => {
+    assert.equal(await length(reproducibleTar(entries)), tarSize(entries));
   });
 });

@@ -9,15 +9,35 @@ export const FILE_MODE = 0o644;
 export const EXEC_MODE = 0o755;
 export const DIR_MODE = 0o755;
 
-/** A regular file to put in a tar. `sha256` (hex) and `size` are checked while its bytes stream. */
+/**
+ * An entry to put in a tar: a regular file (the default), whose `sha256` (hex) and `size` are checked while its bytes
+ * stream; or, for root filesystems (Kiln's own image), a directory with its own mode and owner (instead of the
+ * implied 0755 root-owned parent) or a symbolic link. Neither of those has bytes: size 0, `open` never called.
+ */
 export interface TarFile {
-  /** Path inside the image, relative to / (no leading slash): `model/weights.bin`. */
+  /** Path inside the image, relative to / (no leading slash, no trailing one): `model/weights.bin`. */
   name: string;
   size: number;
   mode: number;
   /** Hex sha256 of the content; checked while streaming when set. */
   sha256?: string;
   open(): Promise<Readable> | Readable;
+  type?: 'file' | 'directory' | 'symlink';
+  /** A symlink's target. */
+  linkname?: string;
+  /** Owner (default 0, root). */
+  uid?: number;
+  gid?: number;
+}
+
+/** A directory entry of a root filesystem (`tmp` 0o1777, a data folder owned by the image's user). */
+export function tarDirectory(name: string, mode: number, owner: { uid?: number; gid?: number } = {}): TarFile {
+  return { name, size: 0, mode, type: 'directory', ...owner, open: () => { throw new Error('a directory has no bytes'); } };
+}
+
+/** A symbolic link entry. */
+export function tarSymlink(name: string, target: string): TarFile {
+  return { name, size: 0, mode: 0o777, type: 'symlink', linkname: target, open: () => { throw new Error('a symlink has no bytes'); } };
 }
 
 /**
@@ -62,11 +82,19 @@ const BLOCK = 512;
 export function tarSize(files: readonly Pick<TarFile, 'name' | 'size'>[]): number | undefined {
   const plain = (name: string) => name.length <= 100 && /^[\x20-\x7e]*$/.test(name);
   let total = 2 * BLOCK; // the end-of-archive marker
+  const explicit = new Set(files.filter((f) => (f as TarFile).type === 'directory').map((f) => `${f.name}/`));
   for (const dir of parentDirectories(files.map((f) => f.name))) {
+    if (explicit.has(dir)) continue;
     if (!plain(dir)) return undefined;
     total += BLOCK;
   }
   for (const file of files) {
+    const { type, linkname } = file as TarFile;
+    if (type === 'directory' || type === 'symlink') {
+      if (!plain(type === 'directory' ? `${file.name}/` : file.name) || (linkname !== undefined && !plain(linkname))) return undefined;
+      total += BLOCK;
+      continue;
+    }
     if (!plain(file.name) || file.size > USTAR_MAX_SIZE) return undefined;
     total += BLOCK + Math.ceil(file.size / BLOCK) * BLOCK;
   }
@@ -83,18 +111,30 @@ export function reproducibleTar(files: readonly TarFile[]): Readable {
     if (seen.has(f.name)) throw invalidArgument(`duplicate path in layer: ${f.name}`, f.name);
     seen.add(f.name);
   }
+  const explicitDirs = new Map(files.filter((f) => f.type === 'directory').map((f) => [`${f.name}/`, f]));
   const dirs = parentDirectories(files.map((f) => f.name));
   for (const d of dirs) {
-    if (seen.has(d.slice(0, -1))) throw invalidArgument(`path is both a file and a directory: ${d}`, d);
+    const same = files.find((f) => f.name === d.slice(0, -1));
+    if (same && same.type !== 'directory') throw invalidArgument(`path is both a file and a directory: ${d}`, d);
   }
   type Entry = { name: string; file?: TarFile };
-  const entries: Entry[] = [...dirs.map((name) => ({ name })), ...files.map((file) => ({ name: file.name, file }))];
+  const entries: Entry[] = [
+    ...dirs.filter((d) => !explicitDirs.has(d)).map((name) => ({ name })),
+    ...files.map((file) => ({ name: file.type === 'directory' ? `${file.name}/` : file.name, file })),
+  ];
   entries.sort((a, b) => compareBytes(a.name, b.name));
 
   const pack = tar.pack();
   const fill = async () => {
     for (const entry of entries) {
-      const common = { mtime: EPOCH, uid: 0, gid: 0, uname: '', gname: '' };
+      const common = { mtime: EPOCH, uid: entry.file?.uid ?? 0, gid: entry.file?.gid ?? 0, uname: '', gname: '' };
+      if (entry.file?.type === 'directory' || entry.file?.type === 'symlink') {
+        const { type, mode, linkname } = entry.file;
+        await new Promise<void>((resolve, reject) =>
+          pack.entry({ ...common, name: entry.name, type, mode, ...(linkname ? { linkname } : {}) }, (err) => (err ? reject(err) : resolve())),
+        );
+        continue;
+      }
       if (!entry.file) {
         await new Promise<void>((resolve, reject) =>
           pack.entry({ ...common, name: entry.name, type: 'directory', mode: DIR_MODE }, (err) =>
