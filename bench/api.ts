@@ -3,6 +3,7 @@
 // and ListModelVersions; and GetModelVersion against a second Kiln on the same database serving TLS with authentication
 // on, its rounds interleaved with the first's.
 //   npx tsx bench/api.ts            (BENCH_MODELS, BENCH_VERSIONS, BENCH_GET_REQUESTS, BENCH_LIST_REQUESTS, BENCH_ROUNDS, BENCH_RATE override)
+import { testEnv } from './helpers/test-env';
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -28,20 +29,6 @@ const RATE = Number(process.env.BENCH_RATE ?? 5500);
 const ALIASES_PER_MODEL = 10;
 const ADMIN_TOKEN = `kiln_${'b3'.repeat(20)}`;
 const SERVICE_TOKEN = `service-${'k7'.repeat(20)}`;
-
-/** The servers of scripts/test-env: reused when the caller already started them, else started for this run. */
-async function testEnv(): Promise<() => Promise<void>> {
-  if (process.env.KILN_TEST_DATABASE_URL) return async () => {};
-  const env = { ...process.env, KILN_TEST_ENV_CALLER: String(process.pid) };
-  const { stdout } = await run('bash', ['scripts/test-env', 'start'], { cwd: REPO_ROOT, env, maxBuffer: 1 << 20 });
-  for (const line of stdout.split('\n')) {
-    const m = /^export (\w+)=(.*)$/.exec(line);
-    if (m) process.env[m[1]] = m[2].replace(/^'(.*)'$/, '$1');
-  }
-  return async () => {
-    await run('bash', ['scripts/test-env', 'stop'], { cwd: REPO_ROOT, env }).catch(() => {});
-  };
-}
 
 /** 10,000 versions through the registry's own store (insertVersion, the function uploads end in, then
  * setBuildResult as a finished build does): each has one file, labels, metadata and a contract like an ONNX upload's.

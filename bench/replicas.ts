@@ -7,6 +7,7 @@
 //          registries, HAProxy, ghz, Postgres).
 //   npx tsx bench/replicas.ts            (BENCH_PART=builds|reads|all, BENCH_ROUNDS=2, BENCH_BUILD_MIB=8,
 //                                         BENCH_GET_REQUESTS=60000)
+import { testEnv } from './helpers/test-env';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -30,20 +31,6 @@ const BUILD_MIB = Number(process.env.BENCH_BUILD_MIB ?? 8);
 const BUILDS = 50;
 const GET_REQUESTS = Number(process.env.BENCH_GET_REQUESTS ?? 60_000);
 const CONCURRENCY = 50;
-
-/** The servers of scripts/test-env: reused when the caller already started them, else started for this run. */
-async function testEnv(): Promise<() => Promise<void>> {
-  if (process.env.KILN_TEST_DATABASE_URL) return async () => {};
-  const env = { ...process.env, KILN_TEST_ENV_CALLER: String(process.pid) };
-  const { stdout } = await run('bash', ['scripts/test-env', 'start'], { cwd: REPO_ROOT, env, maxBuffer: 1 << 20 });
-  for (const line of stdout.split('\n')) {
-    const m = /^export (\w+)=(.*)$/.exec(line);
-    if (m) process.env[m[1]] = m[2].replace(/^'(.*)'$/, '$1');
-  }
-  return async () => {
-    await run('bash', ['scripts/test-env', 'stop'], { cwd: REPO_ROOT, env }).catch(() => {});
-  };
-}
 
 /** CPU seconds of every process whose command line has `part` (postgres: postmaster and backends). */
 async function cpuOfAll(part: string): Promise<number> {
