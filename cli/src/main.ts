@@ -23,11 +23,9 @@ import { upload, uploadSource } from './upload';
 import { readFile } from 'node:fs/promises';
 import { formatBytes } from '@kiln/std';
 import { withBearerToken } from '@kiln/api/auth/bearer';
-import type { Token__Output } from '@kiln/api/generated/kiln/v1/Token';
 import { parseBinding, parseExpiry, parseMoment, tokenRow, TOKEN_HEADER } from './tokens';
 import { AUDIT_HEADER, auditRow } from './audit';
 import { DELIVERY_HEADER, deliveryRow, parseKind, WEBHOOK_HEADER, webhookRow } from './webhooks';
-import type { Webhook__Output } from '@kiln/api/generated/kiln/v1/Webhook';
 import { ALIAS_HEADER, aliasRow, diffText, MOVE_HEADER, moveRow } from './aliases';
 import type { Contract } from '@kiln/contract/types';
 
@@ -100,7 +98,7 @@ function parseLimit(text: string): number {
   return limit;
 }
 
-/** A list call's pages, up to `limit` items (pages of at most 1,000); `next` resumes after them. */
+/** A list call's pages, up to `limit` items (Infinity: every page; pages of at most 1,000); `next` resumes after them. */
 async function collectPages<T>(limit: number, page: (pageSize: number, pageToken: string) => Promise<{ items: T[]; next: string }>): Promise<{ items: T[]; next: string }> {
   const items: T[] = [];
   let next = '';
@@ -340,13 +338,10 @@ token
   .description('list tokens (never their secrets)')
   .option('--all', 'also revoked tokens')
   .action(async (opts: { all?: boolean }) => {
-    const tokens: Token__Output[] = [];
-    let pageToken = '';
-    do {
-      const page = await calls().ListTokens({ pageSize: 1000, pageToken, showRevoked: Boolean(opts.all) });
-      tokens.push(...page.tokens);
-      pageToken = page.nextPageToken;
-    } while (pageToken);
+    const { items: tokens } = await collectPages(Infinity, async (pageSize, pageToken) => {
+      const page = await calls().ListTokens({ pageSize, pageToken, showRevoked: Boolean(opts.all) });
+      return { items: page.tokens, next: page.nextPageToken };
+    });
     print('kiln.v1.ListTokensResponse', { tokens }, () => [TOKEN_HEADER, ...tokens.map(tokenRow)].join('\n'));
   });
 
@@ -496,13 +491,10 @@ webhook
   .command('list')
   .description('list webhooks, their filters and whether they deliver (never their secrets)')
   .action(async () => {
-    const webhooks: Webhook__Output[] = [];
-    let pageToken = '';
-    do {
-      const page = await calls().ListWebhooks({ pageSize: 1000, pageToken });
-      webhooks.push(...page.webhooks);
-      pageToken = page.nextPageToken;
-    } while (pageToken);
+    const { items: webhooks } = await collectPages(Infinity, async (pageSize, pageToken) => {
+      const page = await calls().ListWebhooks({ pageSize, pageToken });
+      return { items: page.webhooks, next: page.nextPageToken };
+    });
     print('kiln.v1.ListWebhooksResponse', { webhooks }, () => [WEBHOOK_HEADER, ...webhooks.map(webhookRow)].join('\n'));
   });
 

@@ -8,9 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import * as grpc from '@grpc/grpc-js';
-import { service as healthService } from 'grpc-health-check';
-import { channelCredentials, type ClientTlsSettings } from '@kiln/api/tls';
+import type { ClientTlsSettings } from '@kiln/api/tls';
+import { checkHealth } from '@kiln/api/health-client';
 
 import { withServiceEnv } from '../../scripts/service-env';
 import { UNHANDLED_REJECTION } from '../../services/run';
@@ -210,18 +209,9 @@ async function stopChild(child: ChildProcess, exited: Promise<unknown>): Promise
   clearTimeout(timer);
 }
 
-const HealthClient = grpc.makeGenericClientConstructor(healthService, 'Health');
-
-/** grpc.health.v1.Health/Check for one service name at an address. */
+/** grpc.health.v1.Health/Check for one service name at an address (@kiln/api's checker, as the image uses it). */
 export function healthCheck(address: string, service: string, deadlineMs = 2000, tls?: ClientTlsSettings): Promise<string> {
-  const client = new HealthClient(address, channelCredentials(tls));
-  return new Promise<string>((resolve, reject) => {
-    (client as unknown as Record<string, Function>).check({ service }, { deadline: Date.now() + deadlineMs }, (err: Error | null, res?: { status: string | number }) => {
-      client.close();
-      if (err) reject(err);
-      else resolve(String(res!.status));
-    });
-  });
+  return checkHealth(address, service, { deadlineMs, tls });
 }
 
 /** Polls the health check until the service answers SERVING. */
@@ -231,7 +221,7 @@ export async function waitServing(address: string, service: string, timeoutMs: n
   while (Date.now() < deadline) {
     try {
       last = await healthCheck(address, service, 2000, tls);
-      if (last === 'SERVING' || last === '1') return;
+      if (last === 'SERVING') return;
     } catch (err) {
       last = (err as Error).message;
     }

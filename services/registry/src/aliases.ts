@@ -80,7 +80,7 @@ export async function setAlias(deps: AliasDeps, context: HandlerContext, input: 
   const reason = validateReason(input.reason, `${WHERE_SET}.reason`);
   if (input.version <= 0) throw invalidArgument('give the version the alias points at', `${WHERE_SET}.version`);
   const { model, version } = input;
-  const before = await deps.store.inTransaction(async (tx) => {
+  const moved = await deps.store.inTransaction(async (tx) => {
     const current = await tx.lockAlias(model, alias);
     if (current?.protected || input.protected !== (current?.protected ?? false)) {
       const what = current?.protected ? `moving the protected alias ${alias}` : `${input.protected ? 'protecting' : 'unprotecting'} the alias ${alias}`;
@@ -92,27 +92,30 @@ export async function setAlias(deps: AliasDeps, context: HandlerContext, input: 
     if (!canBeAliased(target.status)) {
       throw failedPrecondition(`version ${version} of ${model} is ${target.status}: an alias points only at a RELEASED version`, `${WHERE_SET}.version`);
     }
-    if (current?.version === version && current.protected === input.protected) return current;
+    if (current?.version === version && current.protected === input.protected) return undefined; // already so: nothing to record
     // A protected alias moves only to a compatible contract, unless the call allows the breaking changes (recorded).
     const breaking = current?.protected && current.version !== version ? await breakingChanges(tx, current, target) : [];
+    const breaks = breaking.map((c) => `${c.path}: ${c.message}`).join('; ');
     if (breaking.length && !input.allowBreakingChanges) {
       throw failedPrecondition(
-        `${model}@${alias} is protected and version ${version}'s contract breaks version ${current!.version}'s: ${breaking.map((c) => `${c.path}: ${c.message}`).join('; ')} ` +
+        `${model}@${alias} is protected and version ${version}'s contract breaks version ${current!.version}'s: ${breaks} ` +
         '(set allow_breaking_changes, kiln alias set --allow-breaking, to move it anyway)', `${WHERE_SET}.version`);
     }
     const caller = callerName(context.caller);
     const move = { model, alias, fromVersion: current?.version ?? 0, toVersion: version, caller, reason, breaking: breaking.length > 0, protected: input.protected };
-    const allowed = breaking.length ? `, allowing ${breaking.length} breaking change${breaking.length === 1 ? '' : 's'} (${breaking.map((c) => `${c.path}: ${c.message}`).join('; ')})` : '';
+    const allowed = breaking.length ? `, allowing ${breaking.length} breaking change${breaking.length === 1 ? '' : 's'} (${breaks})` : '';
     await tx.putAlias({ model, alias, version, protected: input.protected, updatedBy: caller }, move);
     await tx.recordAuditEvent(auditEvent(context, {
       model, version, message: `${current ? `moved alias ${alias} from version ${current.version}` : `created alias ${alias}`} to version ${version}${input.protected ? ' (protected)' : ''}${allowed}${reason ? `: ${reason}` : ''}`,
     }));
     await changed(tx, model, alias, current?.version, version);
     await tx.recordEvent(aliasEvent({ model, alias, version }, current?.version, caller, target));
-    return current;
+    return { from: current?.version };
   });
-  deps.events?.notify(model, version);
-  forget(deps.cache, model, alias, before?.version, version);
+  if (moved) {
+    deps.events?.notify(model, version);
+    forget(deps.cache, model, alias, moved.from, version);
+  }
   const after = (await deps.store.getAlias(model, alias))!;
   if (after.tagPending) await moveTag(deps, after);
   return (await deps.store.getAlias(model, alias)) ?? after;

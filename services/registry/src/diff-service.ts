@@ -8,8 +8,9 @@ import type { VersionSelector__Output } from '@kiln/api/generated/kiln/v1/Versio
 import { contractFromMessage } from '@kiln/api/contract';
 import type { HandlerContext } from '@kiln/api/context';
 import { diffContracts, type ContractChange as Change } from '@kiln/contract/diff';
-import { invalidArgument, notFound } from '@kiln/errors';
-import { resolveAlias, type AliasDeps } from './aliases';
+import { invalidArgument } from '@kiln/errors';
+import type { AliasDeps } from './aliases';
+import { requireVersion, versionNamed } from './version-lookup';
 import { canonicalModelName, namespaceOf } from './names';
 import type { VersionRecord } from './store';
 
@@ -29,12 +30,7 @@ export function diffHandlers(deps: Pick<AliasDeps, 'store' | 'cache'>): Pick<Reg
     if (!s) throw invalidArgument('say which version', where);
     const model = canonicalModelName(s.model, `${where}.model`);
     if (check) context.requireRole('reader', namespaceOf(model), `reading ${model}'s contract`);
-    if (s.alias && s.version) throw invalidArgument('give a version or an alias, not both', `${where}.alias`);
-    const version = s.alias ? await resolveAlias(deps, model, s.alias, `${where}.alias`) : s.version;
-    if (version < 0) throw invalidArgument('version must not be negative', `${where}.version`);
-    const record = await deps.store.getVersion(model, version);
-    if (!record) throw notFound(version ? `model ${model} has no version ${version}` : `model ${model} has no versions`, `${where}.version`);
-    return record;
+    return requireVersion(deps.store, model, await versionNamed(deps, model, s, where), where);
   }
 
   return {

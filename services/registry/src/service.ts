@@ -9,7 +9,6 @@ import { archiveFormat, openUploadStream } from '@kiln/api/upload-stream';
 import { kilnProto } from '@kiln/api';
 import { asMessage, encodeOnce, type Encoded } from '@kiln/api/encoded';
 import type { ModelVersion } from '@kiln/api/generated/kiln/v1/ModelVersion';
-import type { VersionRecord } from './store';
 import { ingestUpload, type UploadDeps, type UploadHeaderInput } from './upload';
 import { collectDeletedVersion } from './gc';
 import { isFinal } from './lifecycle';
@@ -25,7 +24,8 @@ import { eventHandlers } from './event-service';
 import { diffHandlers } from './diff-service';
 import { callerName } from '@kiln/api/context';
 import { aliasHandlers } from './alias-service';
-import { refuseDeletingAliased, resolveAlias, type AliasDeps, type TagMover } from './aliases';
+import { refuseDeletingAliased, type AliasDeps, type TagMover } from './aliases';
+import { requireVersion, versionNamed } from './version-lookup';
 import { auditHandlers } from './audit-service';
 import { webhookHandlers } from './webhook-service';
 import type { AllowList } from './webhooks';
@@ -58,25 +58,7 @@ const serializeVersion = kilnProto().kiln.v1.Registry.service.GetModelVersion.re
 
 export function registryHandlers(deps: RegistryDeps): RegistryImplementation {
   const { store, log } = deps;
-
-  /** `model` in its canonical form (see canonicalModelName): the one every store key and answer uses. */
-  async function requireVersion(model: string, version: number, where: string): Promise<VersionRecord> {
-    if (version < 0) throw invalidArgument('version must not be negative', `${where}.version`);
-    const record = await store.getVersion(model, version);
-    if (record) return record;
-    if (!(await store.modelExists(model))) throw notFound(`model ${model} does not exist`);
-    const deleted = version > 0 ? await store.getVersion(model, version, true) : null;
-    if (deleted?.deleteTime) throw notFound(`model ${model} version ${version} was deleted at ${deleted.deleteTime.toISOString()}`);
-    throw notFound(version ? `model ${model} has no version ${version}` : `model ${model} has no versions`);
-  }
-
   const aliasDeps = { store, cache: deps.cache, log, moveTag: deps.moveTag, removeTag: deps.removeTag, events: deps.events };
-  /** The version a read names: its number, or its alias's (the newest with neither). */
-  async function versionNamed(model: string, request: { version: number; alias: string }, where: string): Promise<number> {
-    if (!request.alias) return request.version;
-    if (request.version) throw invalidArgument('give a version or an alias, not both', `${where}.alias`);
-    return resolveAlias(aliasDeps, model, request.alias, `${where}.alias`);
-  }
 
   return {
     ...tokenHandlers(deps.tokens, log),
@@ -111,9 +93,9 @@ export function registryHandlers(deps: RegistryDeps): RegistryImplementation {
       // Not async: a cached version is answered without a promise of its own.
       if (cached) return asMessage(cached);
       return (async () => {
-        const version = given ?? await versionNamed(model, request, where);
+        const version = given ?? await versionNamed(aliasDeps, model, request, where);
         const readAt = deps.cache.generation();
-        const record = await requireVersion(model, version, where);
+        const record = await requireVersion(store, model, version, where);
         const response = encodeOnce(serializeVersion, versionToProto(record));
         deps.cache.put(record, response, readAt);
         return asMessage(response);
@@ -169,7 +151,7 @@ export function registryHandlers(deps: RegistryDeps): RegistryImplementation {
       if (!deleted) {
         const gone = await store.getVersion(model, version, true);
         if (gone?.status === 'DELETED') throw notFound(`model ${model} version ${version} is already deleted`);
-        await requireVersion(model, version, where);
+        await requireVersion(store, model, version, where);
       }
       const vlog = log.child({ model, version });
       // The version is deleted from here on, whatever happens to its blobs: if collecting them fails (or this process
@@ -211,15 +193,15 @@ export function registryHandlers(deps: RegistryDeps): RegistryImplementation {
       });
       deps.cache.evict(model, version);
       deps.events.notify(model, version);
-      if (!updated) await requireVersion(model, version, where);
-      return versionToProto(await requireVersion(model, version, where));
+      if (!updated) await requireVersion(store, model, version, where);
+      return versionToProto(await requireVersion(store, model, version, where));
     },
 
     async *DownloadModelVersion(request, context) {
       const { paths } = request;
       const model = canonicalModelName(request.model, 'DownloadModelVersionRequest.model');
-      const version = await versionNamed(model, request, 'DownloadModelVersionRequest');
-      const record = await requireVersion(model, version, 'DownloadModelVersionRequest');
+      const version = await versionNamed(aliasDeps, model, request, 'DownloadModelVersionRequest');
+      const record = await requireVersion(store, model, version, 'DownloadModelVersionRequest');
       let files = record.files;
       if (paths.length) {
         const known = new Map(files.map((f) => [f.path, f]));
@@ -287,7 +269,7 @@ export function registryHandlers(deps: RegistryDeps): RegistryImplementation {
 
     async *WatchModelVersion(request, context) {
       const model = canonicalModelName(request.model, 'WatchModelVersionRequest.model');
-      let record = await requireVersion(model, await versionNamed(model, request, 'WatchModelVersionRequest'), 'WatchModelVersionRequest');
+      let record = await requireVersion(store, model, await versionNamed(aliasDeps, model, request, 'WatchModelVersionRequest'), 'WatchModelVersionRequest');
       const version = record.version;
       // A shutdown ends watches at once (with UNAVAILABLE, below) so that clients reconnect elsewhere.
       const stop = AbortSignal.any([context.signal, context.shutdown]);
