@@ -14,7 +14,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { grpc, registryClient, type RegistryClient } from '@kiln/api';
+import { grpc, registryClient, type KilnClientOptions, type RegistryClient } from '@kiln/api';
 import { promiseClient } from '@kiln/api/client';
 import type { RegistryEvent__Output } from '@kiln/api/generated/kiln/v1/RegistryEvent';
 import { FILE_MODE, reproducibleTar } from '@kiln/oci';
@@ -144,8 +144,8 @@ class Replicas {
     return proc;
   }
 
-  client(address = this.lb.address): RegistryClient {
-    const client = registryClient(address);
+  client(address = this.lb.address, options: KilnClientOptions = {}): RegistryClient {
+    const client = registryClient(address, options);
     this.clients.push(client);
     return client;
   }
@@ -350,7 +350,9 @@ if (missing.length) {
       // each is past grpc-js's 256 KiB retry buffer: a stream HAProxy refuses before that is resent by grpc-js itself.
       const uploads: Array<{ model: string; content: string; version: number; failures: number[] }> = [];
       const uploader = async (u: number) => {
-        const client = cluster.client();
+        // No transparent retries: an upload the kill cuts reaches this client as the failure S3 is about, whatever
+        // part of it was sent (grpc-js resends, by itself, a stream refused while its first 256 KiB are buffered).
+        const client = cluster.client(undefined, { 'grpc.enable_retries': 0 });
         for (let n = 0; Date.now() < stopAt; n++) {
           const model = `s3/u${u}`;
           const content = `s3 ${u} ${n} ${randomBytes(1024 * 1024).toString('hex')}\n`;
